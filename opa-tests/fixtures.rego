@@ -1,0 +1,115 @@
+# METADATA
+# title: Test fixtures
+# description: Small compiled policies (the shape policy_compiler writes) and input builders.
+package aegis.authz_test
+
+# A list as the compiler writes it: `kind` is "name" (tools), "repo" or "glob" (with `regex`).
+# Entry i stands on line `line + i`.
+list_of(rule, line, kind, values) := {
+	"rule": rule,
+	"source": sprintf("p.yaml:%d", [line]),
+	"entries": [entry |
+		some i, value in values
+		entry := object.union(
+			{"rule": sprintf("%s[%d]", [rule, i]), "source": sprintf("p.yaml:%d", [line + i])},
+			_entry_value(kind, value),
+		)
+	],
+}
+
+_entry_value("glob", value) := {"glob": value[0], "regex": value[1]}
+
+_entry_value(kind, value) := {kind: value} if kind != "glob"
+
+absent(rule) := {"rule": rule, "source": "builtin", "entries": []}
+
+repo_rules(name, overrides) := object.union(
+	{
+		"rule": sprintf("repo.%s", [name]),
+		"source": "p.yaml:10",
+		"tools": {
+			"allow": absent(sprintf("repo.%s.tools.allow", [name])),
+			"deny": absent(sprintf("repo.%s.tools.deny", [name])),
+		},
+		"paths": {
+			"allow": absent(sprintf("repo.%s.paths.allow", [name])),
+			"deny": absent(sprintf("repo.%s.paths.deny", [name])),
+		},
+	},
+	overrides,
+)
+
+# defaults: {read: allow, write: deny}     (lines 2, 3)
+# tools: {deny: [search_code]}             (line 5)
+# write: {repositories: [acme/app]}        (line 8)
+# repositories:
+#   acme/app:    tools.deny [list_commits] (line 12)
+#                paths.allow [src/**, README.md] (line 14), paths.deny [src/secrets/**] (line 17)
+#   acme/locked: tools.allow [get_file_contents] (line 22)
+policy := {
+	"format": 1,
+	"source": {"file": "p.yaml", "sha256": "0"},
+	"defaults": {
+		"read": {"rule": "defaults.read", "effect": "allow", "source": "p.yaml:2"},
+		"write": {"rule": "defaults.write", "effect": "deny", "source": "p.yaml:3"},
+	},
+	"tools": {
+		"allow": absent("tools.allow"),
+		"deny": list_of("tools.deny", 5, "name", ["search_code"]),
+	},
+	"write": {"repositories": list_of("write.repositories", 8, "repo", ["acme/app"])},
+	"repositories": {
+		"acme/app": repo_rules("acme/app", {
+			"tools": {
+				"allow": absent("repo.acme/app.tools.allow"),
+				"deny": list_of("repo.acme/app.tools.deny", 12, "name", ["list_commits"]),
+			},
+			"paths": {
+				"allow": list_of("repo.acme/app.paths.allow", 14, "glob", [
+					["src/**", `(?s)^src(?:/.*)?$`],
+					["README.md", `(?s)^README\.md$`],
+				]),
+				"deny": list_of("repo.acme/app.paths.deny", 17, "glob", [["src/secrets/**", `(?s)^src/secrets(?:/.*)?$`]]),
+			},
+		}),
+		"acme/locked": repo_rules("acme/locked", {"tools": {
+			"allow": list_of("repo.acme/locked.tools.allow", 22, "name", ["get_file_contents"]),
+			"deny": absent("repo.acme/locked.tools.deny"),
+		}}),
+	},
+}
+
+# `policy` with some top-level parts replaced.
+policy_with(overrides) := object.union(policy, overrides)
+
+read_default(effect) := {"read": {"rule": "defaults.read", "effect": effect, "source": "p.yaml:2"}}
+
+write_default(effect) := {"write": {"rule": "defaults.write", "effect": effect, "source": "p.yaml:3"}}
+
+# A well-formed decision input.
+call(tool, capability, repo, path, write_mode) := {
+	"version": 1,
+	"principal": {"id": "ci-bot", "kind": "api_key", "scopes": ["tools:read"], "roles": []},
+	"tool": {"name": tool, "capability": capability},
+	"resource": {"repo": repo, "path": path, "ref": null},
+	"args": {},
+	"context": {"write_mode": write_mode, "time": "2026-11-21T10:00:00Z", "request_id": "r1"},
+}
+
+read_call(tool, repo, path) := call(tool, "read", repo, path, false)
+
+allow(rule, source) := {"rule": rule, "effect": "allow", "source": source}
+
+deny(rule, source) := {"rule": rule, "effect": "deny", "source": source}
+
+allowed(reasons) := {"allow": true, "reasons": reasons, "obligations": {}}
+
+denied(reasons) := {"allow": false, "reasons": reasons, "obligations": {}}
+
+# `obj` with `key` set to `value` (object.union would merge nested objects instead).
+replaced(obj, key, value) := object.union(object.remove(obj, [key]), {key: value})
+
+# Rules of repository `name` with one tools list (`effect` is "allow" or "deny") starting on `line`.
+repo_with_tools(name, effect, line, names) := repo_rules(name, {"tools": {
+	effect: list_of(sprintf("repo.%s.tools.%s", [name, effect]), line, "name", names),
+}})

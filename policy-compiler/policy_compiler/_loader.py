@@ -1,0 +1,142 @@
+"""load_policy: read, validate and normalize one YAML policy file."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+from pathlib import Path
+from typing import Literal, cast
+
+from policy_compiler._errors import PolicyError, PolicyIssue
+from policy_compiler._glob import glob_to_regex, normalize_glob
+from policy_compiler._model import BUILTIN, Default, EntryKind, Policy, RepositoryRules, Rule, RuleList
+from policy_compiler._names import normalize_repository
+from policy_compiler._schema import schema_issues
+from policy_compiler._semantics import semantic_issues
+from policy_compiler._yaml import Document, JsonPath, parse_yaml
+
+__all__ = ["MAX_POLICY_BYTES", "check", "load_policy"]
+
+MAX_POLICY_BYTES = 1024 * 1024
+_DEFAULT_EFFECTS: dict[str, Literal["allow", "deny"]] = {"read": "allow", "write": "deny"}
+
+
+def load_policy(path: Path, *, known_tools: Collection[str] | None = None) -> Policy:
+    """Read and validate the policy at `path`; raise PolicyError listing every issue found.
+
+    `known_tools`, when given, is the set of tool names the gateway serves: naming any other tool
+    is then an error (a typo in a deny list would otherwise deny nothing).
+
+    Example:
+        policy = load_policy(Path("examples/policy.yaml"))
+        policy.defaults_write.effect  # 'deny'
+    """
+    file = str(path)
+    raw = _read(path, file)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError([PolicyIssue(file, 1, 1, f"the policy file is not UTF-8 ({exc.reason})")]) from None
+    document, issues = parse_yaml(text.removeprefix("\ufeff"), file)
+    if document is None:
+        raise PolicyError(issues)
+    issues += schema_issues(document, file)
+    issues += semantic_issues(document, file, known_tools)
+    if issues:
+        raise PolicyError(issues)
+    return _Builder(document, path.name, hashlib.sha256(raw).hexdigest()).build()
+
+
+def check(path: Path, *, known_tools: Collection[str] | None = None) -> list[PolicyIssue]:
+    """Every issue in the policy at `path`; an empty list when it is valid."""
+    try:
+        load_policy(path, known_tools=known_tools)
+    except PolicyError as exc:
+        return exc.issues
+    return []
+
+
+def _read(path: Path, file: str) -> bytes:
+    try:
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_POLICY_BYTES + 1)
+    except OSError as exc:
+        raise PolicyError([PolicyIssue(file, 1, 1, f"cannot read the policy file: {exc.strerror}")]) from None
+    if len(raw) > MAX_POLICY_BYTES:
+        message = f"the policy file is larger than {MAX_POLICY_BYTES} bytes"
+        raise PolicyError([PolicyIssue(file, 1, 1, message)])
+    return raw
+
+
+class _Builder:
+    """Turns a document that passed every check into a Policy, naming and locating each rule."""
+
+    def __init__(self, document: Document, file_name: str, sha256: str) -> None:
+        self.document = document
+        self.file_name = file_name
+        self.sha256 = sha256
+        self.root = cast(dict[str, object], document.value)
+
+    def source(self, path: JsonPath, *, key: bool = True) -> str:
+        line = (self.document.key_at(path) if key else self.document.value_at(path))[0]
+        return f"{self.file_name}:{line}"
+
+    def build(self) -> Policy:
+        defaults = cast(dict[str, str], self.root.get("defaults", {}))
+        tools = cast(dict[str, list[str]], self.root.get("tools", {}))
+        write = cast(dict[str, list[str]], self.root.get("write", {}))
+        repositories = cast(dict[str, dict[str, dict[str, list[str]]]], self.root.get("repositories", {}))
+        version = self.root.get("version")
+        return Policy(
+            file=self.file_name,
+            source_sha256=self.sha256,
+            version=version if isinstance(version, int) else None,
+            defaults_read=self.default(defaults, "read"),
+            defaults_write=self.default(defaults, "write"),
+            tools_allow=self.rules(tools, ("tools", "allow"), "tools.allow", "name"),
+            tools_deny=self.rules(tools, ("tools", "deny"), "tools.deny", "name"),
+            write_repositories=self.rules(write, ("write", "repositories"), "write.repositories", "repo"),
+            repositories=tuple(
+                sorted(
+                    (self.repository(name, rules) for name, rules in repositories.items()),
+                    key=lambda repo: repo.name,
+                )
+            ),
+        )
+
+    def default(self, defaults: dict[str, str], capability: str) -> Default:
+        rule = f"defaults.{capability}"
+        if capability not in defaults:
+            return Default(rule=rule, effect=_DEFAULT_EFFECTS[capability], source=BUILTIN)
+        effect = cast(Literal["allow", "deny"], defaults[capability])
+        return Default(rule=rule, effect=effect, source=self.source(("defaults", capability)))
+
+    def repository(self, name: str, rules: dict[str, dict[str, list[str]]]) -> RepositoryRules:
+        path: JsonPath = ("repositories", name)
+        normalized = normalize_repository(name)
+        prefix = f"repo.{normalized}"
+        tools = rules.get("tools", {})
+        paths = rules.get("paths", {})
+        return RepositoryRules(
+            name=normalized,
+            source=self.source(path),
+            tools_allow=self.rules(tools, (*path, "tools", "allow"), f"{prefix}.tools.allow", "name"),
+            tools_deny=self.rules(tools, (*path, "tools", "deny"), f"{prefix}.tools.deny", "name"),
+            paths_allow=self.rules(paths, (*path, "paths", "allow"), f"{prefix}.paths.allow", "glob"),
+            paths_deny=self.rules(paths, (*path, "paths", "deny"), f"{prefix}.paths.deny", "glob"),
+        )
+
+    def rules(self, parent: dict[str, list[str]], path: JsonPath, rule: str, kind: EntryKind) -> RuleList:
+        if path[-1] not in parent:
+            return RuleList(rule=rule, source=BUILTIN, kind=kind)
+        entries = []
+        for index, value in enumerate(parent[path[-1]]):
+            source = self.source((*path, index), key=False)
+            if kind == "glob":
+                glob = normalize_glob(value)
+                regex = glob_to_regex(glob)
+                entries.append(Rule(rule=f"{rule}[{index}]", source=source, value=glob, regex=regex))
+            else:
+                normalized = normalize_repository(value) if kind == "repo" else value
+                entries.append(Rule(rule=f"{rule}[{index}]", source=source, value=normalized))
+        return RuleList(rule=rule, source=self.source(path), kind=kind, entries=tuple(entries))

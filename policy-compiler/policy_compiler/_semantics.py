@@ -1,0 +1,106 @@
+"""Checks the schema cannot express: name and glob formats, duplicates, repository case clashes.
+
+Runs on whatever the schema accepted or not: each check looks only at values of the right type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+
+from policy_compiler._errors import PolicyIssue
+from policy_compiler._glob import glob_problem, normalize_glob
+from policy_compiler._names import normalize_repository, repository_problem, tool_name_problem
+from policy_compiler._yaml import Document, JsonPath
+
+__all__ = ["semantic_issues"]
+
+
+class _Checker:
+    def __init__(self, document: Document, file: str, known_tools: Collection[str] | None) -> None:
+        self.document = document
+        self.file = file
+        self.known_tools = known_tools
+        self.issues: list[PolicyIssue] = []
+
+    def issue(self, location: tuple[int, int], message: str) -> None:
+        self.issues.append(PolicyIssue(self.file, location[0], location[1], message))
+
+    def run(self) -> list[PolicyIssue]:
+        root = self.document.value
+        if not isinstance(root, dict):
+            return self.issues
+        self.tool_rules(root.get("tools"), ("tools",))
+        write = root.get("write")
+        if isinstance(write, dict):
+            self.string_list(
+                write.get("repositories"), ("write", "repositories"), repository_problem, normalize_repository
+            )
+        repositories = root.get("repositories")
+        if isinstance(repositories, dict):
+            self.repositories(repositories)
+        return self.issues
+
+    def repositories(self, repositories: dict[str, object]) -> None:
+        first_seen: dict[str, str] = {}
+        for name, rules in repositories.items():
+            path: JsonPath = ("repositories", name)
+            problem = repository_problem(name)
+            if problem is not None:
+                self.issue(self.document.key_at(path), problem)
+            normalized = normalize_repository(name)
+            if normalized in first_seen:
+                first = first_seen[normalized]
+                line = self.document.key_at(("repositories", first))[0]
+                message = f"repository {name!r} repeats {first!r} (line {line}); names are case-insensitive"
+                self.issue(self.document.key_at(path), message)
+            else:
+                first_seen[normalized] = name
+            if isinstance(rules, dict):
+                self.tool_rules(rules.get("tools"), (*path, "tools"))
+                paths = rules.get("paths")
+                if isinstance(paths, dict):
+                    for effect in ("allow", "deny"):
+                        glob_path = (*path, "paths", effect)
+                        self.string_list(paths.get(effect), glob_path, glob_problem, normalize_glob)
+
+    def tool_rules(self, rules: object, path: JsonPath) -> None:
+        if isinstance(rules, dict):
+            for effect in ("allow", "deny"):
+                self.string_list(rules.get(effect), (*path, effect), self.tool_problem, str)
+
+    def tool_problem(self, name: str) -> str | None:
+        problem = tool_name_problem(name)
+        if problem is None and self.known_tools is not None and name not in self.known_tools:
+            problem = f"unknown tool {name!r}"
+        return problem
+
+    def string_list(
+        self,
+        items: object,
+        path: JsonPath,
+        problem_of: Callable[[str], str | None],
+        identity: Callable[[str], str],
+    ) -> None:
+        if not isinstance(items, list):
+            return
+        first_index: dict[str, int] = {}
+        for index, item in enumerate(items):
+            if not isinstance(item, str):
+                continue  # the schema reports the type
+            location = self.document.value_at((*path, index))
+            problem = problem_of(item)
+            if problem is not None:
+                self.issue(location, problem)
+                continue
+            key = identity(item)
+            if key in first_index:
+                line = self.document.value_at((*path, first_index[key]))[0]
+                self.issue(location, f"duplicate entry {item!r} (first at line {line})")
+            else:
+                first_index[key] = index
+
+
+def semantic_issues(document: Document, file: str, known_tools: Collection[str] | None) -> list[PolicyIssue]:
+    """Issues in names, globs and duplicates of `document`; `known_tools` (if given) are the only
+    tool names accepted."""
+    return _Checker(document, file, known_tools).run()

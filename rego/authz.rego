@@ -1,0 +1,56 @@
+# METADATA
+# title: Aegis authorization
+# description: |
+#   Decides every tool call of the Aegis gateway from the compiled YAML policy at
+#   data.aegis.policy (built by policy_compiler, docs/policy.md). Deny by default: a call
+#   needs an explicit allow, deny beats allow at every level, and a write also needs
+#   WRITE_MODE on and its repository on the write whitelist. Every decision names the
+#   rules that made it and where they stand in the YAML.
+# scope: package
+package aegis.authz
+
+# METADATA
+# title: Decision
+# description: |
+#   {"allow": bool, "reasons": [{"rule", "effect", "source"}], "obligations": {}} for one
+#   tool call (the version 1 input of docs/contracts.md). On allow, reasons are the allow
+#   rules used; on deny, every rule that denies. Reasons are ordered by evaluation stage,
+#   then by position in their list.
+# entrypoint: true
+decision := {"allow": false, "reasons": _ordered(_precondition_failures), "obligations": {}} if {
+	count(_precondition_failures) > 0
+} else := {"allow": true, "reasons": _ordered(_grants | _supports), "obligations": _obligations} if {
+	_allowed
+} else := {"allow": false, "reasons": _ordered(_denials), "obligations": _obligations}
+
+# METADATA
+# title: Visible tools
+# description: |
+#   The sorted names of the tools of input.tools the caller could be allowed to call on
+#   some repository; tools/list shows only these. Empty for a malformed input or without
+#   a valid policy.
+# entrypoint: true
+default visible_tools := []
+
+visible_tools := sort(_visible_names) if {
+	_visible_input_valid
+	_policy_valid
+}
+
+# METADATA
+# title: Allowed
+# description: No rule denies the call, and at least one rule allows it explicitly.
+_allowed if {
+	_known_capability
+	count(_denials) == 0
+	count(_grants) > 0
+}
+
+_obligations := {}
+
+# Reasons are kept as [stage, position, reason] so that sorting orders them deterministically.
+_ordered(entries) := [reason | some entry in sort(entries); reason := entry[2]]
+
+_builtin(annotations, effect) := {"rule": annotations.custom.reason, "effect": effect, "source": "builtin"}
+
+_reason(rule, effect) := {"rule": rule.rule, "effect": effect, "source": rule.source}

@@ -1,0 +1,42 @@
+"""schemas/policy.schema.json: a valid Draft 2020-12 schema that accepts the examples."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.policy_compiler.conftest import REPO_ROOT
+
+SCHEMA = json.loads((REPO_ROOT / "schemas" / "policy.schema.json").read_text(encoding="utf-8"))
+
+
+def test_schema_is_draft_2020_12() -> None:
+    assert SCHEMA["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+@pytest.mark.parametrize("name", ["policy.yaml", "legacy-policy.yaml"])
+def test_examples_match_the_schema(name: str) -> None:
+    document = yaml.safe_load((REPO_ROOT / "examples" / name).read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(SCHEMA).validate(document)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"version": 2},
+        {"defaults": {"read": "yes"}},
+        {"tools": {"allow": []}},
+        {"tools": {"deny": ["a b"]}},
+        {"repositories": {"acme": {}}},
+        {"repositories": {"acme/app": {"paths": {"deny": ["/abs"]}}}},
+        {"write": {"repositories": ["acme/app", "acme/app"]}},
+        {"extra": 1},
+    ],
+    ids=repr,
+)
+def test_schema_rejects_invalid_documents(document: dict[str, object]) -> None:
+    assert not jsonschema.Draft202012Validator(SCHEMA).is_valid(document)
