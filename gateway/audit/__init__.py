@@ -1,0 +1,7 @@
+"""The tamper-evident audit log: a JSON-lines SHA-256 hash chain, its writer and its verifier."""
+
+from gateway.audit._chain import GENESIS_HASH, canonical_json, entry_hash
+from gateway.audit._verify import ChainHead, verify_chain
+from gateway.audit._writer import AuditLog
+
+__all__ = ["GENESIS_HASH", "AuditLog", "ChainHead", "canonical_json", "entry_hash", "verify_chain"]

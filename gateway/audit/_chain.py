@@ -1,0 +1,25 @@
+"""The hashing rules of the chain, shared by the writer and the verifier."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+ENTRY_FIELDS = (
+    "seq", "ts", "event", "request_id", "decision_id", "bundle_revision", "principal", "tool", "repo",
+    "path", "args_sha256", "outcome", "reasons", "duration_ms", "prev_hash", "entry_hash",
+)  # fmt: skip
+
+
+def canonical_json(value: Any) -> bytes:
+    """Keys sorted, no whitespace, UTF-8: the bytes every hash in the chain is taken over."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def entry_hash(entry: Mapping[str, Any]) -> str:
+    """SHA-256 hex of the entry's canonical JSON without its own `entry_hash` field."""
+    body = {key: value for key, value in entry.items() if key != "entry_hash"}
+    return hashlib.sha256(canonical_json(body)).hexdigest()

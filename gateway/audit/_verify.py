@@ -1,0 +1,61 @@
+"""`aegis audit verify`: walk the chain and raise at the first line that breaks it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from gateway.audit._chain import ENTRY_FIELDS, GENESIS_HASH, entry_hash
+from gateway.errors import AuditChainError
+
+
+@dataclasses.dataclass(frozen=True)
+class ChainHead:
+    """The state of an intact chain: how many entries it holds and the hash of the last one."""
+
+    entries: int
+    head_hash: str
+
+
+def verify_chain(path: Path) -> ChainHead:
+    """Return the chain's head when every entry holds; raise AuditChainError at the first that does not.
+
+    Example:
+        head = verify_chain(Path("var/audit.jsonl"))
+    """
+    prev_hash = GENESIS_HASH
+    count = 0
+    with path.open("rb") as lines:
+        for line_no, raw in enumerate(lines, start=1):
+            entry = _parse_line(raw, line_no)
+            if entry["seq"] != count + 1:
+                raise AuditChainError(line_no, f"seq is {entry['seq']!r}, expected {count + 1}")
+            if entry["prev_hash"] != prev_hash:
+                raise AuditChainError(line_no, "prev_hash does not match the previous entry's entry_hash")
+            if entry["entry_hash"] != entry_hash(entry):
+                raise AuditChainError(line_no, "entry_hash does not match the entry's content")
+            prev_hash = entry["entry_hash"]
+            count += 1
+    return ChainHead(entries=count, head_hash=prev_hash)
+
+
+def _parse_line(raw: bytes, line_no: int) -> dict[str, Any]:
+    if not raw.endswith(b"\n"):
+        raise AuditChainError(line_no, "line is not terminated (truncated write?)")
+    try:
+        entry = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise AuditChainError(line_no, "not valid UTF-8 JSON") from None
+    if not isinstance(entry, dict):
+        raise AuditChainError(line_no, "not a JSON object")
+    missing = [name for name in ENTRY_FIELDS if name not in entry]
+    if missing:
+        raise AuditChainError(line_no, f"missing fields: {', '.join(missing)}")
+    unknown = sorted(set(entry) - set(ENTRY_FIELDS))
+    if unknown:
+        raise AuditChainError(line_no, f"unknown fields: {', '.join(unknown)}")
+    if not isinstance(entry["seq"], int) or isinstance(entry["seq"], bool):
+        raise AuditChainError(line_no, "seq is not an integer")
+    return entry

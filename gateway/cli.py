@@ -1,0 +1,144 @@
+"""`aegis`: serve the gateway, run the demo, and manage policies, audit logs and keys."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from policy_compiler import PolicyError
+
+from gateway.errors import GatewayError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except (GatewayError, PolicyError) as exc:
+        print(f"aegis: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return code
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gateway.config import Settings
+    from gateway.server import serve
+
+    settings = Settings.from_env(os.environ)
+    print(f"Aegis MCP endpoint: http://{settings.bind_host}:{settings.bind_port}/mcp", flush=True)
+    serve(settings)
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo
+
+    run_demo(state_dir=args.state_dir, env=os.environ)
+    return EXIT_OK
+
+
+def _policy_check(args: argparse.Namespace) -> int:
+    from policy_compiler import load_policy
+
+    try:
+        load_policy(args.file)
+    except PolicyError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{args.file}: OK")
+    return EXIT_OK
+
+
+def _policy_compile(args: argparse.Namespace) -> int:
+    from policy_compiler import build_bundle
+
+    try:
+        info = build_bundle(args.file, args.output)
+    except PolicyError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{info.path}: revision {info.revision}")
+    return EXIT_OK
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from gateway.audit import verify_chain
+    from gateway.errors import AuditChainError
+
+    try:
+        head = verify_chain(args.file)
+    except AuditChainError as exc:
+        print(f"{args.file}: BROKEN at line {exc.line}: {exc.reason}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        print(f"{args.file}: cannot read: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{args.file}: OK, {head.entries} entries, head {head.head_hash}")
+    return EXIT_OK
+
+
+def _keys_create(args: argparse.Namespace) -> int:
+    from gateway.edge.keys import create_key
+
+    key = create_key(args.keys_file, name=args.name, scopes=tuple(args.scope or ("tools:read",)))
+    print(key)
+    print(
+        f"Key {args.name!r} stored (hash only) in {args.keys_file}. It is shown this once.", file=sys.stderr
+    )
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aegis", description="Aegis: an OPA-backed MCP gateway for Gitea.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve", help="serve the gateway (configured by AEGIS_* environment variables)"
+    )
+    serve.set_defaults(handler=_serve)
+
+    demo = commands.add_parser(
+        "demo", help="serve the gateway against AEGIS_GITEA_URL, or a seeded demo Gitea when it is unset"
+    )
+    demo.add_argument(
+        "--state-dir", type=Path, default=Path("var/demo"), help="where the demo keeps its state"
+    )
+    demo.set_defaults(handler=_demo)
+
+    policy = commands.add_parser("policy", help="check and compile YAML policies").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    check = policy.add_parser("check", help="validate a policy file; errors name file:line:column")
+    check.add_argument("file", type=Path)
+    check.set_defaults(handler=_policy_check)
+    compile_ = policy.add_parser("compile", help="compile a policy file into an OPA bundle (.tar.gz)")
+    compile_.add_argument("file", type=Path)
+    compile_.add_argument("-o", "--output", type=Path, required=True)
+    compile_.set_defaults(handler=_policy_compile)
+
+    audit = commands.add_parser("audit", help="audit log tools").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    verify = audit.add_parser("verify", help="verify the hash chain; exit 1 naming the first broken line")
+    verify.add_argument("file", type=Path)
+    verify.set_defaults(handler=_audit_verify)
+
+    keys = commands.add_parser("keys", help="API keys").add_subparsers(required=True, metavar="ACTION")
+    create = keys.add_parser("create", help="create a key; prints it once, stores only its SHA-256")
+    create.add_argument("--name", required=True)
+    create.add_argument("--scope", action="append", choices=["tools:read", "tools:write", "admin"])
+    create.add_argument(
+        "--keys-file", type=Path, default=Path(os.environ.get("AEGIS_KEYS_FILE", "var/keys.json"))
+    )
+    create.set_defaults(handler=_keys_create)
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,105 @@
+"""Gateway configuration, read once from the environment.
+
+Example:
+    settings = Settings.from_env(os.environ)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+
+from gateway.errors import ConfigError
+
+DEFAULT_BIND = "127.0.0.1:8080"
+DEFAULT_OPA_TIMEOUT_S = 2.0
+DEFAULT_GITEA_TIMEOUT_S = 10.0
+DEFAULT_MAX_BODY_BYTES = 1 << 20
+DEFAULT_VAR_DIR = Path("var")
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
+
+
+def parse_bool(name: str, value: str) -> bool:
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name} must be one of true/false/1/0/yes/no/on/off, got {value!r}")
+
+
+def parse_bind(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"AEGIS_BIND must be HOST:PORT, got {value!r}")
+    return host.strip("[]"), int(port)
+
+
+def parse_positive_float(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if not number > 0:
+        raise ConfigError(f"{name} must be positive, got {value!r}")
+    return number
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the gateway needs to run. `gitea_token` never appears in `repr`."""
+
+    gitea_url: str | None
+    gitea_token: str | None = dataclasses.field(default=None, repr=False)
+    opa_url: str | None = None
+    opa_bin: str = "opa"
+    policy_path: Path = Path("policy.yaml")
+    audit_log: Path = DEFAULT_VAR_DIR / "audit.jsonl"
+    audit_fsync: bool = True
+    keys_file: Path = DEFAULT_VAR_DIR / "keys.json"
+    bind_host: str = "127.0.0.1"
+    bind_port: int = 8080
+    write_mode: bool = False
+    opa_timeout_s: float = DEFAULT_OPA_TIMEOUT_S
+    gitea_timeout_s: float = DEFAULT_GITEA_TIMEOUT_S
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        host, port = parse_bind(env.get("AEGIS_BIND", DEFAULT_BIND))
+        return cls(
+            gitea_url=env.get("AEGIS_GITEA_URL") or None,
+            gitea_token=env.get("AEGIS_GITEA_TOKEN") or None,
+            opa_url=env.get("AEGIS_OPA_URL") or None,
+            opa_bin=env.get("AEGIS_OPA_BIN") or "opa",
+            policy_path=Path(env.get("AEGIS_POLICY", "policy.yaml")),
+            audit_log=Path(env.get("AEGIS_AUDIT_LOG", str(DEFAULT_VAR_DIR / "audit.jsonl"))),
+            audit_fsync=parse_bool("AEGIS_AUDIT_FSYNC", env.get("AEGIS_AUDIT_FSYNC", "true")),
+            keys_file=Path(env.get("AEGIS_KEYS_FILE", str(DEFAULT_VAR_DIR / "keys.json"))),
+            bind_host=host,
+            bind_port=port,
+            write_mode=parse_bool("WRITE_MODE", env.get("WRITE_MODE", "false")),
+            opa_timeout_s=parse_positive_float(
+                "AEGIS_OPA_TIMEOUT", env.get("AEGIS_OPA_TIMEOUT", str(DEFAULT_OPA_TIMEOUT_S))
+            ),
+            gitea_timeout_s=parse_positive_float(
+                "AEGIS_GITEA_TIMEOUT", env.get("AEGIS_GITEA_TIMEOUT", str(DEFAULT_GITEA_TIMEOUT_S))
+            ),
+            allowed_hosts=_split_list(env.get("AEGIS_ALLOWED_HOSTS", "")),
+            allowed_origins=_split_list(env.get("AEGIS_ALLOWED_ORIGINS", "")),
+        )
+
+    def require_upstream(self) -> str:
+        if not self.gitea_url:
+            raise ConfigError("AEGIS_GITEA_URL is not set: the gateway needs a Gitea to talk to")
+        if not self.gitea_url.startswith(("http://", "https://")):
+            raise ConfigError(f"AEGIS_GITEA_URL must be an http(s) URL, got {self.gitea_url!r}")
+        return self.gitea_url.rstrip("/")
+
+
+def _split_list(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())

@@ -1,0 +1,1 @@
+"""The transport-agnostic execution core: validate, normalize, decide, execute, audit."""

@@ -1,0 +1,84 @@
+"""Normalize the resource of a call once; the same values go to OPA and to Gitea.
+
+Repository names are lower-cased (Gitea resolves them case-insensitively), paths NFC-normalized and
+rejected when absolute, climbing (`..`), or carrying NUL, backslash, control or invisible characters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from typing import Any
+
+from gateway.errors import InvalidToolCall
+
+MAX_PATH_LENGTH = 4096
+MAX_REF_LENGTH = 255
+_NAME = re.compile(r"[a-z0-9_.-]{1,100}")
+# Git ref names (git check-ref-format) without the characters that could alter a URL or a git range.
+_REF_FORBIDDEN = re.compile(r"\.\.|@\{|//|/\.|\.lock(?:/|$)|[\s~^:?*\[\\\x00-\x1f\x7f#%&+;=]")
+_REF_SHAPE = re.compile(r"[A-Za-z0-9._/@-]+")
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Resource:
+    """What a call touches, in normalized form. `repo` is `owner/name`."""
+
+    owner: str | None = None
+    name: str | None = None
+    path: str | None = None
+    ref: str | None = None
+
+    @property
+    def repo(self) -> str | None:
+        return f"{self.owner}/{self.name}" if self.owner and self.name else None
+
+    def as_input(self) -> dict[str, Any]:
+        """The `resource` member of the OPA input document."""
+        return {"repo": self.repo, "path": self.path, "ref": self.ref}
+
+
+def normalize_name(field: str, value: str) -> str:
+    lowered = value.lower()
+    if not _NAME.fullmatch(lowered) or lowered in {".", ".."} or lowered.endswith((".git", ".wiki")):
+        raise InvalidToolCall(f"Invalid arguments: {field!r} is not a valid Gitea owner or repository name")
+    return lowered
+
+
+def normalize_path(field: str, value: str) -> str:
+    path = unicodedata.normalize("NFC", value)
+    problem = _path_problem(path)
+    if problem:
+        raise InvalidToolCall(f"Invalid arguments: {field!r} {problem}")
+    return path.rstrip("/")
+
+
+def normalize_ref(field: str, value: str) -> str:
+    if (
+        not value
+        or len(value) > MAX_REF_LENGTH
+        or not _REF_SHAPE.fullmatch(value)
+        or _REF_FORBIDDEN.search(value)
+        or value == "@"
+        or value.startswith(("-", "/", "."))
+        or value.endswith(("/", "."))
+    ):
+        raise InvalidToolCall(f"Invalid arguments: {field!r} is not a valid git ref")
+    return value
+
+
+def _path_problem(path: str) -> str | None:
+    if not path or len(path) > MAX_PATH_LENGTH:
+        return f"must be 1 to {MAX_PATH_LENGTH} characters"
+    if path.startswith("/"):
+        return "must be relative to the repository root"
+    if "\\" in path:
+        return "must not contain a backslash"
+    if any(unicodedata.category(char) in _UNSAFE_CATEGORIES for char in path):
+        return "must not contain control or invisible characters"
+    segments = path.rstrip("/").split("/")
+    if any(segment in {"", ".", ".."} for segment in segments):
+        return "must not contain empty, '.' or '..' segments"
+    return None

@@ -1,0 +1,213 @@
+"""The execution core: one tools/call becomes validate -> normalize -> decide -> execute -> audit.
+
+Every call leaves exactly one audit entry, whatever its outcome; when that entry cannot be written, the
+call fails instead of returning a result that left no trace.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from gateway.audit import AuditLog, canonical_json
+from gateway.core.normalize import Resource, normalize_name, normalize_path, normalize_ref
+from gateway.core.principal import Principal
+from gateway.errors import AuditWriteError, InvalidToolCall, UpstreamError
+from gateway.gitea import GiteaClient
+from gateway.mcp import CallContext
+from gateway.observability.metrics import Metrics
+from gateway.opa import Decision, DecisionClient
+from gateway.tools import BoundTool, ToolOutput, ToolRegistry
+
+MAX_AUDITED_NAME = 128
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class _Trace:
+    """What the audit entry of one call will say; filled in as the call goes."""
+
+    tool: str
+    args_sha256: str
+    outcome: str = "error"
+    resource: Resource = dataclasses.field(default_factory=Resource)
+    decision: Decision | None = None
+
+
+class ToolService:
+    """Implements the MCP layer's ToolHandler on top of OPA, Gitea and the audit log."""
+
+    def __init__(
+        self,
+        *,
+        registry: ToolRegistry,
+        decisions: DecisionClient,
+        gitea: GiteaClient,
+        audit: AuditLog,
+        metrics: Metrics,
+        write_mode: bool,
+        bundle_revision: Callable[[], str],
+    ) -> None:
+        self._registry = registry
+        self._decisions = decisions
+        self._gitea = gitea
+        self._audit = audit
+        self._metrics = metrics
+        self._write_mode = write_mode
+        self._bundle_revision = bundle_revision
+
+    async def list_tools(self, context: CallContext) -> list[dict[str, Any]]:
+        principal = _principal(context)
+        tools = [{"name": bound.tool.name, "capability": bound.tool.capability} for bound in self._registry]
+        visible = await self._decisions.visible_tools(
+            {
+                "version": 1,
+                "principal": principal.as_input(),
+                "tools": tools,
+                "context": self._context(context),
+            }
+        )
+        return [bound.describe() for bound in self._registry if bound.tool.name in visible]
+
+    async def call_tool(self, context: CallContext, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()
+        trace = _Trace(
+            tool=name[:MAX_AUDITED_NAME], args_sha256=hashlib.sha256(canonical_json(arguments)).hexdigest()
+        )
+        bound = self._registry.get(name)
+        try:
+            result = await self._execute(context, bound, arguments, trace)
+        finally:
+            await self._record(context, trace, started, known=bound is not None)
+        return result
+
+    async def _execute(
+        self, context: CallContext, bound: BoundTool | None, arguments: dict[str, Any], trace: _Trace
+    ) -> dict[str, Any]:
+        if bound is None:
+            trace.outcome = "invalid"
+            raise InvalidToolCall(f"Unknown tool: {trace.tool}")
+        try:
+            bound.validate(arguments)
+            trace.resource, normalized = _normalize(bound, arguments)
+        except InvalidToolCall:
+            trace.outcome = "invalid"
+            raise
+        trace.decision = await self._decisions.decide(self._input(context, bound, trace.resource, normalized))
+        if not trace.decision.allow:
+            trace.outcome = "denied"
+            return _denied_result(trace.decision, context.request_id)
+        try:
+            output = await bound.tool.run(self._gitea, trace.resource, normalized)
+        except UpstreamError as exc:
+            log.warning("upstream error", extra={"tool": trace.tool, "kind": exc.kind, "status": exc.status})
+            return _error_result(f"Gitea request failed: {exc.kind.replace('_', ' ')}", context.request_id)
+        trace.outcome = "allowed"
+        return _success_result(output)
+
+    def _input(
+        self, context: CallContext, bound: BoundTool, resource: Resource, arguments: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "principal": _principal(context).as_input(),
+            "tool": {"name": bound.tool.name, "capability": bound.tool.capability},
+            "resource": resource.as_input(),
+            "args": dict(arguments),
+            "context": self._context(context),
+        }
+
+    def _context(self, context: CallContext) -> dict[str, Any]:
+        return {
+            "write_mode": self._write_mode,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "client_ip": context.client_ip,
+            "request_id": context.request_id,
+        }
+
+    async def _record(self, context: CallContext, trace: _Trace, started: float, *, known: bool) -> None:
+        duration = time.perf_counter() - started
+        metric_tool = trace.tool if known else "unknown"
+        self._metrics.tool_calls.labels(tool=metric_tool, outcome=trace.outcome).inc()
+        self._metrics.tool_call_duration.labels(tool=metric_tool).observe(duration)
+        decision = trace.decision
+        try:
+            await self._audit.append(
+                {
+                    "event": "tool_call",
+                    "request_id": context.request_id,
+                    "decision_id": decision.decision_id if decision else None,
+                    "bundle_revision": self._bundle_revision(),
+                    "principal": _principal(context).id,
+                    "tool": trace.tool,
+                    "repo": trace.resource.repo,
+                    "path": trace.resource.path,
+                    "args_sha256": trace.args_sha256,
+                    "outcome": trace.outcome,
+                    "reasons": [reason.as_dict() for reason in decision.reasons] if decision else [],
+                    "duration_ms": round(duration * 1000, 3),
+                }
+            )
+        except AuditWriteError:
+            self._metrics.audit_failures.inc()
+            log.critical("audit write failed; the call is answered with an error", exc_info=True)
+            raise
+        log.info(
+            "tool call", extra={"tool": trace.tool, "outcome": trace.outcome, "duration_ms": duration * 1000}
+        )
+
+
+def _principal(context: CallContext) -> Principal:
+    if not isinstance(context.principal, Principal):
+        raise RuntimeError("tool call without an authenticated principal")
+    return context.principal
+
+
+def _normalize(bound: BoundTool, arguments: Mapping[str, Any]) -> tuple[Resource, dict[str, Any]]:
+    """The resource and the arguments with owner, repo, path and ref replaced by their normalized values."""
+    tool = bound.tool
+    normalized = dict(arguments)
+    owner = name = path = ref = None
+    if tool.repo_scoped:
+        owner = normalized["owner"] = normalize_name("owner", arguments["owner"])
+        name = normalized["repo"] = normalize_name("repo", arguments["repo"])
+    if tool.path_arg and arguments.get(tool.path_arg) is not None:
+        path = normalized[tool.path_arg] = normalize_path(tool.path_arg, arguments[tool.path_arg])
+    if tool.ref_arg and arguments.get(tool.ref_arg) is not None:
+        ref = normalized[tool.ref_arg] = normalize_ref(tool.ref_arg, arguments[tool.ref_arg])
+    return Resource(owner=owner, name=name, path=path, ref=ref), normalized
+
+
+def _success_result(output: ToolOutput) -> dict[str, Any]:
+    text = output.text if output.text is not None else json.dumps(output.structured, ensure_ascii=False)
+    return {
+        "content": [{"type": "text", "text": text}],
+        "structuredContent": output.structured,
+        "isError": False,
+    }
+
+
+def _denied_result(decision: Decision, request_id: str) -> dict[str, Any]:
+    reasons = [reason.as_dict() for reason in decision.reasons]
+    rules = (
+        ", ".join(f"{r['rule']} ({r['source']})" for r in reasons if r["effect"] == "deny")
+        or "no rule allows it"
+    )
+    return {
+        "content": [{"type": "text", "text": f"Denied by policy: {rules}. Request id: {request_id}."}],
+        "structuredContent": {"denied": True, "reasons": reasons, "request_id": request_id},
+        "isError": True,
+    }
+
+
+def _error_result(message: str, request_id: str) -> dict[str, Any]:
+    return {
+        "content": [{"type": "text", "text": f"{message}. Request id: {request_id}."}],
+        "structuredContent": {"error": message, "request_id": request_id},
+        "isError": True,
+    }

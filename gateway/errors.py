@@ -1,0 +1,45 @@
+"""The one exception root of the gateway, and the errors each layer translates into."""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Root of every error the gateway raises on purpose."""
+
+
+class ConfigError(GatewayError):
+    """The configuration is invalid; the gateway refuses to start."""
+
+
+class AuditWriteError(GatewayError):
+    """An audit entry could not be written; the call it describes must not succeed silently."""
+
+
+class AuditChainError(GatewayError):
+    """The audit log's hash chain is broken at `line` (1-based)."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
+class OpaError(GatewayError):
+    """OPA could not give a usable decision (unreachable, timeout, error, malformed answer)."""
+
+
+class UpstreamError(GatewayError):
+    """Gitea could not serve the request. `kind` is a stable, client-safe label."""
+
+    def __init__(self, kind: str, status: int | None = None) -> None:
+        super().__init__(f"upstream {kind}" + (f" (HTTP {status})" if status is not None else ""))
+        self.kind = kind
+        self.status = status
+
+
+class KeyStoreError(GatewayError):
+    """The API keys file is missing, unreadable or malformed."""
+
+
+class InvalidToolCall(GatewayError):
+    """The tool is unknown or its arguments are invalid. The message is written for the client."""

@@ -1,0 +1,101 @@
+"""A small Gitea API v1 client: every path segment percent-encoded, every call with a finite timeout,
+every failure translated to UpstreamError at this one boundary."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from gateway import __version__
+from gateway.errors import UpstreamError
+
+MAX_RESPONSE_BYTES = 16 << 20
+_KIND_BY_STATUS = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "rejected"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    """One page of a Gitea list and its total (from X-Total-Count, when Gitea sends it)."""
+
+    items: list[Any]
+    total: int | None
+
+
+def api_path(*segments: str) -> str:
+    """`/api/v1/` plus each segment percent-encoded on its own: no segment can add a `/`, `?` or `#`."""
+    return "/api/v1/" + "/".join(quote(segment, safe="") for segment in segments)
+
+
+def file_path(path: str) -> str:
+    """A repository path with each of its segments encoded (its `/` kept as separators)."""
+    return "/".join(quote(segment, safe="") for segment in path.split("/"))
+
+
+class GiteaClient:
+    """Example:
+    gitea = GiteaClient(base_url="http://gitea:3000", token="...", timeout_s=10)
+    repo = await gitea.get_json(api_path("repos", "acme", "app"))
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str | None,
+        timeout_s: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        headers = {"Accept": "application/json", "User-Agent": f"aegis-gateway/{__version__}"}
+        if token:
+            headers["Authorization"] = f"token {token}"
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers=headers,
+            timeout=httpx.Timeout(timeout_s),
+            transport=transport,
+            follow_redirects=False,
+            limits=httpx.Limits(max_keepalive_connections=32, keepalive_expiry=30.0),
+        )
+
+    async def get_json(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
+        response = await self._get(path, params)
+        return _json(response)
+
+    async def get_page(self, path: str, params: Mapping[str, str | int]) -> Page:
+        response = await self._get(path, params)
+        body = _json(response)
+        items = body.get("data") if isinstance(body, dict) else body
+        if not isinstance(items, list):
+            raise UpstreamError("malformed")
+        total = response.headers.get("x-total-count", "")
+        return Page(items=items, total=int(total) if total.isdigit() else None)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _get(self, path: str, params: Mapping[str, str | int] | None) -> httpx.Response:
+        try:
+            response = await self._http.get(path, params=dict(params or {}))
+        except httpx.TimeoutException:
+            raise UpstreamError("timeout") from None
+        except httpx.HTTPError:
+            raise UpstreamError("unavailable") from None
+        if response.status_code != 200:
+            kind = _KIND_BY_STATUS.get(
+                response.status_code, "unavailable" if response.status_code >= 500 else "error"
+            )
+            raise UpstreamError(kind, response.status_code)
+        if len(response.content) > MAX_RESPONSE_BYTES:
+            raise UpstreamError("too_large")
+        return response
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise UpstreamError("malformed") from None

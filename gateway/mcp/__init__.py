@@ -1,0 +1,7 @@
+"""MCP over streamable HTTP (JSON responses): framing, versions, dispatch. No policy here."""
+
+from gateway.mcp._endpoint import McpEndpoint
+from gateway.mcp._handler import CallContext, ToolHandler
+from gateway.mcp._protocol import SUPPORTED_VERSIONS
+
+__all__ = ["SUPPORTED_VERSIONS", "CallContext", "McpEndpoint", "ToolHandler"]

@@ -1,0 +1,152 @@
+"""POST /mcp: streamable HTTP with JSON responses, stateless (no Mcp-Session-Id)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from gateway.errors import InvalidToolCall
+from gateway.mcp._handler import CallContext, ToolHandler
+from gateway.mcp._jsonrpc import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    ClientReply,
+    JsonRpcError,
+    Notification,
+    Request,
+    error_body,
+    parse_message,
+    request_id_or_none,
+    result_body,
+)
+from gateway.mcp._protocol import (
+    LATEST_VERSION,
+    SUPPORTED_VERSIONS,
+    VERSION_HEADER,
+    initialize_result,
+    negotiate,
+)
+from gateway.observability.request_id import request_id_of
+
+log = logging.getLogger(__name__)
+JSON_TYPES = (b"application/json", b"application/*", b"*/*")
+
+
+class McpEndpoint:
+    """The ASGI app behind /mcp. Authentication happened before; the principal is in scope state."""
+
+    def __init__(self, *, handler: ToolHandler, max_body_bytes: int) -> None:
+        self.handler = handler
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        status, body, headers = await self._respond(scope, receive)
+        await _send(send, status, body, headers)
+
+    async def _respond(self, scope: Scope, receive: Receive) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        if scope["method"] != "POST":
+            return 405, b"", [(b"allow", b"POST")]
+        headers = _headers(scope)
+        if headers.get(b"content-type", b"").split(b";")[0].strip().lower() != b"application/json":
+            return _http_error(scope, 415, INVALID_REQUEST, "Unsupported Media Type: use application/json")
+        accept = headers.get(b"accept")
+        if accept is not None and not any(kind in accept.lower() for kind in JSON_TYPES):
+            return _http_error(
+                scope, 406, INVALID_REQUEST, "Not Acceptable: the client must accept application/json"
+            )
+        body = await _read_body(receive, self.max_body_bytes)
+        if body is None:
+            return _http_error(scope, 413, INVALID_REQUEST, "Payload Too Large")
+        try:
+            message = parse_message(body)
+        except JsonRpcError as invalid:
+            return 400, error_body(request_id_or_none(body), invalid), []
+        if isinstance(message, ClientReply | Notification):
+            return 202, b"", []
+        version = headers.get(VERSION_HEADER)
+        if (
+            message.method != "initialize"
+            and version is not None
+            and version.decode() not in SUPPORTED_VERSIONS
+        ):
+            unsupported = JsonRpcError(
+                INVALID_REQUEST, f"Bad Request: unsupported MCP-Protocol-Version {version.decode()!r}"
+            )
+            return 400, error_body(message.id, unsupported), []
+        context = CallContext(
+            principal=scope.get("state", {}).get("principal"),
+            request_id=request_id_of(scope),
+            client_ip=scope["client"][0] if scope.get("client") else None,
+            protocol_version=version.decode() if version else LATEST_VERSION,
+        )
+        return 200, await self._dispatch(message, context), []
+
+    async def _dispatch(self, request: Request, context: CallContext) -> bytes:
+        try:
+            return result_body(request.id, await self._result(request, context))
+        except JsonRpcError as error:
+            return error_body(request.id, error)
+        except InvalidToolCall as exc:
+            return error_body(request.id, JsonRpcError(INVALID_PARAMS, str(exc)))
+        except Exception:
+            log.exception("internal error handling %s", request.method)
+            internal = JsonRpcError(INTERNAL_ERROR, "Internal error", {"request_id": context.request_id})
+            return error_body(request.id, internal)
+
+    async def _result(self, request: Request, context: CallContext) -> dict[str, Any]:
+        params = request.params
+        if request.method == "initialize":
+            return initialize_result(negotiate(params))
+        if request.method == "ping":
+            return {}
+        if request.method == "tools/list":
+            if "cursor" in params:
+                raise JsonRpcError(INVALID_PARAMS, "Invalid params: unknown cursor")
+            return {"tools": await self.handler.list_tools(context)}
+        if request.method == "tools/call":
+            name, arguments = params.get("name"), params.get("arguments", {})
+            if not isinstance(name, str):
+                raise JsonRpcError(INVALID_PARAMS, 'Invalid params: "name" must be a string')
+            if not isinstance(arguments, dict):
+                raise JsonRpcError(INVALID_PARAMS, 'Invalid params: "arguments" must be an object')
+            return await self.handler.call_tool(context, name, arguments)
+        raise JsonRpcError(METHOD_NOT_FOUND, f"Method not found: {request.method[:64]}")
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes]:
+    return {name: value for name, value in scope["headers"]}
+
+
+def _http_error(
+    scope: Scope, status: int, code: int, message: str
+) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    return status, error_body(None, JsonRpcError(code, message, {"request_id": request_id_of(scope)})), []
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it grows past `limit`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    base = [(b"content-length", str(len(body)).encode())]
+    if body:
+        base.append((b"content-type", b"application/json"))
+    await send({"type": "http.response.start", "status": status, "headers": base + headers})
+    await send({"type": "http.response.body", "body": body})

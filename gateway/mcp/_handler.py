@@ -1,0 +1,24 @@
+"""What the MCP layer needs from the core: list tools and call one, for an authenticated caller."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Protocol
+
+
+@dataclasses.dataclass(frozen=True)
+class CallContext:
+    """Facts about the HTTP request the core may use; `principal` is opaque to the MCP layer."""
+
+    principal: Any
+    request_id: str
+    client_ip: str | None
+    protocol_version: str
+
+
+class ToolHandler(Protocol):
+    async def list_tools(self, context: CallContext) -> list[dict[str, Any]]: ...
+
+    async def call_tool(self, context: CallContext, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Return an MCP CallToolResult; raise InvalidToolCall for bad arguments or an unknown tool."""
+        ...

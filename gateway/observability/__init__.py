@@ -1,0 +1,1 @@
+"""Logs, metrics and request ids: the evidence every call leaves behind."""

@@ -1,0 +1,64 @@
+"""Prometheus metrics of the gateway, kept in a registry of their own."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Metrics:
+    registry: CollectorRegistry
+    tool_calls: Counter
+    tool_call_duration: Histogram
+    opa_decision_duration: Histogram
+    opa_errors: Counter
+    auth_failures: Counter
+    audit_failures: Counter
+    http_requests: Counter
+    opa_ready: Gauge
+
+    @classmethod
+    def create(cls) -> Metrics:
+        registry = CollectorRegistry(auto_describe=True)
+        return cls(
+            registry=registry,
+            tool_calls=Counter(
+                "aegis_tool_calls", "Tool calls by tool and outcome.", ["tool", "outcome"], registry=registry
+            ),
+            tool_call_duration=Histogram(
+                "aegis_tool_call_duration_seconds",
+                "Duration of tools/call handling, from parsed request to audited result.",
+                ["tool"],
+                buckets=LATENCY_BUCKETS,
+                registry=registry,
+            ),
+            opa_decision_duration=Histogram(
+                "aegis_opa_decision_duration_seconds",
+                "Round trip of one OPA decision query as the gateway sees it.",
+                buckets=LATENCY_BUCKETS,
+                registry=registry,
+            ),
+            opa_errors=Counter(
+                "aegis_opa_errors",
+                "OPA queries that failed and were treated as deny.",
+                ["kind"],
+                registry=registry,
+            ),
+            auth_failures=Counter(
+                "aegis_auth_failures", "Rejected authentication attempts.", ["reason"], registry=registry
+            ),
+            audit_failures=Counter(
+                "aegis_audit_write_failures", "Audit entries that could not be written.", registry=registry
+            ),
+            http_requests=Counter(
+                "aegis_http_requests",
+                "HTTP requests by route and status.",
+                ["route", "status"],
+                registry=registry,
+            ),
+            opa_ready=Gauge("aegis_opa_ready", "1 when OPA serves the policy bundle.", registry=registry),
+        )

@@ -1,0 +1,6 @@
+"""Asking OPA for decisions, and running OPA when no sidecar is configured."""
+
+from gateway.opa._client import Decision, DecisionClient, Reason
+from gateway.opa._process import ManagedOpa
+
+__all__ = ["Decision", "DecisionClient", "ManagedOpa", "Reason"]

@@ -1,0 +1,176 @@
+"""The decision client. Every failure to obtain a well-formed decision is a deny that says why."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from gateway.observability.metrics import Metrics
+
+DECISION_PATH = "/v1/data/aegis/authz/decision"
+VISIBLE_TOOLS_PATH = "/v1/data/aegis/authz/visible_tools"
+BUNDLES_PATH = "/v1/data/system/bundles"
+HEALTH_PATH = "/health"
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reason:
+    rule: str
+    effect: str
+    source: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "effect": self.effect, "source": self.source}
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    allow: bool
+    reasons: tuple[Reason, ...]
+    decision_id: str
+    obligations: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def fail_closed(cls, kind: str) -> Decision:
+        """A deny standing in for a decision OPA could not give; `kind` names the failure."""
+        return cls(
+            allow=False,
+            reasons=(Reason(rule=f"opa.{kind}", effect="deny", source="gateway"),),
+            decision_id=uuid.uuid4().hex,
+        )
+
+
+class DecisionClient:
+    """Queries OPA over one keep-alive connection pool, with a finite timeout on every query.
+
+    Example:
+        client = DecisionClient(base_url="http://127.0.0.1:8181", timeout_s=2.0, metrics=metrics)
+        decision = await client.decide({"version": 1, ...})
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        timeout_s: float,
+        metrics: Metrics,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout_s),
+            transport=transport,
+            limits=httpx.Limits(max_keepalive_connections=64, keepalive_expiry=30.0),
+        )
+        self._metrics = metrics
+
+    async def decide(self, opa_input: Mapping[str, Any]) -> Decision:
+        decision_id = uuid.uuid4().hex
+        started = time.perf_counter()
+        try:
+            result = await self._query(DECISION_PATH, opa_input)
+        except _QueryFailed as failure:
+            self._metrics.opa_errors.labels(kind=failure.kind).inc()
+            log.error("opa decision failed, denying", extra={"opa_failure": failure.kind})
+            return Decision.fail_closed(failure.kind)
+        finally:
+            self._metrics.opa_decision_duration.observe(time.perf_counter() - started)
+        decision = _parse_decision(result, decision_id)
+        if decision is None:
+            self._metrics.opa_errors.labels(kind="malformed").inc()
+            log.error("opa returned a malformed decision, denying")
+            return Decision.fail_closed("malformed")
+        return decision
+
+    async def visible_tools(self, opa_input: Mapping[str, Any]) -> frozenset[str]:
+        """Names of the tools the caller could be allowed somewhere; empty when OPA cannot say."""
+        try:
+            result = await self._query(VISIBLE_TOOLS_PATH, opa_input)
+        except _QueryFailed as failure:
+            self._metrics.opa_errors.labels(kind=failure.kind).inc()
+            return frozenset()
+        if not isinstance(result, list) or not all(isinstance(name, str) for name in result):
+            self._metrics.opa_errors.labels(kind="malformed").inc()
+            return frozenset()
+        return frozenset(result)
+
+    async def bundle_revisions(self) -> dict[str, str]:
+        """Revision of each bundle OPA has activated, by bundle name; empty when unknown."""
+        try:
+            response = await self._http.get(BUNDLES_PATH)
+            bundles = response.json().get("result", {}) if response.status_code == 200 else {}
+        except (httpx.HTTPError, ValueError):
+            return {}
+        return {
+            name: str(info.get("manifest", {}).get("revision", ""))
+            for name, info in bundles.items()
+            if isinstance(info, dict)
+        }
+
+    async def is_ready(self) -> bool:
+        """OPA answers and every configured bundle is activated."""
+        try:
+            response = await self._http.get(HEALTH_PATH, params={"bundles": "true"})
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _query(self, path: str, opa_input: Mapping[str, Any]) -> Any:
+        try:
+            response = await self._http.post(path, json={"input": opa_input})
+        except httpx.TimeoutException:
+            raise _QueryFailed("timeout") from None
+        except httpx.HTTPError:
+            raise _QueryFailed("unavailable") from None
+        if response.status_code != 200:
+            raise _QueryFailed("error")
+        try:
+            body = response.json()
+        except ValueError:
+            raise _QueryFailed("malformed") from None
+        if not isinstance(body, dict) or "result" not in body:
+            raise _QueryFailed("undefined")
+        return body["result"]
+
+
+class _QueryFailed(Exception):
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+def _parse_decision(result: Any, decision_id: str) -> Decision | None:
+    """Accept only the documented shape; `allow` must be the boolean true to allow."""
+    if not isinstance(result, dict) or not isinstance(result.get("allow"), bool):
+        return None
+    raw_reasons = result.get("reasons", [])
+    obligations = result.get("obligations", {})
+    if not isinstance(raw_reasons, list) or not isinstance(obligations, dict):
+        return None
+    reasons = _parse_reasons(raw_reasons)
+    if reasons is None:
+        return None
+    return Decision(allow=result["allow"], reasons=reasons, decision_id=decision_id, obligations=obligations)
+
+
+def _parse_reasons(raw: Sequence[Any]) -> tuple[Reason, ...] | None:
+    reasons = []
+    for item in raw:
+        if not isinstance(item, dict):
+            return None
+        fields = (item.get("rule"), item.get("effect"), item.get("source"))
+        if not all(isinstance(value, str) for value in fields):
+            return None
+        reasons.append(Reason(rule=item["rule"], effect=item["effect"], source=item["source"]))
+    return tuple(reasons)

@@ -1,0 +1,134 @@
+"""The managed OPA: `opa run --server` on a private unix socket, supervised, stopped with the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import signal
+from pathlib import Path
+
+import httpx
+
+from gateway.errors import OpaError
+
+READY_TIMEOUT_S = 30.0
+STOP_GRACE_S = 5.0
+RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
+_PR_SET_PDEATHSIG = 1
+
+log = logging.getLogger(__name__)
+
+
+class ManagedOpa:
+    """Runs OPA with one bundle, restarts it if it dies, and stops it on `stop()`.
+
+    OPA listens on a unix socket inside `workdir` (mode 0600), so nothing else on the host can query or
+    reconfigure it. If the gateway is killed outright, the kernel sends OPA SIGTERM (PR_SET_PDEATHSIG).
+
+    Example:
+        opa = ManagedOpa(opa_bin="opa", bundle=Path("bundle.tar.gz"), workdir=Path("/tmp/x"))
+        await opa.start()
+        transport = opa.transport()
+    """
+
+    def __init__(self, *, opa_bin: str, bundle: Path, workdir: Path) -> None:
+        self._opa_bin = opa_bin
+        self._bundle = bundle
+        self.socket_path = workdir / "opa.sock"
+        self._process: asyncio.subprocess.Process | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def transport(self) -> httpx.AsyncHTTPTransport:
+        return httpx.AsyncHTTPTransport(uds=str(self.socket_path))
+
+    @property
+    def base_url(self) -> str:
+        return "http://opa"
+
+    async def start(self) -> None:
+        await self._spawn()
+        self._supervisor = asyncio.create_task(self._supervise(), name="opa-supervisor")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+        await self._terminate()
+
+    async def _spawn(self) -> None:
+        self.socket_path.unlink(missing_ok=True)
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                self._opa_bin,
+                "run",
+                "--server",
+                "--addr",
+                f"unix://{self.socket_path}",
+                "--unix-socket-perm",
+                "600",
+                "--bundle",
+                str(self._bundle),
+                "--skip-version-check",
+                "--log-level",
+                "error",
+                "--shutdown-grace-period",
+                "1",
+                stdin=asyncio.subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
+            )
+        except OSError as exc:
+            raise OpaError(f"cannot start OPA ({self._opa_bin}): {exc.strerror}") from exc
+        await self._wait_ready()
+
+    async def _wait_ready(self) -> None:
+        deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_S
+        async with httpx.AsyncClient(transport=self.transport(), base_url=self.base_url, timeout=1.0) as http:
+            while asyncio.get_running_loop().time() < deadline:
+                if self._process is None or self._process.returncode is not None:
+                    raise OpaError("OPA exited during start-up (is the bundle valid?)")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get("/health", params={"bundles": "true"})).status_code == 200:
+                        return
+                await asyncio.sleep(0.05)
+        await self._terminate()
+        raise OpaError(f"OPA did not become ready within {READY_TIMEOUT_S:.0f}s")
+
+    async def _supervise(self) -> None:
+        failures = 0
+        while not self._stopping:
+            if self._process is None:
+                return
+            code = await self._process.wait()
+            if self._stopping:
+                return
+            delay = RESTART_BACKOFF_S[min(failures, len(RESTART_BACKOFF_S) - 1)]
+            log.error("managed OPA exited, restarting", extra={"exit_code": code, "retry_in_s": delay})
+            failures += 1
+            await asyncio.sleep(delay)
+            try:
+                await self._spawn()
+                failures = 0
+            except OpaError:
+                log.exception("managed OPA restart failed")
+
+    async def _terminate(self) -> None:
+        process = self._process
+        if process is None or process.returncode is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), STOP_GRACE_S)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: ask the kernel to SIGTERM OPA when the gateway dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
