@@ -1,0 +1,96 @@
+"""The Starlette application serving Gitea's API v1 from a state directory.
+
+Example::
+
+    app = create_app(Path("/tmp/gitea-state"))
+    app.state.requests        # every request received, in order (RecordedRequest)
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ._context import SimulatorState, json_response, site_of
+from ._errors import ApiError, SimulatorError
+from ._recorder import RecordedRequest, RequestRecorder
+from ._routes_commits import get_commit, list_commits
+from ._routes_files import get_contents, get_raw, get_tree
+from ._routes_issues import get_issue, list_issues
+from ._routes_repos import get_branch, get_repo, get_version, list_branches, list_my_repos, search_repos
+from ._store import MetadataStore
+
+__all__ = ["create_app"]
+
+_log = logging.getLogger("gitea_simulator")
+
+_REPO = "/api/v1/repos/{owner}/{repo}"
+ROUTES = [
+    Route("/api/v1/version", get_version),
+    Route("/api/v1/repos/search", search_repos),
+    Route("/api/v1/user/repos", list_my_repos),
+    Route(_REPO, get_repo),
+    Route(f"{_REPO}/branches", list_branches),
+    Route(f"{_REPO}/branches/{{branch:path}}", get_branch),
+    Route(f"{_REPO}/git/trees/{{sha:path}}", get_tree),
+    Route(f"{_REPO}/git/commits/{{sha}}", get_commit),
+    Route(f"{_REPO}/contents", get_contents),
+    Route(f"{_REPO}/contents/{{filepath:path}}", get_contents),
+    Route(f"{_REPO}/raw/{{filepath:path}}", get_raw),
+    Route(f"{_REPO}/commits", list_commits),
+    Route(f"{_REPO}/issues", list_issues),
+    Route(f"{_REPO}/issues/{{index}}", get_issue),
+]
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return json_response(exc.body(site_of(request).swagger_url), status=exc.status)
+
+
+async def _simulator_error(request: Request, exc: Exception) -> Response:
+    _log.error("simulator failure on %s %s: %s", request.method, request.url.path, exc)
+    return json_response({"message": "", "url": site_of(request).swagger_url}, status=500)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return json_response(ApiError.not_found().body(site_of(request).swagger_url), status=404)
+    body = {"message": exc.detail, "url": site_of(request).swagger_url}
+    return json_response(body, status=exc.status_code, headers=exc.headers)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """A bug: Gitea's production answer (empty message); the exception itself goes to the server log."""
+    return json_response({"message": "", "url": site_of(request).swagger_url}, status=500)
+
+
+def create_app(state_dir: Path, *, request_log: Path | None = None) -> Starlette:
+    """A Gitea 1.26 API simulator over ``state_dir`` (see ``seed_demo`` for its layout).
+
+    Only GET endpoints exist; anything else answers like Gitea does for an unknown route or method.
+    Every request is recorded in ``app.state.requests`` and, with ``request_log``, appended to that file.
+    """
+    requests: list[RecordedRequest] = []
+    app = Starlette(
+        routes=ROUTES,
+        middleware=[Middleware(RequestRecorder, sink=requests, log_file=request_log)],
+        exception_handlers={
+            ApiError: _api_error,
+            SimulatorError: _simulator_error,
+            HTTPException: _http_error,
+            Exception: _internal_error,
+        },
+    )
+    app.router.redirect_slashes = False
+    app.state.requests = requests
+    app.state.simulator = SimulatorState(state_dir=state_dir, store=MetadataStore(state_dir))
+    return app

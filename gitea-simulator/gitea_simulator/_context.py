@@ -1,0 +1,122 @@
+"""What every handler needs about the request it serves: metadata, caller, site URL, JSON answers.
+
+Example::
+
+    call = open_call(request)
+    repo, permission = call.repo("repository")
+    return call.json(repo_json(call.site, call.metadata, repo, permission, call.doer))
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ._access import Permission, Principal, authenticate, repo_permission, require_scope, visible_repo
+from ._pagination import list_headers
+from ._store import Metadata, MetadataStore, Repo, User
+from ._urls import Site
+
+__all__ = ["JSON_MEDIA_TYPE", "Call", "SimulatorState", "json_response", "open_call", "site_of"]
+
+JSON_MEDIA_TYPE = "application/json;charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatorState:
+    """Held in ``app.state.simulator``: where the state lives and its metadata store."""
+
+    state_dir: Path
+    store: MetadataStore
+
+
+def site_of(request: Request) -> Site:
+    return Site(str(request.base_url))
+
+
+def json_response(data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Response(body, status_code=status, headers=dict(headers or {}), media_type=JSON_MEDIA_TYPE)
+
+
+def _first_values(request: Request) -> dict[str, str]:
+    """Go's ``FormString``: the first value of each query parameter."""
+    values: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        values.setdefault(key, value)
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    request: Request
+    state_dir: Path
+    metadata: Metadata
+    principal: Principal | None
+    site: Site
+    query: Mapping[str, str]
+
+    @property
+    def doer(self) -> User | None:
+        return self.principal.user if self.principal else None
+
+    def require_scope(self, *categories: str) -> None:
+        require_scope(self.principal, *categories)
+
+    def repo(self, category: str) -> tuple[Repo, Permission]:
+        """The repository of the route's ``{owner}/{repo}``, after the scope check Gitea does first."""
+        self.require_scope(category)
+        repo = visible_repo(
+            self.metadata,
+            self.request.path_params["owner"],
+            self.request.path_params["repo"],
+            self.principal,
+            category,
+        )
+        permission = repo_permission(repo, self.principal)
+        assert permission is not None
+        return repo, permission
+
+    def permission(self, repo: Repo) -> Permission | None:
+        return repo_permission(repo, self.principal)
+
+    def git_dir(self, repo: Repo) -> Path:
+        return repo.git_dir(self.state_dir)
+
+    def flag(self, name: str, *, default: bool) -> bool:
+        """Go's ``FormBool`` (``strconv.ParseBool``), or ``default`` when the parameter is absent or empty."""
+        raw = self.query.get(name, "")
+        if not raw:
+            return default
+        return raw in ("1", "t", "T", "TRUE", "true", "True")
+
+    def list_headers(self, *, total: int, page_size: int, raw_page: int) -> dict[str, str]:
+        return list_headers(
+            str(self.request.url),
+            app_url=self.site.app_url,
+            total=total,
+            page_size=page_size,
+            raw_page=raw_page,
+        )
+
+
+def open_call(request: Request) -> Call:
+    """Authenticate the request (401 for an unknown token) against the metadata as it is now on disk."""
+    state: SimulatorState = request.app.state.simulator
+    metadata = state.store.current()
+    query = _first_values(request)
+    principal = authenticate(metadata, request.headers, query)
+    return Call(
+        request=request,
+        state_dir=state.state_dir,
+        metadata=metadata,
+        principal=principal,
+        site=site_of(request),
+        query=query,
+    )

@@ -1,0 +1,140 @@
+"""Handlers for commit listing and single commits.
+
+Example::
+
+    Route("/api/v1/repos/{owner}/{repo}/commits", list_commits)
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Final
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ._context import Call, json_response, open_call
+from ._errors import ApiError
+from ._git import Commit, FileChange, ObjectReader, commit_changes, run_git
+from ._pagination import ListOptions
+from ._refs import is_valid_ref_pattern
+from ._render_git import CommitOptions, commit_json
+
+__all__ = ["get_commit", "list_commits"]
+
+COMMITS_RANGE_SIZE: Final = 50  # setting.Git.CommitsRangeSize
+_HISTORY_HEADERS: Final = ("X-Page", "X-PerPage", "X-Total", "X-PageCount", "X-HasMore")
+
+
+async def _rev_list(git_dir: Path, *args: str) -> list[str]:
+    code, stdout = await run_git(git_dir, "rev-list", *args, literal_pathspecs=False)
+    if code != 0:
+        raise ApiError.not_found()
+    return stdout.decode("ascii").split()
+
+
+async def _changes(
+    git_dir: Path, commits: list[Commit], options: CommitOptions
+) -> dict[str, list[FileChange]]:
+    if not (options.files or options.stat):
+        return {}
+    return await commit_changes(git_dir, [commit.sha for commit in commits])
+
+
+def _commit_options(call: Call) -> CommitOptions:
+    """``convert.ParseCommitOptions``: stats, files and verification unless their flag is false."""
+    return CommitOptions(
+        stat=call.flag("stat", default=True),
+        files=call.flag("files", default=True),
+        verification=call.flag("verification", default=True),
+    )
+
+
+async def list_commits(request: Request) -> Response:
+    """``GET /commits``: newest first from ``sha`` (default branch), optionally only those touching ``path``.
+
+    As in Gitea, ``limit`` sizes the page only without ``path``; with ``path`` a page is 50 commits while
+    the paging headers still use ``limit``.
+    """
+    call = open_call(request)
+    repo, _ = call.repo("repository")
+    if repo.empty:
+        raise ApiError(409, "Git Repository is empty.")
+    options = ListOptions.from_query(call.query)
+    page_size = options.size  # already <= 50, Gitea's CommitsRangeSize
+    sha, path, exclude = (call.query.get(name, "") for name in ("sha", "path", "not"))
+    commit_options = _commit_options(call)
+    git_dir = call.git_dir(repo)
+    async with ObjectReader.open(git_dir) as objects:
+        base = await objects.commit(sha or f"refs/heads/{repo.default_branch}")
+        if base is None:
+            raise ApiError.not_found()
+        revisions = [base.sha]
+        if exclude:
+            excluded = await objects.commit(exclude)
+            if excluded is None:
+                raise ApiError.not_found()
+            revisions.append(f"^{excluded.sha}")
+        pathspec = ["--", path] if path else []
+        [count] = await _rev_list(git_dir, "--count", *revisions, *pathspec)
+        total = int(count)
+        if path and total == 0:
+            raise ApiError.not_found("FileCommitsCount")
+        fetch = COMMITS_RANGE_SIZE if path else page_size
+        shas = await _rev_list(
+            git_dir, f"--skip={(options.page - 1) * fetch}", f"--max-count={fetch}", *revisions, *pathspec
+        )
+        loaded = [await objects.commit(commit_id) for commit_id in shas]
+        commits = [commit for commit in loaded if commit is not None]
+    changes = await _changes(git_dir, commits, commit_options)
+    page_count = math.ceil(total / page_size)
+    headers = call.list_headers(total=total, page_size=page_size, raw_page=options.raw_page)
+    headers.update(
+        {
+            "X-Page": str(options.page),
+            "X-PerPage": str(page_size),
+            "X-Total": str(total),
+            "X-PageCount": str(page_count),
+            "X-HasMore": "true" if options.page < page_count else "false",
+        }
+    )
+    headers["Access-Control-Expose-Headers"] += ", " + ", ".join(_HISTORY_HEADERS)
+    data = [
+        commit_json(
+            call.site,
+            call.metadata,
+            repo,
+            commit,
+            options=commit_options,
+            changes=changes.get(commit.sha) if changes else None,
+        )
+        for commit in commits
+    ]
+    return json_response(data, headers=headers)
+
+
+async def get_commit(request: Request) -> Response:
+    """``GET /git/commits/{sha}``: a commit by id or any ref name; 422 for a name that cannot be a ref."""
+    call = open_call(request)
+    repo, _ = call.repo("repository")
+    identifier = request.path_params["sha"]
+    if not is_valid_ref_pattern(identifier):
+        raise ApiError(422, f"no valid ref or sha: {identifier}")
+    commit_options = _commit_options(call)
+    git_dir = call.git_dir(repo)
+    async with ObjectReader.open(git_dir) as objects:
+        commit = await objects.commit(identifier)
+    if commit is None:
+        raise ApiError.not_found(identifier)
+    changes = await _changes(git_dir, [commit], commit_options)
+    return json_response(
+        commit_json(
+            call.site,
+            call.metadata,
+            repo,
+            commit,
+            options=commit_options,
+            changes=changes.get(commit.sha) if changes else None,
+        )
+    )

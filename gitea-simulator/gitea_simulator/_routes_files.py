@@ -1,0 +1,250 @@
+"""Handlers for repository content: contents (file or directory), raw files and git trees.
+
+Example::
+
+    Route("/api/v1/repos/{owner}/{repo}/contents/{filepath:path}", get_contents)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import posixpath
+from email.utils import formatdate
+from typing import Any, Final
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ._context import Call, json_response, open_call
+from ._errors import ApiError
+from ._git import Commit, ObjectReader, TreeEntry, last_commit_sha, last_commit_shas, ls_tree
+from ._pagination import form_int
+from ._paths import clean_tree_path, go_path_clean
+from ._refs import RefCommit, resolve_legacy_ref, resolve_ref_commit
+from ._render_git import MAX_BLOB_SIZE, contents_json
+from ._store import Repo
+from ._urls import path_escape
+
+__all__ = ["get_contents", "get_raw", "get_tree"]
+
+DEFAULT_GIT_TREES_PER_PAGE: Final = 1000  # setting.API.DefaultGitTreesPerPage
+_SYMLINK_TARGET_MAX: Final = 1024
+
+
+async def _submodule_urls(objects: ObjectReader, commit: Commit) -> dict[str, str]:
+    """``path -> url`` from the commit's ``.gitmodules`` (the subset of git-config syntax it uses)."""
+    found = await objects.read(f"{commit.sha}:.gitmodules")
+    if found is None:
+        return {}
+    urls: dict[str, str] = {}
+    path = url = ""
+    for line in [*found[1].decode("utf-8", errors="replace").splitlines(), "[end]"]:
+        line = line.strip()
+        if line.startswith("["):
+            if path and url:
+                urls[path] = url
+            path = url = ""
+            continue
+        key, _, value = line.partition("=")
+        if key.strip() == "path":
+            path = value.strip()
+        elif key.strip() == "url":
+            url = value.strip()
+    return urls
+
+
+async def _extras(objects: ObjectReader, commit: Commit, path: str, entry: TreeEntry) -> dict[str, Any]:
+    """The symlink target or submodule URL of an entry, as Gitea reads them."""
+    if entry.is_symlink:
+        found = await objects.read(entry.sha)
+        target = found[1][:_SYMLINK_TARGET_MAX].decode("utf-8", errors="replace") if found else ""
+        return {"target": target}
+    if entry.is_submodule:
+        return {"submodule_url": (await _submodule_urls(objects, commit)).get(path)}
+    return {}
+
+
+async def _commits(objects: ObjectReader, shas: set[str]) -> dict[str, Commit]:
+    commits = {}
+    for sha in sorted(shas):
+        commit = await objects.commit(sha)
+        if commit is not None:
+            commits[sha] = commit
+    return commits
+
+
+async def _list_directory(
+    call: Call, repo: Repo, objects: ObjectReader, ref: RefCommit, path: str, entry: TreeEntry
+) -> list[dict[str, Any]]:
+    git_dir = call.git_dir(repo)
+    entries = await objects.tree(entry.sha) or []
+    history = asyncio.create_task(last_commit_shas(git_dir, ref.commit.sha, path, [e.name for e in entries]))
+    try:
+        entries = await objects.with_sizes(entries)
+        extras = []
+        for child in entries:
+            child_path = posixpath.join(path, child.name)
+            extras.append(await _extras(objects, ref.commit, child_path, child))
+    finally:
+        last_shas = await history
+    last = await _commits(objects, set(last_shas.values()))
+    return [
+        contents_json(
+            call.site,
+            repo,
+            ref,
+            posixpath.join(path, child.name),
+            child,
+            last_commit=last.get(last_shas.get(child.name, "")),
+            **extra,
+        )
+        for child, extra in zip(entries, extras, strict=True)
+    ]
+
+
+async def _file(
+    call: Call, repo: Repo, objects: ObjectReader, ref: RefCommit, path: str, entry: TreeEntry
+) -> dict[str, Any]:
+    history = asyncio.create_task(last_commit_sha(call.git_dir(repo), ref.commit.sha, path))
+    try:
+        [entry] = await objects.with_sizes([entry])
+        content = None
+        if entry.is_regular and entry.size <= MAX_BLOB_SIZE:
+            found = await objects.read(entry.sha)
+            content = found[1] if found else None
+        extra = await _extras(objects, ref.commit, path, entry)
+    finally:
+        last_sha = await history
+    last_commit = await objects.commit(last_sha) if last_sha else None
+    return contents_json(call.site, repo, ref, path, entry, last_commit=last_commit, content=content, **extra)
+
+
+async def get_contents(request: Request) -> Response:
+    """``GET /contents/{filepath}`` and ``GET /contents``: a file's metadata and content, or a directory."""
+    call = open_call(request)
+    repo, _ = call.repo("repository")
+    raw_path = request.path_params.get("filepath", "")
+    ref_name = call.query.get("ref", "").strip() or repo.default_branch
+    async with ObjectReader.open(call.git_dir(repo)) as objects:
+        ref = await resolve_ref_commit(objects, ref_name)
+        path = clean_tree_path(raw_path)
+        if path is None:
+            raise ApiError(500, "")  # Gitea: ErrFilenameInvalid is not a "not exist" error
+        entry = await objects.entry(ref.commit, path)
+        if entry is None:
+            raise ApiError.not_found(
+                "GetContentsOrList", errors=[f"object does not exist [id: , rel_path: {path}]"]
+            )
+        if entry.is_dir:
+            return json_response(await _list_directory(call, repo, objects, ref, path, entry))
+        return json_response(await _file(call, repo, objects, ref, path, entry))
+
+
+def _raw_media_type(data: bytes) -> str:
+    head = data[:1024]
+    if b"\0" in head:
+        return "application/octet-stream"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "application/octet-stream"
+    return "text/plain; charset=utf-8"
+
+
+async def _raw_blob(objects: ObjectReader, ref: RefCommit, tree_path: str) -> tuple[TreeEntry, bytes]:
+    path = go_path_clean(tree_path) if tree_path else ""
+    entry = None
+    if path != "." and path != ".." and not path.startswith(("../", "/")):
+        entry = await objects.entry(ref.commit, path)
+    if entry is None:
+        raise ApiError.not_found()
+    if entry.is_dir or entry.is_submodule:
+        raise ApiError.not_found("getBlobForEntry")
+    found = await objects.read(entry.sha)
+    if found is None:
+        raise ApiError.not_found()
+    return entry, found[1]
+
+
+async def get_raw(request: Request) -> Response:
+    """``GET /raw/{filepath}``: the file's bytes; ``?ref=`` or a ``{ref}/`` path prefix picks the commit."""
+    call = open_call(request)
+    repo, _ = call.repo("repository")
+    if repo.empty:
+        raise ApiError.not_found()
+    git_dir = call.git_dir(repo)
+    async with ObjectReader.open(git_dir) as objects:
+        ref, tree_path = await resolve_legacy_ref(
+            objects, request.path_params["filepath"], call.query.get("ref", "").strip(), repo.default_branch
+        )
+        history = asyncio.create_task(last_commit_sha(git_dir, ref.commit.sha, go_path_clean(tree_path)))
+        try:
+            entry, data = await _raw_blob(objects, ref, tree_path)
+        finally:
+            last_sha = await history
+        last_commit = await objects.commit(last_sha) if last_sha else None
+    headers = {
+        "X-Gitea-Object-Type": "symlink" if entry.is_symlink else "file",
+        "Content-Disposition": f"inline; filename*=UTF-8''{path_escape(entry.name)}",
+        "X-Content-Type-Options": "nosniff",
+        "Access-Control-Expose-Headers": "Content-Disposition",
+        "ETag": f'"{entry.sha}"',
+        "Cache-Control": "private, max-age=300",
+    }
+    if last_commit is not None:
+        headers["Last-Modified"] = formatdate(last_commit.committer.when.timestamp(), usegmt=True)
+    return Response(data, headers=headers, media_type=_raw_media_type(data))
+
+
+async def get_tree(request: Request) -> Response:
+    """``GET /git/trees/{sha}``: a tree by commit, tree or tag id or any name git resolves; 400 otherwise."""
+    call = open_call(request)
+    repo, _ = call.repo("repository")
+    sha = request.path_params["sha"]
+    if not sha:
+        raise ApiError(400, "sha not provided")
+    git_dir = call.git_dir(repo)
+    async with ObjectReader.open(git_dir) as objects:
+        info = await objects.info(sha)
+    if info is None or info.type not in ("commit", "tree", "tag"):
+        raise ApiError(400, f"sha not found [{sha}]")
+    entries = await ls_tree(git_dir, info.sha, recursive=call.flag("recursive", default=False))
+    per_page = form_int(call.query, "per_page")
+    if per_page <= 0 or per_page > DEFAULT_GIT_TREES_PER_PAGE:
+        per_page = DEFAULT_GIT_TREES_PER_PAGE
+    page = max(form_int(call.query, "page"), 1)
+    api_url = call.site.repo_api_url(repo)
+    start = per_page * (page - 1)
+    tree: list[dict[str, Any]] | None = None
+    truncated = False
+    if start < len(entries):
+        end = min(start + per_page, len(entries))
+        truncated = end < len(entries)
+        tree = [_git_entry(api_url, entry) for entry in entries[start:end]]
+    return json_response(
+        {
+            "sha": info.sha,
+            "url": f"{api_url}/git/trees/{path_escape(info.sha)}",
+            "tree": tree,
+            "truncated": truncated,
+            "page": page,
+            "total_count": len(entries),
+        }
+    )
+
+
+def _git_entry(api_url: str, entry: TreeEntry) -> dict[str, Any]:
+    if entry.is_dir:
+        url = f"{api_url}/git/trees/{entry.sha}"
+    elif entry.is_submodule:
+        url = ""
+    else:
+        url = f"{api_url}/git/blobs/{entry.sha}"
+    return {
+        "path": entry.name,
+        "mode": entry.mode,
+        "type": entry.type,
+        "size": entry.size,
+        "sha": entry.sha,
+        "url": url,
+    }

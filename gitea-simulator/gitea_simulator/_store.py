@@ -1,0 +1,236 @@
+"""The simulator's metadata (what Gitea keeps in its database) in ``<state_dir>/meta.json``.
+
+Users, API tokens (only their SHA-256 is stored, as Gitea stores a hash), repositories with their
+labels, issues and pull requests. Git content lives in ``<state_dir>/repos/<owner>/<name>.git``.
+``MetadataStore.current()`` re-reads the file whenever it changed on disk, so edits show at once.
+
+Example::
+
+    store = MetadataStore(state_dir)
+    repo = store.current().repo("ACME", "App")   # names are case-insensitive
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from ._errors import SimulatorError
+
+__all__ = [
+    "META_FILE",
+    "REPOS_DIR",
+    "Issue",
+    "Label",
+    "Metadata",
+    "MetadataStore",
+    "PullRequest",
+    "Repo",
+    "Token",
+    "User",
+    "write_metadata",
+]
+
+META_FILE: Final = "meta.json"
+REPOS_DIR: Final = "repos"
+_FORMAT: Final = 1
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    login: str
+    email: str
+    full_name: str = ""
+    kind: str = "user"  # "user" or "organization"
+    is_admin: bool = False
+    created: str = "2026-01-01T00:00:00Z"
+    description: str = ""
+    website: str = ""
+    location: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    id: int
+    name: str
+    user: str
+    sha256: str
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    id: int
+    name: str
+    color: str
+    description: str = ""
+    exclusive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PullRequest:
+    head: str
+    base: str
+    draft: bool = False
+    merged: bool = False
+    merged_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    id: int
+    number: int
+    title: str
+    user: str
+    created_at: str
+    updated_at: str
+    body: str = ""
+    state: str = "open"
+    labels: tuple[str, ...] = ()
+    comments: int = 0
+    closed_at: str | None = None
+    is_locked: bool = False
+    pull_request: PullRequest | None = None
+
+    @property
+    def is_pull(self) -> bool:
+        return self.pull_request is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Repo:
+    id: int
+    owner: str
+    name: str
+    created_at: str
+    updated_at: str
+    description: str = ""
+    website: str = ""
+    private: bool = False
+    empty: bool = False
+    default_branch: str = "main"
+    language: str = ""
+    size: int = 0
+    collaborators: Mapping[str, str] = field(default_factory=dict)  # login -> read | write | admin
+    labels: tuple[Label, ...] = ()
+    issues: tuple[Issue, ...] = ()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    def git_dir(self, state_dir: Path) -> Path:
+        return state_dir / REPOS_DIR / self.owner.lower() / f"{self.name.lower()}.git"
+
+    def issue(self, number: int) -> Issue | None:
+        return next((issue for issue in self.issues if issue.number == number), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    users: tuple[User, ...] = ()
+    tokens: tuple[Token, ...] = ()
+    repos: tuple[Repo, ...] = ()
+
+    def user(self, login: str) -> User | None:
+        lowered = login.lower()
+        return next((user for user in self.users if user.login.lower() == lowered), None)
+
+    def user_by_email(self, email: str) -> User | None:
+        lowered = email.lower()
+        return next((user for user in self.users if user.email.lower() == lowered), None)
+
+    def repo(self, owner: str, name: str) -> Repo | None:
+        key = (owner.lower(), name.lower())
+        return next((repo for repo in self.repos if (repo.owner.lower(), repo.name.lower()) == key), None)
+
+    def token(self, sha256: str) -> Token | None:
+        return next((token for token in self.tokens if token.sha256 == sha256), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": _FORMAT, **asdict(self)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Metadata:
+        if data.get("format") != _FORMAT:
+            raise SimulatorError(f"unsupported metadata format {data.get('format')!r}")
+        return cls(
+            users=tuple(_build(User, item) for item in data.get("users", [])),
+            tokens=tuple(_build(Token, item, scopes=tuple) for item in data.get("tokens", [])),
+            repos=tuple(_repo(item) for item in data.get("repos", [])),
+        )
+
+
+def _build(cls: type[_T], data: Mapping[str, Any], **convert: Any) -> _T:
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = set(data) - names
+    if unknown:
+        raise SimulatorError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
+    values = {key: convert[key](value) if key in convert else value for key, value in data.items()}
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise SimulatorError(f"{cls.__name__}: {exc}") from exc
+
+
+def _issue(data: Mapping[str, Any]) -> Issue:
+    def pull(value: Mapping[str, Any] | None) -> PullRequest | None:
+        return None if value is None else _build(PullRequest, value)
+
+    return _build(Issue, data, labels=tuple, pull_request=pull)
+
+
+def _repo(data: Mapping[str, Any]) -> Repo:
+    return _build(
+        Repo,
+        data,
+        collaborators=dict,
+        labels=lambda items: tuple(_build(Label, item) for item in items),
+        issues=lambda items: tuple(_issue(item) for item in items),
+    )
+
+
+def write_metadata(state_dir: Path, metadata: Metadata) -> None:
+    """Replace ``meta.json`` atomically (readers see the old or the new file, never half of one)."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(metadata.to_json(), indent=2, sort_keys=True) + "\n"
+    handle, temp_name = tempfile.mkstemp(dir=state_dir, prefix=".meta-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as temp:
+            temp.write(text)
+        os.replace(temp_name, state_dir / META_FILE)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+class MetadataStore:
+    """``meta.json`` as of the last change on disk (a missing file is an empty instance)."""
+
+    def __init__(self, state_dir: Path):
+        self._path = state_dir / META_FILE
+        self._stamp: tuple[int, int, int] | None = None
+        self._metadata = Metadata()
+
+    def current(self) -> Metadata:
+        try:
+            stat = self._path.stat()
+        except FileNotFoundError:
+            self._stamp, self._metadata = None, Metadata()
+            return self._metadata
+        stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if stamp != self._stamp:
+            try:
+                data = json.loads(self._path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise SimulatorError(f"cannot read {self._path}: {exc}") from exc
+            self._metadata, self._stamp = Metadata.from_json(data), stamp
+        return self._metadata

@@ -1,0 +1,1 @@
+"""Tests of the Gitea API simulator (gitea-simulator/)."""

@@ -1,0 +1,224 @@
+"""The simulator's answers checked against Gitea's own Swagger 2.0 description (v1.26.4), with schemathesis.
+
+The spec is vendored unchanged in tests/contracts/ (its SHA-256 is pinned below). Where the real server
+differs from its spec (shared/gitea/README.md), the simulator follows the server and this test checks the
+server's shape instead:
+
+- Go marshals nil pointers and nil slices as ``null`` but go-swagger does not mark such fields
+  ``x-nullable``; GO_NULLABLE lists exactly the fields Gitea sends as null, and only those are relaxed
+  (in memory, never in the vendored file).
+- A directory's contents are an array: checked against the ContentsListResponse of ``GET /contents``.
+- Error bodies are JSON ``{"message", "url"}`` (404: plus ``errors``): checked against ERROR_BODY.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+import schemathesis
+from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.schemas import APIOperation
+from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+from .conftest import API, ClientFactory, Seeded
+
+CONTRACT = Path(__file__).resolve().parents[1] / "contracts" / "gitea-swagger.v1.json"
+PINNED_SHA256 = "0b69d8398ae3557ff8480c55ee3abebd21131ddac39c23621264a69f13cd893d"
+
+GO_NULLABLE: dict[str, tuple[str, ...]] = {
+    "ContentsResponse": (
+        "encoding",
+        "content",
+        "target",
+        "html_url",
+        "git_url",
+        "download_url",
+        "submodule_git_url",
+    ),
+    "FileLinksResponse": ("git", "html"),
+    "Commit": ("author", "committer", "files", "stats"),
+    "RepoCommit": ("verification",),
+    "PayloadCommitVerification": ("signer",),
+    "PayloadCommit": ("added", "removed", "modified"),
+    "Issue": ("milestone", "assignee", "assignees", "closed_at", "due_date", "pull_request"),
+    "PullRequestMeta": ("merged_at",),
+    "GitTreeResponse": ("tree",),
+}
+
+ERROR_BODY = {
+    "type": "object",
+    "properties": {
+        "message": {"type": "string"},
+        "url": {"type": "string", "pattern": "^http://gitea\\.test/api/swagger$"},
+        "errors": {"type": ["array", "null"], "items": {"type": "string"}},
+    },
+    "required": ["message", "url"],
+    "additionalProperties": False,
+}
+
+# (spec path, request path and query, status): every answer is validated against the spec's schema.
+CASES = [
+    ("/version", "/version", 200),
+    ("/repos/search", "/repos/search?limit=2", 200),
+    ("/repos/search", "/repos/search?q=app", 200),
+    ("/user/repos", "/user/repos", 200),
+    ("/repos/{owner}/{repo}", "/repos/acme/app", 200),
+    ("/repos/{owner}/{repo}", "/repos/acme/private-notes", 200),
+    ("/repos/{owner}/{repo}/branches", "/repos/acme/app/branches", 200),
+    ("/repos/{owner}/{repo}/branches/{branch}", "/repos/acme/app/branches/main", 200),
+    ("/repos/{owner}/{repo}/git/trees/{sha}", "/repos/acme/app/git/trees/main", 200),
+    ("/repos/{owner}/{repo}/git/trees/{sha}", "/repos/acme/infra/git/trees/main?recursive=1", 200),
+    ("/repos/{owner}/{repo}/git/trees/{sha}", "/repos/acme/app/git/trees/main?page=99", 200),
+    ("/repos/{owner}/{repo}/contents/{filepath}", "/repos/acme/app/contents/src/fixture_2k.txt", 200),
+    ("/repos/{owner}/{repo}/contents/{filepath}", "/repos/acme/app/contents/docs/latest.md", 200),
+    ("/repos/{owner}/{repo}/contents/{filepath}", "/repos/acme/infra/contents/vendor/charts", 200),
+    ("/repos/{owner}/{repo}/contents", "/repos/acme/app/contents?ref=v0.1.0", 200),
+    ("/repos/{owner}/{repo}/contents", "/repos/acme/infra/contents", 200),
+    ("/repos/{owner}/{repo}/raw/{filepath}", "/repos/acme/app/raw/README.md", 200),
+    ("/repos/{owner}/{repo}/commits", "/repos/acme/app/commits", 200),
+    (
+        "/repos/{owner}/{repo}/commits",
+        "/repos/acme/app/commits?stat=false&files=false&verification=false",
+        200,
+    ),
+    ("/repos/{owner}/{repo}/commits", "/repos/acme/app/commits?path=src&sha=feature/login", 200),
+    ("/repos/{owner}/{repo}/git/commits/{sha}", "/repos/acme/app/git/commits/main", 200),
+    ("/repos/{owner}/{repo}/issues", "/repos/acme/app/issues?state=all", 200),
+    ("/repos/{owner}/{repo}/issues", "/repos/acme/app/issues?type=pulls", 200),
+    ("/repos/{owner}/{repo}/issues/{index}", "/repos/acme/app/issues/2", 200),
+    ("/repos/{owner}/{repo}/issues/{index}", "/repos/acme/app/issues/3", 200),
+    ("/repos/{owner}/{repo}", "/repos/other/secret", 404),
+    ("/repos/{owner}/{repo}/contents/{filepath}", "/repos/acme/app/contents/nope", 404),
+    ("/repos/{owner}/{repo}/issues/{index}", "/repos/acme/app/issues/99", 404),
+    ("/repos/{owner}/{repo}/git/trees/{sha}", "/repos/acme/app/git/trees/nope", 400),
+    ("/repos/{owner}/{repo}/git/commits/{sha}", "/repos/acme/app/git/commits/main~1", 422),
+    ("/repos/search", "/repos/search?sort=bogus", 422),
+]
+
+
+def test_vendored_spec_is_gitea_1_26_4_unchanged() -> None:
+    assert hashlib.sha256(CONTRACT.read_bytes()).hexdigest() == PINNED_SHA256
+    spec = json.loads(CONTRACT.read_text(encoding="utf-8"))
+    assert (spec["swagger"], spec["info"]["version"], spec["basePath"]) == ("2.0", "1.26.4", "/api/v1")
+
+
+def _spec(*, go_nulls: bool) -> dict[str, Any]:
+    spec: dict[str, Any] = json.loads(CONTRACT.read_text(encoding="utf-8"))
+    if go_nulls:
+        for definition, names in GO_NULLABLE.items():
+            for name in names:
+                spec["definitions"][definition]["properties"][name]["x-nullable"] = True
+    return spec
+
+
+@pytest.fixture(scope="module")
+def raw_spec() -> dict[str, Any]:
+    return _spec(go_nulls=False)
+
+
+@pytest.fixture(scope="module")
+def schema() -> OpenApiSchema:
+    return schemathesis.openapi.from_dict(_spec(go_nulls=True))
+
+
+def test_relaxed_fields_exist_and_are_not_nullable_in_the_spec(raw_spec: dict[str, Any]) -> None:
+    for definition, names in GO_NULLABLE.items():
+        properties = raw_spec["definitions"][definition]["properties"]
+        for name in names:
+            assert name in properties, f"{definition}.{name}"
+            assert "x-nullable" not in properties[name]
+
+
+def _is_directory(response: httpx.Response) -> bool:
+    if not response.headers["content-type"].startswith("application/json"):
+        return False
+    body = response.json()
+    return isinstance(body, list) and all(isinstance(item, dict) and "_links" in item for item in body)
+
+
+def _violations(operation: APIOperation[Any], response: httpx.Response) -> list[str]:
+    """What schemathesis finds wrong with ``response`` (one message per failure)."""
+    try:
+        operation.validate_response(response)
+    except FailureGroup as group:
+        return [str(failure) for failure in group.exceptions]
+    except Failure as failure:
+        return [str(failure)]
+    return []
+
+
+@pytest.mark.parametrize(("spec_path", "path", "status"), CASES, ids=[case[1] for case in CASES])
+async def test_answers_conform_to_the_spec(
+    schema: OpenApiSchema, client: httpx.AsyncClient, spec_path: str, path: str, status: int
+) -> None:
+    response = await client.get(f"{API}{path}")
+    assert response.status_code == status, response.text
+    operation = schema[spec_path]["GET"]
+    if status >= 400:
+        jsonschema.validate(response.json(), ERROR_BODY)
+        assert ("errors" in response.json()) == (status == 404)
+    elif spec_path.endswith("/contents/{filepath}") and _is_directory(response):
+        operation = schema["/repos/{owner}/{repo}/contents"][
+            "GET"
+        ]  # the server answers a directory as a list
+    assert _violations(operation, response) == []
+
+
+async def test_directory_contents_conform_as_a_list(schema: OpenApiSchema, client: httpx.AsyncClient) -> None:
+    response = await client.get(f"{API}/repos/acme/app/contents/src")
+    assert _is_directory(response)
+    assert _violations(schema["/repos/{owner}/{repo}/contents"]["GET"], response) == []
+    [violation] = _violations(schema["/repos/{owner}/{repo}/contents/{filepath}"]["GET"], response)
+    assert 'is not of type "object"' in violation
+
+
+async def test_without_go_nulls_the_spec_rejects_gitea_answers(client: httpx.AsyncClient) -> None:
+    strict = schemathesis.openapi.from_dict(_spec(go_nulls=False))
+    response = await client.get(f"{API}/repos/acme/app/contents/README.md")
+    violations = _violations(strict["/repos/{owner}/{repo}/contents/{filepath}"]["GET"], response)
+    assert violations
+    assert all('null is not of type "string"' in violation for violation in violations)
+
+
+async def test_a_wrong_answer_is_caught(schema: OpenApiSchema, client: httpx.AsyncClient) -> None:
+    response = await client.get(f"{API}/repos/acme/app")
+    broken = copy.deepcopy(response.json())
+    broken["owner"]["id"] = "one"
+    forged = httpx.Response(200, json=broken, request=response.request)
+    forged.elapsed = response.elapsed
+    [violation] = _violations(schema["/repos/{owner}/{repo}"]["GET"], forged)
+    assert "'one' is not of type 'integer'" in violation or '"one" is not of type "integer"' in violation
+
+
+_HEADER_TYPES = {"integer": str.isdigit, "boolean": lambda value: value in ("true", "false")}
+
+
+async def test_commit_list_headers_follow_the_spec(
+    raw_spec: dict[str, Any], client: httpx.AsyncClient
+) -> None:
+    response = await client.get(f"{API}/repos/acme/app/commits", params={"limit": 2})
+    declared = raw_spec["responses"]["CommitList"]["headers"]
+    assert set(declared) == {"X-HasMore", "X-Page", "X-PageCount", "X-PerPage", "X-Total"}
+    for name, header in declared.items():
+        assert _HEADER_TYPES[header["type"]](response.headers[name]), (name, response.headers[name])
+
+
+async def test_anonymous_and_scoped_answers_conform(
+    schema: OpenApiSchema, client_with: ClientFactory, seeded: Seeded
+) -> None:
+    async with client_with(None) as anonymous:
+        repo = await anonymous.get(f"{API}/repos/acme/app")
+        issues = await anonymous.get(f"{API}/repos/acme/app/issues")
+    assert _violations(schema["/repos/{owner}/{repo}"]["GET"], repo) == []
+    assert _violations(schema["/repos/{owner}/{repo}/issues"]["GET"], issues) == []
+    async with client_with(seeded.issue_only_token) as scoped:
+        denied = await scoped.get(f"{API}/repos/acme/app")
+    assert denied.status_code == 403
+    jsonschema.validate(denied.json(), ERROR_BODY)
