@@ -1,0 +1,31 @@
+"""Fixtures shared by the whole suite: one seeded Gitea simulator per session."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.processes import Simulator, opa_binary, start_simulator
+
+
+@pytest.fixture(scope="session")
+def opa_bin() -> str:
+    binary = opa_binary()
+    if shutil.which(binary) is None:
+        pytest.fail(f"OPA binary {binary!r} not found: run ./scripts/setup (or set AEGIS_OPA_BIN)")
+    return binary
+
+
+@pytest.fixture(scope="session")
+def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
+    sim = start_simulator(tmp_path_factory.mktemp("gitea") / "state")
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]

@@ -1,0 +1,229 @@
+"""The /mcp endpoint and the operational routes, driven with raw HTTP against the running gateway."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.processes import Gateway, Simulator, free_port, start_gateway
+
+pytestmark = pytest.mark.e2e
+
+POLICY = "defaults: {read: allow, write: deny}\n"
+V = "2025-11-25"
+
+
+@pytest.fixture(scope="module")
+def gateway(
+    simulator: Simulator, tmp_path_factory: pytest.TempPathFactory, opa_bin: str
+) -> Iterator[Gateway]:
+    gw = start_gateway(tmp_path_factory.mktemp("gw-http"), policy=POLICY, upstream=simulator)
+    yield gw
+    gw.stop()
+
+
+def post(gateway: Gateway, body: Any, *, raw: bytes | None = None, **headers: str) -> httpx.Response:
+    base = {
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        **gateway.auth,
+    }
+    base.update({name.replace("_", "-"): value for name, value in headers.items()})
+    content = raw if raw is not None else json.dumps(body).encode()
+    return httpx.post(gateway.url, content=content, headers=base, timeout=10)
+
+
+def rpc(method: str, params: dict[str, Any] | None = None, request_id: int | str = 1) -> dict[str, Any]:
+    message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
+    if params is not None:
+        message["params"] = params
+    return message
+
+
+INIT = {"protocolVersion": V, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+
+
+@pytest.mark.parametrize("version", ["2025-06-18", "2025-11-25"])
+def test_initialize_echoes_a_supported_version(gateway: Gateway, version: str) -> None:
+    response = post(gateway, rpc("initialize", {**INIT, "protocolVersion": version}))
+    assert response.status_code == 200
+    result = response.json()["result"]
+    assert result["protocolVersion"] == version
+    assert result["capabilities"] == {"tools": {"listChanged": False}}
+    assert result["serverInfo"]["name"] == "aegis"
+    assert "mcp-session-id" not in response.headers
+
+
+def test_initialize_with_an_unknown_version_gets_the_latest(gateway: Gateway) -> None:
+    response = post(gateway, rpc("initialize", {**INIT, "protocolVersion": "1999-01-01"}))
+    assert response.json()["result"]["protocolVersion"] == "2025-11-25"
+
+
+def test_unsupported_protocol_version_header_is_400(gateway: Gateway) -> None:
+    response = post(gateway, rpc("ping"), mcp_protocol_version="2024-01-01")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == -32600
+
+
+def test_ping_and_notifications(gateway: Gateway) -> None:
+    assert post(gateway, rpc("ping"), mcp_protocol_version=V).json() == {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "result": {},
+    }
+    notified = post(gateway, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+    assert (notified.status_code, notified.content) == (202, b"")
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "code"),
+    [
+        pytest.param(b"{not json", 400, -32700, id="parse-error"),
+        pytest.param(b"\xff\xfe", 400, -32700, id="not-utf8"),
+        pytest.param(b'[{"jsonrpc":"2.0","id":1,"method":"ping"}]', 400, -32600, id="batch"),
+        pytest.param(b'{"jsonrpc":"1.0","id":1,"method":"ping"}', 400, -32600, id="wrong-version"),
+        pytest.param(b'{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}', 400, -32600, id="duplicate-key"),
+        pytest.param(b'{"jsonrpc":"2.0","id":null,"method":"ping"}', 400, -32600, id="null-id"),
+        pytest.param(
+            b'{"jsonrpc":"2.0","id":1,"method":"ping","params":[1]}', 400, -32600, id="array-params"
+        ),
+        pytest.param(
+            b'{"jsonrpc":"2.0","id":1,"method":"ping","params":' + b"[" * 40 + b"]" * 40 + b"}",
+            400,
+            -32600,
+            id="too-deep",
+        ),
+        pytest.param(b"[" * 100000 + b"]" * 100000, 400, -32700, id="very-deep"),
+    ],
+)
+def test_malformed_messages_get_jsonrpc_errors(gateway: Gateway, raw: bytes, status: int, code: int) -> None:
+    response = post(gateway, None, raw=raw)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert "Traceback" not in response.text
+
+
+def test_unknown_method_is_method_not_found(gateway: Gateway) -> None:
+    response = post(gateway, rpc("resources/list"), mcp_protocol_version=V)
+    assert response.status_code == 200
+    assert response.json()["error"]["code"] == -32601
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"arguments": {}}, {"name": 5}, {"name": "get_repository_info", "arguments": [1]}],
+    ids=["no-name", "name-not-string", "arguments-not-object"],
+)
+def test_malformed_tools_call_is_invalid_params(gateway: Gateway, params: dict[str, Any]) -> None:
+    response = post(gateway, rpc("tools/call", params), mcp_protocol_version=V)
+    assert response.json()["error"]["code"] == -32602
+
+
+def test_wrong_content_type_accept_method_and_size(gateway: Gateway) -> None:
+    assert post(gateway, rpc("ping"), content_type="text/plain").status_code == 415
+    assert post(gateway, rpc("ping"), accept="text/html").status_code == 406
+    get = httpx.get(gateway.url, headers=gateway.auth)
+    assert (get.status_code, get.headers["allow"]) == (405, "POST")
+    huge = post(
+        gateway,
+        None,
+        raw=b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"' + b"a" * (2 << 20) + b'"}}',
+    )
+    assert huge.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        pytest.param({"Origin": "http://evil.example.com"}, 403, id="foreign-origin"),
+        pytest.param({"Origin": "null"}, 403, id="null-origin"),
+        pytest.param({"Origin": "http://localhost@evil.example.com"}, 403, id="userinfo-origin"),
+        pytest.param({"Host": "evil.example.com"}, 403, id="foreign-host"),
+        pytest.param({"Origin": "http://localhost:5173"}, 200, id="loopback-origin"),
+        pytest.param({"Host": "localhost:1234", "Origin": "http://127.0.0.1:9"}, 200, id="loopback-host"),
+    ],
+)
+def test_host_and_origin_are_checked(gateway: Gateway, headers: dict[str, str], status: int) -> None:
+    response = post(gateway, rpc("ping"), **{k.lower(): v for k, v in headers.items()})
+    assert response.status_code == status
+
+
+def test_request_id_is_echoed_or_generated(gateway: Gateway) -> None:
+    echoed = post(gateway, rpc("ping"), x_request_id="trace-123")
+    assert echoed.headers["x-request-id"] == "trace-123"
+    generated = post(gateway, rpc("ping"), x_request_id="bad id with spaces")
+    assert generated.headers["x-request-id"] != "bad id with spaces"
+    assert len(generated.headers["x-request-id"]) == 32
+
+
+def test_logs_are_json_lines_with_request_ids(gateway: Gateway) -> None:
+    post(
+        gateway,
+        rpc("tools/call", {"name": "get_repository_info", "arguments": {"owner": "acme", "repo": "app"}}),
+        x_request_id="log-check-1",
+    )
+    lines = [json.loads(line) for line in gateway.logs().splitlines() if line.startswith("{")]
+    mine = [line for line in lines if line.get("request_id") == "log-check-1"]
+    assert {line["msg"] for line in mine} >= {"tool call", "http request"}
+
+
+def test_metrics_health_and_readiness(gateway: Gateway) -> None:
+    post(
+        gateway,
+        rpc("tools/call", {"name": "get_repository_info", "arguments": {"owner": "acme", "repo": "app"}}),
+    )
+    httpx.post(gateway.url, json=rpc("ping"))  # unauthenticated
+    metrics = httpx.get(f"{gateway.base_url}/metrics").text
+    assert 'aegis_tool_calls_total{outcome="allowed",tool="get_repository_info"}' in metrics
+    assert "aegis_tool_call_duration_seconds_bucket" in metrics
+    assert "aegis_opa_decision_duration_seconds_count" in metrics
+    assert 'aegis_auth_failures_total{reason="missing"}' in metrics
+    assert httpx.get(f"{gateway.base_url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{gateway.base_url}/readyz").json()
+    assert ready["status"] == "ready" and len(ready["bundle_revision"]) == 64
+
+
+def test_opa_unreachable_means_deny_and_not_ready(
+    simulator: Simulator, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    dead_opa = f"http://127.0.0.1:{free_port()}"
+    gw = start_gateway(
+        tmp_path_factory.mktemp("gw-no-opa"),
+        policy=POLICY,
+        upstream=simulator,
+        env={"AEGIS_OPA_URL": dead_opa},
+        wait_ready=False,
+    )
+    try:
+        _wait_healthy(gw)
+        assert httpx.get(f"{gw.base_url}/readyz").status_code == 503
+        call = rpc(
+            "tools/call", {"name": "get_repository_info", "arguments": {"owner": "acme", "repo": "app"}}
+        )
+        result = post(gw, call, mcp_protocol_version=V).json()["result"]
+        assert result["isError"] is True
+        assert result["structuredContent"]["reasons"] == [
+            {"rule": "opa.unavailable", "effect": "deny", "source": "gateway"}
+        ]
+        listed = post(gw, rpc("tools/list"), mcp_protocol_version=V).json()["result"]
+        assert listed == {"tools": []}
+    finally:
+        gw.stop()
+
+
+def _wait_healthy(gateway: Gateway) -> None:
+    for _ in range(300):
+        try:
+            if httpx.get(f"{gateway.base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if gateway.process.poll() is not None:
+            raise RuntimeError(gateway.logs())
+        time.sleep(0.1)
+    raise RuntimeError("gateway never became healthy")

@@ -1,0 +1,192 @@
+"""Real processes for tests: the Gitea simulator and the gateway, each under uvicorn on loopback."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SIMULATOR_READY_PREFIX = "gitea-simulator listening on "
+START_TIMEOUT_S = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def opa_binary() -> str:
+    """The pinned OPA the setup installed (AEGIS_OPA_BIN), else `opa` from PATH."""
+    return os.environ.get("AEGIS_OPA_BIN") or "opa"
+
+
+@dataclasses.dataclass
+class Simulator:
+    url: str
+    token: str
+    state_dir: Path
+    process: subprocess.Popen[str]
+
+    def requests(self) -> list[dict[str, object]]:
+        """Every request the simulator has received so far (method, path, query, auth_given)."""
+        log = self.state_dir.parent / "requests.jsonl"
+        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+    def stop(self) -> None:
+        _stop(self.process)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+@dataclasses.dataclass
+class Gateway:
+    url: str
+    base_url: str
+    key: str
+    audit_log: Path
+    keys_file: Path
+    log_file: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+    def logs(self) -> str:
+        return self.log_file.read_text(encoding="utf-8", errors="replace")
+
+
+def start_simulator(state_dir: Path) -> Simulator:
+    token_file = state_dir.parent / f"{state_dir.name}.token"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gitea_simulator",
+            "serve",
+            "--state",
+            str(state_dir),
+            "--seed-demo",
+            "--port",
+            "0",
+            "--token-file",
+            str(token_file),
+            "--request-log",
+            str(state_dir.parent / "requests.jsonl"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith(SIMULATOR_READY_PREFIX):
+            url = line[len(SIMULATOR_READY_PREFIX) :].strip()
+            return Simulator(
+                url=url, token=token_file.read_text().strip(), state_dir=state_dir, process=process
+            )
+    _stop(process)
+    raise RuntimeError("the Gitea simulator exited before it was ready")
+
+
+def create_key(keys_file: Path, name: str = "e2e-agent") -> str:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "keys",
+            "create",
+            "--name",
+            name,
+            "--keys-file",
+            str(keys_file),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def start_gateway(
+    workdir: Path,
+    *,
+    policy: str,
+    upstream: Simulator,
+    env: Mapping[str, str] | None = None,
+    wait_ready: bool = True,
+) -> Gateway:
+    """`aegis serve` with its own managed OPA, a fresh key and audit log in `workdir`."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    policy_file = workdir / "policy.yaml"
+    policy_file.write_text(policy, encoding="utf-8")
+    keys_file = workdir / "keys.json"
+    key = create_key(keys_file)
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "AEGIS_GITEA_URL": upstream.url,
+        "AEGIS_GITEA_TOKEN": upstream.token,
+        "AEGIS_POLICY": str(policy_file),
+        "AEGIS_KEYS_FILE": str(keys_file),
+        "AEGIS_AUDIT_LOG": str(workdir / "audit.jsonl"),
+        "AEGIS_BIND": f"127.0.0.1:{port}",
+        "AEGIS_OPA_BIN": opa_binary(),
+        **(env or {}),
+    }
+    log_file = workdir / "gateway.log"
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli", "serve"], env=full_env, stdout=log, stderr=subprocess.STDOUT
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    gateway = Gateway(
+        url=f"{base_url}/mcp",
+        base_url=base_url,
+        key=key,
+        audit_log=workdir / "audit.jsonl",
+        keys_file=keys_file,
+        log_file=log_file,
+        process=process,
+    )
+    if wait_ready:
+        _wait_ready(gateway)
+    return gateway
+
+
+def _wait_ready(gateway: Gateway) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if gateway.process.poll() is not None:
+            raise RuntimeError(f"gateway exited with {gateway.process.returncode}:\n{gateway.logs()}")
+        try:
+            if httpx.get(f"{gateway.base_url}/readyz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    gateway.stop()
+    raise RuntimeError(f"gateway not ready after {START_TIMEOUT_S}s:\n{gateway.logs()}")
+
+
+def _stop(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from gateway.audit import GENESIS_HASH, AuditLog, entry_hash, verify_chain
+from gateway.errors import AuditChainError, AuditWriteError
+
+FIELDS = {
+    "event": "tool_call",
+    "request_id": "r",
+    "decision_id": "d",
+    "bundle_revision": "b",
+    "principal": "p",
+    "tool": "get_issue",
+    "repo": "acme/app",
+    "path": None,
+    "args_sha256": "0" * 64,
+    "outcome": "allowed",
+    "reasons": [],
+    "duration_ms": 1.5,
+}
+
+
+async def write_entries(path: Path, count: int) -> None:
+    log = AuditLog.open(path, fsync=False)
+    for _ in range(count):
+        await log.append(FIELDS)
+    log.close()
+
+
+async def test_entries_chain_from_genesis(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    await write_entries(path, 3)
+    entries = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [e["seq"] for e in entries] == [1, 2, 3]
+    assert entries[0]["prev_hash"] == GENESIS_HASH
+    assert all(b["prev_hash"] == a["entry_hash"] for a, b in itertools.pairwise(entries))
+    assert all(e["entry_hash"] == entry_hash(e) for e in entries)
+    head = verify_chain(path)
+    assert (head.entries, head.head_hash) == (3, entries[-1]["entry_hash"])
+
+
+async def test_reopening_continues_the_chain(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    await write_entries(path, 2)
+    await write_entries(path, 2)
+    assert verify_chain(path).entries == 4
+
+
+async def test_a_second_writer_is_refused(tmp_path: Path) -> None:
+    first = AuditLog.open(tmp_path / "audit.jsonl", fsync=False)
+    with pytest.raises(AuditWriteError, match="locked"):
+        AuditLog.open(tmp_path / "audit.jsonl", fsync=False)
+    first.close()
+
+
+async def test_appending_to_a_tampered_log_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    await write_entries(path, 2)
+    path.write_text(path.read_text().replace('"allowed"', '"denied"', 1))
+    with pytest.raises(AuditWriteError, match="chain is broken at line 1"):
+        AuditLog.open(path, fsync=False)
+
+
+async def test_a_write_failure_is_raised_and_poisons_the_log(tmp_path: Path) -> None:
+    log = AuditLog.open(tmp_path / "audit.jsonl", fsync=False)
+    log._handle.close()  # the disk goes away under the writer
+    with pytest.raises(AuditWriteError):
+        await log.append(FIELDS)
+    with pytest.raises(AuditWriteError, match="unusable"):
+        await log.append(FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "reason"),
+    [
+        (b"not json\n", 1, "not valid UTF-8 JSON"),
+        (b"[1]\n", 1, "not a JSON object"),
+        (b'{"seq": 1}\n', 1, "missing fields"),
+    ],
+)
+def test_verify_names_the_broken_line(tmp_path: Path, content: bytes, line: int, reason: str) -> None:
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(AuditChainError, match=reason) as raised:
+        verify_chain(path)
+    assert raised.value.line == line
+
+
+async def test_verify_catches_an_unterminated_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    await write_entries(path, 2)
+    path.write_bytes(path.read_bytes()[:-1])
+    with pytest.raises(AuditChainError, match="not terminated") as raised:
+        verify_chain(path)
+    assert raised.value.line == 2
