@@ -1,0 +1,68 @@
+"""The managed OPA: restarted when it dies (calls meanwhile denied), stopped when the gateway stops."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.processes import Gateway, Simulator, start_gateway
+
+pytestmark = pytest.mark.e2e
+
+
+def opa_children(gateway: Gateway) -> list[int]:
+    pid = gateway.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children if "opa" in Path(f"/proc/{child}/cmdline").read_bytes().decode()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+def call_repo_info(gateway: Gateway) -> dict[str, object]:
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "get_repository_info", "arguments": {"owner": "acme", "repo": "app"}},
+    }
+    response = httpx.post(
+        gateway.url, json=body, headers={**gateway.auth, "Accept": "application/json"}, timeout=10
+    )
+    result: dict[str, object] = response.json()["result"]
+    return result
+
+
+def test_killed_opa_is_restarted_and_stopped_with_the_gateway(
+    simulator: Simulator, tmp_path: Path, opa_bin: str
+) -> None:
+    gateway = start_gateway(tmp_path, policy="defaults: {read: allow}\n", upstream=simulator)
+    try:
+        (first,) = opa_children(gateway)
+        assert call_repo_info(gateway)["isError"] is False
+        os.kill(first, signal.SIGKILL)
+        denied = call_repo_info(gateway)  # before the restart: fail closed
+        assert denied["isError"] is True
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and httpx.get(f"{gateway.base_url}/readyz").status_code != 200:
+            time.sleep(0.1)
+        assert httpx.get(f"{gateway.base_url}/readyz").status_code == 200
+        (second,) = opa_children(gateway)
+        assert second != first
+        assert call_repo_info(gateway)["isError"] is False
+    finally:
+        gateway.stop()
+    assert gateway.process.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises SIGTERM after shutdown
+    assert "Application shutdown complete." in gateway.logs()
+    assert not alive(second)
+    assert '"managed OPA exited, restarting"' in gateway.logs()
