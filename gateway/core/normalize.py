@@ -19,6 +19,7 @@ _NAME = re.compile(r"[a-z0-9_.-]{1,100}")
 # Git ref names (git check-ref-format) without the characters that could alter a URL or a git range.
 _REF_FORBIDDEN = re.compile(r"\.\.|@\{|//|/\.|\.lock(?:/|$)|[\s~^:?*\[\\\x00-\x1f\x7f#%&+;=]")
 _REF_SHAPE = re.compile(r"[A-Za-z0-9._/@-]+")
+_PATHSPEC_SPECIAL = re.compile(r"[*?\[\]]")
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
@@ -53,6 +54,15 @@ def normalize_path(field: str, value: str) -> str:
     if problem:
         raise InvalidToolCall(f"Invalid arguments: {field!r} {problem}")
     return path.rstrip("/")
+
+
+def normalize_pathspec(field: str, value: str) -> str:
+    """A path that Gitea hands to git as a pathspec (e.g. `/commits?path=`): also free of glob and magic
+    syntax, so git matches exactly the path OPA authorized and not, through `src/*`, a denied sibling."""
+    path = normalize_path(field, value)
+    if _PATHSPEC_SPECIAL.search(path) or path.startswith(":"):
+        raise InvalidToolCall(f"Invalid arguments: {field!r} must not contain *, ?, [, ] or start with ':'")
+    return path
 
 
 def normalize_ref(field: str, value: str) -> str:

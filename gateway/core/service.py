@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from gateway.audit import AuditLog, canonical_json
-from gateway.core.normalize import Resource, normalize_name, normalize_path, normalize_ref
+from gateway.core.normalize import Resource, normalize_name, normalize_path, normalize_pathspec, normalize_ref
 from gateway.core.principal import Principal
 from gateway.errors import AuditWriteError, InvalidToolCall, UpstreamError
 from gateway.gitea import GiteaClient
@@ -177,7 +177,8 @@ def _normalize(bound: BoundTool, arguments: Mapping[str, Any]) -> tuple[Resource
         owner = normalized["owner"] = normalize_name("owner", arguments["owner"])
         name = normalized["repo"] = normalize_name("repo", arguments["repo"])
     if tool.path_arg and arguments.get(tool.path_arg) is not None:
-        path = normalized[tool.path_arg] = normalize_path(tool.path_arg, arguments[tool.path_arg])
+        normalizer = normalize_pathspec if tool.path_is_pathspec else normalize_path
+        path = normalized[tool.path_arg] = normalizer(tool.path_arg, arguments[tool.path_arg])
     if tool.ref_arg and arguments.get(tool.ref_arg) is not None:
         ref = normalized[tool.ref_arg] = normalize_ref(tool.ref_arg, arguments[tool.ref_arg])
     return Resource(owner=owner, name=name, path=path, ref=ref), normalized

@@ -26,7 +26,8 @@ Runner = Callable[[GiteaClient, Resource, Mapping[str, Any]], Awaitable[ToolOutp
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Tool:
     """A tool. `run` takes the normalized resource (owner, name, path, ref) and the validated arguments;
-    it must take those four values from the resource, never from the arguments."""
+    it must take those four values from the resource, never from the arguments. `path_is_pathspec` marks a
+    path that Gitea matches as a git pathspec, which is then held to a stricter form."""
 
     name: str
     title: str
@@ -35,6 +36,7 @@ class Tool:
     run: Runner
     repo_scoped: bool = True
     path_arg: str | None = None
+    path_is_pathspec: bool = False
     ref_arg: str | None = None
 
     @property

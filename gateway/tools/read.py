@@ -199,6 +199,7 @@ READ_TOOLS: tuple[Tool, ...] = (
         title="List commits",
         capability="read",
         path_arg="path",
+        path_is_pathspec=True,
         ref_arg="ref",
         description="List commits of a repository, newest first, optionally from a ref and touching a path.",
         run=list_commits,

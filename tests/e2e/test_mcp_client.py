@@ -204,3 +204,31 @@ def test_audit_log_verifies_and_every_tampering_is_caught(gateway: Gateway, tmp_
         result = verify(copy)
         assert result.returncode == 1, name
         assert f"line {broken_line}" in result.stderr, (name, result.stderr)
+
+
+async def test_commit_path_cannot_smuggle_a_pathspec_past_the_path_policy(
+    gateway: Gateway, simulator: Simulator
+) -> None:
+    token = {"Authorization": f"token {simulator.token}"}
+    # Gitea (and so the simulator) treats `path` as a git pathspec: `src/*` reaches the denied file.
+    direct = httpx.get(
+        f"{simulator.url}/api/v1/repos/acme/app/commits", params={"path": "src/*"}, headers=token
+    )
+    secret_commits = httpx.get(
+        f"{simulator.url}/api/v1/repos/acme/app/commits",
+        params={"path": "src/secrets/prod.env"},
+        headers=token,
+    )
+    assert secret_commits.json()
+    assert {c["sha"] for c in secret_commits.json()} <= {c["sha"] for c in direct.json()}
+    upstream_before = len(simulator.requests())
+    async with connect(gateway, gateway.key) as client:
+        with pytest.raises(MCPError) as raised:
+            await client.call_tool("list_commits", {"owner": "acme", "repo": "app", "path": "src/*"})
+        literal = await client.call_tool(
+            "list_commits", {"owner": "acme", "repo": "app", "path": "src/secrets/prod.env"}
+        )
+    assert raised.value.error.code == -32602
+    assert len(simulator.requests()) == upstream_before
+    assert literal.is_error is True
+    assert literal.structured_content is not None and literal.structured_content["denied"] is True

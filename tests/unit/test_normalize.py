@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.core.normalize import normalize_name, normalize_path, normalize_ref
+from gateway.core.normalize import normalize_name, normalize_path, normalize_pathspec, normalize_ref
 from gateway.errors import InvalidToolCall
 
 
@@ -92,3 +92,13 @@ def test_names_are_lower_cased(raw: str, normalized: str) -> None:
 def test_bad_names_are_rejected(raw: str) -> None:
     with pytest.raises(InvalidToolCall, match="'repo'"):
         normalize_name("repo", raw)
+
+
+@pytest.mark.parametrize("raw", ["src/*", "src/?.py", "src/[ab].py", ":(exclude)src", ":!src", "a]b"])
+def test_pathspec_magic_is_rejected(raw: str) -> None:
+    with pytest.raises(InvalidToolCall, match="'path' must not contain"):
+        normalize_pathspec("path", raw)
+
+
+def test_plain_paths_are_valid_pathspecs() -> None:
+    assert normalize_pathspec("path", "src/util/") == "src/util"
