@@ -249,3 +249,20 @@ test_unknown_capability_denied_with_the_other_denials if {
 		with data.aegis.policy as policy
 	d == denied([deny("capability.unknown", "builtin"), deny("tools.deny[0]", "p.yaml:5")])
 }
+
+# --- key scopes ---------------------------------------------------------------------------
+
+test_scope_cases if {
+	every _, case in {
+		"read tool without tools:read denied": {"scopes": ["tools:write"], "capability": "read"},
+		"write tool without tools:write denied": {"scopes": ["tools:read"], "capability": "write"},
+		"no scopes at all denied": {"scopes": [], "capability": "read"},
+		"admin scope alone grants no tool": {"scopes": ["admin"], "capability": "read"},
+	} {
+		base := call("create_issue", case.capability, "acme/app", null, true)
+		d := authz.decision with input as replaced(base, "principal", object.union(base.principal, {"scopes": case.scopes}))
+			with data.aegis.policy as policy_with({"defaults": write_default("allow")})
+		d.allow == false
+		{"rule": "principal.scope", "effect": "deny", "source": "builtin"} in d.reasons
+	}
+}

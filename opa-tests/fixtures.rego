@@ -89,7 +89,7 @@ write_default(effect) := {"write": {"rule": "defaults.write", "effect": effect, 
 # A well-formed decision input.
 call(tool, capability, repo, path, write_mode) := {
 	"version": 1,
-	"principal": {"id": "ci-bot", "kind": "api_key", "scopes": ["tools:read"], "roles": []},
+	"principal": {"id": "ci-bot", "kind": "api_key", "scopes": ["tools:read", "tools:write"], "roles": []},
 	"tool": {"name": tool, "capability": capability},
 	"resource": {"repo": repo, "path": path, "ref": null},
 	"args": {},

@@ -12,7 +12,7 @@ _tools := [
 
 listing(tools, write_mode) := {
 	"version": 1,
-	"principal": {"id": "ci-bot", "kind": "api_key", "scopes": [], "roles": []},
+	"principal": {"id": "ci-bot", "kind": "api_key", "scopes": ["tools:read", "tools:write"], "roles": []},
 	"tools": tools,
 	"context": {"write_mode": write_mode},
 }
@@ -107,4 +107,14 @@ test_nothing_visible_for_malformed_input if {
 	}
 	print("failing:", failing)
 	failing == set()
+}
+
+test_tools_without_the_key_scope_are_invisible if {
+	read_only := object.union(listing(_tools, true), {"principal": {"scopes": ["tools:read"]}})
+	v := authz.visible_tools with input as read_only
+		with data.aegis.policy as policy_with({"defaults": write_default("allow")})
+	v == ["get_file_contents", "list_commits"]
+	none := object.union(listing(_tools, true), {"principal": {"scopes": []}})
+	w := authz.visible_tools with input as none with data.aegis.policy as policy_with({"defaults": write_default("allow")})
+	w == []
 }

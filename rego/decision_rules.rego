@@ -1,7 +1,7 @@
 package aegis.authz
 
 # The rules of one decision. Stages order the reasons:
-#   5 capability | 10-11 global tools | 20-21 repository tools | 30-31 paths
+#   5 capability | 6 scope | 10-11 global tools | 20-21 repository tools | 30-31 paths
 #   40-41 write gate | 50 defaults (the explicit allow, or its absence)
 
 _tool_name := input.tool.name
@@ -18,12 +18,24 @@ _is_write if _capability == "write"
 
 _path_given if is_string(_path)
 
+_has_scope(principal, capability) if concat(":", ["tools", capability]) in principal.scopes
+
 # METADATA
 # title: Unknown capability
 # description: Only "read" and "write" tools exist; any other capability is denied.
 # custom:
 #   reason: capability.unknown
 _denials contains [5, 0, _builtin(rego.metadata.rule(), "deny")] if not _known_capability
+
+# METADATA
+# title: Key lacks the scope of the capability
+# description: The caller's key does not carry "tools:read" for a read tool or "tools:write" for a write tool.
+# custom:
+#   reason: principal.scope
+_denials contains [6, 0, _builtin(rego.metadata.rule(), "deny")] if {
+	_known_capability
+	not _has_scope(input.principal, _capability)
+}
 
 # METADATA
 # title: Tool denied globally

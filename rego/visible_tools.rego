@@ -7,6 +7,7 @@ package aegis.authz
 
 _visible_names contains tool.name if {
 	some tool in input.tools
+	_has_scope(input.principal, tool.capability)
 	_tool_permitted_by(_policy, tool.name)
 	_could_allow(tool)
 }

@@ -101,7 +101,8 @@ def start_simulator(state_dir: Path) -> Simulator:
     raise RuntimeError("the Gitea simulator exited before it was ready")
 
 
-def create_key(keys_file: Path, name: str = "e2e-agent") -> str:
+def create_key(keys_file: Path, name: str = "e2e-agent", scopes: tuple[str, ...] = ("tools:read",)) -> str:
+    scope_args = [arg for scope in scopes for arg in ("--scope", scope)]
     result = subprocess.run(
         [
             sys.executable,
@@ -113,6 +114,7 @@ def create_key(keys_file: Path, name: str = "e2e-agent") -> str:
             name,
             "--keys-file",
             str(keys_file),
+            *scope_args,
         ],
         capture_output=True,
         text=True,

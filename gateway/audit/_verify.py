@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gateway.audit._chain import ENTRY_FIELDS, GENESIS_HASH, entry_hash
+from gateway.audit._chain import ENTRY_FIELDS, GENESIS_HASH, canonical_json, entry_hash
 from gateway.errors import AuditChainError
 
 
@@ -36,6 +36,10 @@ def verify_chain(path: Path) -> ChainHead:
                 raise AuditChainError(line_no, "prev_hash does not match the previous entry's entry_hash")
             if entry["entry_hash"] != entry_hash(entry):
                 raise AuditChainError(line_no, "entry_hash does not match the entry's content")
+            if raw != canonical_json(entry) + b"\n":
+                # Duplicate keys, spacing or key order outside the canonical form could show a reader
+                # other than this one a different entry under the same hash.
+                raise AuditChainError(line_no, "line is not in canonical JSON form")
             prev_hash = entry["entry_hash"]
             count += 1
     return ChainHead(entries=count, head_hash=prev_hash)

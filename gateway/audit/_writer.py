@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,7 +32,7 @@ class AuditLog:
         self._seq = seq
         self._prev_hash = prev_hash
         self._fsync = fsync
-        self._lock = asyncio.Lock()
+        self._lock = threading.Lock()
         self._broken = False
 
     @classmethod
@@ -52,14 +53,24 @@ class AuditLog:
         return cls(path, handle, seq=head.entries, prev_hash=head.head_hash, fsync=fsync)
 
     async def append(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """Chain, write and return one entry. Raises AuditWriteError when it is not on disk."""
-        async with self._lock:
+        """Chain, write and return one entry. Raises AuditWriteError when it is not on disk.
+
+        The whole append runs in a worker thread under a lock: cancelling the caller cannot leave the
+        in-memory chain state behind a line the thread still writes.
+        """
+        return await asyncio.to_thread(self._append, dict(fields))
+
+    def _append(self, fields: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
             if self._broken:
                 raise AuditWriteError(f"audit log {self.path} is unusable after an earlier write failure")
             entry = {**fields, "seq": self._seq + 1, "ts": _utc_now(), "prev_hash": self._prev_hash}
             entry["entry_hash"] = entry_hash(entry)
             try:
-                await asyncio.to_thread(self._write, canonical_json(entry) + b"\n")
+                self._handle.write(canonical_json(entry) + b"\n")
+                self._handle.flush()
+                if self._fsync:
+                    os.fsync(self._handle.fileno())
             except (OSError, ValueError) as exc:  # ValueError: the file was closed under us
                 # A partial line may now end the file: chaining onto it would hide the failure.
                 self._broken = True
@@ -67,12 +78,6 @@ class AuditLog:
             self._seq = entry["seq"]
             self._prev_hash = entry["entry_hash"]
             return entry
-
-    def _write(self, line: bytes) -> None:
-        self._handle.write(line)
-        self._handle.flush()
-        if self._fsync:
-            os.fsync(self._handle.fileno())
 
     def close(self) -> None:
         self._handle.close()

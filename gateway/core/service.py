@@ -74,12 +74,13 @@ class ToolService:
         )
         return [bound.describe() for bound in self._registry if bound.tool.name in visible]
 
-    async def call_tool(self, context: CallContext, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    async def call_tool(self, context: CallContext, name: Any, arguments: Any) -> dict[str, Any]:
         started = time.perf_counter()
         trace = _Trace(
-            tool=name[:MAX_AUDITED_NAME], args_sha256=hashlib.sha256(canonical_json(arguments)).hexdigest()
+            tool=name[:MAX_AUDITED_NAME] if isinstance(name, str) else "",
+            args_sha256=hashlib.sha256(canonical_json(arguments)).hexdigest(),
         )
-        bound = self._registry.get(name)
+        bound = self._registry.get(name) if isinstance(name, str) else None
         try:
             result = await self._execute(context, bound, arguments, trace)
         finally:
@@ -87,11 +88,12 @@ class ToolService:
         return result
 
     async def _execute(
-        self, context: CallContext, bound: BoundTool | None, arguments: dict[str, Any], trace: _Trace
+        self, context: CallContext, bound: BoundTool | None, arguments: Any, trace: _Trace
     ) -> dict[str, Any]:
-        if bound is None:
+        malformed = _malformed_call(trace.tool, arguments)
+        if malformed or bound is None:
             trace.outcome = "invalid"
-            raise InvalidToolCall(f"Unknown tool: {trace.tool}")
+            raise InvalidToolCall(malformed or f"Unknown tool: {trace.tool}")
         try:
             bound.validate(arguments)
             trace.resource, normalized = _normalize(bound, arguments)
@@ -160,6 +162,14 @@ class ToolService:
         log.info(
             "tool call", extra={"tool": trace.tool, "outcome": trace.outcome, "duration_ms": duration * 1000}
         )
+
+
+def _malformed_call(name: str, arguments: Any) -> str | None:
+    if not name:
+        return 'Invalid params: "name" must be a non-empty string'
+    if not isinstance(arguments, dict):
+        return 'Invalid params: "arguments" must be an object'
+    return None
 
 
 def _principal(context: CallContext) -> Principal:

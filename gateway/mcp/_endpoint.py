@@ -44,7 +44,10 @@ class McpEndpoint:
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        status, body, headers = await self._respond(scope, receive)
+        try:
+            status, body, headers = await self._respond(scope, receive)
+        except _ClientGone:
+            return  # nothing to answer, and a truncated body is never executed
         await _send(send, status, body, headers)
 
     async def _respond(self, scope: Scope, receive: Receive) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
@@ -67,21 +70,18 @@ class McpEndpoint:
             return 400, error_body(request_id_or_none(body), invalid), []
         if isinstance(message, ClientReply | Notification):
             return 202, b"", []
-        version = headers.get(VERSION_HEADER)
-        if (
-            message.method != "initialize"
-            and version is not None
-            and version.decode() not in SUPPORTED_VERSIONS
-        ):
+        raw_version = headers.get(VERSION_HEADER)
+        version = raw_version.decode("latin-1") if raw_version is not None else None
+        if message.method != "initialize" and version is not None and version not in SUPPORTED_VERSIONS:
             unsupported = JsonRpcError(
-                INVALID_REQUEST, f"Bad Request: unsupported MCP-Protocol-Version {version.decode()!r}"
+                INVALID_REQUEST, f"Bad Request: unsupported MCP-Protocol-Version {version[:40]!r}"
             )
             return 400, error_body(message.id, unsupported), []
         context = CallContext(
             principal=scope.get("state", {}).get("principal"),
             request_id=request_id_of(scope),
             client_ip=scope["client"][0] if scope.get("client") else None,
-            protocol_version=version.decode() if version else LATEST_VERSION,
+            protocol_version=version or LATEST_VERSION,
         )
         return 200, await self._dispatch(message, context), []
 
@@ -108,12 +108,7 @@ class McpEndpoint:
                 raise JsonRpcError(INVALID_PARAMS, "Invalid params: unknown cursor")
             return {"tools": await self.handler.list_tools(context)}
         if request.method == "tools/call":
-            name, arguments = params.get("name"), params.get("arguments", {})
-            if not isinstance(name, str):
-                raise JsonRpcError(INVALID_PARAMS, 'Invalid params: "name" must be a string')
-            if not isinstance(arguments, dict):
-                raise JsonRpcError(INVALID_PARAMS, 'Invalid params: "arguments" must be an object')
-            return await self.handler.call_tool(context, name, arguments)
+            return await self.handler.call_tool(context, params.get("name"), params.get("arguments", {}))
         raise JsonRpcError(METHOD_NOT_FOUND, f"Method not found: {request.method[:64]}")
 
 
@@ -127,14 +122,18 @@ def _http_error(
     return status, error_body(None, JsonRpcError(code, message, {"request_id": request_id_of(scope)})), []
 
 
+class _ClientGone(Exception):
+    """The client disconnected before its request body was complete."""
+
+
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it grows past `limit`."""
+    """The whole body, or None as soon as it grows past `limit`; raises _ClientGone on disconnect."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return b"".join(chunks)
+            raise _ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

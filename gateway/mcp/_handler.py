@@ -19,6 +19,8 @@ class CallContext:
 class ToolHandler(Protocol):
     async def list_tools(self, context: CallContext) -> list[dict[str, Any]]: ...
 
-    async def call_tool(self, context: CallContext, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Return an MCP CallToolResult; raise InvalidToolCall for bad arguments or an unknown tool."""
+    async def call_tool(self, context: CallContext, name: Any, arguments: Any) -> dict[str, Any]:
+        """Return an MCP CallToolResult; raise InvalidToolCall for a malformed call, an unknown tool or bad
+        arguments. `name` and `arguments` arrive exactly as the client sent them, so that the core audits
+        every tools/call, malformed ones included."""
         ...

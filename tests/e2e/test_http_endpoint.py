@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -119,9 +120,41 @@ def test_unknown_method_is_method_not_found(gateway: Gateway) -> None:
     [{"arguments": {}}, {"name": 5}, {"name": "get_repository_info", "arguments": [1]}],
     ids=["no-name", "name-not-string", "arguments-not-object"],
 )
-def test_malformed_tools_call_is_invalid_params(gateway: Gateway, params: dict[str, Any]) -> None:
+def test_malformed_tools_call_is_invalid_params_and_audited(gateway: Gateway, params: dict[str, Any]) -> None:
+    entries_before = len(gateway.audit_log.read_text().splitlines())
     response = post(gateway, rpc("tools/call", params), mcp_protocol_version=V)
     assert response.json()["error"]["code"] == -32602
+    entries = gateway.audit_log.read_text().splitlines()
+    assert len(entries) == entries_before + 1
+    assert json.loads(entries[-1])["outcome"] == "invalid"
+
+
+def test_undecodable_protocol_version_header_is_400(gateway: Gateway) -> None:
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"mcp-protocol-version", b"\xff\xfe"),
+        *((k.encode(), v.encode()) for k, v in gateway.auth.items()),
+    ]
+    response = httpx.post(gateway.url, content=json.dumps(rpc("ping")).encode(), headers=headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == -32600
+
+
+def test_a_body_cut_short_by_a_disconnect_is_never_executed(gateway: Gateway) -> None:
+    entries_before = len(gateway.audit_log.read_text().splitlines())
+    call = json.dumps(
+        rpc("tools/call", {"name": "get_repository_info", "arguments": {"owner": "acme", "repo": "app"}})
+    ).encode()
+    head = (
+        f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {gateway.key}\r\nContent-Length: {len(call) + 64}\r\n\r\n"
+    ).encode()
+    host, port = gateway.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as connection:
+        connection.sendall(head + call)  # a complete JSON prefix, then the client goes away
+    time.sleep(0.5)
+    post(gateway, rpc("ping"))  # the gateway is still serving
+    assert len(gateway.audit_log.read_text().splitlines()) == entries_before
 
 
 def test_wrong_content_type_accept_method_and_size(gateway: Gateway) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 
-from tests.processes import Gateway, Simulator, start_gateway
+from tests.processes import Gateway, Simulator, create_key, start_gateway
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +32,7 @@ repositories:
     paths:
       deny: ["src/secrets/*"]
 """
+KEYS_RELOAD_S = 1.2
 READ_TOOLS = {
     "list_repositories",
     "get_repository_info",
@@ -232,3 +234,18 @@ async def test_commit_path_cannot_smuggle_a_pathspec_past_the_path_policy(
     assert len(simulator.requests()) == upstream_before
     assert literal.is_error is True
     assert literal.structured_content is not None and literal.structured_content["denied"] is True
+
+
+async def test_a_key_without_the_read_scope_sees_and_runs_nothing(gateway: Gateway) -> None:
+    admin_only = create_key(gateway.keys_file, name="admin-only", scopes=("admin",))
+    await asyncio.sleep(KEYS_RELOAD_S)  # the gateway re-reads the keys file at most once a second
+    async with connect(gateway, admin_only) as client:
+        listed = await client.list_tools()
+        result = await client.call_tool("get_repository_info", {"owner": "acme", "repo": "app"})
+    assert listed.tools == []
+    assert result.is_error is True
+    assert result.structured_content is not None
+    assert {"rule": "principal.scope", "effect": "deny", "source": "builtin"} in result.structured_content[
+        "reasons"
+    ]
+    assert audit_entries(gateway)[-1]["principal"] == "admin-only"

@@ -20,7 +20,12 @@ MIN_REGO_COVERAGE = 90.0
 def _decision_input(call: dict[str, Any]) -> dict[str, Any]:
     return {
         "version": 1,
-        "principal": {"id": "ci-bot", "kind": "api_key", "scopes": ["tools:read"], "roles": []},
+        "principal": {
+            "id": "ci-bot",
+            "kind": "api_key",
+            "scopes": ["tools:read", "tools:write"],
+            "roles": [],
+        },
         "tool": {"name": call["tool"], "capability": call["capability"]},
         "resource": {"repo": call["repo"], "path": call["path"], "ref": None},
         "args": {},
@@ -31,7 +36,12 @@ def _decision_input(call: dict[str, Any]) -> dict[str, Any]:
 def _listing_input(query: dict[str, Any]) -> dict[str, Any]:
     return {
         "version": 1,
-        "principal": {"id": "ci-bot", "kind": "api_key", "scopes": ["tools:read"], "roles": []},
+        "principal": {
+            "id": "ci-bot",
+            "kind": "api_key",
+            "scopes": ["tools:read", "tools:write"],
+            "roles": [],
+        },
         "tools": [{"name": name, "capability": capability} for name, capability in query["tools"].items()],
         "context": {"write_mode": query["write_mode"]},
     }

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import json
 from pathlib import Path
@@ -98,3 +100,27 @@ async def test_verify_catches_an_unterminated_last_line(tmp_path: Path) -> None:
     with pytest.raises(AuditChainError, match="not terminated") as raised:
         verify_chain(path)
     assert raised.value.line == 2
+
+
+async def test_a_duplicate_key_line_is_not_canonical(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    await write_entries(path, 1)
+    line = path.read_bytes()
+    path.write_bytes(b'{"outcome":"denied",' + line[1:])  # first-wins readers would see "denied"
+    with pytest.raises(AuditChainError, match="canonical") as raised:
+        verify_chain(path)
+    assert raised.value.line == 1
+
+
+async def test_cancelling_an_append_keeps_the_chain_whole(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog.open(path, fsync=True)
+    task = asyncio.create_task(log.append(FIELDS))
+    await asyncio.sleep(0)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await log.append(FIELDS)
+    log.close()
+    head = verify_chain(path)
+    assert head.entries == len(path.read_text().splitlines())
