@@ -20,7 +20,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.handler(args)
-    except (GatewayError, PolicyError) as exc:
+    except PolicyError as exc:
+        print(exc, file=sys.stderr)  # one `file:line:column: message` per line, as editors read them
+        return EXIT_FAILED
+    except GatewayError as exc:
         print(f"aegis: {exc}", file=sys.stderr)
         return EXIT_FAILED
     return code
@@ -46,11 +49,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _policy_check(args: argparse.Namespace) -> int:
     from policy_compiler import load_policy
 
-    try:
-        load_policy(args.file)
-    except PolicyError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_FAILED
+    load_policy(args.file)
     print(f"{args.file}: OK")
     return EXIT_OK
 
@@ -58,11 +57,7 @@ def _policy_check(args: argparse.Namespace) -> int:
 def _policy_compile(args: argparse.Namespace) -> int:
     from policy_compiler import build_bundle
 
-    try:
-        info = build_bundle(args.file, args.output)
-    except PolicyError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_FAILED
+    info = build_bundle(args.file, args.output)
     print(f"{info.path}: revision {info.revision}")
     return EXIT_OK
 

@@ -43,6 +43,19 @@ def _upstream(state_dir: Path, env: Mapping[str, str]) -> Iterator[tuple[str, st
         yield env["AEGIS_GITEA_URL"], env.get("AEGIS_GITEA_TOKEN")
         return
     token_file = state_dir / "gitea-token"
+    process, url = spawn_simulator(state_dir / "gitea", token_file)
+    try:
+        yield url, token_file.read_text(encoding="utf-8").strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def spawn_simulator(state_dir: Path, token_file: Path, *extra_args: str) -> tuple[subprocess.Popen[str], str]:
+    """Start `python -m gitea_simulator serve` with the demo data (seeded if `state_dir` is empty); return
+    the process and its URL once it listens. The caller stops it."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -50,22 +63,23 @@ def _upstream(state_dir: Path, env: Mapping[str, str]) -> Iterator[tuple[str, st
             "gitea_simulator",
             "serve",
             "--state",
-            str(state_dir / "gitea"),
+            str(state_dir),
             "--seed-demo",
             "--port",
             "0",
             "--token-file",
             str(token_file),
+            *extra_args,
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
-        url = _await_simulator(process)
-        yield url, token_file.read_text(encoding="utf-8").strip()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        return process, _await_simulator(process)
+    except ConfigError:
+        process.kill()
+        process.wait()
+        raise
 
 
 def _await_simulator(process: subprocess.Popen[str]) -> str:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import httpx
 
+from gateway.demo import spawn_simulator
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SIMULATOR_READY_PREFIX = "gitea-simulator listening on "
 START_TIMEOUT_S = 60.0
 
 
@@ -70,35 +71,11 @@ class Gateway:
 
 
 def start_simulator(state_dir: Path) -> Simulator:
+    """The demo simulator in its own process, logging every request it receives to requests.jsonl."""
     token_file = state_dir.parent / f"{state_dir.name}.token"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gitea_simulator",
-            "serve",
-            "--state",
-            str(state_dir),
-            "--seed-demo",
-            "--port",
-            "0",
-            "--token-file",
-            str(token_file),
-            "--request-log",
-            str(state_dir.parent / "requests.jsonl"),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith(SIMULATOR_READY_PREFIX):
-            url = line[len(SIMULATOR_READY_PREFIX) :].strip()
-            return Simulator(
-                url=url, token=token_file.read_text().strip(), state_dir=state_dir, process=process
-            )
-    _stop(process)
-    raise RuntimeError("the Gitea simulator exited before it was ready")
+    request_log = state_dir.parent / "requests.jsonl"
+    process, url = spawn_simulator(state_dir, token_file, "--request-log", str(request_log))
+    return Simulator(url=url, token=token_file.read_text().strip(), state_dir=state_dir, process=process)
 
 
 def create_key(keys_file: Path, name: str = "e2e-agent", scopes: tuple[str, ...] = ("tools:read",)) -> str:
