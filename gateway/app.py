@@ -28,6 +28,7 @@ from gateway.core.service import ToolService
 from gateway.edge.auth import ApiKeyAuthMiddleware
 from gateway.edge.keys import KeyStore
 from gateway.edge.origin import HostOriginMiddleware
+from gateway.errors import OpaError
 from gateway.gitea import GiteaClient
 from gateway.mcp import McpEndpoint
 from gateway.observability.access import AccessLogMiddleware
@@ -47,6 +48,7 @@ class _OpaState:
     def __init__(self, settings: Settings, metrics: Metrics, workdir: Path) -> None:
         self.managed: ManagedOpa | None = None
         self.bundle: BundleInfo | None = None
+        self._verified_revision: str | None = None
         if settings.opa_url:
             self.client = DecisionClient(
                 base_url=settings.opa_url, timeout_s=settings.opa_timeout_s, metrics=metrics
@@ -57,14 +59,15 @@ class _OpaState:
             self.managed = ManagedOpa(opa_bin=settings.opa_bin, bundle=self.bundle.path, workdir=workdir)
             self.client = DecisionClient(
                 base_url=self.managed.base_url,
-                transport=self.managed.transport(),
+                unix_socket=self.managed.socket_path,
                 timeout_s=settings.opa_timeout_s,
                 metrics=metrics,
             )
             self.revision = self.bundle.revision
 
-    async def refresh_revision(self) -> bool:
-        """Ready when OPA serves a bundle; for a sidecar, remember which revision it serves."""
+    async def refresh(self) -> bool:
+        """Ready when OPA serves a bundle whose policy data verified; a sidecar's bundle is verified again
+        whenever its revision changes."""
         if not await self.client.is_ready():
             return False
         if self.managed is None:
@@ -72,7 +75,10 @@ class _OpaState:
             if not revisions:
                 return False
             self.revision = ",".join(f"{name}={rev}" for name, rev in sorted(revisions.items()))
-        return True
+        if self._verified_revision != self.revision:
+            verified = await self.client.verify_policy()
+            self._verified_revision = self.revision if verified else None
+        return self._verified_revision == self.revision
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -103,7 +109,12 @@ def create_app(settings: Settings) -> Starlette:
         try:
             if opa.managed is not None:
                 await opa.managed.start()
-            metrics.opa_ready.set(1 if await opa.refresh_revision() else 0)
+            ready = await opa.refresh()
+            if opa.managed is not None and not ready:
+                raise OpaError(
+                    "the managed OPA does not accept the compiled policy (policy_valid is not true)"
+                )
+            metrics.opa_ready.set(1 if ready else 0)
             log.info(
                 "aegis ready", extra={"bundle_revision": opa.revision, "write_mode": settings.write_mode}
             )
@@ -117,7 +128,7 @@ def create_app(settings: Settings) -> Starlette:
             shutil.rmtree(workdir, ignore_errors=True)
 
     async def readyz(request: Request) -> Response:
-        ready = await opa.refresh_revision()
+        ready = await opa.refresh()
         metrics.opa_ready.set(1 if ready else 0)
         body = {"status": "ready" if ready else "not ready", "bundle_revision": opa.revision}
         return JSONResponse(body, status_code=200 if ready else 503)

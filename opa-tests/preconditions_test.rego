@@ -73,7 +73,7 @@ test_null_policy_data_denies_everything if {
 	d == denied([deny("policy.missing", "builtin")])
 }
 
-test_malformed_policy_data_denied if {
+test_malformed_policy_data_is_not_valid if {
 	cases := {
 		"another data format": object.union(policy, {"format": 2}),
 		"no format": object.remove(policy, ["format"]),
@@ -103,11 +103,23 @@ test_malformed_policy_data_denied if {
 	}
 	failing := {note |
 		some note, case in cases
-		got := authz.decision with input as _good with data.aegis.policy as case
-		got != denied([deny("policy.invalid", "builtin")])
+		authz.policy_valid with data.aegis.policy as case
 	}
 	print("failing:", failing)
 	failing == set()
+}
+
+test_compiled_fixture_policy_is_valid if {
+	authz.policy_valid with data.aegis.policy as policy
+}
+
+test_policy_without_the_format_mark_denied_on_every_query if {
+	unmarked := object.remove(policy, ["format"])
+	d := authz.decision with input as _good with data.aegis.policy as unmarked
+	d == denied([deny("policy.invalid", "builtin")])
+	v := authz.visible_tools with input as {"version": 1, "principal": {}, "tools": [], "context": {"write_mode": false}}
+		with data.aegis.policy as unmarked
+	v == []
 }
 
 test_ref_string_accepted if {

@@ -34,7 +34,7 @@ default visible_tools := []
 
 visible_tools := sort(_visible_names) if {
 	_visible_input_valid
-	_policy_valid
+	_policy_usable
 }
 
 # METADATA

@@ -23,12 +23,15 @@ _precondition_failures contains [1, 0, _builtin(rego.metadata.rule(), "deny")] i
 
 # METADATA
 # title: Unusable policy
-# description: data.aegis.policy is not a policy compiled by policy_compiler in data format 1.
+# description: |
+#   data.aegis.policy does not carry the mark of policy_compiler's data format 1. The full shape
+#   is checked once per bundle by policy_valid (the gateway refuses a bundle for which it is not
+#   true), not on every query: that check grows with the policy.
 # custom:
 #   reason: policy.invalid
 _precondition_failures contains [2, 0, _builtin(rego.metadata.rule(), "deny")] if {
 	_policy_present
-	not _policy_valid
+	not _policy_usable
 }
 
 # METADATA
@@ -95,12 +98,18 @@ _valid_path(path, repo) if {
 
 _policy_present if data.aegis.policy != null
 
+_policy_usable if _policy.format == 1
+
 # METADATA
 # title: Valid policy data
 # description: |
 #   data.aegis.policy has the shape policy_compiler writes (data format 1), down to each entry,
 #   and every path regex compiles: a regex that did not would make its deny rule silently fail.
-_policy_valid if {
+#   The gateway asks this once per bundle revision and refuses a bundle for which it is not true.
+# entrypoint: true
+default policy_valid := false
+
+policy_valid if {
 	_policy.format == 1
 	_valid_default(_policy.defaults.read)
 	_valid_default(_policy.defaults.write)

@@ -4,14 +4,16 @@ every failure translated to UpstreamError at this one boundary."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import aiohttp
 
 from gateway import __version__
 from gateway.errors import UpstreamError
+from gateway.http import BodyTooLarge, HttpResponse, HttpSession
 
 MAX_RESPONSE_BYTES = 16 << 20
 _KIND_BY_STATUS = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "rejected"}
@@ -41,24 +43,12 @@ class GiteaClient:
     repo = await gitea.get_json(api_path("repos", "acme", "app"))
     """
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        token: str | None,
-        timeout_s: float,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
+    def __init__(self, *, base_url: str, token: str | None, timeout_s: float) -> None:
         headers = {"Accept": "application/json", "User-Agent": f"aegis-gateway/{__version__}"}
         if token:
             headers["Authorization"] = f"token {token}"
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            headers=headers,
-            timeout=httpx.Timeout(timeout_s),
-            transport=transport,
-            follow_redirects=False,
-            limits=httpx.Limits(max_keepalive_connections=32, keepalive_expiry=30.0),
+        self._http = HttpSession(
+            base_url=base_url, timeout_s=timeout_s, headers=headers, max_body_bytes=MAX_RESPONSE_BYTES
         )
 
     async def get_json(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
@@ -77,25 +67,23 @@ class GiteaClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _get(self, path: str, params: Mapping[str, str | int] | None) -> httpx.Response:
+    async def _get(self, path: str, params: Mapping[str, str | int] | None) -> HttpResponse:
         try:
-            response = await self._http.get(path, params=dict(params or {}))
-        except httpx.TimeoutException:
+            response = await self._http.request("GET", path, params=params)
+        except TimeoutError:
             raise UpstreamError("timeout") from None
-        except httpx.HTTPError:
+        except BodyTooLarge:
+            raise UpstreamError("too_large") from None
+        except aiohttp.ClientError:
             raise UpstreamError("unavailable") from None
-        if response.status_code != 200:
-            kind = _KIND_BY_STATUS.get(
-                response.status_code, "unavailable" if response.status_code >= 500 else "error"
-            )
-            raise UpstreamError(kind, response.status_code)
-        if len(response.content) > MAX_RESPONSE_BYTES:
-            raise UpstreamError("too_large")
+        if response.status != 200:
+            kind = _KIND_BY_STATUS.get(response.status, "unavailable" if response.status >= 500 else "error")
+            raise UpstreamError(kind, response.status)
         return response
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: HttpResponse) -> Any:
     try:
-        return response.json()
+        return json.loads(response.body)
     except ValueError:
         raise UpstreamError("malformed") from None

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 
+from gateway.http import BodyTooLarge, HttpSession
 from gateway.observability.metrics import Metrics
 
 DECISION_PATH = "/v1/data/aegis/authz/decision"
 VISIBLE_TOOLS_PATH = "/v1/data/aegis/authz/visible_tools"
+POLICY_VALID_PATH = "/v1/data/aegis/authz/policy_valid"
 BUNDLES_PATH = "/v1/data/system/bundles"
 HEALTH_PATH = "/health"
 
@@ -54,25 +58,39 @@ class DecisionClient:
     Example:
         client = DecisionClient(base_url="http://127.0.0.1:8181", timeout_s=2.0, metrics=metrics)
         decision = await client.decide({"version": 1, ...})
+
+    With `unix_socket`, requests go over that socket (the managed OPA); `base_url` then only names it.
     """
 
     def __init__(
-        self,
-        *,
-        base_url: str,
-        timeout_s: float,
-        metrics: Metrics,
-        transport: httpx.AsyncBaseTransport | None = None,
+        self, *, base_url: str, timeout_s: float, metrics: Metrics, unix_socket: Path | None = None
     ) -> None:
-        self._http = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout_s),
-            transport=transport,
-            limits=httpx.Limits(max_keepalive_connections=64, keepalive_expiry=30.0),
-        )
+        self._http = HttpSession(base_url=base_url, timeout_s=timeout_s, unix_socket=unix_socket)
         self._metrics = metrics
+        self._policy_verified = False
+        self._unverified_kind = "unavailable"
+
+    @property
+    def policy_verified(self) -> bool:
+        return self._policy_verified
+
+    async def verify_policy(self) -> bool:
+        """Ask OPA once whether its policy data is well formed (`policy_valid`, a check that grows with
+        the policy and so is not made per query). Until a verification succeeds, every decision is a deny."""
+        try:
+            self._policy_verified = await self._query(POLICY_VALID_PATH, {}) is True
+            self._unverified_kind = "policy_invalid"
+        except _QueryFailed as failure:
+            self._policy_verified = False
+            self._unverified_kind = failure.kind
+        if not self._policy_verified:
+            log.error("OPA's policy data failed verification; every call is denied")
+        return self._policy_verified
 
     async def decide(self, opa_input: Mapping[str, Any]) -> Decision:
+        if not self._policy_verified and not await self.verify_policy():
+            self._metrics.opa_errors.labels(kind=self._unverified_kind).inc()
+            return Decision.fail_closed(self._unverified_kind)
         decision_id = uuid.uuid4().hex
         started = time.perf_counter()
         try:
@@ -92,6 +110,8 @@ class DecisionClient:
 
     async def visible_tools(self, opa_input: Mapping[str, Any]) -> frozenset[str]:
         """Names of the tools the caller could be allowed somewhere; empty when OPA cannot say."""
+        if not self._policy_verified and not await self.verify_policy():
+            return frozenset()
         try:
             result = await self._query(VISIBLE_TOOLS_PATH, opa_input)
         except _QueryFailed as failure:
@@ -105,9 +125,9 @@ class DecisionClient:
     async def bundle_revisions(self) -> dict[str, str]:
         """Revision of each bundle OPA has activated, by bundle name; empty when unknown."""
         try:
-            response = await self._http.get(BUNDLES_PATH)
-            bundles = response.json().get("result", {}) if response.status_code == 200 else {}
-        except (httpx.HTTPError, ValueError):
+            response = await self._http.request("GET", BUNDLES_PATH)
+            bundles = json.loads(response.body).get("result", {}) if response.status == 200 else {}
+        except (aiohttp.ClientError, TimeoutError, BodyTooLarge, ValueError, AttributeError):
             return {}
         return {
             name: str(info.get("manifest", {}).get("revision", ""))
@@ -118,25 +138,26 @@ class DecisionClient:
     async def is_ready(self) -> bool:
         """OPA answers and every configured bundle is activated."""
         try:
-            response = await self._http.get(HEALTH_PATH, params={"bundles": "true"})
-        except httpx.HTTPError:
+            response = await self._http.request("GET", HEALTH_PATH, params={"bundles": "true"})
+        except (aiohttp.ClientError, TimeoutError, BodyTooLarge):
             return False
-        return response.status_code == 200
+        return response.status == 200
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
     async def _query(self, path: str, opa_input: Mapping[str, Any]) -> Any:
+        payload = json.dumps({"input": opa_input}, separators=(",", ":")).encode()
         try:
-            response = await self._http.post(path, json={"input": opa_input})
-        except httpx.TimeoutException:
+            response = await self._http.request("POST", path, body=payload, content_type="application/json")
+        except TimeoutError:
             raise _QueryFailed("timeout") from None
-        except httpx.HTTPError:
+        except (aiohttp.ClientError, BodyTooLarge):
             raise _QueryFailed("unavailable") from None
-        if response.status_code != 200:
+        if response.status != 200:
             raise _QueryFailed("error")
         try:
-            body = response.json()
+            body = json.loads(response.body)
         except ValueError:
             raise _QueryFailed("malformed") from None
         if not isinstance(body, dict) or "result" not in body:

@@ -9,9 +9,10 @@ import logging
 import signal
 from pathlib import Path
 
-import httpx
+import aiohttp
 
 from gateway.errors import OpaError
+from gateway.http import HttpSession
 
 READY_TIMEOUT_S = 30.0
 STOP_GRACE_S = 5.0
@@ -30,7 +31,7 @@ class ManagedOpa:
     Example:
         opa = ManagedOpa(opa_bin="opa", bundle=Path("bundle.tar.gz"), workdir=Path("/tmp/x"))
         await opa.start()
-        transport = opa.transport()
+        client = DecisionClient(base_url=opa.base_url, unix_socket=opa.socket_path, ...)
     """
 
     def __init__(self, *, opa_bin: str, bundle: Path, workdir: Path) -> None:
@@ -40,9 +41,6 @@ class ManagedOpa:
         self._process: asyncio.subprocess.Process | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._stopping = False
-
-    def transport(self) -> httpx.AsyncHTTPTransport:
-        return httpx.AsyncHTTPTransport(uds=str(self.socket_path))
 
     @property
     def base_url(self) -> str:
@@ -87,14 +85,17 @@ class ManagedOpa:
 
     async def _wait_ready(self) -> None:
         deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_S
-        async with httpx.AsyncClient(transport=self.transport(), base_url=self.base_url, timeout=1.0) as http:
+        probe = HttpSession(base_url=self.base_url, timeout_s=1.0, unix_socket=self.socket_path)
+        try:
             while asyncio.get_running_loop().time() < deadline:
                 if self._process is None or self._process.returncode is not None:
                     raise OpaError("OPA exited during start-up (is the bundle valid?)")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get("/health", params={"bundles": "true"})).status_code == 200:
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    if (await probe.request("GET", "/health", params={"bundles": "true"})).status == 200:
                         return
                 await asyncio.sleep(0.05)
+        finally:
+            await probe.aclose()
         await self._terminate()
         raise OpaError(f"OPA did not become ready within {READY_TIMEOUT_S:.0f}s")
 

@@ -1,0 +1,122 @@
+"""AEGIS_OPA_URL: decisions from a separately run OPA, whose policy data the gateway verifies once per
+bundle revision before it serves any call."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from policy_compiler import build_bundle
+
+from tests.processes import Simulator, free_port, start_gateway
+
+pytestmark = pytest.mark.e2e
+POLICY = "defaults: {read: allow}\nrepositories:\n  acme/app:\n    paths: {deny: ['src/secrets/**']}\n"
+CALL = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "tools/call",
+    "params": {"name": "get_repository_info", "arguments": {"owner": "acme", "repo": "app"}},
+}
+
+
+def with_broken_regex(bundle: Path) -> Path:
+    """The bundle with its path regex replaced by one that does not compile (data tampered after signing
+    would look like this; a deny rule on it would silently never match)."""
+    broken = bundle.with_name("broken.tar.gz")
+    with tarfile.open(bundle) as source, tarfile.open(broken, "w:gz") as target:
+        for member in source.getmembers():
+            content = source.extractfile(member)
+            data = content.read() if content else b""
+            if member.name == "aegis/policy/data.json":
+                policy = json.loads(data)
+                entry = policy["repositories"]["acme/app"]["paths"]["deny"]["entries"][0]
+                entry["regex"] = "(?s)^(unclosed$"
+                data = json.dumps(policy).encode()
+                member.size = len(data)
+            target.addfile(member, io.BytesIO(data))
+    return broken
+
+
+@pytest.fixture
+def sidecar(tmp_path: Path, opa_bin: str, request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    """An OPA server on loopback serving the compiled POLICY (or its broken copy); yields URL and revision."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    bundle = build_bundle(policy, tmp_path / "bundle.tar.gz")
+    served = with_broken_regex(bundle.path) if request.param == "broken" else bundle.path
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            opa_bin,
+            "run",
+            "--server",
+            "--addr",
+            f"127.0.0.1:{port}",
+            "--bundle",
+            str(served),
+            "--skip-version-check",
+            "--log-level",
+            "error",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{url}/health").status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield url, bundle.revision
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("sidecar", ["valid"], indirect=True)
+def test_valid_sidecar_bundle_serves_calls(
+    sidecar: tuple[str, str], simulator: Simulator, tmp_path: Path
+) -> None:
+    url, revision = sidecar
+    gateway = start_gateway(tmp_path / "gw", policy=POLICY, upstream=simulator, env={"AEGIS_OPA_URL": url})
+    try:
+        ready = httpx.get(f"{gateway.base_url}/readyz").json()
+        assert ready["status"] == "ready"
+        assert ready["bundle_revision"].endswith(f"bundle.tar.gz={revision}")
+        result = httpx.post(gateway.url, json=CALL, headers=gateway.auth).json()["result"]
+        assert result["isError"] is False
+    finally:
+        gateway.stop()
+
+
+@pytest.mark.parametrize("sidecar", ["broken"], indirect=True)
+def test_sidecar_bundle_with_a_broken_regex_is_refused(
+    sidecar: tuple[str, str], simulator: Simulator, tmp_path: Path
+) -> None:
+    url, _ = sidecar
+    gateway = start_gateway(
+        tmp_path / "gw", policy=POLICY, upstream=simulator, env={"AEGIS_OPA_URL": url}, wait_ready=False
+    )
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{gateway.base_url}/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert httpx.get(f"{gateway.base_url}/readyz").status_code == 503
+        result = httpx.post(gateway.url, json=CALL, headers=gateway.auth).json()["result"]
+        assert result["isError"] is True
+        assert result["structuredContent"]["reasons"] == [
+            {"rule": "opa.policy_invalid", "effect": "deny", "source": "gateway"}
+        ]
+    finally:
+        gateway.stop()
