@@ -1,0 +1,229 @@
+"""Run every benchmark on loopback and print a table plus a JSON file (and a PNG) of one run.
+
+    python -m bench.run [--quick] [--out bench/results]
+
+Scenarios, all serving the same 2 KB file read: A the upstream called directly, B an unsecured MCP server
+built with the official SDK, C Aegis with its managed OPA, audit (fsync) and metrics. Headline figures are
+ratios and differences taken within this one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import _report
+from bench._load import LoadResult, Target, measure, wrk_binary
+from bench._micro import audit_append_throughput, opa_decision_latency
+from bench._processes import children, free_port, peak_rss_kib, running
+from gateway.demo import spawn_simulator
+from gateway.edge.keys import create_key
+
+HERE = Path(__file__).parent
+POLICY = HERE / "policy.yaml"
+FILE = "src/fixture_2k.txt"
+CALL = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "tools/call",
+    "params": {"name": "get_file_contents", "arguments": {"owner": "acme", "repo": "app", "filepath": FILE}},
+}
+MCP_HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "application/json, text/event-stream",
+    "MCP-Protocol-Version": "2025-11-25",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--quick", action="store_true", help="short runs (a smoke test, not a measurement)")
+    args = parser.parse_args(argv)
+    settings = (
+        {"concurrency": [1, 4], "warmup_s": 1, "duration_s": 1, "rounds": 200, "entries": 400}
+        if args.quick
+        else {"concurrency": [1, 16, 64], "warmup_s": 3, "duration_s": 10, "rounds": 3000, "entries": 5000}
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    wrk_binary()
+    with tempfile.TemporaryDirectory(prefix="aegis-bench-") as tmp:
+        document = run(Path(tmp), settings)
+    _report.write_json(args.out / "results.json", document)
+    _report.plot(args.out / "latency.png", document["loads"])
+    print(_report.table(document["loads"], document["headline"]))
+    print(f"\nwrote {args.out / 'results.json'} and {args.out / 'latency.png'}")
+    return 0
+
+
+def run(workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    token, contents = _capture_upstream_body(workdir)
+    expected_text = base64.b64decode(json.loads(contents)["content"]).decode()
+    body_file = workdir / "upstream-body.json"
+    body_file.write_bytes(contents)
+    call_file = workdir / "call.json"
+    call_file.write_text(json.dumps(CALL))
+    keys_file = workdir / "keys.json"
+    key = create_key(keys_file, name="bench")
+    ports = {name: free_port() for name in "ABC"}
+    upstream = f"http://127.0.0.1:{ports['A']}"
+    opa_bin = os.environ.get("AEGIS_OPA_BIN", "opa")
+    gateway_env = {
+        "AEGIS_GITEA_URL": upstream,
+        "AEGIS_GITEA_TOKEN": token,
+        "AEGIS_POLICY": str(POLICY),
+        "AEGIS_KEYS_FILE": str(keys_file),
+        "AEGIS_AUDIT_LOG": str(workdir / "audit.jsonl"),
+        "AEGIS_BIND": f"127.0.0.1:{ports['C']}",
+        "AEGIS_OPA_BIN": opa_bin,
+    }
+    targets = {
+        "A": Target(
+            "A",
+            f"{upstream}/api/v1/repos/acme/app/contents/{FILE}",
+            {"Authorization": f"token {token}"},
+            None,
+        ),
+        "B": Target("B", f"http://127.0.0.1:{ports['B']}/mcp", MCP_HEADERS, call_file),
+        "C": Target(
+            "C",
+            f"http://127.0.0.1:{ports['C']}/mcp",
+            {**MCP_HEADERS, "Authorization": f"Bearer {key}"},
+            call_file,
+        ),
+    }
+    loads: list[LoadResult] = []
+    with (
+        running(
+            ["-m", "bench.upstream", str(ports["A"]), str(body_file), token],
+            ready_url=f"{upstream}/",
+            log=workdir / "upstream.log",
+        ),
+        running(
+            ["-m", "bench.sdk_server", str(ports["B"]), upstream, token],
+            ready_url=f"http://127.0.0.1:{ports['B']}/",
+            log=workdir / "sdk.log",
+        ),
+        running(
+            ["-m", "gateway.cli", "serve"],
+            env=gateway_env,
+            ready_url=f"http://127.0.0.1:{ports['C']}/readyz",
+            log=workdir / "gateway.log",
+        ) as gateway,
+    ):
+        _check_targets(targets, expected_text)
+        for concurrency in settings["concurrency"]:
+            for name in "ABC":
+                loads.append(
+                    measure(
+                        targets[name],
+                        concurrency=concurrency,
+                        warmup_s=settings["warmup_s"],
+                        duration_s=settings["duration_s"],
+                    )
+                )
+        rss = {
+            "gateway_peak_rss_mib": round(peak_rss_kib(gateway.pid) / 1024, 1),
+            "opa_peak_rss_mib": round(sum(peak_rss_kib(c) for c in children(gateway.pid)) / 1024, 1),
+        }
+        gateway_opa_ms = _gateway_opa_mean_ms(f"http://127.0.0.1:{ports['C']}/metrics")
+    opa = asyncio.run(
+        opa_decision_latency(
+            opa_bin=opa_bin, policy=POLICY, workdir=_fresh(workdir / "opa"), rounds=settings["rounds"]
+        )
+    )
+    audit = [
+        asyncio.run(
+            audit_append_throughput(
+                workdir / f"audit-{fsync}-{conc}.jsonl",
+                entries=settings["entries"],
+                fsync=fsync,
+                concurrency=conc,
+            )
+        )
+        for fsync in (True, False)
+        for conc in (1, 16)
+    ]
+    return {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "settings": settings,
+        "machine": {"cpus": os.cpu_count()},
+        "loads": loads,
+        "headline": _headline(loads, settings["concurrency"]),
+        "opa_decision": {**opa, "gateway_mean_under_load_ms": gateway_opa_ms},
+        "audit_append": audit,
+        "memory": rss,
+    }
+
+
+def _headline(loads: list[LoadResult], concurrencies: list[int]) -> dict[str, Any]:
+    by = {(load.scenario, load.concurrency): load for load in loads}
+    headline: dict[str, Any] = {
+        f"C/B throughput at concurrency {c}": round(by["C", c].rps / by["B", c].rps, 2) for c in concurrencies
+    }
+    first = concurrencies[0]
+    headline[f"C adds over A at concurrency {first}, p50 ms"] = round(
+        by["C", first].p50_ms - by["A", first].p50_ms, 3
+    )
+    headline[f"C adds over A at concurrency {first}, p99 ms"] = round(
+        by["C", first].p99_ms - by["A", first].p99_ms, 3
+    )
+    headline["errors"] = sum(load.errors for load in loads)
+    return headline
+
+
+def _capture_upstream_body(workdir: Path) -> tuple[str, bytes]:
+    """The simulator's real ContentsResponse for the 2 KB fixture, and the token it was read with."""
+    process, url = spawn_simulator(workdir / "gitea", workdir / "gitea-token")
+    try:
+        token = (workdir / "gitea-token").read_text().strip()
+        response = httpx.get(
+            f"{url}/api/v1/repos/acme/app/contents/{FILE}", headers={"Authorization": f"token {token}"}
+        )
+        response.raise_for_status()
+        return token, response.content
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def _check_targets(targets: dict[str, Target], expected_text: str) -> None:
+    """Each scenario must really serve the file: a benchmark of error paths would be worthless."""
+    direct = httpx.get(targets["A"].url, headers=targets["A"].headers)
+    if base64.b64decode(direct.json()["content"]).decode() != expected_text:
+        raise RuntimeError("scenario A does not serve the fixture")
+    for name in "BC":
+        target = targets[name]
+        body = target.body_file.read_bytes() if target.body_file else b""
+        result = httpx.post(target.url, content=body, headers=target.headers).json()["result"]
+        if result.get("isError") or result["content"][0]["text"] != expected_text:
+            raise RuntimeError(f"scenario {name} does not serve the fixture: {result}")
+
+
+def _gateway_opa_mean_ms(metrics_url: str) -> float:
+    text = httpx.get(metrics_url).text
+    total = float(re.search(r"^aegis_opa_decision_duration_seconds_sum (\S+)$", text, re.M)[1])  # type: ignore[index]
+    count = float(re.search(r"^aegis_opa_decision_duration_seconds_count (\S+)$", text, re.M)[1])  # type: ignore[index]
+    return round(total / count * 1000, 3)
+
+
+def _fresh(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""The benchmark starts, drives all three scenarios, and writes its JSON and PNG (quick mode: a smoke test,
+not a measurement; real figures come from ./scripts/bench, see docs/performance.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.processes import REPO_ROOT, opa_binary
+
+
+def test_quick_benchmark_writes_json_and_plot(tmp_path: Path, opa_bin: str) -> None:
+    out = tmp_path / "results"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--out", str(out)],
+        cwd=REPO_ROOT,
+        env={**os.environ, "AEGIS_OPA_BIN": opa_binary()},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    document = json.loads((out / "results.json").read_text())
+    runs = {(load["scenario"], load["concurrency"]) for load in document["loads"]}
+    assert runs == {(s, c) for s in "ABC" for c in (1, 4)}
+    assert all(load["requests"] > 0 and load["p50_ms"] > 0 for load in document["loads"])
+    assert document["headline"]["errors"] == 0
+    assert set(document["headline"]) >= {
+        "C/B throughput at concurrency 4",
+        "C adds over A at concurrency 1, p50 ms",
+    }
+    assert (
+        document["opa_decision"]["opa_p50_ms"] > 0
+        and document["opa_decision"]["gateway_mean_under_load_ms"] > 0
+    )
+    assert {(a["fsync"], a["concurrency"]) for a in document["audit_append"]} == {
+        (True, 1),
+        (True, 16),
+        (False, 1),
+        (False, 16),
+    }
+    assert document["memory"]["gateway_peak_rss_mib"] > 10
+    assert (out / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "C/B throughput" in done.stdout
+
+
+pytestmark = pytest.mark.bench
