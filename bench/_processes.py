@@ -35,6 +35,12 @@ def running(
         _wait_ready(process, ready_url, log)
         yield process
     finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited within 15 s."""
+    if process.poll() is None:
         process.terminate()
         try:
             process.wait(timeout=15)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,16 +13,11 @@ from pathlib import Path
 
 import httpx
 
+from bench._processes import free_port, stop
 from gateway.demo import spawn_simulator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def opa_binary() -> str:
@@ -44,7 +38,7 @@ class Simulator:
         return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
     def stop(self) -> None:
-        _stop(self.process)
+        stop(self.process)
         if self.process.stdout is not None:
             self.process.stdout.close()
 
@@ -64,7 +58,7 @@ class Gateway:
         return {"Authorization": f"Bearer {self.key}"}
 
     def stop(self) -> None:
-        _stop(self.process)
+        stop(self.process)
 
     def logs(self) -> str:
         return self.log_file.read_text(encoding="utf-8", errors="replace")
@@ -159,13 +153,3 @@ def _wait_ready(gateway: Gateway) -> None:
         time.sleep(0.1)
     gateway.stop()
     raise RuntimeError(f"gateway not ready after {START_TIMEOUT_S}s:\n{gateway.logs()}")
-
-
-def _stop(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
