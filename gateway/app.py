@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from policy_compiler import BundleInfo, build_bundle
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -28,57 +27,17 @@ from gateway.core.service import ToolService
 from gateway.edge.auth import ApiKeyAuthMiddleware
 from gateway.edge.keys import KeyStore
 from gateway.edge.origin import HostOriginMiddleware
-from gateway.errors import OpaError
 from gateway.gitea import GiteaClient
 from gateway.mcp import McpEndpoint
 from gateway.observability.access import AccessLogMiddleware
 from gateway.observability.metrics import Metrics
 from gateway.observability.request_id import RequestIdMiddleware
-from gateway.opa import DecisionClient, ManagedOpa
+from gateway.opa import DecisionSource
 from gateway.tools import default_registry
 
 MCP_PATH = "/mcp"
 ROUTES = frozenset({MCP_PATH, "/metrics", "/healthz", "/readyz"})
 log = logging.getLogger(__name__)
-
-
-class _OpaState:
-    """Where decisions come from: a managed OPA serving our bundle, or a configured sidecar."""
-
-    def __init__(self, settings: Settings, metrics: Metrics, workdir: Path) -> None:
-        self.managed: ManagedOpa | None = None
-        self.bundle: BundleInfo | None = None
-        self._verified_revision: str | None = None
-        if settings.opa_url:
-            self.client = DecisionClient(
-                base_url=settings.opa_url, timeout_s=settings.opa_timeout_s, metrics=metrics
-            )
-            self.revision = "unknown"
-        else:
-            self.bundle = build_bundle(settings.policy_path, workdir / "bundle.tar.gz")
-            self.managed = ManagedOpa(opa_bin=settings.opa_bin, bundle=self.bundle.path, workdir=workdir)
-            self.client = DecisionClient(
-                base_url=self.managed.base_url,
-                unix_socket=self.managed.socket_path,
-                timeout_s=settings.opa_timeout_s,
-                metrics=metrics,
-            )
-            self.revision = self.bundle.revision
-
-    async def refresh(self) -> bool:
-        """Ready when OPA serves a bundle whose policy data verified; a sidecar's bundle is verified again
-        whenever its revision changes."""
-        if not await self.client.is_ready():
-            return False
-        if self.managed is None:
-            revisions = await self.client.bundle_revisions()
-            if not revisions:
-                return False
-            self.revision = ",".join(f"{name}={rev}" for name, rev in sorted(revisions.items()))
-        if self._verified_revision != self.revision:
-            verified = await self.client.verify_policy()
-            self._verified_revision = self.revision if verified else None
-        return self._verified_revision == self.revision
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -88,7 +47,7 @@ def create_app(settings: Settings) -> Starlette:
     keys = KeyStore(settings.keys_file)
     workdir = Path(tempfile.mkdtemp(prefix="aegis-"))
     try:
-        opa = _OpaState(settings, metrics, workdir)
+        opa = DecisionSource(settings=settings, metrics=metrics, workdir=workdir)
         audit = AuditLog.open(settings.audit_log, fsync=settings.audit_fsync)
     except Exception:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -96,7 +55,7 @@ def create_app(settings: Settings) -> Starlette:
     gitea = GiteaClient(base_url=gitea_url, token=settings.gitea_token, timeout_s=settings.gitea_timeout_s)
     service = ToolService(
         registry=default_registry(),
-        decisions=opa.client,
+        decisions=opa,
         gitea=gitea,
         audit=audit,
         metrics=metrics,
@@ -107,22 +66,14 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            if opa.managed is not None:
-                await opa.managed.start()
-            ready = await opa.refresh()
-            if opa.managed is not None and not ready:
-                raise OpaError(
-                    "the managed OPA does not accept the compiled policy (policy_valid is not true)"
-                )
-            metrics.opa_ready.set(1 if ready else 0)
+            await opa.start()  # a managed OPA that does not verify its policy stops start-up here
+            metrics.opa_ready.set(1 if await opa.refresh() else 0)
             log.info(
                 "aegis ready", extra={"bundle_revision": opa.revision, "write_mode": settings.write_mode}
             )
             yield
         finally:
-            if opa.managed is not None:
-                await opa.managed.stop()
-            await opa.client.aclose()
+            await opa.stop()
             await gitea.aclose()
             audit.close()
             shutil.rmtree(workdir, ignore_errors=True)

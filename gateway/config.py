@@ -67,6 +67,9 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
+    policy_reload_s: float = 2.0
+    bundle_verification_key: Path | None = None
+    bundle_signing_alg: str = "RS256"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -91,6 +94,11 @@ class Settings:
             ),
             allowed_hosts=_split_list(env.get("AEGIS_ALLOWED_HOSTS", "")),
             allowed_origins=_split_list(env.get("AEGIS_ALLOWED_ORIGINS", "")),
+            policy_reload_s=_non_negative_float(
+                "AEGIS_POLICY_RELOAD_INTERVAL", env.get("AEGIS_POLICY_RELOAD_INTERVAL", "2")
+            ),
+            bundle_verification_key=_optional_path(env.get("AEGIS_BUNDLE_VERIFICATION_KEY")),
+            bundle_signing_alg=env.get("AEGIS_BUNDLE_SIGNING_ALG") or "RS256",
         )
 
     def require_upstream(self) -> str:
@@ -99,6 +107,14 @@ class Settings:
         if not self.gitea_url.startswith(("http://", "https://")):
             raise ConfigError(f"AEGIS_GITEA_URL must be an http(s) URL, got {self.gitea_url!r}")
         return self.gitea_url.rstrip("/")
+
+
+def _non_negative_float(name: str, value: str) -> float:
+    return 0.0 if value.strip() in {"0", "0.0"} else parse_positive_float(name, value)
+
+
+def _optional_path(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 def _split_list(value: str) -> tuple[str, ...]:

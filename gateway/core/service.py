@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from gateway.audit import AuditLog, canonical_json
 from gateway.core.normalize import Resource, normalize_name, normalize_path, normalize_pathspec, normalize_ref
@@ -21,7 +21,7 @@ from gateway.errors import AuditWriteError, InvalidToolCall, UpstreamError
 from gateway.gitea import GiteaClient
 from gateway.mcp import CallContext
 from gateway.observability.metrics import Metrics
-from gateway.opa import Decision, DecisionClient
+from gateway.opa import Decision
 from gateway.tools import BoundTool, ToolOutput, ToolRegistry
 
 MAX_AUDITED_NAME = 128
@@ -39,6 +39,14 @@ class _Trace:
     decision: Decision | None = None
 
 
+class Decider(Protocol):
+    """Where the core gets decisions: a DecisionSource, which may swap OPAs between two calls."""
+
+    async def decide(self, opa_input: Mapping[str, Any]) -> Decision: ...
+
+    async def visible_tools(self, opa_input: Mapping[str, Any]) -> frozenset[str]: ...
+
+
 class ToolService:
     """Implements the MCP layer's ToolHandler on top of OPA, Gitea and the audit log."""
 
@@ -46,7 +54,7 @@ class ToolService:
         self,
         *,
         registry: ToolRegistry,
-        decisions: DecisionClient,
+        decisions: Decider,
         gitea: GiteaClient,
         audit: AuditLog,
         metrics: Metrics,
@@ -144,7 +152,7 @@ class ToolService:
                     "event": "tool_call",
                     "request_id": context.request_id,
                     "decision_id": decision.decision_id if decision else None,
-                    "bundle_revision": self._bundle_revision(),
+                    "bundle_revision": (decision.revision if decision else None) or self._bundle_revision(),
                     "principal": _principal(context).id,
                     "tool": trace.tool,
                     "repo": trace.resource.repo,

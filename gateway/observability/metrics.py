@@ -20,6 +20,7 @@ class Metrics:
     audit_failures: Counter
     http_requests: Counter
     opa_ready: Gauge
+    policy_reloads: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -61,4 +62,10 @@ class Metrics:
                 registry=registry,
             ),
             opa_ready=Gauge("aegis_opa_ready", "1 when OPA serves the policy bundle.", registry=registry),
+            policy_reloads=Counter(
+                "aegis_policy_reloads",
+                "Policy file changes, applied or refused.",
+                ["result"],
+                registry=registry,
+            ),
         )

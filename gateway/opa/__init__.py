@@ -2,5 +2,6 @@
 
 from gateway.opa._client import Decision, DecisionClient, Reason
 from gateway.opa._process import ManagedOpa
+from gateway.opa._source import DecisionSource
 
-__all__ = ["Decision", "DecisionClient", "ManagedOpa", "Reason"]
+__all__ = ["Decision", "DecisionClient", "DecisionSource", "ManagedOpa", "Reason"]

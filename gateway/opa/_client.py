@@ -41,6 +41,7 @@ class Decision:
     reasons: tuple[Reason, ...]
     decision_id: str
     obligations: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    revision: str | None = None  # of the bundle that decided, as OPA reports it
 
     @classmethod
     def fail_closed(cls, kind: str) -> Decision:
@@ -182,7 +183,14 @@ def _parse_decision(result: Any, decision_id: str) -> Decision | None:
     reasons = _parse_reasons(raw_reasons)
     if reasons is None:
         return None
-    return Decision(allow=result["allow"], reasons=reasons, decision_id=decision_id, obligations=obligations)
+    revision = result.get("revision")
+    return Decision(
+        allow=result["allow"],
+        reasons=reasons,
+        decision_id=decision_id,
+        obligations=obligations,
+        revision=revision if isinstance(revision, str) else None,
+    )
 
 
 def _parse_reasons(raw: Sequence[Any]) -> tuple[Reason, ...] | None:

@@ -34,9 +34,22 @@ class ManagedOpa:
         client = DecisionClient(base_url=opa.base_url, unix_socket=opa.socket_path, ...)
     """
 
-    def __init__(self, *, opa_bin: str, bundle: Path, workdir: Path) -> None:
+    def __init__(
+        self,
+        *,
+        opa_bin: str,
+        bundle: Path,
+        workdir: Path,
+        verification_key: Path | None = None,
+        signing_alg: str = "RS256",
+    ) -> None:
         self._opa_bin = opa_bin
         self._bundle = bundle
+        self._verification = (
+            ["--verification-key", str(verification_key), "--signing-alg", signing_alg]
+            if verification_key
+            else []
+        )
         self.socket_path = workdir / "opa.sock"
         self._process: asyncio.subprocess.Process | None = None
         self._supervisor: asyncio.Task[None] | None = None
@@ -71,6 +84,7 @@ class ManagedOpa:
                 "600",
                 "--bundle",
                 str(self._bundle),
+                *self._verification,
                 "--skip-version-check",
                 "--log-level",
                 "error",

@@ -1,0 +1,220 @@
+"""Where decisions come from: a managed OPA, hot-swapped when the policy file changes, or a sidecar.
+
+A change to the policy file is compiled and served by a second managed OPA; once that OPA answers and its
+policy verifies, new calls go to it and the old one is retired after a grace period, so in-flight calls
+finish where they started. A policy that does not compile, load or verify is refused: the old one stays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
+import shutil
+import tarfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from policy_compiler import PolicyCompilerError, build_bundle
+
+from gateway.config import Settings
+from gateway.errors import ConfigError, GatewayError, OpaError
+from gateway.observability.metrics import Metrics
+from gateway.opa._client import Decision, DecisionClient
+from gateway.opa._process import ManagedOpa
+
+BUNDLE_SUFFIXES = (".tar.gz", ".tgz")
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Generation:
+    revision: str
+    managed: ManagedOpa
+    client: DecisionClient
+    workdir: Path
+
+
+class DecisionSource:
+    """Decisions, readiness and the current bundle revision, whichever OPA serves them.
+
+    Example:
+        source = DecisionSource(settings=settings, metrics=metrics, workdir=Path(tempfile.mkdtemp()))
+        await source.start()
+        decision = await source.decide(opa_input)
+    """
+
+    def __init__(self, *, settings: Settings, metrics: Metrics, workdir: Path) -> None:
+        self._settings = settings
+        self._metrics = metrics
+        self._workdir = workdir
+        self._generations = 0
+        self._current: _Generation | None = None
+        self._retiring: set[asyncio.Task[None]] = set()
+        self._watcher: asyncio.Task[None] | None = None
+        self._verified_revision: str | None = None
+        if settings.opa_url:
+            self._sidecar: DecisionClient | None = DecisionClient(
+                base_url=settings.opa_url, timeout_s=settings.opa_timeout_s, metrics=metrics
+            )
+            self.revision = "unknown"
+            return
+        self._sidecar = None
+        self._digest = _digest(settings.policy_path)
+        # Compiled now, not in start(): a bad policy stops the gateway before it binds its port.
+        self._first_bundle, self.revision = self._materialize(self._next_workdir())
+
+    @property
+    def client(self) -> DecisionClient:
+        if self._sidecar is not None:
+            return self._sidecar
+        if self._current is None:
+            raise OpaError("the managed OPA has not started")
+        return self._current.client
+
+    async def start(self) -> None:
+        if self._sidecar is not None:
+            return
+        self._current = await self._launch(self._first_bundle, self.revision, self._first_bundle.parent)
+        if self._settings.policy_reload_s > 0:
+            self._watcher = asyncio.create_task(self._watch(), name="policy-watcher")
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        for task in list(self._retiring):
+            task.cancel()
+        await asyncio.gather(*self._retiring, return_exceptions=True)
+        if self._current is not None:
+            await self._shut(self._current)
+        if self._sidecar is not None:
+            await self._sidecar.aclose()
+
+    async def decide(self, opa_input: Mapping[str, Any]) -> Decision:
+        return await self.client.decide(opa_input)
+
+    async def visible_tools(self, opa_input: Mapping[str, Any]) -> frozenset[str]:
+        return await self.client.visible_tools(opa_input)
+
+    async def refresh(self) -> bool:
+        """Ready when OPA serves a verified bundle (a sidecar's: verified again when its revision changes)."""
+        client = self.client
+        if not await client.is_ready():
+            return False
+        if self._sidecar is None:
+            return client.policy_verified
+        revisions = await client.bundle_revisions()
+        if not revisions:
+            return False
+        self.revision = ",".join(f"{name}={rev}" for name, rev in sorted(revisions.items()))
+        if self._verified_revision != self.revision:
+            self._verified_revision = self.revision if await client.verify_policy() else None
+        return self._verified_revision == self.revision
+
+    async def reload_if_changed(self) -> bool:
+        """Swap in the policy file's new content if it changed; True when a new policy now serves."""
+        digest = await asyncio.to_thread(_digest, self._settings.policy_path)
+        if digest == self._digest or self._current is None:
+            return False
+        self._digest = digest  # a refused content is not retried until the file changes again
+        old = self._current
+        try:
+            workdir = self._next_workdir()
+            bundle, revision = await asyncio.to_thread(self._materialize, workdir)
+            self._current = await self._launch(bundle, revision, workdir)
+        except (GatewayError, PolicyCompilerError, OSError) as exc:
+            self._metrics.policy_reloads.labels(result="refused").inc()
+            log.error(
+                "policy reload refused; the current policy stays",
+                extra={"error": str(exc), "bundle_revision": self.revision},
+            )
+            return False
+        self.revision = revision
+        self._metrics.policy_reloads.labels(result="applied").inc()
+        log.info("policy reloaded", extra={"bundle_revision": revision, "previous_revision": old.revision})
+        task = asyncio.create_task(self._retire(old))
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+        return True
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.policy_reload_s)
+            try:
+                await self.reload_if_changed()
+            except Exception:
+                log.exception("policy watcher failed; it keeps watching")
+
+    async def _launch(self, bundle: Path, revision: str, workdir: Path) -> _Generation:
+        managed = ManagedOpa(
+            opa_bin=self._settings.opa_bin,
+            bundle=bundle,
+            workdir=workdir,
+            verification_key=self._settings.bundle_verification_key,
+            signing_alg=self._settings.bundle_signing_alg,
+        )
+        await managed.start()
+        client = DecisionClient(
+            base_url=managed.base_url,
+            unix_socket=managed.socket_path,
+            timeout_s=self._settings.opa_timeout_s,
+            metrics=self._metrics,
+        )
+        generation = _Generation(revision=revision, managed=managed, client=client, workdir=workdir)
+        if not await client.verify_policy():
+            await self._shut(generation)
+            raise OpaError(f"OPA rejects the policy of bundle {revision[:12]} (policy_valid is not true)")
+        return generation
+
+    async def _retire(self, generation: _Generation) -> None:
+        """Stop an old OPA once every call that started on it has had time to finish."""
+        await asyncio.sleep(self._settings.opa_timeout_s * 2 + 1)
+        await self._shut(generation)
+
+    async def _shut(self, generation: _Generation) -> None:
+        await generation.client.aclose()
+        await generation.managed.stop()
+        shutil.rmtree(generation.workdir, ignore_errors=True)
+
+    def _next_workdir(self) -> Path:
+        self._generations += 1
+        workdir = self._workdir / f"generation-{self._generations}"
+        workdir.mkdir(mode=0o700)
+        return workdir
+
+    def _materialize(self, workdir: Path) -> tuple[Path, str]:
+        """The bundle OPA will load, and its revision: the YAML policy compiled, or a pre-built bundle copied
+        (so that later changes to the file cannot reach a running OPA unverified)."""
+        source = self._settings.policy_path
+        if source.name.endswith(BUNDLE_SUFFIXES):
+            target = workdir / "bundle.tar.gz"
+            shutil.copyfile(source, target)
+            return target, _manifest_revision(target)
+        info = build_bundle(source, workdir / "bundle.tar.gz")
+        return info.path, info.revision
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the policy {path}: {exc.strerror}") from exc
+
+
+def _manifest_revision(bundle: Path) -> str:
+    try:
+        with tarfile.open(bundle) as archive:
+            member = archive.extractfile(".manifest")
+            manifest = json.loads(member.read()) if member else {}
+    except (OSError, tarfile.TarError, KeyError, ValueError) as exc:
+        raise ConfigError(f"{bundle} is not an OPA bundle with a .manifest: {exc}") from exc
+    revision = manifest.get("revision") if isinstance(manifest, dict) else None
+    if not isinstance(revision, str) or not revision:
+        raise ConfigError(f"{bundle}: its .manifest has no revision")
+    return revision
