@@ -114,3 +114,37 @@ async def audit_append_throughput(
         "entries_per_s": round(written / elapsed, 1),
         "mean_ms": round(elapsed / written * 1000, 4),
     }
+
+
+def scaled_policy(repositories: int) -> str:
+    """A policy with `repositories` rules (exact keys, each with tool and path rules) and the target last."""
+    lines = ["version: 1", "defaults: {read: allow, write: deny}", "repositories:"]
+    for index in range(repositories - 1):
+        lines.append(
+            f"  org{index}/repo{index}: {{tools: {{deny: [list_issues]}}, paths: {{deny: ['secrets/**']}}}}"
+        )
+    lines.append("  acme/app: {tools: {deny: [list_issues]}, paths: {deny: ['src/secrets/**']}}")
+    return "\n".join(lines) + "\n"
+
+
+async def policy_scaling(
+    *, opa_bin: str, workdir: Path, sizes: tuple[int, ...], rounds: int
+) -> dict[str, Any]:
+    """Decision latency for the same call under policies of growing size: lookups must be indexed."""
+    results: dict[str, Any] = {}
+    for size in sizes:
+        policy = workdir / f"policy-{size}.yaml"
+        policy.write_text(scaled_policy(size), encoding="utf-8")
+        results[str(size)] = await opa_decision_latency(
+            opa_bin=opa_bin, policy=policy, workdir=_subdir(workdir, f"opa-{size}"), rounds=rounds
+        )
+    small, large = results[str(sizes[0])], results[str(sizes[-1])]
+    results["median_ratio_client"] = round(large["client_p50_ms"] / small["client_p50_ms"], 2)
+    results["median_ratio_opa"] = round(large["opa_p50_ms"] / small["opa_p50_ms"], 2)
+    return results
+
+
+def _subdir(parent: Path, name: str) -> Path:
+    path = parent / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path

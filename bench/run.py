@@ -25,7 +25,7 @@ import httpx
 
 from bench import _report
 from bench._load import LoadResult, Target, measure, wrk_binary
-from bench._micro import audit_append_throughput, opa_decision_latency
+from bench._micro import audit_append_throughput, opa_decision_latency, policy_scaling
 from bench._processes import children, free_port, peak_rss_kib, running
 from gateway.demo import spawn_simulator
 from gateway.edge.keys import create_key
@@ -52,9 +52,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short runs (a smoke test, not a measurement)")
     args = parser.parse_args(argv)
     settings = (
-        {"concurrency": [1, 4], "warmup_s": 1, "duration_s": 1, "rounds": 200, "entries": 400}
+        {
+            "concurrency": [1, 4],
+            "warmup_s": 1,
+            "duration_s": 1,
+            "rounds": 200,
+            "entries": 400,
+            "rules": [10, 200],
+        }
         if args.quick
-        else {"concurrency": [1, 16, 64], "warmup_s": 3, "duration_s": 10, "rounds": 3000, "entries": 5000}
+        else {
+            "concurrency": [1, 16, 64],
+            "warmup_s": 3,
+            "duration_s": 10,
+            "rounds": 3000,
+            "entries": 5000,
+            "rules": [10, 10_000],
+        }
     )
     args.out.mkdir(parents=True, exist_ok=True)
     wrk_binary()
@@ -155,12 +169,25 @@ def run(workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
         for fsync in (True, False)
         for conc in (1, 16)
     ]
+    scaling = asyncio.run(
+        policy_scaling(
+            opa_bin=opa_bin,
+            workdir=_fresh(workdir / "scaling"),
+            sizes=tuple(settings["rules"]),
+            rounds=settings["rounds"],
+        )
+    )
+    headline = _headline(loads, settings["concurrency"])
+    headline[f"decision p50 with {settings['rules'][-1]} vs {settings['rules'][0]} repository rules"] = (
+        scaling["median_ratio_client"]
+    )
     return {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "settings": settings,
         "machine": {"cpus": os.cpu_count()},
         "loads": loads,
-        "headline": _headline(loads, settings["concurrency"]),
+        "headline": headline,
+        "policy_scaling": scaling,
         "opa_decision": {**opa, "gateway_mean_under_load_ms": gateway_opa_ms},
         "audit_append": audit,
         "memory": rss,
