@@ -19,9 +19,36 @@ list_of(rule, line, kind, values) := {
 
 _entry_value("glob", value) := {"glob": value[0], "regex": value[1]}
 
-_entry_value(kind, value) := {kind: value} if kind != "glob"
+_entry_value("repo", value) := {"repo": value} if is_string(value)
+
+_entry_value("repo", value) := {"repo": value[0], "regex": value[1], "example": value[2]} if is_array(value)
+
+_entry_value(kind, value) := {kind: value} if not kind in {"glob", "repo"}
+
+# A repository list (`values`: exact names, or [glob, regex, example]) with its index, as the
+# compiler writes it: exact names by name, globs by literal owner or under any_owner.
+repo_list(rule, line, values) := object.union(list_of(rule, line, "repo", values), {"index": {
+	"exact": {name: i | some i, name in values; is_string(name)},
+	"by_owner": {owner: [i |
+		some i, value in values
+		is_array(value)
+		split(value[0], "/")[0] == owner
+	] |
+		some value in values
+		is_array(value)
+		owner := split(value[0], "/")[0]
+		not contains(owner, "*")
+	},
+	"any_owner": [i |
+		some i, value in values
+		is_array(value)
+		contains(split(value[0], "/")[0], "*")
+	],
+}})
 
 absent(rule) := {"rule": rule, "source": "builtin", "entries": []}
+
+absent_repo_list(rule) := object.union(absent(rule), {"index": {"exact": {}, "by_owner": {}, "any_owner": []}})
 
 repo_rules(name, overrides) := object.union(
 	{
@@ -35,9 +62,16 @@ repo_rules(name, overrides) := object.union(
 			"allow": absent(sprintf("repo.%s.paths.allow", [name])),
 			"deny": absent(sprintf("repo.%s.paths.deny", [name])),
 		},
+		"limits": {"max_file_bytes": null},
 	},
 	overrides,
 )
+
+# Rules of repository glob `glob` (with its regex), as listed in repository_globs.
+glob_rules(glob, regex, overrides) := object.union(repo_rules(glob, overrides), {"glob": glob, "regex": regex})
+
+# A size limit on line `line`.
+limit(rule, line, bytes) := {"rule": rule, "source": sprintf("p.yaml:%d", [line]), "bytes": bytes}
 
 # defaults: {read: allow, write: deny}     (lines 2, 3)
 # tools: {deny: [search_code]}             (line 5)
@@ -47,17 +81,22 @@ repo_rules(name, overrides) := object.union(
 #                paths.allow [src/**, README.md] (line 14), paths.deny [src/secrets/**] (line 17)
 #   acme/locked: tools.allow [get_file_contents] (line 22)
 policy := {
-	"format": 1,
+	"format": 2,
 	"source": {"file": "p.yaml", "sha256": "0"},
 	"defaults": {
 		"read": {"rule": "defaults.read", "effect": "allow", "source": "p.yaml:2"},
 		"write": {"rule": "defaults.write", "effect": "deny", "source": "p.yaml:3"},
+		"automation": {"rule": "defaults.automation", "effect": "deny", "source": "builtin"},
 	},
+	"limits": {"max_file_bytes": null},
 	"tools": {
 		"allow": absent("tools.allow"),
 		"deny": list_of("tools.deny", 5, "name", ["search_code"]),
 	},
-	"write": {"repositories": list_of("write.repositories", 8, "repo", ["acme/app"])},
+	"write": {
+		"repositories": repo_list("write.repositories", 8, ["acme/app"]),
+		"branches": absent("write.branches"),
+	},
 	"repositories": {
 		"acme/app": repo_rules("acme/app", {
 			"tools": {
@@ -77,6 +116,9 @@ policy := {
 			"deny": absent("repo.acme/locked.tools.deny"),
 		}}),
 	},
+	"repository_globs": {"by_owner": {}, "any_owner": []},
+	"roles": {},
+	"principals": {},
 }
 
 # `policy` with some top-level parts replaced.
@@ -102,9 +144,9 @@ allow(rule, source) := {"rule": rule, "effect": "allow", "source": source}
 
 deny(rule, source) := {"rule": rule, "effect": "deny", "source": source}
 
-allowed(reasons) := {"allow": true, "reasons": reasons, "obligations": {}}
+allowed(reasons) := {"allow": true, "reasons": reasons, "obligations": {}, "revision": null}
 
-denied(reasons) := {"allow": false, "reasons": reasons, "obligations": {}}
+denied(reasons) := {"allow": false, "reasons": reasons, "obligations": {}, "revision": null}
 
 # `obj` with `key` set to `value` (object.union would merge nested objects instead).
 replaced(obj, key, value) := object.union(object.remove(obj, [key]), {key: value})

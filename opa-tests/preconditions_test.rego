@@ -75,7 +75,7 @@ test_null_policy_data_denies_everything if {
 
 test_malformed_policy_data_is_not_valid if {
 	cases := {
-		"another data format": object.union(policy, {"format": 2}),
+		"another data format": object.union(policy, {"format": 1}),
 		"no format": object.remove(policy, ["format"]),
 		"default effect unknown": policy_with({"defaults": {"read": {"effect": "maybe"}}}),
 		"default without source": policy_with({"defaults": {"read": {"source": null}}}),

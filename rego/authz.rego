@@ -4,24 +4,26 @@
 #   Decides every tool call of the Aegis gateway from the compiled YAML policy at
 #   data.aegis.policy (built by policy_compiler, docs/policy.md). Deny by default: a call
 #   needs an explicit allow, deny beats allow at every level, and a write also needs
-#   WRITE_MODE on and its repository on the write whitelist. Every decision names the
-#   rules that made it and where they stand in the YAML.
+#   WRITE_MODE on, its repository on the write whitelist and an allowed branch. Every
+#   decision names the rules that made it and where they stand in the YAML.
 # scope: package
 package aegis.authz
 
 # METADATA
 # title: Decision
 # description: |
-#   {"allow": bool, "reasons": [{"rule", "effect", "source"}], "obligations": {}} for one
-#   tool call (the version 1 input of docs/contracts.md). On allow, reasons are the allow
-#   rules used; on deny, every rule that denies. Reasons are ordered by evaluation stage,
-#   then by position in their list.
+#   {"allow": bool, "reasons": [{"rule", "effect", "source"}], "obligations": {...},
+#   "revision": R} for one tool call (the version 1 input of docs/contracts.md). On allow,
+#   reasons are the allow rules used and obligations carry what the gateway must still
+#   enforce (max_file_bytes); on deny, reasons are every rule that denies. Reasons are
+#   ordered by evaluation stage, then by position in their list. `revision` is the revision
+#   of the bundle that decided (null without one).
 # entrypoint: true
-decision := {"allow": false, "reasons": _ordered(_precondition_failures), "obligations": {}} if {
+decision := {"allow": false, "reasons": _ordered(_precondition_failures), "obligations": {}, "revision": _revision} if {
 	count(_precondition_failures) > 0
-} else := {"allow": true, "reasons": _ordered(_grants | _supports), "obligations": _obligations} if {
+} else := {"allow": true, "reasons": _ordered(_grants | _supports), "obligations": _obligations, "revision": _revision} if {
 	_allowed
-} else := {"allow": false, "reasons": _ordered(_denials), "obligations": _obligations}
+} else := {"allow": false, "reasons": _ordered(_denials), "obligations": {}, "revision": _revision}
 
 # METADATA
 # title: Visible tools
@@ -46,7 +48,19 @@ _allowed if {
 	count(_grants) > 0
 }
 
-_obligations := {}
+# The revision the compiler wrote at data.aegis.meta (the bundle's .manifest revision).
+default _revision := null
+
+_revision := data.aegis.meta.revision
+
+# METADATA
+# title: Obligations
+# description: |
+#   What the gateway must enforce after the decision: max_file_bytes, the smallest size limit
+#   that applies to the call, checked once the file's size is known.
+_obligations := {"max_file_bytes": min({limit.bytes | some limit in _limits})} if {
+	count(_limits) > 0
+} else := {}
 
 # Reasons are kept as [stage, position, reason] so that sorting orders them deterministically.
 _ordered(entries) := [reason | some entry in sort(entries); reason := entry[2]]

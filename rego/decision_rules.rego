@@ -1,20 +1,30 @@
 package aegis.authz
 
-# The rules of one decision. Stages order the reasons:
-#   5 capability | 6 scope | 10-11 global tools | 20-21 repository tools | 30-31 paths
-#   40-41 write gate | 50 defaults (the explicit allow, or its absence)
+# The rules of one decision. Stages order the reasons (docs/policy.md, "Precedence"):
+#   5 capability | 6 scope | 7 principal window | 8 principal repositories | 9 role denies
+#   10-11 global tools | 20-21 repository tools | 30-31 paths | 35 size limits
+#   40-42 write gate | 50-52 explicit allows (or their absence)
 
 _tool_name := input.tool.name
 
 _capability := input.tool.capability
 
+_repo := input.resource.repo
+
 _path := input.resource.path
 
-_repo_rules := _rules_of(input.resource.repo)
+_size := object.get(input.resource, "size", null)
 
-_known_capability if _capability in {"read", "write"}
+_branch := object.get(input.resource, "branch", null)
 
-_is_write if _capability == "write"
+_repo_sets := _rule_sets_of(_repo)
+
+_known_capability if _capability in {"read", "write", "automation"}
+
+# METADATA
+# title: Gated capabilities
+# description: Writes and automation change state, so both pass the write gate.
+_gated if _capability in {"write", "automation"}
 
 _path_given if is_string(_path)
 
@@ -22,14 +32,14 @@ _has_scope(principal, capability) if concat(":", ["tools", capability]) in princ
 
 # METADATA
 # title: Unknown capability
-# description: Only "read" and "write" tools exist; any other capability is denied.
+# description: Only "read", "write" and "automation" tools exist; any other capability is denied.
 # custom:
 #   reason: capability.unknown
 _denials contains [5, 0, _builtin(rego.metadata.rule(), "deny")] if not _known_capability
 
 # METADATA
 # title: Key lacks the scope of the capability
-# description: The caller's key does not carry "tools:read" for a read tool or "tools:write" for a write tool.
+# description: The caller's key does not carry "tools:<capability>" (tools:read, tools:write, tools:automation).
 # custom:
 #   reason: principal.scope
 _denials contains [6, 0, _builtin(rego.metadata.rule(), "deny")] if {
@@ -54,34 +64,65 @@ _denials contains [11, 0, _reason(_policy.tools.allow, "deny")] if {
 
 # METADATA
 # title: Tool denied for the repository
-# description: The tool is on the repository's tools.deny list.
+# description: The tool is on the tools.deny list of a repository key (exact or glob) matching the call's repository.
 _denials contains [20, i, _reason(entry, "deny")] if {
-	some i, entry in _repo_rules.tools.deny.entries
+	some rules in _repo_sets
+	some i, entry in rules.tools.deny.entries
 	entry.name == _tool_name
 }
 
 # METADATA
 # title: Tool not on the repository allowlist
-# description: The repository's non-empty tools.allow list does not name the tool.
-_denials contains [21, 0, _reason(_repo_rules.tools.allow, "deny")] if {
-	not _allowlist_permits(_repo_rules.tools.allow, _tool_name)
+# description: The non-empty tools.allow list of a matching repository key does not name the tool.
+_denials contains [21, 0, _reason(rules.tools.allow, "deny")] if {
+	some rules in _repo_sets
+	not _allowlist_permits(rules.tools.allow, _tool_name)
 }
 
 # METADATA
 # title: Path denied
-# description: A glob of the repository's paths.deny list matches the path of the call.
+# description: A glob of the paths.deny list of a matching repository key matches the path of the call.
 _denials contains [30, i, _reason(entry, "deny")] if {
 	_path_given
-	some i, entry in _repo_rules.paths.deny.entries
+	some rules in _repo_sets
+	some i, entry in rules.paths.deny.entries
 	regex.match(entry.regex, _path)
 }
 
 # METADATA
 # title: Path not on the allowlist
-# description: No glob of the repository's non-empty paths.allow list matches the path of the call.
-_denials contains [31, 0, _reason(_repo_rules.paths.allow, "deny")] if {
+# description: No glob of the non-empty paths.allow list of a matching repository key matches the path.
+_denials contains [31, 0, _reason(rules.paths.allow, "deny")] if {
 	_path_given
-	not _path_allowlist_permits(_repo_rules.paths.allow, _path)
+	some rules in _repo_sets
+	not _path_allowlist_permits(rules.paths.allow, _path)
+}
+
+# METADATA
+# title: File too large
+# description: The call's size (resource.size, when known) exceeds a size limit that applies to it.
+_denials contains [35, 0, _reason(limit, "deny")] if {
+	is_number(_size)
+	some limit in _limits
+	_size > limit.bytes
+}
+
+# METADATA
+# title: Size limits
+# description: |
+#   The max_file_bytes limits that apply to a call with a path: the global one and those of
+#   every matching repository key.
+_limits contains limit if {
+	_path_given
+	limit := _policy.limits.max_file_bytes
+	limit != null
+}
+
+_limits contains limit if {
+	_path_given
+	some rules in _repo_sets
+	limit := rules.limits.max_file_bytes
+	limit != null
 }
 
 # METADATA
@@ -90,31 +131,63 @@ _denials contains [31, 0, _reason(_repo_rules.paths.allow, "deny")] if {
 # custom:
 #   reason: context.write_mode
 _denials contains [40, 0, _builtin(rego.metadata.rule(), "deny")] if {
-	_is_write
+	_gated
 	input.context.write_mode != true
 }
 
 # METADATA
 # title: Repository not on the write whitelist
-# description: A write needs its repository on write.repositories.
-_denials contains [41, 0, _reason(_policy.write.repositories, "deny")] if {
-	_is_write
-	not _write_whitelisted
+# description: A write needs its repository on write.repositories (an exact name or a matching glob).
+_denials contains [41, 0, _list_reason(_policy.write.repositories.rule, _policy.write.repositories.source)] if {
+	_gated
+	count(_write_hits) == 0
+}
+
+# METADATA
+# title: Branch not allowed for writes
+# description: A write naming its target branch needs a glob of a non-empty write.branches to match it.
+_denials contains [42, 0, _reason(_policy.write.branches, "deny")] if {
+	_gated
+	is_string(_branch)
+	count(_policy.write.branches.entries) > 0
+	count(_branch_hits) == 0
 }
 
 # METADATA
 # title: No explicit allow
 # description: |
 #   Nothing allows the call: the default for its capability is deny and no tools.allow
-#   list names the tool.
+#   list or role grants the tool.
 _denials contains [50, 0, _reason(_policy.defaults[_capability], "deny")] if {
 	_known_capability
 	count(_grants) == 0
 }
 
+# The write whitelist may be long: its index is read in place (a function argument would copy it).
+_write_hits := ({i | i := _policy.write.repositories.index.exact[_repo]} | {i |
+	is_string(_repo)
+	some i in _policy.write.repositories.index.by_owner[_owner(_repo)]
+	regex.match(_policy.write.repositories.entries[i].regex, _repo)
+}) | {i |
+	is_string(_repo)
+	some i in _policy.write.repositories.index.any_owner
+	regex.match(_policy.write.repositories.entries[i].regex, _repo)
+}
+
+# The reason naming a whole list, built from its name and source only: a long list is not copied.
+_list_reason(rule, source) := {"rule": rule, "effect": "deny", "source": source}
+
+_branch_hits contains i if {
+	is_string(_branch)
+	some i, entry in _policy.write.branches.entries
+	regex.match(entry.regex, _branch)
+}
+
 # METADATA
 # title: Explicit allows
-# description: The default for the capability when it is allow, and every tools.allow entry naming the tool.
+# description: |
+#   The default for the capability when it is allow, every tools.allow entry (global, or of a
+#   matching repository key) naming the tool, and the grants of the caller's roles.
 _grants contains [50, 0, _reason(default_rule, "allow")] if {
 	_known_capability
 	default_rule := _policy.defaults[_capability]
@@ -127,7 +200,8 @@ _grants contains [11, i, _reason(entry, "allow")] if {
 }
 
 _grants contains [21, i, _reason(entry, "allow")] if {
-	some i, entry in _repo_rules.tools.allow.entries
+	some rules in _repo_sets
+	some i, entry in rules.tools.allow.entries
 	entry.name == _tool_name
 }
 
@@ -136,7 +210,8 @@ _grants contains [21, i, _reason(entry, "allow")] if {
 # description: The matching paths.allow globs, and for a write the write gate.
 _supports contains [31, i, _reason(entry, "allow")] if {
 	_path_given
-	some i, entry in _repo_rules.paths.allow.entries
+	some rules in _repo_sets
+	some i, entry in rules.paths.allow.entries
 	regex.match(entry.regex, _path)
 }
 
@@ -146,17 +221,16 @@ _supports contains [31, i, _reason(entry, "allow")] if {
 # custom:
 #   reason: context.write_mode
 _supports contains [40, 0, _builtin(rego.metadata.rule(), "allow")] if {
-	_is_write
+	_gated
 	input.context.write_mode == true
 }
 
-_supports contains [41, i, _reason(entry, "allow")] if {
-	_is_write
-	some i, entry in _policy.write.repositories.entries
-	entry.repo == input.resource.repo
+_supports contains [41, i, _reason(_policy.write.repositories.entries[i], "allow")] if {
+	_gated
+	some i in _write_hits
 }
 
-_write_whitelisted if {
-	some entry in _policy.write.repositories.entries
-	entry.repo == input.resource.repo
+_supports contains [42, i, _reason(_policy.write.branches.entries[i], "allow")] if {
+	_gated
+	some i in _branch_hits
 }

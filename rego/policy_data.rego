@@ -1,23 +1,41 @@
 package aegis.authz
 
 # Read access to the compiled policy (data.aegis.policy) shared by decision and visible_tools.
+# Every lookup by repository goes through an index the compiler built, so its cost does not
+# grow with the number of repository rules.
 
 _policy := data.aegis.policy
 
-# The rules of a repository without a repositories entry: only the global rules apply to it.
-_no_rules := {
-	"tools": {"allow": _empty_list, "deny": _empty_list},
-	"paths": {"allow": _empty_list, "deny": _empty_list},
-}
-
-_empty_list := {"rule": "", "source": "builtin", "entries": []}
+_owner(repo) := split(repo, "/")[0]
 
 # METADATA
 # title: Repository rules
-# description: The rules of repository `repo` (lower-cased owner/name), or none when it has no entry.
-_rules_of(repo) := rules if {
-	rules := _policy.repositories[repo]
-} else := _no_rules
+# description: |
+#   Every rule set that applies to repository `repo` (lower-cased owner/name): the one of its
+#   exact key, and those of the repository globs that match it. Only the globs of its owner and
+#   the globs with a wildcard owner are tried. Empty for a call without a repository.
+_rule_sets_of(repo) := ({rules | rules := _policy.repositories[repo]} | {rules |
+	is_string(repo)
+	some rules in _policy.repository_globs.by_owner[_owner(repo)]
+	regex.match(rules.regex, repo)
+}) | {rules |
+	is_string(repo)
+	some rules in _policy.repository_globs.any_owner
+	regex.match(rules.regex, repo)
+}
+
+# METADATA
+# title: Repository list hits
+# description: The positions of the entries of repository list `list` (exact names or globs) matching `repo`.
+_repo_list_hits(list, repo) := ({i | i := list.index.exact[repo]} | {i |
+	is_string(repo)
+	some i in list.index.by_owner[_owner(repo)]
+	regex.match(list.entries[i].regex, repo)
+}) | {i |
+	is_string(repo)
+	some i in list.index.any_owner
+	regex.match(list.entries[i].regex, repo)
+}
 
 # A tool is on list `list` (of tool names).
 _listed(list, name) if {

@@ -24,7 +24,7 @@ _precondition_failures contains [1, 0, _builtin(rego.metadata.rule(), "deny")] i
 # METADATA
 # title: Unusable policy
 # description: |
-#   data.aegis.policy does not carry the mark of policy_compiler's data format 1. The full shape
+#   data.aegis.policy does not carry the mark of policy_compiler's data format 2. The full shape
 #   is checked once per bundle by policy_valid (the gateway refuses a bundle for which it is not
 #   true), not on every query: that check grows with the policy.
 # custom:
@@ -39,7 +39,8 @@ _precondition_failures contains [2, 0, _builtin(rego.metadata.rule(), "deny")] i
 # description: |
 #   version 1; principal an object; tool.name a non-empty string and tool.capability a
 #   string; resource with repo, path and ref present (each a string or null; repo a
-#   lower-cased owner/name; path normalized and relative, only with a repo); and
+#   lower-cased owner/name; path normalized and relative, only with a repo), and optionally
+#   size (a non-negative integer or null) and branch (a string or null); and
 #   context.write_mode a boolean.
 _decision_input_valid if {
 	input.version == 1
@@ -49,6 +50,8 @@ _decision_input_valid if {
 	_valid_repo(input.resource.repo)
 	_valid_path(input.resource.path, input.resource.repo)
 	_null_or_string(input.resource.ref)
+	_valid_size(object.get(input.resource, "size", null))
+	_valid_branch(object.get(input.resource, "branch", null))
 	is_boolean(input.context.write_mode)
 }
 
@@ -75,6 +78,21 @@ _null_or_string(value) if value == null
 
 _null_or_string(value) if is_string(value)
 
+_valid_size(size) if size == null
+
+_valid_size(size) if {
+	is_number(size)
+	size >= 0
+	floor(size) == size
+}
+
+_valid_branch(branch) if branch == null
+
+_valid_branch(branch) if {
+	is_string(branch)
+	regex.match(`^[^\x00-\x1f\x7f]+$`, branch)
+}
+
 _valid_repo(repo) if repo == null
 
 _valid_repo(repo) if {
@@ -98,46 +116,112 @@ _valid_path(path, repo) if {
 
 _policy_present if data.aegis.policy != null
 
-_policy_usable if _policy.format == 1
+_policy_usable if _policy.format == 2
 
 # METADATA
 # title: Valid policy data
 # description: |
-#   data.aegis.policy has the shape policy_compiler writes (data format 1), down to each entry,
-#   and every path regex compiles: a regex that did not would make its deny rule silently fail.
+#   data.aegis.policy has the shape policy_compiler writes (data format 2), down to each entry,
+#   and every regex compiles: a regex that did not would make its deny rule silently fail.
 #   The gateway asks this once per bundle revision and refuses a bundle for which it is not true.
 # entrypoint: true
 default policy_valid := false
 
 policy_valid if {
-	_policy.format == 1
-	_valid_default(_policy.defaults.read)
-	_valid_default(_policy.defaults.write)
+	_policy.format == 2
+	every capability in ["read", "write", "automation"] {
+		_valid_default(_policy.defaults[capability])
+	}
+	_valid_limits(_policy.limits)
 	_valid_list(_policy.tools.allow, "name")
 	_valid_list(_policy.tools.deny, "name")
-	_valid_list(_policy.write.repositories, "repo")
+	_valid_repo_list(_policy.write.repositories)
+	_valid_glob_list(_policy.write.branches)
 	is_object(_policy.repositories)
 	every rules in _policy.repositories {
-		_valid_list(rules.tools.allow, "name")
-		_valid_list(rules.tools.deny, "name")
-		_valid_glob_list(rules.paths.allow)
-		_valid_glob_list(rules.paths.deny)
+		_valid_rules(rules)
+	}
+	is_object(_policy.repository_globs.by_owner)
+	every globs in _policy.repository_globs.by_owner {
+		_valid_glob_rules(globs)
+	}
+	_valid_glob_rules(_policy.repository_globs.any_owner)
+	is_object(_policy.roles)
+	every role in _policy.roles {
+		_valid_role(role)
+	}
+	is_object(_policy.principals)
+	every principal in _policy.principals {
+		_valid_principal(principal)
 	}
 }
 
 _valid_default(default_rule) if {
 	default_rule.effect in {"allow", "deny"}
-	is_string(default_rule.rule)
-	is_string(default_rule.source)
+	_valid_rule(default_rule)
+}
+
+_valid_rule(rule) if {
+	is_string(rule.rule)
+	is_string(rule.source)
+}
+
+_valid_limits(limits) if limits.max_file_bytes == null
+
+_valid_limits(limits) if {
+	_valid_rule(limits.max_file_bytes)
+	is_number(limits.max_file_bytes.bytes)
+}
+
+_valid_rules(rules) if {
+	_valid_rule(rules)
+	_valid_list(rules.tools.allow, "name")
+	_valid_list(rules.tools.deny, "name")
+	_valid_glob_list(rules.paths.allow)
+	_valid_glob_list(rules.paths.deny)
+	_valid_limits(rules.limits)
+}
+
+_valid_glob_rules(globs) if {
+	is_array(globs)
+	every rules in globs {
+		_valid_rules(rules)
+		is_string(rules.regex)
+		regex.is_valid(rules.regex)
+	}
+}
+
+_valid_role(role) if {
+	_valid_rule(role)
+	_valid_list(role.tools.allow, "name")
+	_valid_list(role.tools.deny, "name")
+	_valid_list(role.capabilities, "capability")
+	_valid_repo_list(role.repositories)
+}
+
+_valid_principal(principal) if {
+	_valid_rule(principal)
+	_valid_list(principal.roles, "role")
+	every member in principal.roles.entries {
+		is_object(_policy.roles[member.role])
+	}
+	_valid_time(principal.not_before)
+	_valid_time(principal.expires)
+	_valid_repo_list(principal.repositories)
+}
+
+_valid_time(bound) if bound == null
+
+_valid_time(bound) if {
+	_valid_rule(bound)
+	is_number(bound.ns)
 }
 
 _valid_list(list, field) if {
-	is_string(list.rule)
-	is_string(list.source)
+	_valid_rule(list)
 	is_array(list.entries)
 	every entry in list.entries {
-		is_string(entry.rule)
-		is_string(entry.source)
+		_valid_rule(entry)
 		is_string(entry[field])
 	}
 }
@@ -147,5 +231,26 @@ _valid_glob_list(list) if {
 	every entry in list.entries {
 		is_string(entry.regex)
 		regex.is_valid(entry.regex)
+	}
+}
+
+# A repository list: its index points at entries, exact names at exact ones, globs at ones with a regex.
+_valid_repo_list(list) if {
+	_valid_list(list, "repo")
+	is_object(list.index.exact)
+	every name, i in list.index.exact {
+		list.entries[i].repo == name
+	}
+	is_object(list.index.by_owner)
+	every indexes in list.index.by_owner {
+		_valid_glob_indexes(list, indexes)
+	}
+	_valid_glob_indexes(list, list.index.any_owner)
+}
+
+_valid_glob_indexes(list, indexes) if {
+	is_array(indexes)
+	every i in indexes {
+		regex.is_valid(list.entries[i].regex)
 	}
 }

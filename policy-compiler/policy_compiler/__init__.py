@@ -15,25 +15,46 @@ Example:
 from policy_compiler._bundle import COMPILER_ID, BundleInfo, build_bundle, bundle_revision
 from policy_compiler._errors import BundleError, PolicyCompilerError, PolicyError, PolicyIssue
 from policy_compiler._glob import glob_matches, glob_to_regex
+from policy_compiler._inventory import PolicyNames, policy_names
 from policy_compiler._loader import check, load_policy
-from policy_compiler._model import Default, Policy, RepositoryRules, Rule, RuleList
+from policy_compiler._model import (
+    Default,
+    Limit,
+    Policy,
+    PrincipalRules,
+    RepositoryRules,
+    RoleRules,
+    Rule,
+    RuleList,
+    TimeBound,
+)
+from policy_compiler._signing import SUPPORTED_ALGORITHMS, SigningError, sign_bundle
 
 __all__ = [
     "COMPILER_ID",
+    "SUPPORTED_ALGORITHMS",
     "BundleError",
     "BundleInfo",
     "Default",
+    "Limit",
     "Policy",
     "PolicyCompilerError",
     "PolicyError",
     "PolicyIssue",
+    "PolicyNames",
+    "PrincipalRules",
     "RepositoryRules",
+    "RoleRules",
     "Rule",
     "RuleList",
+    "SigningError",
+    "TimeBound",
     "build_bundle",
     "bundle_revision",
     "check",
     "glob_matches",
     "glob_to_regex",
     "load_policy",
+    "policy_names",
+    "sign_bundle",
 ]

@@ -2,11 +2,13 @@
 
 Bundle layout:
     .manifest                 {"revision", "roots": ["aegis"], "rego_version": 1, "metadata"}
+    aegis/meta/data.json      {"revision": R}: every decision reports the revision that made it
     aegis/policy/data.json    the compiled policy (data.aegis.policy)
     rego/<path>.rego          every .rego file of rego/ but the *_test.rego files
 
-The revision is the SHA-256 (hex) of the content files (everything but .manifest) taken in
-ascending order of their bundle path (UTF-8 bytes): for each, its path, a NUL byte, the SHA-256
+The revision is the SHA-256 (hex) of the content files (everything but .manifest and
+aegis/meta/data.json, which carries the revision itself) taken in ascending order of their
+bundle path (UTF-8 bytes): for each, its path, a NUL byte, the SHA-256
 hex digest of its bytes, and a newline. Identical inputs give identical bytes: entries are sorted,
 owners, modes and times are fixed, and the gzip header carries no name and mtime 0.
 """
@@ -29,10 +31,19 @@ from policy_compiler._loader import load_policy
 from policy_compiler._model import Policy
 from policy_compiler._resources import rego_dir
 
-__all__ = ["COMPILER_ID", "DATA_PATH", "MANIFEST_PATH", "BundleInfo", "build_bundle", "bundle_revision"]
+__all__ = [
+    "COMPILER_ID",
+    "DATA_PATH",
+    "MANIFEST_PATH",
+    "META_PATH",
+    "BundleInfo",
+    "build_bundle",
+    "bundle_revision",
+]
 
 COMPILER_ID = "aegis-policy-compiler/1"
 DATA_PATH = "aegis/policy/data.json"
+META_PATH = "aegis/meta/data.json"
 MANIFEST_PATH = ".manifest"
 REGO_PREFIX = "rego/"
 ROOTS = ("aegis",)
@@ -61,15 +72,18 @@ def build_bundle(
     policy = load_policy(policy_path, known_tools=known_tools)
     files = {DATA_PATH: _json_bytes(policy.to_data()), **_rego_files(rego_dir())}
     revision = bundle_revision(files)
+    files[META_PATH] = _json_bytes({"revision": revision})
     files[MANIFEST_PATH] = _json_bytes(_manifest(policy, revision))
     _write_atomically(out_path, _targz(files))
     return BundleInfo(revision=revision, path=out_path)
 
 
 def bundle_revision(files: Mapping[str, bytes]) -> str:
-    """The revision of a bundle whose content files (path -> bytes, no .manifest) are `files`."""
+    """The revision of a bundle whose content files (path -> bytes) are `files`; .manifest and
+    aegis/meta/data.json are left out if present."""
     digest = hashlib.sha256()
-    for path in sorted(files, key=lambda name: name.encode("utf-8")):
+    hashed = (name for name in files if name not in (MANIFEST_PATH, META_PATH))
+    for path in sorted(hashed, key=lambda name: name.encode("utf-8")):
         digest.update(path.encode("utf-8") + b"\0" + hashlib.sha256(files[path]).hexdigest().encode() + b"\n")
     return digest.hexdigest()
 

@@ -5,20 +5,37 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from policy_compiler._errors import PolicyError, PolicyIssue
 from policy_compiler._glob import glob_to_regex, normalize_glob
-from policy_compiler._model import BUILTIN, Default, EntryKind, Policy, RepositoryRules, Rule, RuleList
-from policy_compiler._names import normalize_repository
+from policy_compiler._model import (
+    BUILTIN,
+    Default,
+    EntryKind,
+    Limit,
+    Policy,
+    PrincipalRules,
+    RepositoryRules,
+    RoleRules,
+    Rule,
+    RuleList,
+    TimeBound,
+)
+from policy_compiler._names import is_repository_glob, normalize_repository, repository_regex
 from policy_compiler._schema import schema_issues
 from policy_compiler._semantics import semantic_issues
-from policy_compiler._yaml import Document, JsonPath, parse_yaml
+from policy_compiler._times import rfc3339_ns
+from policy_compiler._yaml import Document, JsonPath, Opaque, parse_yaml
 
 __all__ = ["MAX_POLICY_BYTES", "check", "load_policy"]
 
 MAX_POLICY_BYTES = 1024 * 1024
-_DEFAULT_EFFECTS: dict[str, Literal["allow", "deny"]] = {"read": "allow", "write": "deny"}
+_DEFAULT_EFFECTS: dict[str, Literal["allow", "deny"]] = {
+    "read": "allow",
+    "write": "deny",
+    "automation": "deny",
+}
 
 
 def load_policy(path: Path, *, known_tools: Collection[str] | None = None) -> Policy:
@@ -40,6 +57,7 @@ def load_policy(path: Path, *, known_tools: Collection[str] | None = None) -> Po
     document, issues = parse_yaml(text.removeprefix("\ufeff"), file)
     if document is None:
         raise PolicyError(issues)
+    _read_timestamps_as_text(document)
     issues += schema_issues(document, file)
     issues += semantic_issues(document, file, known_tools)
     if issues:
@@ -68,6 +86,20 @@ def _read(path: Path, file: str) -> bytes:
     return raw
 
 
+def _read_timestamps_as_text(document: Document) -> None:
+    """An unquoted `expires: 2026-01-31T18:00:00Z` is a YAML timestamp; the time fields take its text."""
+    root = document.value
+    principals = root.get("principals") if isinstance(root, dict) else None
+    if not isinstance(principals, dict):
+        return
+    for principal in principals.values():
+        if isinstance(principal, dict):
+            for key in ("not_before", "expires"):
+                value = principal.get(key)
+                if isinstance(value, Opaque) and value.text is not None:
+                    principal[key] = value.text
+
+
 class _Builder:
     """Turns a document that passed every check into a Policy, naming and locating each rule."""
 
@@ -75,7 +107,7 @@ class _Builder:
         self.document = document
         self.file_name = file_name
         self.sha256 = sha256
-        self.root = cast(dict[str, object], document.value)
+        self.root = cast(dict[str, Any], document.value)
 
     def source(self, path: JsonPath, *, key: bool = True) -> str:
         line = (self.document.key_at(path) if key else self.document.value_at(path))[0]
@@ -85,7 +117,9 @@ class _Builder:
         defaults = cast(dict[str, str], self.root.get("defaults", {}))
         tools = cast(dict[str, list[str]], self.root.get("tools", {}))
         write = cast(dict[str, list[str]], self.root.get("write", {}))
-        repositories = cast(dict[str, dict[str, dict[str, list[str]]]], self.root.get("repositories", {}))
+        repositories = cast(dict[str, dict[str, Any]], self.root.get("repositories", {}))
+        roles = cast(dict[str, dict[str, Any]], self.root.get("roles", {}))
+        principals = cast(dict[str, dict[str, Any]], self.root.get("principals", {}))
         version = self.root.get("version")
         return Policy(
             file=self.file_name,
@@ -93,15 +127,20 @@ class _Builder:
             version=version if isinstance(version, int) else None,
             defaults_read=self.default(defaults, "read"),
             defaults_write=self.default(defaults, "write"),
+            defaults_automation=self.default(defaults, "automation"),
+            max_file_bytes=self.limit(self.root.get("limits", {}), ("limits",), "limits"),
             tools_allow=self.rules(tools, ("tools", "allow"), "tools.allow", "name"),
             tools_deny=self.rules(tools, ("tools", "deny"), "tools.deny", "name"),
             write_repositories=self.rules(write, ("write", "repositories"), "write.repositories", "repo"),
+            write_branches=self.rules(write, ("write", "branches"), "write.branches", "glob"),
             repositories=tuple(
                 sorted(
                     (self.repository(name, rules) for name, rules in repositories.items()),
                     key=lambda repo: repo.name,
                 )
             ),
+            roles=tuple(self.role(name, role) for name, role in sorted(roles.items())),
+            principals=tuple(self.principal(name, rules) for name, rules in sorted(principals.items())),
         )
 
     def default(self, defaults: dict[str, str], capability: str) -> Default:
@@ -111,7 +150,15 @@ class _Builder:
         effect = cast(Literal["allow", "deny"], defaults[capability])
         return Default(rule=rule, effect=effect, source=self.source(("defaults", capability)))
 
-    def repository(self, name: str, rules: dict[str, dict[str, list[str]]]) -> RepositoryRules:
+    def limit(self, limits: dict[str, int], path: JsonPath, prefix: str) -> Limit | None:
+        if "max_file_bytes" not in limits:
+            return None
+        where = (*path, "max_file_bytes")
+        return Limit(
+            rule=f"{prefix}.max_file_bytes", source=self.source(where), bytes=limits["max_file_bytes"]
+        )
+
+    def repository(self, name: str, rules: dict[str, Any]) -> RepositoryRules:
         path: JsonPath = ("repositories", name)
         normalized = normalize_repository(name)
         prefix = f"repo.{normalized}"
@@ -124,19 +171,54 @@ class _Builder:
             tools_deny=self.rules(tools, (*path, "tools", "deny"), f"{prefix}.tools.deny", "name"),
             paths_allow=self.rules(paths, (*path, "paths", "allow"), f"{prefix}.paths.allow", "glob"),
             paths_deny=self.rules(paths, (*path, "paths", "deny"), f"{prefix}.paths.deny", "glob"),
+            max_file_bytes=self.limit(rules.get("limits", {}), (*path, "limits"), f"{prefix}.limits"),
         )
 
-    def rules(self, parent: dict[str, list[str]], path: JsonPath, rule: str, kind: EntryKind) -> RuleList:
+    def role(self, name: str, role: dict[str, Any]) -> RoleRules:
+        path: JsonPath = ("roles", name)
+        prefix = f"roles.{name}"
+        tools = role.get("tools", {})
+        return RoleRules(
+            name=name,
+            source=self.source(path),
+            tools_allow=self.rules(tools, (*path, "tools", "allow"), f"{prefix}.tools.allow", "name"),
+            tools_deny=self.rules(tools, (*path, "tools", "deny"), f"{prefix}.tools.deny", "name"),
+            capabilities=self.rules(role, (*path, "capabilities"), f"{prefix}.capabilities", "capability"),
+            repositories=self.rules(role, (*path, "repositories"), f"{prefix}.repositories", "repo"),
+        )
+
+    def principal(self, name: str, rules: dict[str, Any]) -> PrincipalRules:
+        path: JsonPath = ("principals", name)
+        prefix = f"principals.{name}"
+        return PrincipalRules(
+            name=name,
+            source=self.source(path),
+            roles=self.rules(rules, (*path, "roles"), f"{prefix}.roles", "role"),
+            not_before=self.time(rules, (*path, "not_before"), f"{prefix}.not_before"),
+            expires=self.time(rules, (*path, "expires"), f"{prefix}.expires"),
+            repositories=self.rules(rules, (*path, "repositories"), f"{prefix}.repositories", "repo"),
+        )
+
+    def time(self, parent: dict[str, Any], path: JsonPath, rule: str) -> TimeBound | None:
+        if path[-1] not in parent:
+            return None
+        text = cast(str, parent[path[-1]])
+        return TimeBound(rule=rule, source=self.source(path), time=text, ns=rfc3339_ns(text))
+
+    def rules(self, parent: dict[str, Any], path: JsonPath, rule: str, kind: EntryKind) -> RuleList:
         if path[-1] not in parent:
             return RuleList(rule=rule, source=BUILTIN, kind=kind)
         entries = []
-        for index, value in enumerate(parent[path[-1]]):
+        for index, value in enumerate(cast(list[str], parent[path[-1]])):
             source = self.source((*path, index), key=False)
+            name = f"{rule}[{index}]"
             if kind == "glob":
                 glob = normalize_glob(value)
-                regex = glob_to_regex(glob)
-                entries.append(Rule(rule=f"{rule}[{index}]", source=source, value=glob, regex=regex))
+                entries.append(Rule(rule=name, source=source, value=glob, regex=glob_to_regex(glob)))
+            elif kind == "repo":
+                repo = normalize_repository(value)
+                regex = repository_regex(repo) if is_repository_glob(repo) else None
+                entries.append(Rule(rule=name, source=source, value=repo, regex=regex))
             else:
-                normalized = normalize_repository(value) if kind == "repo" else value
-                entries.append(Rule(rule=f"{rule}[{index}]", source=source, value=normalized))
+                entries.append(Rule(rule=name, source=source, value=value))
         return RuleList(rule=rule, source=self.source(path), kind=kind, entries=tuple(entries))

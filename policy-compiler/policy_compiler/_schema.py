@@ -81,6 +81,9 @@ def _describe(error: jsonschema.ValidationError) -> Iterator[tuple[JsonPath, str
     elif validator == "minItems" and path and path[-1] == "allow":
         message = f"empty allow list{where} is ambiguous: list what is allowed, or remove the key"
         yield path, message, False
+    elif validator == "minItems":
+        message = f"empty list{where} is ambiguous: list at least one entry, or remove the key"
+        yield path, message, False
     else:
         yield path, f"{error.message}{where}", False
 

@@ -1,4 +1,5 @@
-"""Checks the schema cannot express: name and glob formats, duplicates, repository case clashes.
+"""Checks the schema cannot express: name and glob formats, duplicates, repository case clashes,
+role references and times.
 
 Runs on whatever the schema accepted or not: each check looks only at values of the right type.
 """
@@ -9,7 +10,14 @@ from collections.abc import Callable, Collection
 
 from policy_compiler._errors import PolicyIssue
 from policy_compiler._glob import glob_problem, normalize_glob
-from policy_compiler._names import normalize_repository, repository_problem, tool_name_problem
+from policy_compiler._names import (
+    normalize_repository,
+    principal_name_problem,
+    repository_pattern_problem,
+    role_name_problem,
+    tool_name_problem,
+)
+from policy_compiler._times import rfc3339_ns, time_problem
 from policy_compiler._yaml import Document, JsonPath
 
 __all__ = ["semantic_issues"]
@@ -32,19 +40,24 @@ class _Checker:
         self.tool_rules(root.get("tools"), ("tools",))
         write = root.get("write")
         if isinstance(write, dict):
-            self.string_list(
-                write.get("repositories"), ("write", "repositories"), repository_problem, normalize_repository
-            )
+            self.repository_list(write.get("repositories"), ("write", "repositories"))
+            self.string_list(write.get("branches"), ("write", "branches"), glob_problem, normalize_glob)
         repositories = root.get("repositories")
         if isinstance(repositories, dict):
             self.repositories(repositories)
+        roles = root.get("roles")
+        if isinstance(roles, dict):
+            self.roles(roles)
+        principals = root.get("principals")
+        if isinstance(principals, dict):
+            self.principals(principals, set(roles) if isinstance(roles, dict) else set())
         return self.issues
 
     def repositories(self, repositories: dict[str, object]) -> None:
         first_seen: dict[str, str] = {}
         for name, rules in repositories.items():
             path: JsonPath = ("repositories", name)
-            problem = repository_problem(name)
+            problem = repository_pattern_problem(name)
             if problem is not None:
                 self.issue(self.document.key_at(path), problem)
             normalized = normalize_repository(name)
@@ -63,6 +76,48 @@ class _Checker:
                         glob_path = (*path, "paths", effect)
                         self.string_list(paths.get(effect), glob_path, glob_problem, normalize_glob)
 
+    def roles(self, roles: dict[str, object]) -> None:
+        for name, role in roles.items():
+            path: JsonPath = ("roles", name)
+            problem = role_name_problem(name)
+            if problem is not None:
+                self.issue(self.document.key_at(path), problem)
+            if isinstance(role, dict):
+                self.tool_rules(role.get("tools"), (*path, "tools"))
+                self.string_list(role.get("capabilities"), (*path, "capabilities"), _no_problem, str)
+                self.repository_list(role.get("repositories"), (*path, "repositories"))
+
+    def principals(self, principals: dict[str, object], roles: set[str]) -> None:
+        for name, principal in principals.items():
+            path: JsonPath = ("principals", name)
+            problem = principal_name_problem(name)
+            if problem is not None:
+                self.issue(self.document.key_at(path), problem)
+            if not isinstance(principal, dict):
+                continue
+            defined = ", ".join(sorted(roles)) or "none"
+
+            def role_problem(role: str, defined: str = defined) -> str | None:
+                if role in roles:
+                    return None
+                return f"unknown role {role!r}; define it under 'roles' (defined: {defined})"
+
+            self.string_list(principal.get("roles"), (*path, "roles"), role_problem, str)
+            self.repository_list(principal.get("repositories"), (*path, "repositories"))
+            times: dict[str, int] = {}
+            for key in ("not_before", "expires"):
+                value = principal.get(key)
+                if isinstance(value, str):
+                    problem = time_problem(value)
+                    if problem is None:
+                        times[key] = rfc3339_ns(value)
+                    else:
+                        self.issue(self.document.value_at((*path, key)), problem)
+            if len(times) == 2 and times["expires"] <= times["not_before"]:
+                self.issue(
+                    self.document.value_at((*path, "expires")), "'expires' must be later than 'not_before'"
+                )
+
     def tool_rules(self, rules: object, path: JsonPath) -> None:
         if isinstance(rules, dict):
             for effect in ("allow", "deny"):
@@ -73,6 +128,9 @@ class _Checker:
         if problem is None and self.known_tools is not None and name not in self.known_tools:
             problem = f"unknown tool {name!r}"
         return problem
+
+    def repository_list(self, items: object, path: JsonPath) -> None:
+        self.string_list(items, path, repository_pattern_problem, normalize_repository)
 
     def string_list(
         self,
@@ -100,7 +158,11 @@ class _Checker:
                 first_index[key] = index
 
 
+def _no_problem(_: str) -> str | None:
+    return None  # capabilities: the schema checks the values
+
+
 def semantic_issues(document: Document, file: str, known_tools: Collection[str] | None) -> list[PolicyIssue]:
-    """Issues in names, globs and duplicates of `document`; `known_tools` (if given) are the only
-    tool names accepted."""
+    """Issues in names, globs, role references, times and duplicates of `document`; `known_tools`
+    (if given) are the only tool names accepted."""
     return _Checker(document, file, known_tools).run()

@@ -29,9 +29,11 @@ MAX_DEPTH = 32
 
 @dataclasses.dataclass(frozen=True)
 class Opaque:
-    """A YAML value of a kind the policy never accepts (a date, binary data): only its kind is kept."""
+    """A YAML value of a kind the policy does not accept as such (a date, binary data): its kind, and
+    for a timestamp its text (the time fields of `principals` read it as a string)."""
 
     kind: str
+    text: str | None = dataclasses.field(default=None, compare=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,7 +127,8 @@ class _Converter:
         if node.tag in _PLAIN_SCALARS:
             return self._scalars.construct_object(node)
         if node.tag in _OPAQUE_SCALARS:
-            return Opaque(node.tag.removeprefix(_CORE))
+            kind = node.tag.removeprefix(_CORE)
+            return Opaque(kind, str(node.value) if kind == "timestamp" else None)
         self.issue(_location(node.start_mark), f"unsupported YAML tag {node.tag!r}")
         return Opaque("tagged value")
 

@@ -12,8 +12,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from policy_compiler import build_bundle
-from policy_compiler._signing import sign_bundle
+from policy_compiler import build_bundle, sign_bundle
 
 from tests.processes import Simulator, start_gateway
 

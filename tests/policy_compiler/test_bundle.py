@@ -42,8 +42,9 @@ def test_bundle_layout(tmp_path: Path) -> None:
     assert info.path == tmp_path / "bundle.tar.gz"
     contents = _contents(info.path)
     assert list(contents) == sorted(contents)
-    assert set(contents) == {".manifest", "aegis/policy/data.json", *_rego_sources()}
+    assert set(contents) == {".manifest", "aegis/meta/data.json", "aegis/policy/data.json", *_rego_sources()}
     assert json.loads(contents["aegis/policy/data.json"]) == load_policy(EXAMPLE).to_data()
+    assert json.loads(contents["aegis/meta/data.json"]) == {"revision": info.revision}
     for name, source in _rego_sources().items():
         assert contents[name] == source
 
@@ -66,7 +67,9 @@ def test_manifest_contents(tmp_path: Path) -> None:
 def test_revision_is_the_documented_hash_of_the_content_files(tmp_path: Path) -> None:
     info = build_bundle(EXAMPLE, tmp_path / "bundle.tar.gz")
     contents = _contents(info.path)
+    assert bundle_revision(contents) == info.revision  # .manifest and aegis/meta are left out
     del contents[".manifest"]
+    del contents["aegis/meta/data.json"]  # it carries the revision, so it is not hashed
     lines = b"".join(
         name.encode() + b"\0" + hashlib.sha256(contents[name]).hexdigest().encode() + b"\n"
         for name in sorted(contents)
@@ -140,6 +143,7 @@ def test_test_files_are_left_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     bundle = build_bundle(EXAMPLE, tmp_path / "bundle.tar.gz").path
     assert sorted(_members(bundle)) == [
         ".manifest",
+        "aegis/meta/data.json",
         "aegis/policy/data.json",
         "rego/a.rego",
         "rego/sub/b.rego",

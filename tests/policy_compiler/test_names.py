@@ -8,7 +8,13 @@ import re
 
 import pytest
 from policy_compiler._glob import glob_problem
-from policy_compiler._names import repository_problem, tool_name_problem
+from policy_compiler._names import (
+    principal_name_problem,
+    repository_pattern_problem,
+    repository_problem,
+    role_name_problem,
+    tool_name_problem,
+)
 
 from tests.policy_compiler.conftest import REPO_ROOT
 
@@ -84,3 +90,15 @@ def test_schema_patterns_agree_with_python_checks() -> None:
         assert (repo.search(name) is not None) == (repository_problem(name) is None), name
         if glob_problem(name) is None:  # the compiler is stricter about globs than the schema
             assert glob.search(name) is not None, name
+
+
+def test_schema_patterns_of_v1_names_agree_with_python_checks() -> None:
+    pattern = _pattern("repositoryPattern")
+    principal = _pattern("principalName")
+    role = _pattern("roleName")
+    names = GOOD_REPOS + BAD_REPOS + ["acme/*", "*/docs", "a?/b*", "acme/**", "*", "*/..", "./*"]
+    names += _strings("ab./-_*?A \\[", 3000)
+    for name in names:
+        assert (pattern.search(name) is not None) == (repository_pattern_problem(name) is None), name
+        assert (principal.search(name) is not None) == (principal_name_problem(name) is None), name
+        assert (role.search(name) is not None) == (role_name_problem(name) is None), name

@@ -18,7 +18,7 @@ def test_schema_is_draft_2020_12() -> None:
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
 
 
-@pytest.mark.parametrize("name", ["policy.yaml", "legacy-policy.yaml"])
+@pytest.mark.parametrize("name", ["policy.yaml", "legacy-policy.yaml", "team-policy.yaml"])
 def test_examples_match_the_schema(name: str) -> None:
     document = yaml.safe_load((REPO_ROOT / "examples" / name).read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(SCHEMA).validate(document)

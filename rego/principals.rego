@@ -1,0 +1,102 @@
+package aegis.authz
+
+# Principals and roles: a principal listed under `principals` (by its API key name) gets its
+# time window, its repository scope, and the denies and grants of its roles on top of the
+# global and repository rules. A principal not listed gets the global rules only.
+
+_principal := _policy.principals[input.principal.id]
+
+_now := time.parse_rfc3339_ns(input.context.time)
+
+# METADATA
+# title: Grant not yet valid
+# description: The principal's not_before is later than input.context.time (or the time is unreadable).
+_denials contains [7, 0, _reason(_principal.not_before, "deny")] if {
+	_principal.not_before != null
+	not _after_not_before
+}
+
+# METADATA
+# title: Grant expired
+# description: The principal's expires is not later than input.context.time (or the time is unreadable).
+_denials contains [7, 1, _reason(_principal.expires, "deny")] if {
+	_principal.expires != null
+	not _before_expires
+}
+
+_supports contains [7, 0, _reason(_principal.not_before, "allow")] if _after_not_before
+
+_supports contains [7, 1, _reason(_principal.expires, "allow")] if _before_expires
+
+_after_not_before if _now >= _principal.not_before.ns
+
+_before_expires if _now < _principal.expires.ns
+
+# Outside its time window a principal is denied every call and shown no tool.
+_window_closed if {
+	_principal.not_before != null
+	not _after_not_before
+}
+
+_window_closed if {
+	_principal.expires != null
+	not _before_expires
+}
+
+# METADATA
+# title: Repository outside the principal's scope
+# description: The principal lists repositories, and the call's repository matches none of them.
+_denials contains [8, 0, _reason(_principal.repositories, "deny")] if {
+	count(_principal.repositories.entries) > 0
+	is_string(_repo)
+	count(_principal_repo_hits) == 0
+}
+
+_principal_repo_hits := _repo_list_hits(_principal.repositories, _repo)
+
+_supports contains [8, i, _reason(_principal.repositories.entries[i], "allow")] if {
+	some i in _principal_repo_hits
+}
+
+# The roles the caller holds: [position in principals.<id>.roles, role].
+_held contains [j, _policy.roles[member.role]] if {
+	some j, member in _principal.roles.entries
+}
+
+# METADATA
+# title: Tool denied by a role
+# description: A role the caller holds lists the tool in its tools.deny (on every call, whatever the repository).
+_denials contains [9, i, _reason(entry, "deny")] if {
+	some [_, role] in _held
+	some i, entry in role.tools.deny.entries
+	entry.name == _tool_name
+}
+
+# A role's allows apply on its repositories only (on every call when it lists none).
+_role_applies(role) if count(role.repositories.entries) == 0
+
+_role_applies(role) if count(_repo_list_hits(role.repositories, _repo)) > 0
+
+# METADATA
+# title: Role grants
+# description: |
+#   A role the caller holds, applying to the call's repository, lists the tool in its
+#   tools.allow or the call's capability in its capabilities. [j, reason entry]: j is the
+#   membership, named as well on allow.
+_role_grants contains [j, [51, i, _reason(entry, "allow")]] if {
+	some [j, role] in _held
+	_role_applies(role)
+	some i, entry in role.tools.allow.entries
+	entry.name == _tool_name
+}
+
+_role_grants contains [j, [52, i, _reason(entry, "allow")]] if {
+	some [j, role] in _held
+	_role_applies(role)
+	some i, entry in role.capabilities.entries
+	entry.capability == _capability
+}
+
+_grants contains grant if some [_, grant] in _role_grants
+
+_supports contains [9, j, _reason(_principal.roles.entries[j], "allow")] if some [j, _] in _role_grants

@@ -1,0 +1,390 @@
+"""Property test: the compiled policy, evaluated by the real OPA, decides exactly as a reference
+model of docs/policy.md written here in plain Python.
+
+Hypothesis generates policies as YAML text (defaults, global and repository tool lists, exact and
+glob repository keys, path globs, size limits, the write whitelist and branches, roles, principals
+with time windows and repository scopes, and legacy-format files) and, for each, a batch of
+decision inputs. Each policy is compiled with `build_bundle` and its batch evaluated by one
+`opa eval`. The model shares no code with the compiler: globs are matched with `fnmatch` after
+expanding `**` segments, times are read with `datetime`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from policy_compiler import build_bundle
+
+from tests.policy_compiler.opa_run import opa_eval
+
+CASES_PER_POLICY = 25
+POLICIES = 100
+MIN_CASES = 2000
+
+TOOLS = {
+    "get_file_contents": "read",
+    "list_commits": "read",
+    "create_file": "write",
+    "run_job": "automation",
+    "shell": "admin",  # an unknown capability
+}
+CAPABILITIES = ("read", "write", "automation")
+REPOS = ["acme/app", "acme/lib", "beta/app", "beta/docs", "gamma/x"]
+REPO_KEYS = ["acme/app", "acme/lib", "beta/docs", "acme/*", "*/app", "*/docs", "beta/?pp", "*/*"]
+EXACT_KEYS = [key for key in REPO_KEYS if "*" not in key and "?" not in key]
+PATHS = ["src/a.py", "src/secrets/k.pem", "README.md", "docs/x.md", ".env", "a/.env"]
+PATH_GLOBS = ["src/**", "src/secrets/*", "*.md", "**/.env", "README.md", "docs/**", "src/*", "**"]
+BRANCHES = ["main", "feature/x", "aegis/a/b", "release"]
+BRANCH_GLOBS = ["main", "feature/*", "aegis/**"]
+LIMITS = [100, 5000, 50000]
+SIZES = [0, 100, 101, 5000, 100000]
+PRINCIPALS = ["bot-a", "bot-b"]
+CALLERS = [*PRINCIPALS, "bot-c"]  # bot-c is never listed
+ROLES = ["r1", "r2"]
+WINDOW = ["2026-01-01T00:00:00Z", "2026-06-01T00:00:00+02:00", "2027-01-01T00:00:00Z"]
+TIMES = [
+    "2025-12-31T23:59:59Z",
+    "2026-01-01T00:00:00Z",
+    "2026-05-31T22:00:00Z",
+    "2026-06-01T00:00:00Z",
+    "2026-12-31T23:59:59.5Z",
+    "2027-01-01T00:00:00Z",
+    "2027-01-01T00:30:00+01:00",
+    "soon",  # unreadable
+]
+SCOPES = ["tools:read", "tools:write", "tools:automation"]
+
+
+# --- generators ---------------------------------------------------------------------------------
+
+
+def _subset(values: list[str], *, min_size: int = 1, max_size: int = 3) -> st.SearchStrategy[list[str]]:
+    return st.lists(st.sampled_from(values), min_size=min_size, max_size=max_size, unique=True)
+
+
+def _tool_rules() -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {}, optional={"allow": _subset(list(TOOLS)), "deny": _subset(list(TOOLS), min_size=0)}
+    )
+
+
+@st.composite
+def _repository_rules(draw: st.DrawFn, *, legacy: bool) -> dict[str, Any]:
+    rules: dict[str, Any] = {}
+    if draw(st.booleans()):
+        rules["tools"] = draw(_tool_rules())
+    if draw(st.booleans()):
+        rules["paths"] = draw(
+            st.fixed_dictionaries(
+                {}, optional={"allow": _subset(PATH_GLOBS), "deny": _subset(PATH_GLOBS, min_size=0)}
+            )
+        )
+    if not legacy and draw(st.integers(0, 3)) == 0:
+        rules["limits"] = {"max_file_bytes": draw(st.sampled_from(LIMITS))}
+    return rules
+
+
+def _time_value(text: str, *, as_timestamp: bool) -> Any:
+    """The time as a string, or as a datetime that YAML writes as an unquoted timestamp."""
+    return datetime.datetime.fromisoformat(text) if as_timestamp else text
+
+
+@st.composite
+def _policies(draw: st.DrawFn) -> dict[str, Any]:
+    legacy = draw(st.integers(0, 5)) == 5
+    policy: dict[str, Any] = {} if legacy else {"version": 1}
+    effects = st.sampled_from(["allow", "deny"])
+    defaults = draw(st.fixed_dictionaries({}, optional={"read": effects, "write": effects}))
+    if not legacy and draw(st.booleans()):
+        defaults["automation"] = draw(effects)
+    if defaults:
+        policy["defaults"] = defaults
+    if draw(st.booleans()):
+        policy["tools"] = draw(_tool_rules())
+    keys = draw(_subset(EXACT_KEYS if legacy else REPO_KEYS, min_size=0, max_size=4))
+    if keys:
+        policy["repositories"] = {key: draw(_repository_rules(legacy=legacy)) for key in keys}
+    if legacy:
+        return policy
+    if draw(st.booleans()):
+        policy["limits"] = {"max_file_bytes": draw(st.sampled_from(LIMITS))}
+    write: dict[str, Any] = {}
+    if draw(st.integers(0, 3)) > 0:
+        write["repositories"] = draw(_subset(REPO_KEYS, min_size=0))
+    if draw(st.booleans()):
+        write["branches"] = draw(_subset(BRANCH_GLOBS))
+    if write:
+        policy["write"] = write
+    roles = draw(_subset(ROLES, min_size=1, max_size=2))
+    if roles:
+        policy["roles"] = {}
+        for name in roles:
+            role: dict[str, Any] = {}
+            if draw(st.integers(0, 3)) > 0:
+                role["tools"] = draw(_tool_rules())
+            if draw(st.booleans()):
+                role["capabilities"] = draw(_subset(list(CAPABILITIES)))
+            if draw(st.booleans()):
+                role["repositories"] = draw(_subset(REPO_KEYS))
+            policy["roles"][name] = role
+    principals = draw(_subset(PRINCIPALS, min_size=1, max_size=2))
+    if principals:
+        policy["principals"] = {}
+        for name in principals:
+            principal: dict[str, Any] = {}
+            if draw(st.integers(0, 3)) > 0:
+                principal["roles"] = draw(_subset(roles))
+            window = draw(st.sampled_from([(None, None), (0, None), (None, 2), (0, 2), (1, 2), (0, 1)]))
+            for key, index in zip(("not_before", "expires"), window, strict=True):
+                if index is not None:
+                    principal[key] = _time_value(WINDOW[index], as_timestamp=draw(st.booleans()))
+            if draw(st.booleans()):
+                principal["repositories"] = draw(_subset(REPO_KEYS))
+            policy["principals"][name] = principal
+    return policy
+
+
+@st.composite
+def _inputs(draw: st.DrawFn) -> dict[str, Any]:
+    tool = draw(st.sampled_from(list(TOOLS)))
+    repo = draw(st.sampled_from([None, *REPOS]))
+    path = None if repo is None else draw(st.sampled_from([None, *PATHS]))
+    resource: dict[str, Any] = {"repo": repo, "path": path, "ref": None}
+    if draw(st.booleans()):
+        resource["size"] = draw(st.sampled_from([None, *SIZES]))
+    if draw(st.booleans()):
+        resource["branch"] = draw(st.sampled_from([None, *BRANCHES]))
+    return {
+        "version": 1,
+        "principal": {
+            "id": draw(st.sampled_from([*CALLERS, *PRINCIPALS])),
+            "kind": "api_key",
+            "scopes": draw(st.sampled_from([SCOPES, SCOPES, SCOPES, SCOPES[:1], SCOPES[:2], []])),
+            "roles": [],
+        },
+        "tool": {"name": tool, "capability": TOOLS[tool]},
+        "resource": resource,
+        "args": {},
+        "context": {
+            "write_mode": draw(st.booleans()),
+            "time": draw(st.sampled_from([*TIMES, "2026-03-01T12:00:00Z", "2026-09-01T12:00:00Z"])),
+            "client_ip": "127.0.0.1",
+            "request_id": "r",
+        },
+    }
+
+
+# --- the reference model ----------------------------------------------------------------------------
+
+
+def path_glob_matches(glob: str, path: str) -> bool:
+    """docs/policy.md: fnmatch ('*' and '?' cross '/'), where a '**' segment may also vanish with
+    one of its slashes."""
+    segments = glob.split("/")
+    starred = [index for index, segment in enumerate(segments) if segment == "**"]
+    for dropped in itertools.product((False, True), repeat=len(starred)):
+        gone = {index for index, drop in zip(starred, dropped, strict=True) if drop}
+        candidate = "/".join(segment for index, segment in enumerate(segments) if index not in gone)
+        if fnmatch.fnmatchcase(path, candidate):
+            return True
+    return False
+
+
+def repo_matches(pattern: str, repo: str) -> bool:
+    """An exact name or a glob whose wildcards stay within the owner or the name (case-insensitive)."""
+    owner, name = pattern.lower().split("/")
+    repo_owner, repo_name = repo.split("/")
+    return fnmatch.fnmatchcase(repo_owner, owner) and fnmatch.fnmatchcase(repo_name, name)
+
+
+def _ns(text: str) -> int | None:
+    try:
+        moment = datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+    return (moment - epoch) // datetime.timedelta(microseconds=1) * 1000
+
+
+Reason = tuple[str, str]
+
+
+def reference_decision(policy: dict[str, Any], call: dict[str, Any]) -> dict[str, Any]:
+    """The decision docs/policy.md describes: allow, the (rule, effect) reasons, obligations."""
+    denials: set[Reason] = set()
+    grants: set[Reason] = set()
+    supports: set[Reason] = set()
+    tool, capability = call["tool"]["name"], call["tool"]["capability"]
+    resource = call["resource"]
+    repo, path = resource["repo"], resource["path"]
+    size, branch = resource.get("size"), resource.get("branch")
+    known = capability in CAPABILITIES
+    if not known:
+        denials.add(("capability.unknown", "deny"))
+    elif f"tools:{capability}" not in call["principal"]["scopes"]:
+        denials.add(("principal.scope", "deny"))
+
+    who = call["principal"]["id"]
+    principal = policy.get("principals", {}).get(who)
+    if principal is not None:
+        prefix = f"principals.{who}"
+        now = _ns(call["context"]["time"])
+        for key, holds in (
+            ("not_before", lambda bound: now >= bound),
+            ("expires", lambda bound: now < bound),
+        ):
+            if key in principal:
+                bound = _ns(str(principal[key]))
+                assert bound is not None
+                ok = now is not None and holds(bound)
+                (supports if ok else denials).add((f"{prefix}.{key}", "allow" if ok else "deny"))
+        scope = principal.get("repositories")
+        if scope and repo is not None:
+            hits = [index for index, entry in enumerate(scope) if repo_matches(entry, repo)]
+            if not hits:
+                denials.add((f"{prefix}.repositories", "deny"))
+            supports.update((f"{prefix}.repositories[{index}]", "allow") for index in hits)
+        for position, name in enumerate(principal.get("roles", [])):
+            role = policy["roles"][name]
+            tools = role.get("tools", {})
+            for index, denied in enumerate(tools.get("deny", [])):
+                if denied == tool:
+                    denials.add((f"roles.{name}.tools.deny[{index}]", "deny"))
+            scope = role.get("repositories")
+            if scope and (repo is None or not any(repo_matches(entry, repo) for entry in scope)):
+                continue
+            role_grants = {
+                (f"roles.{name}.tools.allow[{index}]", "allow")
+                for index, allowed in enumerate(tools.get("allow", []))
+                if allowed == tool
+            } | {
+                (f"roles.{name}.capabilities[{index}]", "allow")
+                for index, granted in enumerate(role.get("capabilities", []))
+                if granted == capability
+            }
+            if role_grants:
+                grants.update(role_grants)
+                supports.add((f"{prefix}.roles[{position}]", "allow"))
+
+    def tool_rules(rules: dict[str, Any], prefix: str) -> None:
+        for index, denied in enumerate(rules.get("deny", [])):
+            if denied == tool:
+                denials.add((f"{prefix}.deny[{index}]", "deny"))
+        allowed = rules.get("allow", [])
+        if allowed and tool not in allowed:
+            denials.add((f"{prefix}.allow", "deny"))
+        grants.update(
+            (f"{prefix}.allow[{index}]", "allow") for index, name in enumerate(allowed) if name == tool
+        )
+
+    tool_rules(policy.get("tools", {}), "tools")
+    limits: list[tuple[str, int]] = []
+    if path is not None and "limits" in policy:
+        limits.append(("limits.max_file_bytes", policy["limits"]["max_file_bytes"]))
+    for key, rules in policy.get("repositories", {}).items():
+        if repo is None or not repo_matches(key, repo):
+            continue
+        prefix = f"repo.{key.lower()}"
+        tool_rules(rules.get("tools", {}), f"{prefix}.tools")
+        if path is not None:
+            paths = rules.get("paths", {})
+            for index, glob in enumerate(paths.get("deny", [])):
+                if path_glob_matches(glob, path):
+                    denials.add((f"{prefix}.paths.deny[{index}]", "deny"))
+            allowed = paths.get("allow", [])
+            hits = [index for index, glob in enumerate(allowed) if path_glob_matches(glob, path)]
+            if allowed and not hits:
+                denials.add((f"{prefix}.paths.allow", "deny"))
+            supports.update((f"{prefix}.paths.allow[{index}]", "allow") for index in hits)
+            if "limits" in rules:
+                limits.append((f"{prefix}.limits.max_file_bytes", rules["limits"]["max_file_bytes"]))
+    if size is not None:
+        denials.update((rule, "deny") for rule, limit in limits if size > limit)
+
+    if capability in ("write", "automation"):
+        ok = call["context"]["write_mode"] is True
+        (supports if ok else denials).add(("context.write_mode", "allow" if ok else "deny"))
+        write = policy.get("write", {})
+        whitelist = write.get("repositories", [])
+        hits = [
+            index for index, entry in enumerate(whitelist) if repo is not None and repo_matches(entry, repo)
+        ]
+        if not hits:
+            denials.add(("write.repositories", "deny"))
+        supports.update((f"write.repositories[{index}]", "allow") for index in hits)
+        if branch is not None:
+            branches = write.get("branches", [])
+            hits = [index for index, glob in enumerate(branches) if path_glob_matches(glob, branch)]
+            if branches and not hits:
+                denials.add(("write.branches", "deny"))
+            supports.update((f"write.branches[{index}]", "allow") for index in hits)
+
+    if known:
+        effect = policy.get("defaults", {}).get(capability, "allow" if capability == "read" else "deny")
+        if effect == "allow":
+            grants.add((f"defaults.{capability}", "allow"))
+        if not grants:
+            denials.add((f"defaults.{capability}", "deny"))
+    if known and not denials and grants:
+        obligations = {"max_file_bytes": min(limit for _, limit in limits)} if limits else {}
+        return {"allow": True, "reasons": sorted(grants | supports), "obligations": obligations}
+    return {"allow": False, "reasons": sorted(denials), "obligations": {}}
+
+
+def _comparable(decision: dict[str, Any]) -> dict[str, Any]:
+    reasons = [(reason["rule"], reason["effect"]) for reason in decision["reasons"]]
+    assert len(reasons) == len(set(reasons)), decision
+    return {"allow": decision["allow"], "reasons": sorted(reasons), "obligations": decision["obligations"]}
+
+
+# --- the test ---------------------------------------------------------------------------------------
+
+
+def test_model_examples() -> None:
+    """The model's own glob readings match the documented table."""
+    assert path_glob_matches("src/**", "src") and path_glob_matches("a/**/b", "a/b")
+    assert path_glob_matches("**/.env", "a/b/.env") and not path_glob_matches("**/.env", "a/x.env")
+    assert path_glob_matches("src/*", "src/a/b") and not path_glob_matches("src/**", "srcx/a")
+    assert repo_matches("acme/*", "acme/app") and not repo_matches("*/app", "acme/lib")
+
+
+def test_opa_agrees_with_the_reference_model(opa: str, tmp_path: Path) -> None:
+    evaluated: list[int] = []
+
+    @settings(
+        max_examples=POLICIES,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(
+        policy=_policies(), calls=st.lists(_inputs(), min_size=CASES_PER_POLICY, max_size=CASES_PER_POLICY)
+    )
+    def check(policy: dict[str, Any], calls: list[dict[str, Any]]) -> None:
+        text = yaml.safe_dump(policy, sort_keys=False)
+        source = tmp_path / "policy.yaml"
+        source.write_text(text, encoding="utf-8")
+        info = build_bundle(source, tmp_path / "bundle.tar.gz")
+        got = opa_eval(
+            opa,
+            "[d | some c in input.calls; d := data.aegis.authz.decision with input as c]",
+            {"calls": calls},
+            bundle=info.path,
+        )
+        for call, decision in zip(calls, got, strict=True):
+            assert decision["revision"] == info.revision
+            want = reference_decision(policy, call)
+            assert _comparable(decision) == want, f"policy:\n{text}\ninput: {json.dumps(call)}"
+        evaluated.append(len(calls))
+
+    check()
+    assert sum(evaluated) >= MIN_CASES
