@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -55,11 +56,46 @@ def _policy_check(args: argparse.Namespace) -> int:
 
 
 def _policy_compile(args: argparse.Namespace) -> int:
-    from policy_compiler import build_bundle
+    from policy_compiler import build_bundle, sign_bundle
 
     info = build_bundle(args.file, args.output)
-    print(f"{info.path}: revision {info.revision}")
+    if args.signing_key:
+        sign_bundle(info.path, signing_key=args.signing_key, algorithm=args.signing_alg, key_id=args.key_id)
+    signed = f", signed ({args.signing_alg})" if args.signing_key else ""
+    print(f"{info.path}: revision {info.revision}{signed}")
     return EXIT_OK
+
+
+def _opa_bin() -> str:
+    return os.environ.get("AEGIS_OPA_BIN") or "opa"
+
+
+def _policy_explain(args: argparse.Namespace) -> int:
+    from gateway.authoring.explain import explain
+
+    print(explain(args.policy, args.input, opa_bin=_opa_bin()))
+    return EXIT_OK
+
+
+def _policy_test(args: argparse.Namespace) -> int:
+    from gateway.authoring.policy_test import run_policy_tests
+
+    code = run_policy_tests(args.policy, args.tests, opa_bin=_opa_bin(), verbose=args.verbose)
+    return EXIT_OK if code == 0 else EXIT_FAILED
+
+
+def _policy_diff(args: argparse.Namespace) -> int:
+    from gateway.authoring.diff import diff_policies
+    from gateway.tools import default_registry
+
+    tools = {bound.tool.name: bound.tool.capability for bound in default_registry()}
+    changes = diff_policies(
+        args.old, args.new, opa_bin=_opa_bin(), tools=tools, write_mode=args.write_mode, at=args.at
+    )
+    for change in changes:
+        print(change)
+    print(f"{len(changes)} decision(s) change", file=sys.stderr)
+    return EXIT_FAILED if changes else EXIT_OK
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
@@ -115,7 +151,40 @@ def _parser() -> argparse.ArgumentParser:
     compile_ = policy.add_parser("compile", help="compile a policy file into an OPA bundle (.tar.gz)")
     compile_.add_argument("file", type=Path)
     compile_.add_argument("-o", "--output", type=Path, required=True)
+    compile_.add_argument(
+        "--signing-key", type=Path, help="PEM private key (or HMAC secret file) to sign with"
+    )
+    compile_.add_argument(
+        "--signing-alg", default="RS256", help="JWT algorithm of the signature (default RS256)"
+    )
+    compile_.add_argument("--key-id", help="key id recorded in the signature")
     compile_.set_defaults(handler=_policy_compile)
+
+    explain = policy.add_parser(
+        "explain", help="print the decision for an OPA input and the YAML lines behind it"
+    )
+    explain.add_argument("policy", type=Path)
+    explain.add_argument(
+        "--input", type=Path, required=True, help="a JSON OPA input document (docs/contracts.md)"
+    )
+    explain.set_defaults(handler=_policy_explain)
+    test = policy.add_parser(
+        "test", help="opa test over the compiled policy, the core Rego and your *_test.rego"
+    )
+    test.add_argument("policy", type=Path)
+    test.add_argument("tests", type=Path, nargs="+", help="your Rego test files or directories")
+    test.add_argument("-v", "--verbose", action="store_true")
+    test.set_defaults(handler=_policy_test)
+    diff = policy.add_parser(
+        "diff", help="list the (principal, tool, repository, path) decisions that change"
+    )
+    diff.add_argument("old", type=Path)
+    diff.add_argument("new", type=Path)
+    diff.add_argument("--write-mode", action="store_true", help="decide as if WRITE_MODE were on")
+    diff.add_argument(
+        "--at", default=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), help="decision time (RFC 3339)"
+    )
+    diff.set_defaults(handler=_policy_diff)
 
     audit = commands.add_parser("audit", help="audit log tools").add_subparsers(
         required=True, metavar="ACTION"

@@ -29,6 +29,33 @@ def test_policy_compile_writes_a_bundle(tmp_path: Path, capsys: pytest.CaptureFi
     assert ".manifest" in names and "aegis/policy/data.json" in names
 
 
+def test_policy_compile_signs_when_given_a_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("defaults: {read: allow}\n")
+    secret = tmp_path / "secret"
+    secret.write_text("s" * 64)
+    bundle = tmp_path / "bundle.tar.gz"
+    assert (
+        main(
+            [
+                "policy",
+                "compile",
+                str(policy),
+                "-o",
+                str(bundle),
+                "--signing-key",
+                str(secret),
+                "--signing-alg",
+                "HS256",
+            ]
+        )
+        == 0
+    )
+    assert "signed (HS256)" in capsys.readouterr().out
+    with tarfile.open(bundle) as archive:
+        assert ".signatures.json" in archive.getnames()
+
+
 def test_audit_verify_of_a_missing_file_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", "verify", str(tmp_path / "absent.jsonl")]) == 1
     assert "cannot read" in capsys.readouterr().err
