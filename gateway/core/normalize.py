@@ -31,6 +31,7 @@ class Resource:
     name: str | None = None
     path: str | None = None
     ref: str | None = None
+    size: int | None = None  # bytes, once known (a fetched file, a write's content)
 
     @property
     def repo(self) -> str | None:
@@ -38,7 +39,7 @@ class Resource:
 
     def as_input(self) -> dict[str, Any]:
         """The `resource` member of the OPA input document."""
-        return {"repo": self.repo, "path": self.path, "ref": self.ref}
+        return {"repo": self.repo, "path": self.path, "ref": self.ref, "size": self.size}
 
 
 def normalize_name(field: str, value: str) -> str:

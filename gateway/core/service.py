@@ -117,8 +117,35 @@ class ToolService:
         except UpstreamError as exc:
             log.warning("upstream error", extra={"tool": trace.tool, "kind": exc.kind, "status": exc.status})
             return _error_result(f"Gitea request failed: {exc.kind.replace('_', ' ')}", context.request_id)
+        if not await self._size_allowed(context, bound, normalized, output, trace):
+            trace.outcome = "denied"
+            return _denied_result(trace.decision, context.request_id)
         trace.outcome = "allowed"
         return _success_result(output)
+
+    async def _size_allowed(
+        self,
+        context: CallContext,
+        bound: BoundTool,
+        arguments: Mapping[str, Any],
+        output: ToolOutput,
+        trace: _Trace,
+    ) -> bool:
+        """Enforce the decision's max_file_bytes obligation once the file's size is known: a file over it is
+        decided again with its size, so that the denial names the policy line of the limit."""
+        if trace.decision is None or "max_file_bytes" not in trace.decision.obligations:
+            return True
+        limit = trace.decision.obligations["max_file_bytes"]
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            trace.decision = Decision.fail_closed("malformed")
+            return False
+        if output.content_bytes is None or output.content_bytes <= limit:
+            return True
+        trace.resource = dataclasses.replace(trace.resource, size=output.content_bytes)
+        trace.decision = await self._decisions.decide(self._input(context, bound, trace.resource, arguments))
+        if trace.decision.allow:  # OPA contradicts its own obligation: fail closed
+            trace.decision = Decision.fail_closed("obligation_unmet")
+        return False
 
     def _input(
         self, context: CallContext, bound: BoundTool, resource: Resource, arguments: Mapping[str, Any]

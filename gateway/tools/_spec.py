@@ -14,10 +14,12 @@ Capability = Literal["read", "write"]
 
 @dataclasses.dataclass(frozen=True)
 class ToolOutput:
-    """A tool's result: `structured` always; `text` when plain text reads better than its JSON."""
+    """A tool's result: `structured` always; `text` when plain text reads better than its JSON;
+    `content_bytes`, the size of the file content it returns, so that size limits can be enforced."""
 
     structured: dict[str, Any]
     text: str | None = None
+    content_bytes: int | None = None
 
 
 Runner = Callable[[GiteaClient, Resource, Mapping[str, Any]], Awaitable[ToolOutput]]

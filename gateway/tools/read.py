@@ -120,8 +120,9 @@ async def get_file_contents(gitea: GiteaClient, resource: Resource, args: Mappin
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return ToolOutput({**meta, "encoding": "base64", "content": base64.b64encode(raw).decode("ascii")})
-    return ToolOutput({**meta, "encoding": "utf-8", "content": text}, text=text)
+        encoded = base64.b64encode(raw).decode("ascii")
+        return ToolOutput({**meta, "encoding": "base64", "content": encoded}, content_bytes=len(raw))
+    return ToolOutput({**meta, "encoding": "utf-8", "content": text}, text=text, content_bytes=len(raw))
 
 
 async def list_commits(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
