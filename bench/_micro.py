@@ -117,13 +117,15 @@ async def audit_append_throughput(
 
 
 def scaled_policy(repositories: int) -> str:
-    """A policy with `repositories` rules (exact keys, each with tool and path rules) and the target last."""
+    """A policy with `repositories` rules: 60% exact keys and 40% globs, 20 keys per owner, each with tool
+    and path rules; the benchmark call's repository (acme/app) matches one exact key and one glob."""
     lines = ["version: 1", "defaults: {read: allow, write: deny}", "repositories:"]
-    for index in range(repositories - 1):
-        lines.append(
-            f"  org{index}/repo{index}: {{tools: {{deny: [list_issues]}}, paths: {{deny: ['secrets/**']}}}}"
-        )
+    for index in range(repositories - 2):
+        owner = f"org{index // 20}"
+        key = f"{owner}/repo{index}" if index % 5 < 3 else f"{owner}/repo{index}-*"
+        lines.append(f"  {key}: {{tools: {{deny: [list_issues]}}, paths: {{deny: ['secrets/**']}}}}")
     lines.append("  acme/app: {tools: {deny: [list_issues]}, paths: {deny: ['src/secrets/**']}}")
+    lines.append("  acme/*: {paths: {deny: ['**/*.pem']}}")
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from gateway.children import die_with_parent
 from gateway.config import Settings
 from gateway.edge.keys import create_key
 from gateway.errors import ConfigError
@@ -73,6 +74,7 @@ def spawn_simulator(state_dir: Path, token_file: Path, *extra_args: str) -> tupl
         ],
         stdout=subprocess.PIPE,
         text=True,
+        preexec_fn=die_with_parent,
     )
     try:
         return process, _await_simulator(process)

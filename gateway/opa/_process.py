@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import signal
 from pathlib import Path
 
 import aiohttp
 
+from gateway.children import die_with_parent
 from gateway.errors import OpaError
 from gateway.http import HttpSession
 
 READY_TIMEOUT_S = 30.0
 STOP_GRACE_S = 5.0
 RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
-_PR_SET_PDEATHSIG = 1
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +90,7 @@ class ManagedOpa:
                 "--shutdown-grace-period",
                 "1",
                 stdin=asyncio.subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         except OSError as exc:
             raise OpaError(f"cannot start OPA ({self._opa_bin}): {exc.strerror}") from exc
@@ -141,9 +140,3 @@ class ManagedOpa:
         except TimeoutError:
             process.kill()
             await process.wait()
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: ask the kernel to SIGTERM OPA when the gateway dies."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
+from bench._processes import children
 from tests.processes import free_port, opa_binary
 
 pytestmark = pytest.mark.e2e
@@ -43,10 +45,17 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
             time.sleep(0.1)
         assert match is not None, log.read_text()
         yield match["url"], match["key"], tmp_path / "state"
+        helpers = children(process.pid)  # the demo's Gitea simulator and OPA
+        assert len(helpers) == 2
     finally:
         process.terminate()
         process.wait(timeout=20)
-    assert process.returncode == 0 or process.returncode == -15, log.read_text()
+    assert process.returncode in (0, -signal.SIGTERM), log.read_text()
+    for _ in range(50):  # the kernel stops them once the demo is gone
+        if not any(Path(f"/proc/{pid}").exists() for pid in helpers):
+            break
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in helpers), "a child of the demo outlived it"
 
 
 async def test_demo_serves_files_with_the_printed_key(demo: tuple[str, str, Path]) -> None:
