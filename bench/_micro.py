@@ -6,6 +6,7 @@ import asyncio
 import json
 import statistics
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,40 +55,73 @@ async def opa_decision_latency(
 ) -> dict[str, float]:
     """Sequential decisions over the managed OPA's unix socket with `?metrics=true`, sent with the gateway's
     own HTTP session: the round trip the gateway sees next to OPA's own server-side handler time."""
-    bundle = build_bundle(policy, workdir / "bundle.tar.gz")
-    opa = ManagedOpa(opa_bin=opa_bin, bundle=bundle.path, workdir=workdir)
-    await opa.start()
-    client_ms: list[float] = []
-    server_ms: list[float] = []
+    results = await interleaved_decision_latency(
+        opa_bin=opa_bin,
+        policies={"policy": policy},
+        workdir=workdir,
+        rounds=rounds,
+        decision_input=decision_input,
+    )
+    return results["policy"]
+
+
+async def interleaved_decision_latency(
+    *,
+    opa_bin: str,
+    policies: Mapping[str, Path],
+    workdir: Path,
+    rounds: int,
+    decision_input: dict[str, Any] = DECISION_INPUT,
+) -> dict[str, dict[str, float]]:
+    """One managed OPA per policy, queried in turn within each round, so that the machine's drift during
+    the run falls on every policy alike."""
+    opas: dict[str, ManagedOpa] = {}
+    sessions: dict[str, HttpSession] = {}
+    client_ms: dict[str, list[float]] = {name: [] for name in policies}
+    server_ms: dict[str, list[float]] = {name: [] for name in policies}
+    payload = json.dumps({"input": decision_input}).encode()
     try:
-        http = HttpSession(base_url=opa.base_url, timeout_s=5, unix_socket=opa.socket_path)
-        payload = json.dumps({"input": decision_input}).encode()
-        for index in range(rounds + rounds // 10):
-            started = time.perf_counter()
-            response = await http.request(
-                "POST",
-                "/v1/data/aegis/authz/decision",
-                params={"metrics": "true"},
-                body=payload,
-                content_type="application/json",
+        for name, policy in policies.items():
+            home = workdir / name
+            home.mkdir(parents=True, exist_ok=True)
+            bundle = build_bundle(policy, home / "bundle.tar.gz")
+            opas[name] = ManagedOpa(opa_bin=opa_bin, bundle=bundle.path, workdir=home)
+            await opas[name].start()
+            sessions[name] = HttpSession(
+                base_url=opas[name].base_url, timeout_s=5, unix_socket=opas[name].socket_path
             )
-            elapsed = (time.perf_counter() - started) * 1000
-            body = json.loads(response.body)
-            if body["result"]["allow"] is not True:
-                raise RuntimeError(f"benchmark decision is not an allow: {body}")
-            if index >= rounds // 10:  # the first tenth warms up
-                client_ms.append(elapsed)
-                server_ms.append(body["metrics"]["timer_server_handler_ns"] / 1e6)
-        await http.aclose()
+        for index in range(rounds + rounds // 10):
+            for name, http in sessions.items():
+                started = time.perf_counter()
+                response = await http.request(
+                    "POST",
+                    "/v1/data/aegis/authz/decision",
+                    params={"metrics": "true"},
+                    body=payload,
+                    content_type="application/json",
+                )
+                elapsed = (time.perf_counter() - started) * 1000
+                body = json.loads(response.body)
+                if body["result"]["allow"] is not True:
+                    raise RuntimeError(f"benchmark decision is not an allow: {body}")
+                if index >= rounds // 10:  # the first tenth warms up
+                    client_ms[name].append(elapsed)
+                    server_ms[name].append(body["metrics"]["timer_server_handler_ns"] / 1e6)
     finally:
-        await opa.stop()
+        for http in sessions.values():
+            await http.aclose()
+        for opa in opas.values():
+            await opa.stop()
     return {
-        "rounds": rounds,
-        "client_p50_ms": round(percentile(client_ms, 50), 3),
-        "client_p99_ms": round(percentile(client_ms, 99), 3),
-        "opa_p50_ms": round(percentile(server_ms, 50), 3),
-        "opa_p99_ms": round(percentile(server_ms, 99), 3),
-        "client_mean_ms": round(statistics.fmean(client_ms), 3),
+        name: {
+            "rounds": rounds,
+            "client_p50_ms": round(percentile(client_ms[name], 50), 3),
+            "client_p99_ms": round(percentile(client_ms[name], 99), 3),
+            "opa_p50_ms": round(percentile(server_ms[name], 50), 3),
+            "opa_p99_ms": round(percentile(server_ms[name], 99), 3),
+            "client_mean_ms": round(statistics.fmean(client_ms[name]), 3),
+        }
+        for name in policies
     }
 
 
@@ -132,21 +166,16 @@ def scaled_policy(repositories: int) -> str:
 async def policy_scaling(
     *, opa_bin: str, workdir: Path, sizes: tuple[int, ...], rounds: int
 ) -> dict[str, Any]:
-    """Decision latency for the same call under policies of growing size: lookups must be indexed."""
-    results: dict[str, Any] = {}
+    """Decision latency for the same call under policies of growing size, measured interleaved: lookups must
+    be indexed, so the ratio of medians stays near 1."""
+    policies = {}
     for size in sizes:
-        policy = workdir / f"policy-{size}.yaml"
-        policy.write_text(scaled_policy(size), encoding="utf-8")
-        results[str(size)] = await opa_decision_latency(
-            opa_bin=opa_bin, policy=policy, workdir=_subdir(workdir, f"opa-{size}"), rounds=rounds
-        )
+        policies[str(size)] = workdir / f"policy-{size}.yaml"
+        policies[str(size)].write_text(scaled_policy(size), encoding="utf-8")
+    results: dict[str, Any] = await interleaved_decision_latency(
+        opa_bin=opa_bin, policies=policies, workdir=workdir, rounds=rounds
+    )
     small, large = results[str(sizes[0])], results[str(sizes[-1])]
     results["median_ratio_client"] = round(large["client_p50_ms"] / small["client_p50_ms"], 2)
     results["median_ratio_opa"] = round(large["opa_p50_ms"] / small["opa_p50_ms"], 2)
     return results
-
-
-def _subdir(parent: Path, name: str) -> Path:
-    path = parent / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
