@@ -60,7 +60,6 @@ def create_app(settings: Settings) -> Starlette:
         audit=audit,
         metrics=metrics,
         write_mode=settings.write_mode,
-        bundle_revision=lambda: opa.revision,
     )
 
     @contextlib.asynccontextmanager

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from policy_compiler import PolicyError
 
+from gateway.edge.keys import KNOWN_SCOPES
 from gateway.errors import GatewayError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -196,7 +197,7 @@ def _parser() -> argparse.ArgumentParser:
     keys = commands.add_parser("keys", help="API keys").add_subparsers(required=True, metavar="ACTION")
     create = keys.add_parser("create", help="create a key; prints it once, stores only its SHA-256")
     create.add_argument("--name", required=True)
-    create.add_argument("--scope", action="append", choices=["tools:read", "tools:write", "admin"])
+    create.add_argument("--scope", action="append", choices=sorted(KNOWN_SCOPES))
     create.add_argument(
         "--keys-file", type=Path, default=Path(os.environ.get("AEGIS_KEYS_FILE", "var/keys.json"))
     )

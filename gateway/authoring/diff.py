@@ -19,7 +19,7 @@ from policy_compiler import build_bundle, load_policy, policy_names
 from gateway.opa._eval import evaluate_decisions
 
 UNLISTED_KEY = "unlisted-key"
-ALL_SCOPES = ("tools:read", "tools:write")
+ALL_SCOPES = ("tools:read", "tools:write", "tools:automation")
 
 
 @dataclasses.dataclass(frozen=True)

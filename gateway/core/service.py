@@ -7,11 +7,12 @@ call fails instead of returning a result that left no trace.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from gateway.audit import AuditLog, canonical_json
@@ -59,7 +60,6 @@ class ToolService:
         audit: AuditLog,
         metrics: Metrics,
         write_mode: bool,
-        bundle_revision: Callable[[], str],
     ) -> None:
         self._registry = registry
         self._decisions = decisions
@@ -67,7 +67,6 @@ class ToolService:
         self._audit = audit
         self._metrics = metrics
         self._write_mode = write_mode
-        self._bundle_revision = bundle_revision
 
     async def list_tools(self, context: CallContext) -> list[dict[str, Any]]:
         principal = _principal(context)
@@ -144,7 +143,7 @@ class ToolService:
         trace.resource = dataclasses.replace(trace.resource, size=output.content_bytes)
         trace.decision = await self._decisions.decide(self._input(context, bound, trace.resource, arguments))
         if trace.decision.allow:  # OPA contradicts its own obligation: fail closed
-            trace.decision = Decision.fail_closed("obligation_unmet")
+            trace.decision = Decision.fail_closed("obligation_unmet", revision=trace.decision.revision)
         return False
 
     def _input(
@@ -162,7 +161,8 @@ class ToolService:
     def _context(self, context: CallContext) -> dict[str, Any]:
         return {
             "write_mode": self._write_mode,
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            # Microseconds: a grant's `expires` must not be passable within the current second.
+            "time": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "client_ip": context.client_ip,
             "request_id": context.request_id,
         }
@@ -179,7 +179,7 @@ class ToolService:
                     "event": "tool_call",
                     "request_id": context.request_id,
                     "decision_id": decision.decision_id if decision else None,
-                    "bundle_revision": (decision.revision if decision else None) or self._bundle_revision(),
+                    "bundle_revision": decision.revision if decision else None,  # the bundle that decided
                     "principal": _principal(context).id,
                     "tool": trace.tool,
                     "repo": trace.resource.repo,

@@ -24,7 +24,7 @@ from gateway.errors import KeyStoreError
 
 KEY_PREFIX = "aegis_"
 MAX_KEY_LENGTH = 256
-KNOWN_SCOPES = frozenset({"tools:read", "tools:write", "admin"})
+KNOWN_SCOPES = frozenset({"tools:read", "tools:write", "tools:automation", "admin"})
 DEFAULT_SCOPES = ("tools:read",)
 KEY_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 RELOAD_INTERVAL_S = 1.0

@@ -19,6 +19,7 @@ from gateway.observability.metrics import Metrics
 DECISION_PATH = "/v1/data/aegis/authz/decision"
 VISIBLE_TOOLS_PATH = "/v1/data/aegis/authz/visible_tools"
 POLICY_VALID_PATH = "/v1/data/aegis/authz/policy_valid"
+META_REVISION_PATH = "/v1/data/aegis/meta/revision"
 BUNDLES_PATH = "/v1/data/system/bundles"
 HEALTH_PATH = "/health"
 
@@ -44,12 +45,14 @@ class Decision:
     revision: str | None = None  # of the bundle that decided, as OPA reports it
 
     @classmethod
-    def fail_closed(cls, kind: str) -> Decision:
-        """A deny standing in for a decision OPA could not give; `kind` names the failure."""
+    def fail_closed(cls, kind: str, revision: str | None = None) -> Decision:
+        """A deny standing in for a decision OPA could not give; `kind` names the failure, `revision` the
+        bundle involved when one is known (the audit log records it, or null)."""
         return cls(
             allow=False,
             reasons=(Reason(rule=f"opa.{kind}", effect="deny", source="gateway"),),
             decision_id=uuid.uuid4().hex,
+            revision=revision,
         )
 
 
@@ -68,28 +71,37 @@ class DecisionClient:
     ) -> None:
         self._http = HttpSession(base_url=base_url, timeout_s=timeout_s, unix_socket=unix_socket)
         self._metrics = metrics
-        self._policy_verified = False
+        self._verified_revision: str | None = None
         self._unverified_kind = "unavailable"
 
     @property
     def policy_verified(self) -> bool:
-        return self._policy_verified
+        return self._verified_revision is not None
+
+    @property
+    def verified_revision(self) -> str | None:
+        """The bundle revision whose policy data last verified (data.aegis.meta.revision)."""
+        return self._verified_revision
 
     async def verify_policy(self) -> bool:
-        """Ask OPA once whether its policy data is well formed (`policy_valid`, a check that grows with
-        the policy and so is not made per query). Until a verification succeeds, every decision is a deny."""
+        """Ask OPA whether its policy data is well formed (`policy_valid`, a check that grows with the policy
+        and so is not made per query) and which bundle revision that data is. Until a verification succeeds,
+        every decision is a deny; a decision under another revision is verified again first."""
         try:
-            self._policy_verified = await self._query(POLICY_VALID_PATH, {}) is True
-            self._unverified_kind = "policy_invalid"
+            valid = await self._query(POLICY_VALID_PATH, {}) is True
+            revision = await self._query(META_REVISION_PATH, {}) if valid else None
         except _QueryFailed as failure:
-            self._policy_verified = False
+            self._verified_revision = None
             self._unverified_kind = failure.kind
-        if not self._policy_verified:
+        else:
+            self._verified_revision = revision if isinstance(revision, str) and revision else None
+            self._unverified_kind = "policy_invalid"
+        if self._verified_revision is None:
             log.error("OPA's policy data failed verification; every call is denied")
-        return self._policy_verified
+        return self._verified_revision is not None
 
     async def decide(self, opa_input: Mapping[str, Any]) -> Decision:
-        if not self._policy_verified and not await self.verify_policy():
+        if self._verified_revision is None and not await self.verify_policy():
             self._metrics.opa_errors.labels(kind=self._unverified_kind).inc()
             return Decision.fail_closed(self._unverified_kind)
         decision_id = uuid.uuid4().hex
@@ -107,11 +119,18 @@ class DecisionClient:
             self._metrics.opa_errors.labels(kind="malformed").inc()
             log.error("opa returned a malformed decision, denying")
             return Decision.fail_closed("malformed")
+        if decision.revision != self._verified_revision:
+            # OPA changed bundles since the last verification (a sidecar loading a new one): the new data
+            # is trusted only once it verifies, and only for decisions made under it.
+            await self.verify_policy()
+            if decision.revision != self._verified_revision:
+                self._metrics.opa_errors.labels(kind="policy_unverified").inc()
+                return Decision.fail_closed("policy_unverified", revision=decision.revision)
         return decision
 
     async def visible_tools(self, opa_input: Mapping[str, Any]) -> frozenset[str]:
         """Names of the tools the caller could be allowed somewhere; empty when OPA cannot say."""
-        if not self._policy_verified and not await self.verify_policy():
+        if self._verified_revision is None and not await self.verify_policy():
             return frozenset()
         try:
             result = await self._query(VISIBLE_TOOLS_PATH, opa_input)

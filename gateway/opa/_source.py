@@ -170,6 +170,12 @@ class DecisionSource:
         if not await client.verify_policy():
             await self._shut(generation)
             raise OpaError(f"OPA rejects the policy of bundle {revision[:12]} (policy_valid is not true)")
+        if client.verified_revision != revision:
+            await self._shut(generation)
+            raise OpaError(
+                f"bundle {revision[:12]}: its data names revision {str(client.verified_revision)[:12]}, "
+                "not its manifest's (a hand-made or re-packed bundle?)"
+            )
         return generation
 
     async def _retire(self, generation: _Generation) -> None:

@@ -120,3 +120,59 @@ def test_sidecar_bundle_with_a_broken_regex_is_refused(
         ]
     finally:
         gateway.stop()
+
+
+def test_a_sidecar_that_loads_a_new_unverifiable_bundle_is_not_trusted(
+    simulator: Simulator, tmp_path: Path, opa_bin: str
+) -> None:
+    """The sidecar swaps bundles on its own (--watch); the first decision under the new revision makes the
+    gateway verify it again, and a bundle that fails verification decides nothing."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    served = tmp_path / "served.tar.gz"
+    served.write_bytes(build_bundle(policy, tmp_path / "first.tar.gz").path.read_bytes())
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            opa_bin,
+            "run",
+            "--server",
+            "--watch",
+            "--addr",
+            f"127.0.0.1:{port}",
+            "--bundle",
+            str(served),
+            "--skip-version-check",
+            "--log-level",
+            "error",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    gateway = None
+    try:
+        gateway = start_gateway(
+            tmp_path / "gw",
+            policy=POLICY,
+            upstream=simulator,
+            env={"AEGIS_OPA_URL": f"http://127.0.0.1:{port}"},
+        )
+        assert httpx.post(gateway.url, json=CALL, headers=gateway.auth).json()["result"]["isError"] is False
+        policy.write_text(POLICY + "tools:\n  deny: [list_issues]\n")  # a new revision, then broken
+        second = build_bundle(policy, tmp_path / "second.tar.gz")
+        served.write_bytes(with_broken_regex(second.path).read_bytes())
+        for _ in range(100):  # until OPA has loaded it
+            result = httpx.post(gateway.url, json=CALL, headers=gateway.auth).json()["result"]
+            if result["isError"]:
+                break
+            time.sleep(0.1)
+        assert result["structuredContent"]["reasons"] == [
+            {"rule": "opa.policy_unverified", "effect": "deny", "source": "gateway"}
+        ]
+        entry = json.loads(gateway.audit_log.read_text().splitlines()[-1])
+        assert entry["bundle_revision"] == second.revision
+    finally:
+        if gateway is not None:
+            gateway.stop()
+        process.terminate()
+        process.wait(timeout=10)

@@ -107,3 +107,33 @@ def test_gateway_refuses_to_start_on_an_unverifiable_bundle(
         assert "OPA exited during start-up" in gateway.logs()
     finally:
         gateway.stop()
+
+
+def test_a_bundle_whose_data_and_manifest_disagree_is_refused(
+    tmp_path: Path, opa_bin: str, simulator: Simulator
+) -> None:
+    source = tmp_path / "policy.yaml"
+    source.write_text(POLICY)
+    bundle = build_bundle(source, tmp_path / "bundle.tar.gz").path
+    repacked = io.BytesIO()
+    with tarfile.open(bundle) as original, tarfile.open(fileobj=repacked, mode="w:gz") as target:
+        for member in original.getmembers():
+            data = original.extractfile(member).read()  # type: ignore[union-attr]
+            if member.name == ".manifest":
+                data = data.replace(b'"revision": "', b'"revision": "0000', 1)
+                assert b'"revision": "0000' in data
+                member.size = len(data)
+            target.addfile(member, io.BytesIO(data))
+    bundle.write_bytes(repacked.getvalue())
+    gateway = start_gateway(
+        tmp_path / "gw",
+        policy=POLICY,
+        upstream=simulator,
+        wait_ready=False,
+        env={"AEGIS_POLICY": str(bundle)},
+    )
+    try:
+        assert gateway.process.wait(timeout=60) != 0
+        assert "not its manifest's" in gateway.logs()
+    finally:
+        gateway.stop()
