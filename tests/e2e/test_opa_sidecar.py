@@ -45,23 +45,19 @@ def with_broken_regex(bundle: Path) -> Path:
     return broken
 
 
-@pytest.fixture
-def sidecar(tmp_path: Path, opa_bin: str, request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    """An OPA server on loopback serving the compiled POLICY (or its broken copy); yields URL and revision."""
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY)
-    bundle = build_bundle(policy, tmp_path / "bundle.tar.gz")
-    served = with_broken_regex(bundle.path) if request.param == "broken" else bundle.path
+def start_sidecar(opa_bin: str, bundle: Path, *, watch: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    """`opa run --server` on a loopback port serving `bundle` (reloading it on change with `watch`)."""
     port = free_port()
     process = subprocess.Popen(
         [
             opa_bin,
             "run",
             "--server",
+            *(["--watch"] if watch else []),
             "--addr",
             f"127.0.0.1:{port}",
             "--bundle",
-            str(served),
+            str(bundle),
             "--skip-version-check",
             "--log-level",
             "error",
@@ -76,6 +72,17 @@ def sidecar(tmp_path: Path, opa_bin: str, request: pytest.FixtureRequest) -> Ite
                 break
         except httpx.HTTPError:
             time.sleep(0.1)
+    return process, url
+
+
+@pytest.fixture
+def sidecar(tmp_path: Path, opa_bin: str, request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    """An OPA server on loopback serving the compiled POLICY (or its broken copy); yields URL and revision."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    bundle = build_bundle(policy, tmp_path / "bundle.tar.gz")
+    served = with_broken_regex(bundle.path) if request.param == "broken" else bundle.path
+    process, url = start_sidecar(opa_bin, served)
     yield url, bundle.revision
     process.terminate()
     process.wait(timeout=10)
@@ -131,31 +138,14 @@ def test_a_sidecar_that_loads_a_new_unverifiable_bundle_is_not_trusted(
     policy.write_text(POLICY)
     served = tmp_path / "served.tar.gz"
     served.write_bytes(build_bundle(policy, tmp_path / "first.tar.gz").path.read_bytes())
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            opa_bin,
-            "run",
-            "--server",
-            "--watch",
-            "--addr",
-            f"127.0.0.1:{port}",
-            "--bundle",
-            str(served),
-            "--skip-version-check",
-            "--log-level",
-            "error",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process, url = start_sidecar(opa_bin, served, watch=True)
     gateway = None
     try:
         gateway = start_gateway(
             tmp_path / "gw",
             policy=POLICY,
             upstream=simulator,
-            env={"AEGIS_OPA_URL": f"http://127.0.0.1:{port}"},
+            env={"AEGIS_OPA_URL": url},
         )
         assert httpx.post(gateway.url, json=CALL, headers=gateway.auth).json()["result"]["isError"] is False
         policy.write_text(POLICY + "tools:\n  deny: [list_issues]\n")  # a new revision, then broken

@@ -184,23 +184,21 @@ def test_signed_bundle_lists_every_file_but_the_signatures(bundle: Path, rsa_key
     assert {entry["algorithm"] for entry in claims["files"]} == {"SHA-256"}
 
 
+def _reference_token(opa: str, extracted: Path, key: Path, out: Path) -> str:
+    """The JWT that `opa sign` itself writes for the bundle directory `extracted`."""
+    reference = run_opa(
+        opa, "sign", "--signing-key", str(key), "--bundle", ".", "-o", str(out), cwd=extracted
+    )
+    assert reference.returncode == 0, reference.stdout + reference.stderr
+    token: str = json.loads((out / ".signatures.json").read_text())["signatures"][0]
+    return token
+
+
 def test_payload_matches_opa_sign(opa: str, bundle: Path, rsa_keys: Path, tmp_path: Path) -> None:
     extracted = tmp_path / "extracted"
     with tarfile.open(bundle, "r:gz") as tar:
         tar.extractall(extracted, filter="data")
-    reference = run_opa(
-        opa,
-        "sign",
-        "--signing-key",
-        str(rsa_keys / "private.pem"),
-        "--bundle",
-        ".",
-        "-o",
-        str(tmp_path),
-        cwd=extracted,
-    )
-    assert reference.returncode == 0, reference.stdout + reference.stderr
-    theirs = json.loads((tmp_path / ".signatures.json").read_text())["signatures"][0]
+    theirs = _reference_token(opa, extracted, rsa_keys / "private.pem", tmp_path)
     sign_bundle(bundle, signing_key=rsa_keys / "private.pem")
     assert _files(_claims(_token(bundle))) == _files(_claims(theirs))
 
@@ -242,19 +240,7 @@ def test_json_hashing_matches_opa(
     for name, content in files.items():
         (extracted / name).parent.mkdir(parents=True, exist_ok=True)
         (extracted / name).write_bytes(content)
-    reference = run_opa(
-        opa,
-        "sign",
-        "--signing-key",
-        str(rsa_keys / "private.pem"),
-        "--bundle",
-        ".",
-        "-o",
-        str(tmp_path),
-        cwd=extracted,
-    )
-    assert reference.returncode == 0, reference.stdout + reference.stderr
-    theirs = json.loads((tmp_path / ".signatures.json").read_text())["signatures"][0]
+    theirs = _reference_token(opa, extracted, rsa_keys / "private.pem", tmp_path)
     bundle = _pack(tmp_path / "bundle.tar.gz", files)
     sign_bundle(bundle, signing_key=rsa_keys / "private.pem")
     assert _files(_claims(_token(bundle))) == _files(_claims(theirs))
