@@ -14,7 +14,7 @@ from policy_compiler import PolicyError
 from gateway.edge.keys import KNOWN_SCOPES
 from gateway.errors import GatewayError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,7 +24,6 @@ from gateway.mcp._jsonrpc import (
     result_body,
 )
 from gateway.mcp._protocol import (
-    LATEST_VERSION,
     SUPPORTED_VERSIONS,
     VERSION_HEADER,
     initialize_result,
@@ -81,7 +80,6 @@ class McpEndpoint:
             principal=scope.get("state", {}).get("principal"),
             request_id=request_id_of(scope),
             client_ip=scope["client"][0] if scope.get("client") else None,
-            protocol_version=version or LATEST_VERSION,
         )
         return 200, await self._dispatch(message, context), []
 

@@ -13,7 +13,6 @@ class CallContext:
     principal: Any
     request_id: str
     client_ip: str | None
-    protocol_version: str
 
 
 class ToolHandler(Protocol):

@@ -74,7 +74,10 @@ def build_bundle(
     revision = bundle_revision(files)
     files[META_PATH] = _json_bytes({"revision": revision})
     files[MANIFEST_PATH] = _json_bytes(_manifest(policy, revision))
-    _write_atomically(out_path, _targz(files))
+    try:
+        write_atomically(out_path, _targz(files))
+    except OSError as exc:
+        raise BundleError(f"cannot write the bundle to {out_path}: {exc.strerror}") from exc
     return BundleInfo(revision=revision, path=out_path)
 
 
@@ -127,18 +130,16 @@ def _targz(files: Mapping[str, bytes]) -> bytes:
     return gz_bytes.getvalue()
 
 
-def _write_atomically(out_path: Path, content: bytes) -> None:
+def write_atomically(out_path: Path, content: bytes) -> None:
+    """Replace `out_path` with `content` in one step (a temporary file renamed over it); raises OSError."""
     directory = out_path.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{out_path.name}.", dir=directory)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{out_path.name}.", dir=directory)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(content)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, out_path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise BundleError(f"cannot write the bundle to {out_path}: {exc.strerror}") from exc
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, out_path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -38,10 +38,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import re
 import tarfile
-import tempfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
@@ -53,7 +51,7 @@ from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from policy_compiler._bundle import _targz
+from policy_compiler._bundle import _targz, write_atomically
 from policy_compiler._errors import PolicyCompilerError
 
 __all__ = ["SIGNATURES_PATH", "SUPPORTED_ALGORITHMS", "SigningError", "sign_bundle"]
@@ -112,7 +110,10 @@ def sign_bundle(
     files = _read_bundle(bundle)
     payload = _payload(files, key_id)
     files[SIGNATURES_PATH] = _signatures_json(_token(payload, key, algorithm, key_id))
-    _replace(bundle, _targz(files))
+    try:
+        write_atomically(bundle, _targz(files))
+    except OSError as exc:
+        raise SigningError(f"cannot write the signed bundle to {bundle}: {exc.strerror}") from exc
 
 
 def _file_hash(name: str, content: bytes) -> str:
@@ -274,18 +275,3 @@ def _read_bundle(bundle: Path) -> dict[str, bytes]:
     if not files:
         raise SigningError(f"{bundle} is not a bundle: it holds no files")
     return files
-
-
-def _replace(bundle: Path, content: bytes) -> None:
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{bundle.name}.", dir=bundle.parent)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(content)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, bundle)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise SigningError(f"cannot write the signed bundle to {bundle}: {exc.strerror}") from exc
