@@ -153,3 +153,17 @@ def _wait_ready(gateway: Gateway) -> None:
         time.sleep(0.1)
     gateway.stop()
     raise RuntimeError(f"gateway not ready after {START_TIMEOUT_S}s:\n{gateway.logs()}")
+
+
+def wait_healthy(gateway: Gateway) -> None:
+    """Until /healthz answers (for a gateway started with wait_ready=False, which may never be ready)."""
+    for _ in range(300):
+        try:
+            if httpx.get(f"{gateway.base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if gateway.process.poll() is not None:
+            raise RuntimeError(gateway.logs())
+        time.sleep(0.1)
+    raise RuntimeError("gateway never became healthy")

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.processes import Gateway, Simulator, free_port, start_gateway
+from tests.processes import Gateway, Simulator, free_port, start_gateway, wait_healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -233,7 +233,7 @@ def test_opa_unreachable_means_deny_and_not_ready(
         wait_ready=False,
     )
     try:
-        _wait_healthy(gw)
+        wait_healthy(gw)
         assert httpx.get(f"{gw.base_url}/readyz").status_code == 503
         call = rpc(
             "tools/call", {"name": "get_repository_info", "arguments": {"owner": "acme", "repo": "app"}}
@@ -247,16 +247,3 @@ def test_opa_unreachable_means_deny_and_not_ready(
         assert listed == {"tools": []}
     finally:
         gw.stop()
-
-
-def _wait_healthy(gateway: Gateway) -> None:
-    for _ in range(300):
-        try:
-            if httpx.get(f"{gateway.base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if gateway.process.poll() is not None:
-            raise RuntimeError(gateway.logs())
-        time.sleep(0.1)
-    raise RuntimeError("gateway never became healthy")

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from policy_compiler import build_bundle
 
-from tests.processes import Simulator, free_port, start_gateway
+from tests.processes import Simulator, free_port, start_gateway, wait_healthy
 
 pytestmark = pytest.mark.e2e
 POLICY = "defaults: {read: allow}\nrepositories:\n  acme/app:\n    paths: {deny: ['src/secrets/**']}\n"
@@ -113,12 +113,7 @@ def test_sidecar_bundle_with_a_broken_regex_is_refused(
         tmp_path / "gw", policy=POLICY, upstream=simulator, env={"AEGIS_OPA_URL": url}, wait_ready=False
     )
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{gateway.base_url}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_healthy(gateway)
         assert httpx.get(f"{gateway.base_url}/readyz").status_code == 503
         result = httpx.post(gateway.url, json=CALL, headers=gateway.auth).json()["result"]
         assert result["isError"] is True
