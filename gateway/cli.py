@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from policy_compiler import PolicyError
 
-from gateway.edge.keys import KNOWN_SCOPES
-from gateway.errors import GatewayError
+from gateway.edge.keys import (
+    DEFAULT_ROTATION_OVERLAP,
+    DEFAULT_SCOPES,
+    KNOWN_SCOPES,
+    KeyRateLimit,
+    create_key,
+    exposure_warning,
+    format_time,
+    load_keys,
+    parse_duration,
+    parse_expiry,
+    revoke_key,
+    rotate_key,
+)
+from gateway.errors import GatewayError, KeyStoreError
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -28,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GatewayError as exc:
         print(f"aegis: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:  # `aegis keys list | head`: the reader left, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     return code
 
 
@@ -36,7 +56,10 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.server import serve
 
     settings = Settings.from_env(os.environ)
-    print(f"Aegis MCP endpoint: http://{settings.bind_host}:{settings.bind_port}/mcp", flush=True)
+    if args.allow_insecure_bind:
+        settings = dataclasses.replace(settings, allow_insecure_bind=True)
+    scheme = "https" if settings.tls else "http"
+    print(f"Aegis MCP endpoint: {scheme}://{settings.bind_host}:{settings.bind_port}/mcp", flush=True)
     serve(settings)
     return EXIT_OK
 
@@ -116,14 +139,90 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _keys_create(args: argparse.Namespace) -> int:
-    from gateway.edge.keys import create_key
-
-    key = create_key(args.keys_file, name=args.name, scopes=tuple(args.scope or ("tools:read",)))
+    key = create_key(
+        args.keys_file,
+        name=args.name,
+        scopes=tuple(args.scope or DEFAULT_SCOPES),
+        expires=parse_expiry(args.expires) if args.expires else None,
+        rate_limit=_rate_limit(args),
+    )
     print(key)
     print(
         f"Key {args.name!r} stored (hash only) in {args.keys_file}. It is shown this once.", file=sys.stderr
     )
+    _warn_if_exposed(args.keys_file)
     return EXIT_OK
+
+
+def _rate_limit(args: argparse.Namespace) -> KeyRateLimit | None:
+    if args.rate is None and args.burst is None:
+        return None
+    if args.rate is None or args.burst is None:
+        raise KeyStoreError("--rate and --burst go together")
+    return KeyRateLimit(rate_per_s=args.rate, burst=args.burst)
+
+
+def _keys_list(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    rows = [stored.summary(now) for stored in load_keys(args.keys_file)]
+    print(json.dumps(rows, indent=2) if args.json else _key_table(rows))
+    _warn_if_exposed(args.keys_file)
+    return EXIT_OK
+
+
+def _key_table(rows: list[dict[str, Any]]) -> str:
+    header = ("NAME", "ID", "SCOPES", "CREATED", "AGE", "EXPIRES", "STATE", "RATE LIMIT")
+    lines = [header] + [
+        (
+            row["name"],
+            row["id"],
+            ",".join(row["scopes"]),
+            row["created"],
+            _age(row["age_s"]),
+            row["expires"] or "never",
+            f"rotating until {row['expires']}" if row["state"] == "rotating" else row["state"],
+            f"{row['rate']:g}/s burst {row['burst']}" if row["rate"] is not None else "default",
+        )
+        for row in rows
+    ]
+    widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
+    return "\n".join("  ".join(map(str.ljust, line, widths)).rstrip() for line in lines)
+
+
+def _age(seconds: int) -> str:
+    days, rest = divmod(seconds, 86400)
+    hours, minutes = rest // 3600, rest % 3600 // 60
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {minutes}m" if hours else f"{minutes}m"
+
+
+def _keys_revoke(args: argparse.Namespace) -> int:
+    for stored in revoke_key(args.keys_file, args.name, key_id=args.key_id):
+        print(f"revoked {stored.name} (id {stored.id})")
+    _warn_if_exposed(args.keys_file)
+    return EXIT_OK
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    overlap = parse_duration(args.overlap) if args.overlap else DEFAULT_ROTATION_OVERLAP
+    expires = parse_expiry(args.expires) if args.expires else None
+    key = rotate_key(args.keys_file, args.name, overlap=overlap, expires=expires, now=now)
+    print(key)
+    print(
+        f"Key {args.name!r} rotated; the key(s) it replaces stay valid until {format_time(now + overlap)}"
+        " at the latest. The new key is shown this once.",
+        file=sys.stderr,
+    )
+    _warn_if_exposed(args.keys_file)
+    return EXIT_OK
+
+
+def _warn_if_exposed(keys_file: Path) -> None:
+    warning = exposure_warning(keys_file)
+    if warning:
+        print(f"aegis: WARNING: {warning}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -132,6 +231,11 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve", help="serve the gateway (configured by AEGIS_* environment variables)"
+    )
+    serve.add_argument(
+        "--allow-insecure-bind",
+        action="store_true",
+        help="serve plain HTTP on a non-loopback address (only behind a proxy or mesh that terminates TLS)",
     )
     serve.set_defaults(handler=_serve)
 
@@ -194,15 +298,56 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("file", type=Path)
     verify.set_defaults(handler=_audit_verify)
 
-    keys = commands.add_parser("keys", help="API keys").add_subparsers(required=True, metavar="ACTION")
-    create = keys.add_parser("create", help="create a key; prints it once, stores only its SHA-256")
-    create.add_argument("--name", required=True)
-    create.add_argument("--scope", action="append", choices=sorted(KNOWN_SCOPES))
-    create.add_argument(
-        "--keys-file", type=Path, default=Path(os.environ.get("AEGIS_KEYS_FILE", "var/keys.json"))
-    )
-    create.set_defaults(handler=_keys_create)
+    _add_keys_commands(commands)
     return parser
+
+
+def _add_keys_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    keys_file = argparse.ArgumentParser(add_help=False)
+    keys_file.add_argument(
+        "--keys-file",
+        type=Path,
+        default=Path(os.environ.get("AEGIS_KEYS_FILE", "var/keys.json")),
+        help="the keys file (default: $AEGIS_KEYS_FILE or var/keys.json)",
+    )
+    overlap_hours = DEFAULT_ROTATION_OVERLAP // timedelta(hours=1)
+    expiry_help = "expiry: an RFC 3339 time (2026-12-31T23:59:59Z) or a duration from now (30d, 12h, 90m)"
+    keys = commands.add_parser("keys", help="API keys").add_subparsers(required=True, metavar="ACTION")
+
+    create = keys.add_parser(
+        "create", parents=[keys_file], help="create a key; prints it once, stores only its SHA-256"
+    )
+    create.add_argument("--name", required=True)
+    create.add_argument("--scope", action="append", choices=sorted(KNOWN_SCOPES), help="repeatable")
+    create.add_argument("--expires", metavar="WHEN", help=expiry_help)
+    create.add_argument("--rate", type=float, help="the key's own rate limit, requests per second")
+    create.add_argument("--burst", type=int, help="the key's own burst (with --rate)")
+    create.set_defaults(handler=_keys_create)
+
+    list_ = keys.add_parser(
+        "list", parents=[keys_file], help="list keys and their state; never a key or hash"
+    )
+    list_.add_argument("--json", action="store_true", help="machine-readable output")
+    list_.set_defaults(handler=_keys_list)
+
+    revoke = keys.add_parser("revoke", parents=[keys_file], help="revoke the keys of a name, at once")
+    revoke.add_argument("name")
+    revoke.add_argument("--id", dest="key_id", help="revoke only the key with this id (see `keys list`)")
+    revoke.set_defaults(handler=_keys_revoke)
+
+    rotate = keys.add_parser(
+        "rotate",
+        parents=[keys_file],
+        help="issue the next key of a name; the old one expires after an overlap",
+    )
+    rotate.add_argument("name")
+    rotate.add_argument(
+        "--overlap",
+        metavar="DURATION",
+        help=f"how long the replaced key(s) stay valid (default {overlap_hours}h)",
+    )
+    rotate.add_argument("--expires", metavar="WHEN", help=f"{expiry_help}; default: the old key's lifetime")
+    rotate.set_defaults(handler=_keys_rotate)
 
 
 if __name__ == "__main__":
