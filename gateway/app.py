@@ -25,9 +25,16 @@ from gateway.audit import AuditLog
 from gateway.config import Settings
 from gateway.core.service import ToolService
 from gateway.edge.auth import ApiKeyAuthMiddleware
+from gateway.edge.events import SecurityEvents
+from gateway.edge.inflight import InFlightLimitMiddleware
 from gateway.edge.keys import KeyStore
+from gateway.edge.limits import Bucket, LimitBackend, MemoryBackend, RedisBackend
 from gateway.edge.origin import HostOriginMiddleware
-from gateway.gitea import GiteaClient
+from gateway.edge.ratelimit import RateLimitMiddleware
+from gateway.edge.responses import json_error_handler
+from gateway.edge.throttle import AuthFailureThrottle
+from gateway.errors import ConfigError, LimitBackendError
+from gateway.gitea import CircuitBreaker, GiteaClient
 from gateway.mcp import McpEndpoint
 from gateway.observability.access import AccessLogMiddleware
 from gateway.observability.metrics import Metrics
@@ -43,8 +50,12 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings) -> Starlette:
     """Build the app; raises ConfigError (or PolicyError) for anything that would make it unsafe to run."""
     gitea_url = settings.require_upstream()
+    settings.check_bind()
     metrics = Metrics.create()
     keys = KeyStore(settings.keys_file)
+    if not keys.has_live_key():
+        raise ConfigError(f"{settings.keys_file} holds no usable key: create one with `aegis keys create`")
+    limits = _limit_backend(settings)
     workdir = Path(tempfile.mkdtemp(prefix="aegis-"))
     try:
         opa = DecisionSource(settings=settings, metrics=metrics, workdir=workdir)
@@ -52,7 +63,15 @@ def create_app(settings: Settings) -> Starlette:
     except Exception:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
-    gitea = GiteaClient(base_url=gitea_url, token=settings.gitea_token, timeout_s=settings.gitea_timeout_s)
+    breaker = CircuitBreaker(
+        failure_threshold=settings.breaker_failures,
+        cooldown_s=settings.breaker_cooldown_s,
+        on_change=lambda is_open: metrics.gitea_circuit_open.set(1 if is_open else 0),
+    )
+    gitea = GiteaClient(
+        base_url=gitea_url, token=settings.gitea_token, timeout_s=settings.gitea_timeout_s, breaker=breaker
+    )
+    events = SecurityEvents(audit=audit, metrics=metrics)
     service = ToolService(
         registry=default_registry(),
         decisions=opa,
@@ -65,6 +84,7 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
+            await _check_limits(limits)
             await opa.start()  # a managed OPA that does not verify its policy stops start-up here
             metrics.opa_ready.set(1 if await opa.refresh() else 0)
             log.info(
@@ -74,12 +94,14 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await opa.stop()
             await gitea.aclose()
+            await limits.aclose()
             audit.close()
             shutil.rmtree(workdir, ignore_errors=True)
 
     async def readyz(request: Request) -> Response:
-        ready = await opa.refresh()
-        metrics.opa_ready.set(1 if ready else 0)
+        opa_ready = await opa.refresh()
+        metrics.opa_ready.set(1 if opa_ready else 0)
+        ready = opa_ready and await _limits_reachable(limits)
         body = {"status": "ready" if ready else "not ready", "bundle_revision": opa.revision}
         return JSONResponse(body, status_code=200 if ready else 503)
 
@@ -101,13 +123,69 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(RequestIdMiddleware),
             Middleware(AccessLogMiddleware, metrics=metrics, routes=ROUTES),
             Middleware(
+                InFlightLimitMiddleware,
+                max_in_flight=settings.max_in_flight,
+                events=events,
+                metrics=metrics,
+                protected=protected,
+            ),
+            Middleware(
                 HostOriginMiddleware,
                 bind_host=settings.bind_host,
                 allowed_hosts=settings.allowed_hosts,
                 allowed_origins=settings.allowed_origins,
                 protected=protected,
             ),
-            Middleware(ApiKeyAuthMiddleware, keys=keys, metrics=metrics, protected=protected),
+            Middleware(
+                RateLimitMiddleware,
+                per="ip",
+                default=Bucket(rate_per_s=settings.ip_rate_per_s, burst=settings.ip_burst),
+                backend=limits,
+                events=events,
+                metrics=metrics,
+                protected=protected,
+            ),
+            Middleware(
+                ApiKeyAuthMiddleware,
+                keys=keys,
+                throttle=AuthFailureThrottle(
+                    backend=limits, limit=settings.auth_failure_limit, window_s=settings.auth_failure_window_s
+                ),
+                events=events,
+                metrics=metrics,
+                protected=protected,
+            ),
+            Middleware(
+                RateLimitMiddleware,
+                per="key",
+                default=Bucket(rate_per_s=settings.key_rate_per_s, burst=settings.key_burst),
+                backend=limits,
+                events=events,
+                metrics=metrics,
+                protected=protected,
+            ),
         ],
+        exception_handlers={404: json_error_handler, 405: json_error_handler, Exception: json_error_handler},
         lifespan=lifespan,
     )
+
+
+def _limit_backend(settings: Settings) -> LimitBackend:
+    if settings.limits_backend == "redis" and settings.redis_url:
+        return RedisBackend.from_url(settings.redis_url)
+    return MemoryBackend()
+
+
+async def _check_limits(limits: LimitBackend) -> None:
+    """A shared backend that cannot be reached at start-up stops the start: better than a gateway that
+    refuses every request."""
+    if isinstance(limits, RedisBackend):
+        await limits.ping()
+
+
+async def _limits_reachable(limits: LimitBackend) -> bool:
+    try:
+        await _check_limits(limits)
+    except LimitBackendError:
+        return False
+    return True

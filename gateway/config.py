@@ -16,6 +16,15 @@ DEFAULT_BIND = "127.0.0.1:8080"
 DEFAULT_OPA_TIMEOUT_S = 2.0
 DEFAULT_GITEA_TIMEOUT_S = 10.0
 DEFAULT_MAX_BODY_BYTES = 1 << 20
+DEFAULT_IP_RATE, DEFAULT_IP_BURST = 50.0, 100
+DEFAULT_KEY_RATE, DEFAULT_KEY_BURST = 20.0, 40
+DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_WINDOW_S = 10, 60.0
+DEFAULT_MAX_IN_FLIGHT = 64
+DEFAULT_BREAKER_FAILURES, DEFAULT_BREAKER_COOLDOWN_S = 5, 30.0
+DEFAULT_MAX_OUTPUT_BYTES = 512 << 10
+DEFAULT_MAX_OUTPUT_ITEMS = 1000
+LIMIT_BACKENDS = ("memory", "redis")
+LOOPBACK_BINDS = frozenset({"localhost", "::1"})
 DEFAULT_VAR_DIR = Path("var")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
@@ -35,6 +44,16 @@ def parse_bind(value: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ConfigError(f"AEGIS_BIND must be HOST:PORT, got {value!r}")
     return host.strip("[]"), int(port)
+
+
+def parse_positive_int(name: str, value: str) -> int:
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK_BINDS or host.startswith("127.")
 
 
 def parse_positive_float(name: str, value: str) -> float:
@@ -70,6 +89,22 @@ class Settings:
     policy_reload_s: float = 2.0
     bundle_verification_key: Path | None = None
     bundle_signing_alg: str = "RS256"
+    ip_rate_per_s: float = DEFAULT_IP_RATE
+    ip_burst: int = DEFAULT_IP_BURST
+    key_rate_per_s: float = DEFAULT_KEY_RATE
+    key_burst: int = DEFAULT_KEY_BURST
+    auth_failure_limit: int = DEFAULT_AUTH_FAILURE_LIMIT
+    auth_failure_window_s: float = DEFAULT_AUTH_FAILURE_WINDOW_S
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    limits_backend: str = "memory"
+    redis_url: str | None = dataclasses.field(default=None, repr=False)
+    breaker_failures: int = DEFAULT_BREAKER_FAILURES
+    breaker_cooldown_s: float = DEFAULT_BREAKER_COOLDOWN_S
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+    max_output_items: int = DEFAULT_MAX_OUTPUT_ITEMS
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    allow_insecure_bind: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -99,6 +134,46 @@ class Settings:
             ),
             bundle_verification_key=_optional_path(env.get("AEGIS_BUNDLE_VERIFICATION_KEY")),
             bundle_signing_alg=env.get("AEGIS_BUNDLE_SIGNING_ALG") or "RS256",
+            ip_rate_per_s=_float(env, "AEGIS_IP_RATE", DEFAULT_IP_RATE),
+            ip_burst=_int(env, "AEGIS_IP_BURST", DEFAULT_IP_BURST),
+            key_rate_per_s=_float(env, "AEGIS_KEY_RATE", DEFAULT_KEY_RATE),
+            key_burst=_int(env, "AEGIS_KEY_BURST", DEFAULT_KEY_BURST),
+            auth_failure_limit=_int(env, "AEGIS_AUTH_FAILURE_LIMIT", DEFAULT_AUTH_FAILURE_LIMIT),
+            auth_failure_window_s=_float(env, "AEGIS_AUTH_FAILURE_WINDOW", DEFAULT_AUTH_FAILURE_WINDOW_S),
+            max_in_flight=_int(env, "AEGIS_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT),
+            limits_backend=_limits_backend(
+                env.get("AEGIS_LIMITS_BACKEND") or "memory", env.get("AEGIS_REDIS_URL")
+            ),
+            redis_url=env.get("AEGIS_REDIS_URL") or None,
+            breaker_failures=_int(env, "AEGIS_GITEA_BREAKER_FAILURES", DEFAULT_BREAKER_FAILURES),
+            breaker_cooldown_s=_float(env, "AEGIS_GITEA_BREAKER_COOLDOWN", DEFAULT_BREAKER_COOLDOWN_S),
+            max_output_bytes=_int(env, "AEGIS_MAX_OUTPUT_BYTES", DEFAULT_MAX_OUTPUT_BYTES),
+            max_output_items=_int(env, "AEGIS_MAX_OUTPUT_ITEMS", DEFAULT_MAX_OUTPUT_ITEMS),
+            tls_cert=_optional_path(env.get("AEGIS_TLS_CERT")),
+            tls_key=_optional_path(env.get("AEGIS_TLS_KEY")),
+            allow_insecure_bind=parse_bool(
+                "AEGIS_ALLOW_INSECURE_BIND", env.get("AEGIS_ALLOW_INSECURE_BIND", "false")
+            ),
+        )
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
+    def check_bind(self) -> None:
+        """Refuse a configuration that would expose the gateway unsafely: TLS needs both its files, and a
+        non-loopback bind needs TLS or the explicit insecure opt-in (keys are always required)."""
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError("AEGIS_TLS_CERT and AEGIS_TLS_KEY must be set together")
+        for name, path in (("AEGIS_TLS_CERT", self.tls_cert), ("AEGIS_TLS_KEY", self.tls_key)):
+            if path is not None and not path.is_file():
+                raise ConfigError(f"{name} {path} is not a readable file")
+        if is_loopback(self.bind_host) or self.tls or self.allow_insecure_bind:
+            return
+        raise ConfigError(
+            f"refusing to bind {self.bind_host}:{self.bind_port} without TLS: set AEGIS_TLS_CERT and "
+            "AEGIS_TLS_KEY, or bind to loopback, or pass --allow-insecure-bind when a trusted proxy or "
+            "mesh terminates TLS in front of the gateway"
         )
 
     def require_upstream(self) -> str:
@@ -107,6 +182,22 @@ class Settings:
         if not self.gitea_url.startswith(("http://", "https://")):
             raise ConfigError(f"AEGIS_GITEA_URL must be an http(s) URL, got {self.gitea_url!r}")
         return self.gitea_url.rstrip("/")
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    return parse_positive_float(name, env[name]) if env.get(name) else default
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    return parse_positive_int(name, env[name]) if env.get(name) else default
+
+
+def _limits_backend(value: str, redis_url: str | None) -> str:
+    if value not in LIMIT_BACKENDS:
+        raise ConfigError(f"AEGIS_LIMITS_BACKEND must be one of {', '.join(LIMIT_BACKENDS)}, got {value!r}")
+    if value == "redis" and not redis_url:
+        raise ConfigError("AEGIS_LIMITS_BACKEND=redis needs AEGIS_REDIS_URL (redis://host:port/db)")
+    return value
 
 
 def _non_negative_float(name: str, value: str) -> float:

@@ -43,3 +43,7 @@ class KeyStoreError(GatewayError):
 
 class InvalidToolCall(GatewayError):
     """The tool is unknown or its arguments are invalid. The message is written for the client."""
+
+
+class LimitBackendError(GatewayError):
+    """The rate-limit backend (Redis) could not answer; the request it guards is refused."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.processes import Simulator, opa_binary, start_simulator
+from tests.redis_server import RedisServer, start_redis
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +30,12 @@ def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server not found: run ./scripts/setup --with-redis")
+    server = start_redis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()

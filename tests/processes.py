@@ -18,6 +18,13 @@ from gateway.demo import spawn_simulator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 60.0
+# Budgets far above what a test sends, for tests that load the gateway on purpose.
+UNLIMITED = {
+    "AEGIS_IP_RATE": "1000000",
+    "AEGIS_IP_BURST": "1000000",
+    "AEGIS_KEY_RATE": "1000000",
+    "AEGIS_KEY_BURST": "1000000",
+}
 
 
 def opa_binary() -> str:
@@ -41,6 +48,14 @@ class Simulator:
         stop(self.process)
         if self.process.stdout is not None:
             self.process.stdout.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class Upstream:
+    """Any Gitea the gateway may be pointed at (a test's own failing server, say)."""
+
+    url: str
+    token: str = "test-token"
 
 
 @dataclasses.dataclass
@@ -72,7 +87,13 @@ def start_simulator(state_dir: Path) -> Simulator:
     return Simulator(url=url, token=token_file.read_text().strip(), state_dir=state_dir, process=process)
 
 
-def create_key(keys_file: Path, name: str = "e2e-agent", scopes: tuple[str, ...] = ("tools:read",)) -> str:
+def create_key(
+    keys_file: Path,
+    name: str = "e2e-agent",
+    scopes: tuple[str, ...] = ("tools:read",),
+    extra: tuple[str, ...] = (),
+) -> str:
+    """`aegis keys create`; `extra` are more of its options (--expires, --rate, --burst)."""
     scope_args = [arg for scope in scopes for arg in ("--scope", scope)]
     result = subprocess.run(
         [
@@ -86,6 +107,7 @@ def create_key(keys_file: Path, name: str = "e2e-agent", scopes: tuple[str, ...]
             "--keys-file",
             str(keys_file),
             *scope_args,
+            *extra,
         ],
         capture_output=True,
         text=True,
@@ -98,9 +120,11 @@ def start_gateway(
     workdir: Path,
     *,
     policy: str,
-    upstream: Simulator,
+    upstream: Simulator | Upstream,
     env: Mapping[str, str] | None = None,
     wait_ready: bool = True,
+    bind_host: str = "127.0.0.1",
+    serve_args: tuple[str, ...] = (),
 ) -> Gateway:
     """`aegis serve` with its own managed OPA, a fresh key and audit log in `workdir`."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -116,14 +140,17 @@ def start_gateway(
         "AEGIS_POLICY": str(policy_file),
         "AEGIS_KEYS_FILE": str(keys_file),
         "AEGIS_AUDIT_LOG": str(workdir / "audit.jsonl"),
-        "AEGIS_BIND": f"127.0.0.1:{port}",
+        "AEGIS_BIND": f"{bind_host}:{port}",
         "AEGIS_OPA_BIN": opa_binary(),
         **(env or {}),
     }
     log_file = workdir / "gateway.log"
     with log_file.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve"], env=full_env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "gateway.cli", "serve", *serve_args],
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     base_url = f"http://127.0.0.1:{port}"
     gateway = Gateway(

@@ -1,25 +1,49 @@
-"""Bearer API-key authentication for /mcp: 401 with WWW-Authenticate; nothing unauthenticated passes."""
+"""Bearer API-key authentication for /mcp, with auth-failure throttling per client address.
+
+A missing, malformed or unknown key gets 401 with WWW-Authenticate and counts as a failure of its
+client address; an address over the failure limit gets 429 with Retry-After for the rest of the
+window, whatever it presents. Nothing unauthenticated passes.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.edge._client_ip import client_ip_of
+from gateway.edge.events import SecurityEvents
 from gateway.edge.keys import MAX_KEY_LENGTH, KeyStore
-from gateway.edge.responses import send_json_error
+from gateway.edge.responses import retry_after, send_json_error, send_unavailable
+from gateway.edge.throttle import AuthFailureThrottle
+from gateway.errors import LimitBackendError
 from gateway.observability.metrics import Metrics
 
 PRINCIPAL_STATE_KEY = "principal"
-_BEARER = re.compile(rb"Bearer ([A-Za-z0-9._~+/=-]{1,%d})" % MAX_KEY_LENGTH, re.IGNORECASE)
+KEY_LIMIT_STATE_KEY = "key_rate_limit"
+# One scheme, one space, one token of the RFC 6750 alphabet, bounded: anything else is malformed.
+_BEARER = re.compile(rb"Bearer ([A-Za-z0-9._~+/-]{1,%d}=*)" % MAX_KEY_LENGTH, re.IGNORECASE)
+log = logging.getLogger(__name__)
 
 
 class ApiKeyAuthMiddleware:
     """Authenticates requests to the protected paths and stores the principal in `scope["state"]`."""
 
-    def __init__(self, app: ASGIApp, *, keys: KeyStore, metrics: Metrics, protected: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        keys: KeyStore,
+        throttle: AuthFailureThrottle,
+        events: SecurityEvents,
+        metrics: Metrics,
+        protected: tuple[str, ...],
+    ) -> None:
         self.app = app
         self.keys = keys
+        self.throttle = throttle
+        self.events = events
         self.metrics = metrics
         self.protected = protected
 
@@ -27,21 +51,40 @@ class ApiKeyAuthMiddleware:
         if scope["type"] != "http" or scope["path"] not in self.protected:
             await self.app(scope, receive, send)
             return
+        client_ip = client_ip_of(scope)
+        try:
+            blocked_for = await self.throttle.blocked_for(client_ip)
+        except LimitBackendError:
+            log.error("auth throttle backend failed; refusing the request", exc_info=True)
+            await send_unavailable(scope, send, message="Service Unavailable")
+            return
+        if blocked_for is not None:
+            self.metrics.auth_failures.labels(reason="throttled").inc()
+            await self.events.record("auth_throttled", scope=scope, reason="auth.throttled", repeating=True)
+            await send_json_error(
+                scope, send, status=429, message="Too Many Requests", headers=retry_after(blocked_for)
+            )
+            return
         headers = [value for name, value in scope["headers"] if name == b"authorization"]
-        if not headers:
-            await self._reject(scope, send, reason="missing", error=None)
-            return
         match = _BEARER.fullmatch(headers[0]) if len(headers) == 1 else None
-        principal = self.keys.authenticate(match.group(1).decode("ascii")) if match else None
-        if principal is None:
-            await self._reject(scope, send, reason="invalid" if match else "malformed", error="invalid_token")
+        found = self.keys.authenticate(match.group(1).decode("ascii")) if match else None
+        if found is None:
+            reason = "invalid" if match else "missing" if not headers else "malformed"
+            await self._reject(scope, send, client_ip, reason=reason)
             return
-        scope.setdefault("state", {})[PRINCIPAL_STATE_KEY] = principal
+        state = scope.setdefault("state", {})
+        state[PRINCIPAL_STATE_KEY] = found.principal
+        state[KEY_LIMIT_STATE_KEY] = found.rate_limit
         await self.app(scope, receive, send)
 
-    async def _reject(self, scope: Scope, send: Send, *, reason: str, error: str | None) -> None:
+    async def _reject(self, scope: Scope, send: Send, client_ip: str, *, reason: str) -> None:
         self.metrics.auth_failures.labels(reason=reason).inc()
-        challenge = 'Bearer realm="aegis"' + (f', error="{error}"' if error else "")
+        try:
+            await self.throttle.record_failure(client_ip)
+        except LimitBackendError:
+            log.error("auth throttle backend failed to count a failure", exc_info=True)
+        await self.events.record("auth_failure", scope=scope, reason=f"auth.{reason}")
+        challenge = 'Bearer realm="aegis"' + ("" if reason == "missing" else ', error="invalid_token"')
         await send_json_error(
             scope,
             send,

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
+from http import HTTPStatus
 
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import Scope, Send
 
 from gateway.observability.request_id import request_id_of
@@ -37,3 +42,32 @@ async def send_json_error(
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def retry_after(seconds: float) -> list[tuple[bytes, bytes]]:
+    """A Retry-After header of whole seconds, never 0 (a client told 0 would retry at once)."""
+    return [(b"retry-after", str(max(1, math.ceil(seconds))).encode())]
+
+
+async def send_unavailable(scope: Scope, send: Send, *, message: str, retry_after_s: float = 1.0) -> None:
+    await send_json_error(scope, send, status=503, message=message, headers=retry_after(retry_after_s))
+
+
+async def json_error_handler(request: Request, exc: Exception) -> Response:
+    """Starlette handler for 404, 405 and unhandled errors: the same JSON shape, no internals."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    message = HTTPStatus(status).phrase
+    body = {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {
+            "code": EDGE_ERROR_CODE,
+            "message": message,
+            "data": {"request_id": request_id_of(request.scope)},
+        },
+    }
+    if isinstance(exc, HTTPException):
+        headers = dict(exc.headers or {})
+    else:  # answered outside RequestIdMiddleware, which would otherwise add the header
+        headers = {"x-request-id": request_id_of(request.scope)}
+    return JSONResponse(body, status_code=status, headers=headers)

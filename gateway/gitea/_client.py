@@ -13,6 +13,7 @@ import aiohttp
 
 from gateway import __version__
 from gateway.errors import UpstreamError
+from gateway.gitea._breaker import CircuitBreaker
 from gateway.http import BodyTooLarge, HttpResponse, HttpSession
 
 MAX_RESPONSE_BYTES = 16 << 20
@@ -43,7 +44,10 @@ class GiteaClient:
     repo = await gitea.get_json(api_path("repos", "acme", "app"))
     """
 
-    def __init__(self, *, base_url: str, token: str | None, timeout_s: float) -> None:
+    def __init__(
+        self, *, base_url: str, token: str | None, timeout_s: float, breaker: CircuitBreaker | None = None
+    ) -> None:
+        self._breaker = breaker or CircuitBreaker()
         headers = {"Accept": "application/json", "User-Agent": f"aegis-gateway/{__version__}"}
         if token:
             headers["Authorization"] = f"token {token}"
@@ -68,6 +72,10 @@ class GiteaClient:
         await self._http.aclose()
 
     async def _get(self, path: str, params: Mapping[str, str | int] | None) -> HttpResponse:
+        with self._breaker.guard():
+            return await self._send_get(path, params)
+
+    async def _send_get(self, path: str, params: Mapping[str, str | int] | None) -> HttpResponse:
         try:
             response = await self._http.request("GET", path, params=params)
         except TimeoutError:

@@ -51,7 +51,8 @@ class McpEndpoint:
 
     async def _respond(self, scope: Scope, receive: Receive) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         if scope["method"] != "POST":
-            return 405, b"", [(b"allow", b"POST")]
+            status, error, _ = _http_error(scope, 405, INVALID_REQUEST, "Method Not Allowed: use POST")
+            return status, error, [(b"allow", b"POST")]
         headers = _headers(scope)
         if headers.get(b"content-type", b"").split(b";")[0].strip().lower() != b"application/json":
             return _http_error(scope, 415, INVALID_REQUEST, "Unsupported Media Type: use application/json")

@@ -21,6 +21,14 @@ class Metrics:
     http_requests: Counter
     opa_ready: Gauge
     policy_reloads: Counter
+    security_events: Counter
+    rate_limited: Counter
+    limit_backend_errors: Counter
+    in_flight: Gauge
+    gitea_circuit_open: Gauge
+    secrets_found: Counter
+    outputs_withheld: Counter
+    outputs_truncated: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -67,5 +75,39 @@ class Metrics:
                 "Policy file changes, applied or refused.",
                 ["result"],
                 registry=registry,
+            ),
+            security_events=Counter(
+                "aegis_security_events",
+                "Edge security events: auth failures, throttling, rate limits, overload.",
+                ["event"],
+                registry=registry,
+            ),
+            rate_limited=Counter(
+                "aegis_rate_limited",
+                "Requests refused by a rate limit, per client address or key.",
+                ["per"],
+                registry=registry,
+            ),
+            limit_backend_errors=Counter(
+                "aegis_limit_backend_errors",
+                "Rate-limit backend failures; each refused its request.",
+                registry=registry,
+            ),
+            in_flight=Gauge("aegis_in_flight_requests", "MCP requests in flight.", registry=registry),
+            gitea_circuit_open=Gauge(
+                "aegis_gitea_circuit_open",
+                "1 while the circuit breaker around Gitea is open.",
+                registry=registry,
+            ),
+            secrets_found=Counter(
+                "aegis_secrets_found", "Secrets found in tool output, by kind.", ["kind"], registry=registry
+            ),
+            outputs_withheld=Counter(
+                "aegis_outputs_withheld",
+                "Tool results withheld because they carried secrets and the policy says block.",
+                registry=registry,
+            ),
+            outputs_truncated=Counter(
+                "aegis_outputs_truncated", "Tool results cut to the output bounds.", registry=registry
             ),
         )

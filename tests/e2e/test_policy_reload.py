@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.processes import Gateway, Simulator, start_gateway
+from tests.processes import UNLIMITED, Gateway, Simulator, start_gateway
 
 pytestmark = pytest.mark.e2e
 ALLOW_ALL = "defaults: {read: allow}\n"
@@ -57,7 +57,10 @@ def test_reload_swaps_policy_without_failing_calls_and_refuses_a_bad_one(
     simulator: Simulator, tmp_path: Path, opa_bin: str
 ) -> None:
     gateway = start_gateway(
-        tmp_path, policy=ALLOW_ALL, upstream=simulator, env={"AEGIS_POLICY_RELOAD_INTERVAL": "0.2"}
+        tmp_path,
+        policy=ALLOW_ALL,
+        upstream=simulator,
+        env={"AEGIS_POLICY_RELOAD_INTERVAL": "0.2", **UNLIMITED},
     )
     policy_file = tmp_path / "policy.yaml"
     outcomes: list[str] = []

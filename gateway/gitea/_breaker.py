@@ -1,0 +1,80 @@
+"""A circuit breaker around Gitea: when it keeps failing, calls fail fast instead of piling up.
+
+Closed, calls pass and `failure_threshold` consecutive failures (timeouts, connection errors, 5xx)
+open it. Open, every call fails at once with UpstreamError("circuit_open") for `cooldown_s`. Then one
+trial call passes (half-open): its success closes the circuit, its failure opens it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+
+from gateway.errors import UpstreamError
+
+DEFAULT_FAILURE_THRESHOLD = 5
+DEFAULT_COOLDOWN_S = 30.0
+# Kinds that say Gitea itself is unwell; a 404 or 403 is a healthy answer.
+HEALTH_FAILURES = frozenset({"timeout", "unavailable"})
+
+
+class CircuitBreaker:
+    def __init__(
+        self,
+        *,
+        failure_threshold: int = DEFAULT_FAILURE_THRESHOLD,
+        cooldown_s: float = DEFAULT_COOLDOWN_S,
+        clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[bool], None] = lambda is_open: None,
+    ) -> None:
+        self._threshold = failure_threshold
+        self._cooldown_s = cooldown_s
+        self._clock = clock
+        self._on_change = on_change
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._trial_in_flight = False
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened_at is not None
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        """Around one upstream call: refuses it while open, and records how it ended."""
+        trial = self._admit()
+        try:
+            yield
+        except UpstreamError as exc:
+            self._record(healthy=exc.kind not in HEALTH_FAILURES)
+            raise
+        except BaseException:  # cancelled: no verdict on Gitea, but a trial slot must not stay taken
+            if trial:
+                self._trial_in_flight = False
+            raise
+        else:
+            self._record(healthy=True)
+
+    def _admit(self) -> bool:
+        if self._opened_at is None:
+            return False
+        if self._trial_in_flight or self._clock() - self._opened_at < self._cooldown_s:
+            raise UpstreamError("circuit_open")
+        self._trial_in_flight = True
+        return True
+
+    def _record(self, *, healthy: bool) -> None:
+        self._trial_in_flight = False
+        if healthy:
+            self._failures = 0
+            if self._opened_at is not None:
+                self._opened_at = None
+                self._on_change(False)
+            return
+        self._failures += 1
+        if self._opened_at is not None or self._failures >= self._threshold:
+            was_open = self._opened_at is not None
+            self._opened_at = self._clock()
+            if not was_open:
+                self._on_change(True)
