@@ -1,0 +1,25 @@
+"""Outbound sanitization of tool results: secret masking (or blocking), invisible-character stripping,
+size bounds, and marking repository content as untrusted data. Pure functions, no I/O.
+
+    result = sanitize_output(output.structured, output.text, mode="mask")
+    if result.blocked:
+        ...  # mode "block": return an error instead of the result
+    text = mark_untrusted(result.text, nonce=secrets.token_hex(16))
+"""
+
+from gateway.sanitize._bounds import DEFAULT_MAX_BYTES, DEFAULT_MAX_ITEMS, TRUNCATION_SUMMARY_KEY
+from gateway.sanitize._detectors import SECRET_KINDS
+from gateway.sanitize._output import Finding, Sanitized, SecretMode, sanitize_output
+from gateway.sanitize._untrusted import mark_untrusted
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_ITEMS",
+    "SECRET_KINDS",
+    "TRUNCATION_SUMMARY_KEY",
+    "Finding",
+    "Sanitized",
+    "SecretMode",
+    "mark_untrusted",
+    "sanitize_output",
+]

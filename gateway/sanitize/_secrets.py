@@ -1,0 +1,41 @@
+"""Mask the secrets in a text: run every detector, merge overlapping spans, replace each span."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from gateway.sanitize._detectors import DETECTORS, SECRET_KINDS, SECRET_NAME, Span, classify_assigned
+
+_PRIORITY = {kind: rank for rank, kind in enumerate(SECRET_KINDS)}
+
+
+def mask_secrets(text: str, *, name: str | None = None) -> tuple[str, tuple[str, ...]]:
+    """`text` with each secret replaced by `[REDACTED:<kind>]`, and the kinds replaced, in order.
+
+    `name` is the key that `text` is the value of in structured output: when it is secret-like
+    (`{"password": "..."}`) and no detector matched, the whole value is judged as an assigned value.
+    """
+    spans = _merge(span for detector in DETECTORS for span in detector(text))
+    if not spans and name is not None and SECRET_NAME.search(name):
+        kind = classify_assigned(name, text, quoted=True)
+        spans = [Span(0, len(text), kind)] if kind else []
+    parts: list[str] = []
+    position = 0
+    for span in spans:
+        parts += [text[position : span.start], f"[REDACTED:{span.kind}]"]
+        position = span.end
+    parts.append(text[position:])
+    return "".join(parts), tuple(span.kind for span in spans)
+
+
+def _merge(spans: Iterable[Span]) -> list[Span]:
+    """Overlapping spans become one span over their union, named by the most specific kind among them."""
+    merged: list[Span] = []
+    for span in sorted(spans, key=lambda span: (span.start, _PRIORITY[span.kind])):
+        if merged and span.start < merged[-1].end:
+            last = merged[-1]
+            kind = min(last.kind, span.kind, key=_PRIORITY.__getitem__)
+            merged[-1] = Span(last.start, max(last.end, span.end), kind)
+        else:
+            merged.append(span)
+    return merged
