@@ -111,7 +111,7 @@ test_path_cases if {
 			"want": allowed([allow("repo.acme/app.paths.allow[1]", "p.yaml:15"), allow("defaults.read", "p.yaml:2")]),
 		},
 		"deny beats allow": {
-			"path": "src/secrets/prod/key.pem",
+			"path": "src/secrets/prod/token.txt",
 			"want": denied([deny("repo.acme/app.paths.deny[0]", "p.yaml:17")]),
 		},
 		"denied directory itself": {
@@ -146,7 +146,7 @@ test_path_cases if {
 }
 
 test_path_rules_of_another_repository_do_not_apply if {
-	d := authz.decision with input as read_call("get_file_contents", "acme/other", "src/secrets/key.pem")
+	d := authz.decision with input as read_call("get_file_contents", "acme/other", "src/secrets/token.txt")
 		with data.aegis.policy as policy
 	d.allow == true
 }
@@ -215,7 +215,7 @@ test_write_mode_must_be_exactly_true if {
 }
 
 test_write_to_denied_path_denied if {
-	d := authz.decision with input as call("create_file", "write", "acme/app", "src/secrets/new.pem", true)
+	d := authz.decision with input as call("create_file", "write", "acme/app", "src/secrets/new.txt", true)
 		with data.aegis.policy as policy_with({"defaults": write_default("allow")})
 	d == denied([deny("repo.acme/app.paths.deny[0]", "p.yaml:17")])
 }

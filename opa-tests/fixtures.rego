@@ -63,6 +63,7 @@ repo_rules(name, overrides) := object.union(
 			"deny": absent(sprintf("repo.%s.paths.deny", [name])),
 		},
 		"limits": {"max_file_bytes": null},
+		"secrets": {"output": null},
 	},
 	overrides,
 )
@@ -73,6 +74,26 @@ glob_rules(glob, regex, overrides) := object.union(repo_rules(glob, overrides), 
 # A size limit on line `line`.
 limit(rule, line, bytes) := {"rule": rule, "source": sprintf("p.yaml:%d", [line]), "bytes": bytes}
 
+# The secrets settings as the compiler writes them when the file has no `secrets`, with a few of
+# the built-in secret-store globs: .env, .env.* unless .env.example, *.pem and .ssh/**.
+secrets := {
+	"output": {"rule": "secrets.output", "source": "builtin", "mode": "mask"},
+	"store_paths": {
+		"rule": "secrets.store_paths",
+		"source": "builtin",
+		"effect": "deny",
+		"entries": [
+			{"glob": "**/.env", "regex": `(?s)^(?:.*/)?\.env$`, "unless": []},
+			{"glob": "**/.env.*", "regex": `(?s)^(?:.*/)?\.env\..*$`, "unless": [{"glob": "**/.env.example", "regex": `(?s)^(?:.*/)?\.env\.example$`}]},
+			{"glob": "**/*.pem", "regex": `(?s)^(?:.*/)?.*\.pem$`, "unless": []},
+			{"glob": "**/.ssh/**", "regex": `(?s)^(?:.*/)?\.ssh(?:/.*)?$`, "unless": []},
+		],
+	},
+}
+
+# A secrets.output setting `mode` named `rule`, on line `line`.
+output(rule, line, mode) := {"rule": rule, "source": sprintf("p.yaml:%d", [line]), "mode": mode}
+
 # defaults: {read: allow, write: deny}     (lines 2, 3)
 # tools: {deny: [search_code]}             (line 5)
 # write: {repositories: [acme/app]}        (line 8)
@@ -81,7 +102,7 @@ limit(rule, line, bytes) := {"rule": rule, "source": sprintf("p.yaml:%d", [line]
 #                paths.allow [src/**, README.md] (line 14), paths.deny [src/secrets/**] (line 17)
 #   acme/locked: tools.allow [get_file_contents] (line 22)
 policy := {
-	"format": 2,
+	"format": 3,
 	"source": {"file": "p.yaml", "sha256": "0"},
 	"defaults": {
 		"read": {"rule": "defaults.read", "effect": "allow", "source": "p.yaml:2"},
@@ -89,6 +110,7 @@ policy := {
 		"automation": {"rule": "defaults.automation", "effect": "deny", "source": "builtin"},
 	},
 	"limits": {"max_file_bytes": null},
+	"secrets": secrets,
 	"tools": {
 		"allow": absent("tools.allow"),
 		"deny": list_of("tools.deny", 5, "name", ["search_code"]),
@@ -144,7 +166,8 @@ allow(rule, source) := {"rule": rule, "effect": "allow", "source": source}
 
 deny(rule, source) := {"rule": rule, "effect": "deny", "source": source}
 
-allowed(reasons) := {"allow": true, "reasons": reasons, "obligations": {}, "revision": null}
+# An allowed decision with the default obligation: secrets found in the output are masked.
+allowed(reasons) := {"allow": true, "reasons": reasons, "obligations": {"secrets": "mask"}, "revision": null}
 
 denied(reasons) := {"allow": false, "reasons": reasons, "obligations": {}, "revision": null}
 

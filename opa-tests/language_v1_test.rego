@@ -113,11 +113,11 @@ test_size_limit_cases if {
 	cases := {
 		"smallest applicable limit is the obligation": {
 			"resource": {"repo": "acme/web", "path": "a.py", "ref": null},
-			"want": {"allow": true, "reasons": [allow("defaults.read", "p.yaml:2")], "obligations": {"max_file_bytes": 500}, "revision": null},
+			"want": {"allow": true, "reasons": [allow("defaults.read", "p.yaml:2")], "obligations": {"max_file_bytes": 500, "secrets": "mask"}, "revision": null},
 		},
 		"global limit alone": {
 			"resource": {"repo": "beta/web", "path": "a.py", "ref": null},
-			"want": {"allow": true, "reasons": [allow("defaults.read", "p.yaml:2")], "obligations": {"max_file_bytes": 1000}, "revision": null},
+			"want": {"allow": true, "reasons": [allow("defaults.read", "p.yaml:2")], "obligations": {"max_file_bytes": 1000, "secrets": "mask"}, "revision": null},
 		},
 		"no path: no limit": {
 			"resource": {"repo": "acme/web", "path": null, "ref": null},
@@ -133,7 +133,7 @@ test_size_limit_cases if {
 		},
 		"known size at the limit": {
 			"resource": {"repo": "acme/web", "path": "a.py", "ref": null, "size": 500},
-			"want": {"allow": true, "reasons": [allow("defaults.read", "p.yaml:2")], "obligations": {"max_file_bytes": 500}, "revision": null},
+			"want": {"allow": true, "reasons": [allow("defaults.read", "p.yaml:2")], "obligations": {"max_file_bytes": 500, "secrets": "mask"}, "revision": null},
 		},
 	}
 	failing := {note |

@@ -15,7 +15,7 @@ package aegis.authz
 #   {"allow": bool, "reasons": [{"rule", "effect", "source"}], "obligations": {...},
 #   "revision": R} for one tool call (the version 1 input of docs/contracts.md). On allow,
 #   reasons are the allow rules used and obligations carry what the gateway must still
-#   enforce (max_file_bytes); on deny, reasons are every rule that denies. Reasons are
+#   enforce (secrets, max_file_bytes); on deny, reasons are every rule that denies. Reasons are
 #   ordered by evaluation stage, then by position in their list. `revision` is the revision
 #   of the bundle that decided (null without one).
 # entrypoint: true
@@ -56,9 +56,12 @@ _revision := data.aegis.meta.revision
 # METADATA
 # title: Obligations
 # description: |
-#   What the gateway must enforce after the decision: max_file_bytes, the smallest size limit
-#   that applies to the call, checked once the file's size is known.
-_obligations := {"max_file_bytes": min({limit.bytes | some limit in _limits})} if {
+#   What the gateway must enforce after an allow: secrets, "mask" or "block" for secrets found
+#   in the tool's output (always present), and max_file_bytes, the smallest size limit that
+#   applies to the call, checked once the file's size is known.
+_obligations := object.union({"secrets": _secrets_output}, _size_obligation)
+
+_size_obligation := {"max_file_bytes": min({limit.bytes | some limit in _limits})} if {
 	count(_limits) > 0
 } else := {}
 

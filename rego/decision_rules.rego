@@ -2,7 +2,8 @@ package aegis.authz
 
 # The rules of one decision. Stages order the reasons (docs/policy.md, "Precedence"):
 #   5 capability | 6 scope | 7 principal window | 8 principal repositories | 9 role denies
-#   10-11 global tools | 20-21 repository tools | 30-31 paths | 35 size limits
+#   10-11 global tools | 20-21 repository tools | 25 secret-store paths (secrets.rego)
+#   30-31 paths | 35 size limits
 #   40-42 write gate | 50-52 explicit allows (or their absence)
 
 _tool_name := input.tool.name

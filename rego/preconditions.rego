@@ -24,7 +24,7 @@ _precondition_failures contains [1, 0, _builtin(rego.metadata.rule(), "deny")] i
 # METADATA
 # title: Unusable policy
 # description: |
-#   data.aegis.policy does not carry the mark of policy_compiler's data format 2. The full shape
+#   data.aegis.policy does not carry the mark of policy_compiler's data format 3. The full shape
 #   is checked once per bundle by policy_valid (the gateway refuses a bundle for which it is not
 #   true), not on every query: that check grows with the policy.
 # custom:
@@ -116,23 +116,24 @@ _valid_path(path, repo) if {
 
 _policy_present if data.aegis.policy != null
 
-_policy_usable if _policy.format == 2
+_policy_usable if _policy.format == 3
 
 # METADATA
 # title: Valid policy data
 # description: |
-#   data.aegis.policy has the shape policy_compiler writes (data format 2), down to each entry,
+#   data.aegis.policy has the shape policy_compiler writes (data format 3), down to each entry,
 #   and every regex compiles: a regex that did not would make its deny rule silently fail.
 #   The gateway asks this once per bundle revision and refuses a bundle for which it is not true.
 # entrypoint: true
 default policy_valid := false
 
 policy_valid if {
-	_policy.format == 2
+	_policy.format == 3
 	every capability in ["read", "write", "automation"] {
 		_valid_default(_policy.defaults[capability])
 	}
 	_valid_limits(_policy.limits)
+	_valid_secrets(_policy.secrets)
 	_valid_list(_policy.tools.allow, "name")
 	_valid_list(_policy.tools.deny, "name")
 	_valid_repo_list(_policy.write.repositories)
@@ -180,14 +181,42 @@ _valid_rules(rules) if {
 	_valid_glob_list(rules.paths.allow)
 	_valid_glob_list(rules.paths.deny)
 	_valid_limits(rules.limits)
+	_valid_repo_output(rules.secrets.output)
+}
+
+# The secrets settings, and a non-empty list of secret-store globs (an empty one would deny nothing).
+_valid_secrets(secrets) if {
+	_valid_output(secrets.output)
+	_valid_default(secrets.store_paths)
+	count(secrets.store_paths.entries) > 0
+	every entry in secrets.store_paths.entries {
+		_valid_regex(entry)
+		is_array(entry.unless)
+		every exception in entry.unless {
+			_valid_regex(exception)
+		}
+	}
+}
+
+_valid_output(output) if {
+	_valid_rule(output)
+	output.mode in {"mask", "block"}
+}
+
+_valid_repo_output(output) if output == null
+
+_valid_repo_output(output) if _valid_output(output)
+
+_valid_regex(entry) if {
+	is_string(entry.regex)
+	regex.is_valid(entry.regex)
 }
 
 _valid_glob_rules(globs) if {
 	is_array(globs)
 	every rules in globs {
 		_valid_rules(rules)
-		is_string(rules.regex)
-		regex.is_valid(rules.regex)
+		_valid_regex(rules)
 	}
 }
 
@@ -229,8 +258,7 @@ _valid_list(list, field) if {
 _valid_glob_list(list) if {
 	_valid_list(list, "glob")
 	every entry in list.entries {
-		is_string(entry.regex)
-		regex.is_valid(entry.regex)
+		_valid_regex(entry)
 	}
 }
 

@@ -20,23 +20,28 @@ from policy_compiler._loader import check, load_policy
 from policy_compiler._model import (
     Default,
     Limit,
+    OutputRule,
     Policy,
     PrincipalRules,
     RepositoryRules,
     RoleRules,
     Rule,
     RuleList,
+    SecretStorePaths,
     TimeBound,
 )
+from policy_compiler._secret_stores import SECRET_STORE_GLOBS, SecretStoreGlob, is_secret_store_path
 from policy_compiler._signing import SUPPORTED_ALGORITHMS, SigningError, sign_bundle
 
 __all__ = [
     "COMPILER_ID",
+    "SECRET_STORE_GLOBS",
     "SUPPORTED_ALGORITHMS",
     "BundleError",
     "BundleInfo",
     "Default",
     "Limit",
+    "OutputRule",
     "Policy",
     "PolicyCompilerError",
     "PolicyError",
@@ -47,6 +52,8 @@ __all__ = [
     "RoleRules",
     "Rule",
     "RuleList",
+    "SecretStoreGlob",
+    "SecretStorePaths",
     "SigningError",
     "TimeBound",
     "build_bundle",
@@ -54,6 +61,7 @@ __all__ = [
     "check",
     "glob_matches",
     "glob_to_regex",
+    "is_secret_store_path",
     "load_policy",
     "policy_names",
     "sign_bundle",

@@ -12,6 +12,7 @@ import re
 
 from policy_compiler._model import Policy, RuleList
 from policy_compiler._names import repository_example
+from policy_compiler._secret_stores import SECRET_STORE_GLOBS
 
 __all__ = ["PolicyNames", "glob_example", "policy_names"]
 
@@ -33,7 +34,12 @@ def glob_example(glob: str) -> str:
 
 
 def policy_names(policy: Policy) -> PolicyNames:
-    """The principals, tools, repositories and paths `policy` names, as sorted tuples."""
+    """The principals, tools, repositories and paths `policy` names, as sorted tuples.
+
+    A policy that turns the built-in secret-store deny off (`secrets.store_paths: allow`) names a
+    sample path of each secret-store glob too, so that comparing it with one that does not shows
+    those paths.
+    """
     tools: set[str] = set()
     repositories: set[str] = set()
     paths: set[str] = set()
@@ -57,6 +63,8 @@ def policy_names(policy: Policy) -> PolicyNames:
         add_repositories(role.repositories)
     for principal in policy.principals:
         add_repositories(principal.repositories)
+    if policy.secret_store_paths.effect == "allow":
+        paths.update(glob_example(entry.glob) for entry in SECRET_STORE_GLOBS)
     return PolicyNames(
         principals=tuple(sorted(principal.name for principal in policy.principals)),
         tools=tuple(sorted(tools)),

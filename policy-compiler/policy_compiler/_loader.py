@@ -11,15 +11,21 @@ from policy_compiler._errors import PolicyError, PolicyIssue
 from policy_compiler._glob import glob_to_regex, normalize_glob
 from policy_compiler._model import (
     BUILTIN,
+    BUILTIN_SECRET_STORE_PATHS,
+    BUILTIN_SECRETS_OUTPUT,
     Default,
+    Effect,
     EntryKind,
     Limit,
+    OutputMode,
+    OutputRule,
     Policy,
     PrincipalRules,
     RepositoryRules,
     RoleRules,
     Rule,
     RuleList,
+    SecretStorePaths,
     TimeBound,
 )
 from policy_compiler._names import is_repository_glob, normalize_repository, repository_regex
@@ -120,6 +126,7 @@ class _Builder:
         repositories = cast(dict[str, dict[str, Any]], self.root.get("repositories", {}))
         roles = cast(dict[str, dict[str, Any]], self.root.get("roles", {}))
         principals = cast(dict[str, dict[str, Any]], self.root.get("principals", {}))
+        secrets = cast(dict[str, str], self.root.get("secrets", {}))
         version = self.root.get("version")
         return Policy(
             file=self.file_name,
@@ -141,6 +148,8 @@ class _Builder:
             ),
             roles=tuple(self.role(name, role) for name, role in sorted(roles.items())),
             principals=tuple(self.principal(name, rules) for name, rules in sorted(principals.items())),
+            secrets_output=self.output(secrets, ("secrets",), "secrets") or BUILTIN_SECRETS_OUTPUT,
+            secret_store_paths=self.store_paths(secrets),
         )
 
     def default(self, defaults: dict[str, str], capability: str) -> Default:
@@ -158,6 +167,19 @@ class _Builder:
             rule=f"{prefix}.max_file_bytes", source=self.source(where), bytes=limits["max_file_bytes"]
         )
 
+    def output(self, secrets: dict[str, str], path: JsonPath, prefix: str) -> OutputRule | None:
+        if "output" not in secrets:
+            return None
+        mode = cast(OutputMode, secrets["output"])
+        return OutputRule(rule=f"{prefix}.output", source=self.source((*path, "output")), mode=mode)
+
+    def store_paths(self, secrets: dict[str, str]) -> SecretStorePaths:
+        if "store_paths" not in secrets:
+            return BUILTIN_SECRET_STORE_PATHS
+        effect = cast(Effect, secrets["store_paths"])
+        source = self.source(("secrets", "store_paths"))
+        return SecretStorePaths(rule=BUILTIN_SECRET_STORE_PATHS.rule, source=source, effect=effect)
+
     def repository(self, name: str, rules: dict[str, Any]) -> RepositoryRules:
         path: JsonPath = ("repositories", name)
         normalized = normalize_repository(name)
@@ -172,6 +194,7 @@ class _Builder:
             paths_allow=self.rules(paths, (*path, "paths", "allow"), f"{prefix}.paths.allow", "glob"),
             paths_deny=self.rules(paths, (*path, "paths", "deny"), f"{prefix}.paths.deny", "glob"),
             max_file_bytes=self.limit(rules.get("limits", {}), (*path, "limits"), f"{prefix}.limits"),
+            secrets_output=self.output(rules.get("secrets", {}), (*path, "secrets"), f"{prefix}.secrets"),
         )
 
     def role(self, name: str, role: dict[str, Any]) -> RoleRules:

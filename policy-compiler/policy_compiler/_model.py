@@ -15,26 +15,30 @@ import dataclasses
 from typing import Literal
 
 from policy_compiler._names import is_repository_glob, repository_example, repository_owner, repository_regex
+from policy_compiler._secret_stores import secret_store_data
 
 __all__ = [
     "CAPABILITIES",
     "DATA_FORMAT",
     "Default",
     "Limit",
+    "OutputRule",
     "Policy",
     "PrincipalRules",
     "RepositoryRules",
     "RoleRules",
     "Rule",
     "RuleList",
+    "SecretStorePaths",
     "TimeBound",
 ]
 
-DATA_FORMAT = 2
+DATA_FORMAT = 3
 BUILTIN = "builtin"
 CAPABILITIES = ("read", "write", "automation")
 
 Effect = Literal["allow", "deny"]
+OutputMode = Literal["mask", "block"]
 EntryKind = Literal["name", "repo", "glob", "capability", "role"]
 
 
@@ -113,6 +117,43 @@ class Limit:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class OutputRule:
+    """`secrets.output` or `repo.<key>.secrets.output`: what the gateway does with secrets it finds
+    in tool output (`mask` them, or `block` the whole output)."""
+
+    rule: str
+    source: str
+    mode: OutputMode
+
+    def to_data(self) -> dict[str, object]:
+        return {"rule": self.rule, "source": self.source, "mode": self.mode}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SecretStorePaths:
+    """`secrets.store_paths`: whether the built-in secret-store globs deny (`deny`) or not (`allow`).
+
+    The globs ship in either case, so that an allowed call on such a path names this setting.
+    """
+
+    rule: str
+    source: str
+    effect: Effect
+
+    def to_data(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "source": self.source,
+            "effect": self.effect,
+            "entries": secret_store_data(),
+        }
+
+
+BUILTIN_SECRETS_OUTPUT = OutputRule(rule="secrets.output", source=BUILTIN, mode="mask")
+BUILTIN_SECRET_STORE_PATHS = SecretStorePaths(rule="secrets.store_paths", source=BUILTIN, effect="deny")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class TimeBound:
     """`principals.<id>.not_before` or `.expires`: the time as written and in nanoseconds."""
 
@@ -136,6 +177,7 @@ class RepositoryRules:
     paths_allow: RuleList
     paths_deny: RuleList
     max_file_bytes: Limit | None = None
+    secrets_output: OutputRule | None = None
 
     @property
     def is_glob(self) -> bool:
@@ -150,6 +192,7 @@ class RepositoryRules:
             "limits": {
                 "max_file_bytes": None if self.max_file_bytes is None else self.max_file_bytes.to_data()
             },
+            "secrets": {"output": None if self.secrets_output is None else self.secrets_output.to_data()},
         }
         if self.is_glob:
             data["glob"] = self.name
@@ -218,6 +261,8 @@ class Policy:
     write_branches: RuleList = RuleList(rule="write.branches", source=BUILTIN, kind="glob")
     roles: tuple[RoleRules, ...] = ()
     principals: tuple[PrincipalRules, ...] = ()
+    secrets_output: OutputRule = BUILTIN_SECRETS_OUTPUT
+    secret_store_paths: SecretStorePaths = BUILTIN_SECRET_STORE_PATHS
 
     def repository(self, name: str) -> RepositoryRules | None:
         """The rules under repository key `name` (any case; exact or glob), or None."""
@@ -244,6 +289,10 @@ class Policy:
                 "max_file_bytes": None if self.max_file_bytes is None else self.max_file_bytes.to_data()
             },
             "tools": {"allow": self.tools_allow.to_data(), "deny": self.tools_deny.to_data()},
+            "secrets": {
+                "output": self.secrets_output.to_data(),
+                "store_paths": self.secret_store_paths.to_data(),
+            },
             "write": {
                 "repositories": self.write_repositories.to_data(),
                 "branches": self.write_branches.to_data(),

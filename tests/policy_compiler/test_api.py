@@ -21,6 +21,7 @@ def test_public_names() -> None:
             "BundleInfo",
             "Default",
             "Limit",
+            "OutputRule",
             "Policy",
             "PolicyCompilerError",
             "PolicyError",
@@ -31,7 +32,10 @@ def test_public_names() -> None:
             "RoleRules",
             "Rule",
             "RuleList",
+            "SECRET_STORE_GLOBS",
             "SUPPORTED_ALGORITHMS",
+            "SecretStoreGlob",
+            "SecretStorePaths",
             "SigningError",
             "TimeBound",
             "build_bundle",
@@ -39,6 +43,7 @@ def test_public_names() -> None:
             "check",
             "glob_matches",
             "glob_to_regex",
+            "is_secret_store_path",
             "load_policy",
             "policy_names",
             "sign_bundle",
@@ -72,6 +77,9 @@ _KEYS = st.sampled_from(
         "deny",
         "repositories",
         "paths",
+        "secrets",
+        "output",
+        "store_paths",
         "acme/app",
         "x",
     ]
@@ -81,7 +89,20 @@ _SCALARS = st.one_of(
     st.booleans(),
     st.integers(-3, 3),
     st.sampled_from(
-        ["allow", "deny", "get_issue", "src/**", "acme/app", "/abs", "a//b", "*", "", "Acme/App"]
+        [
+            "allow",
+            "deny",
+            "mask",
+            "block",
+            "get_issue",
+            "src/**",
+            "acme/app",
+            "/abs",
+            "a//b",
+            "*",
+            "",
+            "Acme/App",
+        ]
     ),
     st.text(max_size=6),
 )

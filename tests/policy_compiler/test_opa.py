@@ -66,7 +66,8 @@ def test_decisions_of_compiled_bundle(
         bundle=bundle,
     )
     for call, decision in zip(case["calls"], got, strict=True):
-        want = {"obligations": {}, **call["want"], "revision": info.revision}
+        default_obligations = {"secrets": "mask"} if call["want"]["allow"] else {}
+        want = {"obligations": default_obligations, **call["want"], "revision": info.revision}
         assert decision == want, call["note"]
     for query in case.get("visible", []):
         visible = opa_eval(opa, "data.aegis.authz.visible_tools", _listing_input(query), bundle=bundle)

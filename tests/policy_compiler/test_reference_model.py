@@ -3,10 +3,11 @@ model of docs/policy.md written here in plain Python.
 
 Hypothesis generates policies as YAML text (defaults, global and repository tool lists, exact and
 glob repository keys, path globs, size limits, the write whitelist and branches, roles, principals
-with time windows and repository scopes, and legacy-format files) and, for each, a batch of
-decision inputs. Each policy is compiled with `build_bundle` and its batch evaluated by one
-`opa eval`. The model shares no code with the compiler: globs are matched with `fnmatch` after
-expanding `**` segments, times are read with `datetime`.
+with time windows and repository scopes, secrets settings, and legacy-format files) and, for
+each, a batch of decision inputs, whose paths are often secret stores. Each policy is compiled
+with `build_bundle` and its batch evaluated by one `opa eval`. The model shares no code with the
+compiler: globs are matched with `fnmatch` after expanding `**` segments, times are read with
+`datetime`, and the secret-store list is copied from docs/policy.md.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import datetime
 import fnmatch
 import itertools
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,9 @@ from tests.policy_compiler.opa_run import opa_eval
 CASES_PER_POLICY = 25
 POLICIES = 100
 MIN_CASES = 2000
+# Each of these must be decided at least MIN_SEEN times, or the generator misses the secrets rules.
+SECRETS_SITUATIONS = ("deny builtin.secret_store_paths", "allow secrets.store_paths", "obligation block")
+MIN_SEEN = 20
 
 TOOLS = {
     "get_file_contents": "read",
@@ -40,7 +45,21 @@ CAPABILITIES = ("read", "write", "automation")
 REPOS = ["acme/app", "acme/lib", "beta/app", "beta/docs", "gamma/x"]
 REPO_KEYS = ["acme/app", "acme/lib", "beta/docs", "acme/*", "*/app", "*/docs", "beta/?pp", "*/*"]
 EXACT_KEYS = [key for key in REPO_KEYS if "*" not in key and "?" not in key]
-PATHS = ["src/a.py", "src/secrets/k.pem", "README.md", "docs/x.md", ".env", "a/.env"]
+PATHS = [
+    "src/a.py",
+    "src/secrets/k.pem",
+    "README.md",
+    "docs/x.md",
+    ".env",
+    "a/.env",
+    ".env.example",
+    "src/.env.local",
+    "deploy/id_rsa.pub",
+    "deploy/ID_RSA",
+    "src/.ssh/config",
+    "config/secrets.yml",
+    "src/prod.env",
+]
 PATH_GLOBS = ["src/**", "src/secrets/*", "*.md", "**/.env", "README.md", "docs/**", "src/*", "**"]
 BRANCHES = ["main", "feature/x", "aegis/a/b", "release"]
 BRANCH_GLOBS = ["main", "feature/*", "aegis/**"]
@@ -61,6 +80,26 @@ TIMES = [
     "soon",  # unreadable
 ]
 SCOPES = ["tools:read", "tools:write", "tools:automation"]
+OUTPUTS = ["mask", "block"]
+
+# docs/policy.md, "Secret-store paths": each glob with the globs it excepts, matched against the
+# lower-cased path.
+ENV_TEMPLATES = ("**/.env.example", "**/.env.sample", "**/.env.template", "**/.env.dist")
+SECRET_STORES: list[tuple[str, tuple[str, ...]]] = [
+    ("**/.env", ()),
+    ("**/.env.*", ENV_TEMPLATES),
+    *[
+        (f"**/{name}", ())
+        for name in (
+            "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.ppk",
+            "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk",
+            ".ssh/**", ".gnupg/**", ".netrc", "_netrc", ".git-credentials", ".htpasswd", ".pgpass",
+            ".aws/credentials", ".docker/config.json", ".dockercfg", ".kube/config", ".npmrc",
+            ".pypirc", "credentials.json", "secrets.yaml", "secrets.yml", "*.tfstate",
+            "*.tfstate.backup", "*.kdbx",
+        )
+    ],
+]  # fmt: skip
 
 
 # --- generators ---------------------------------------------------------------------------------
@@ -89,6 +128,8 @@ def _repository_rules(draw: st.DrawFn, *, legacy: bool) -> dict[str, Any]:
         )
     if not legacy and draw(st.integers(0, 3)) == 0:
         rules["limits"] = {"max_file_bytes": draw(st.sampled_from(LIMITS))}
+    if not legacy and draw(st.booleans()):
+        rules["secrets"] = {"output": draw(st.sampled_from(OUTPUTS))}
     return rules
 
 
@@ -116,6 +157,11 @@ def _policies(draw: st.DrawFn) -> dict[str, Any]:
         return policy
     if draw(st.booleans()):
         policy["limits"] = {"max_file_bytes": draw(st.sampled_from(LIMITS))}
+    output = draw(st.sampled_from([None, *OUTPUTS]))
+    store_paths = draw(st.sampled_from([None, "allow", "deny"]))
+    secrets = {"output": output, "store_paths": store_paths}
+    if output is not None or store_paths is not None:
+        policy["secrets"] = {key: value for key, value in secrets.items() if value is not None}
     write: dict[str, Any] = {}
     if draw(st.integers(0, 3)) > 0:
         write["repositories"] = draw(_subset(REPO_KEYS, min_size=0))
@@ -196,6 +242,15 @@ def path_glob_matches(glob: str, path: str) -> bool:
         if fnmatch.fnmatchcase(path, candidate):
             return True
     return False
+
+
+def is_secret_store(path: str) -> bool:
+    """docs/policy.md: a built-in glob matches the lower-cased path, and none of its exceptions does."""
+    lowered = path.lower()
+    return any(
+        path_glob_matches(glob, lowered) and not any(path_glob_matches(other, lowered) for other in unless)
+        for glob, unless in SECRET_STORES
+    )
 
 
 def repo_matches(pattern: str, repo: str) -> bool:
@@ -286,6 +341,13 @@ def reference_decision(policy: dict[str, Any], call: dict[str, Any]) -> dict[str
         )
 
     tool_rules(policy.get("tools", {}), "tools")
+    secrets = policy.get("secrets", {})
+    if path is not None and is_secret_store(path):
+        if secrets.get("store_paths", "deny") == "deny":
+            denials.add(("builtin.secret_store_paths", "deny"))
+        else:
+            supports.add(("secrets.store_paths", "allow"))
+    outputs = [secrets.get("output", "mask")]
     limits: list[tuple[str, int]] = []
     if path is not None and "limits" in policy:
         limits.append(("limits.max_file_bytes", policy["limits"]["max_file_bytes"]))
@@ -294,6 +356,7 @@ def reference_decision(policy: dict[str, Any], call: dict[str, Any]) -> dict[str
             continue
         prefix = f"repo.{key.lower()}"
         tool_rules(rules.get("tools", {}), f"{prefix}.tools")
+        outputs.append(rules.get("secrets", {}).get("output", "mask"))
         if path is not None:
             paths = rules.get("paths", {})
             for index, glob in enumerate(paths.get("deny", [])):
@@ -334,7 +397,9 @@ def reference_decision(policy: dict[str, Any], call: dict[str, Any]) -> dict[str
         if not grants:
             denials.add((f"defaults.{capability}", "deny"))
     if known and not denials and grants:
-        obligations = {"max_file_bytes": min(limit for _, limit in limits)} if limits else {}
+        obligations: dict[str, Any] = {"secrets": "block" if "block" in outputs else "mask"}
+        if limits:
+            obligations["max_file_bytes"] = min(limit for _, limit in limits)
         return {"allow": True, "reasons": sorted(grants | supports), "obligations": obligations}
     return {"allow": False, "reasons": sorted(denials), "obligations": {}}
 
@@ -354,10 +419,20 @@ def test_model_examples() -> None:
     assert path_glob_matches("**/.env", "a/b/.env") and not path_glob_matches("**/.env", "a/x.env")
     assert path_glob_matches("src/*", "src/a/b") and not path_glob_matches("src/**", "srcx/a")
     assert repo_matches("acme/*", "acme/app") and not repo_matches("*/app", "acme/lib")
+    assert is_secret_store("a/.ENV") and is_secret_store(".ssh/.env.example")
+    assert not is_secret_store(".env.example") and not is_secret_store("deploy/id_rsa.pub")
+
+
+def _situations(decision: dict[str, Any]) -> set[str]:
+    """Which of SECRETS_SITUATIONS `decision` shows."""
+    shown = {f"{reason['effect']} {reason['rule']}" for reason in decision["reasons"]}
+    shown.add(f"obligation {decision['obligations'].get('secrets')}")
+    return shown.intersection(SECRETS_SITUATIONS)
 
 
 def test_opa_agrees_with_the_reference_model(opa: str, tmp_path: Path) -> None:
     evaluated: list[int] = []
+    seen: Counter[str] = Counter()
 
     @settings(
         max_examples=POLICIES,
@@ -384,7 +459,9 @@ def test_opa_agrees_with_the_reference_model(opa: str, tmp_path: Path) -> None:
             assert decision["revision"] == info.revision
             want = reference_decision(policy, call)
             assert _comparable(decision) == want, f"policy:\n{text}\ninput: {json.dumps(call)}"
+            seen.update(_situations(decision))
         evaluated.append(len(calls))
 
     check()
     assert sum(evaluated) >= MIN_CASES
+    assert all(seen[situation] >= MIN_SEEN for situation in SECRETS_SITUATIONS), seen

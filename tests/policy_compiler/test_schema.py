@@ -35,8 +35,20 @@ def test_examples_match_the_schema(name: str) -> None:
         {"repositories": {"acme/app": {"paths": {"deny": ["/abs"]}}}},
         {"write": {"repositories": ["acme/app", "acme/app"]}},
         {"extra": 1},
+        {"secrets": {"output": "redact"}},
+        {"secrets": {"store_paths": False}},
+        {"secrets": {"scan": True}},
+        {"repositories": {"acme/app": {"secrets": {"store_paths": "allow"}}}},
     ],
     ids=repr,
 )
 def test_schema_rejects_invalid_documents(document: dict[str, object]) -> None:
     assert not jsonschema.Draft202012Validator(SCHEMA).is_valid(document)
+
+
+def test_schema_accepts_the_secrets_settings() -> None:
+    document = {
+        "secrets": {"output": "block", "store_paths": "allow"},
+        "repositories": {"acme/*": {"secrets": {"output": "mask"}}},
+    }
+    jsonschema.Draft202012Validator(SCHEMA).validate(document)
