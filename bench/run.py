@@ -241,7 +241,8 @@ def _check_targets(targets: dict[str, Target], expected_text: str) -> None:
         target = targets[name]
         body = target.body_file.read_bytes() if target.body_file else b""
         result = httpx.post(target.url, content=body, headers=target.headers).json()["result"]
-        if result.get("isError") or result["content"][0]["text"] != expected_text:
+        # C wraps the file between untrusted-data markers (docs/hardening.md); the file must be inside.
+        if result.get("isError") or expected_text not in result["content"][0]["text"]:
             raise RuntimeError(f"scenario {name} does not serve the fixture: {result}")
 
 

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from gateway.audit import AuditLog
 from gateway.config import Settings
+from gateway.core.results import OutputBounds
 from gateway.core.service import ToolService
 from gateway.edge.auth import ApiKeyAuthMiddleware
 from gateway.edge.events import SecurityEvents
@@ -79,6 +80,7 @@ def create_app(settings: Settings) -> Starlette:
         audit=audit,
         metrics=metrics,
         write_mode=settings.write_mode,
+        output_bounds=OutputBounds(max_bytes=settings.max_output_bytes, max_items=settings.max_output_items),
     )
 
     @contextlib.asynccontextmanager

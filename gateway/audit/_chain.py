@@ -12,6 +12,13 @@ ENTRY_FIELDS = (
     "seq", "ts", "event", "request_id", "decision_id", "bundle_revision", "principal", "tool", "repo",
     "path", "args_sha256", "outcome", "reasons", "duration_ms", "prev_hash", "entry_hash",
 )  # fmt: skip
+SECURITY_EVENTS = ("auth_failure", "auth_throttled", "rate_limited", "overloaded")
+# Fields of one kind of event beyond ENTRY_FIELDS: (required, optional). A tool call's `output`
+# summary is optional so that logs written before it existed still verify.
+EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "tool_call": ((), ("output",)),
+    **{event: (("client_ip", "repeats_left_out"), ()) for event in SECURITY_EVENTS},
+}
 
 
 def canonical_json(value: Any) -> bytes:

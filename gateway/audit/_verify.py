@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gateway.audit._chain import ENTRY_FIELDS, GENESIS_HASH, canonical_json, entry_hash
+from gateway.audit._chain import ENTRY_FIELDS, EVENT_FIELDS, GENESIS_HASH, canonical_json, entry_hash
 from gateway.errors import AuditChainError
 
 
@@ -54,10 +54,14 @@ def _parse_line(raw: bytes, line_no: int) -> dict[str, Any]:
         raise AuditChainError(line_no, "not valid UTF-8 JSON") from None
     if not isinstance(entry, dict):
         raise AuditChainError(line_no, "not a JSON object")
-    missing = [name for name in ENTRY_FIELDS if name not in entry]
+    event = entry.get("event")
+    required, optional = EVENT_FIELDS.get(event, ((), ())) if isinstance(event, str) else ((), ())
+    missing = [name for name in (*ENTRY_FIELDS, *required) if name not in entry]
+    if not missing and event not in EVENT_FIELDS:
+        raise AuditChainError(line_no, f"unknown event {str(event)[:40]!r}")
     if missing:
         raise AuditChainError(line_no, f"missing fields: {', '.join(missing)}")
-    unknown = sorted(set(entry) - set(ENTRY_FIELDS))
+    unknown = sorted(set(entry) - {*ENTRY_FIELDS, *required, *optional})
     if unknown:
         raise AuditChainError(line_no, f"unknown fields: {', '.join(unknown)}")
     if not isinstance(entry["seq"], int) or isinstance(entry["seq"], bool):

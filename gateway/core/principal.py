@@ -13,6 +13,10 @@ class Principal:
     scopes: tuple[str, ...]
     roles: tuple[str, ...] = ()
 
+    def may(self, capability: str) -> bool:
+        """Whether the key's scopes cover tools of `capability` (read, write, automation)."""
+        return f"tools:{capability}" in self.scopes
+
     def as_input(self) -> dict[str, Any]:
         """The `principal` member of the OPA input document."""
         return {"id": self.id, "kind": self.kind, "scopes": list(self.scopes), "roles": list(self.roles)}

@@ -6,10 +6,11 @@ call fails instead of returning a result that left no trace.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime
+import functools
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from gateway.audit import AuditLog, canonical_json
 from gateway.core.normalize import Resource, normalize_name, normalize_path, normalize_pathspec, normalize_ref
 from gateway.core.principal import Principal
+from gateway.core.results import OutputBounds, Presented, denied_result, error_result, present
 from gateway.errors import AuditWriteError, InvalidToolCall, UpstreamError
 from gateway.gitea import GiteaClient
 from gateway.mcp import CallContext
@@ -26,6 +28,7 @@ from gateway.opa import Decision
 from gateway.tools import BoundTool, ToolOutput, ToolRegistry
 
 MAX_AUDITED_NAME = 128
+OFFLOAD_SANITIZE_BYTES = 64 << 10
 log = logging.getLogger(__name__)
 
 
@@ -38,6 +41,7 @@ class _Trace:
     outcome: str = "error"
     resource: Resource = dataclasses.field(default_factory=Resource)
     decision: Decision | None = None
+    presented: Presented | None = None
 
 
 class Decider(Protocol):
@@ -60,6 +64,7 @@ class ToolService:
         audit: AuditLog,
         metrics: Metrics,
         write_mode: bool,
+        output_bounds: OutputBounds,
     ) -> None:
         self._registry = registry
         self._decisions = decisions
@@ -67,6 +72,7 @@ class ToolService:
         self._audit = audit
         self._metrics = metrics
         self._write_mode = write_mode
+        self._output_bounds = output_bounds
 
     async def list_tools(self, context: CallContext) -> list[dict[str, Any]]:
         principal = _principal(context)
@@ -108,19 +114,38 @@ class ToolService:
             trace.outcome = "invalid"
             raise
         trace.decision = await self._decisions.decide(self._input(context, bound, trace.resource, normalized))
+        if trace.decision.allow and not _principal(context).may(bound.tool.capability):
+            # OPA checks scopes too; a bundle that forgot to must still not let a read key write.
+            trace.decision = Decision.fail_closed("scope_missing", revision=trace.decision.revision)
         if not trace.decision.allow:
             trace.outcome = "denied"
-            return _denied_result(trace.decision, context.request_id)
+            return denied_result(trace.decision, context.request_id)
         try:
             output = await bound.tool.run(self._gitea, trace.resource, normalized)
         except UpstreamError as exc:
             log.warning("upstream error", extra={"tool": trace.tool, "kind": exc.kind, "status": exc.status})
-            return _error_result(f"Gitea request failed: {exc.kind.replace('_', ' ')}", context.request_id)
+            return error_result(f"Gitea request failed: {exc.kind.replace('_', ' ')}", context.request_id)
         if not await self._size_allowed(context, bound, normalized, output, trace):
             trace.outcome = "denied"
-            return _denied_result(trace.decision, context.request_id)
-        trace.outcome = "allowed"
-        return _success_result(output)
+            return denied_result(trace.decision, context.request_id)
+        presenting = functools.partial(
+            present, output, trace.decision, bounds=self._output_bounds, request_id=context.request_id
+        )
+        # Scanning a large file takes CPU time (about 0.4 s per MiB): not on the event loop.
+        large = (output.content_bytes or 0) > OFFLOAD_SANITIZE_BYTES
+        trace.presented = await asyncio.to_thread(presenting) if large else presenting()
+        trace.decision = trace.presented.decision
+        trace.outcome = "denied" if trace.presented.withheld else "allowed"
+        self._count_output(trace.presented)
+        return trace.presented.result
+
+    def _count_output(self, presented: Presented) -> None:
+        for finding in presented.sanitized.findings:
+            self._metrics.secrets_found.labels(kind=finding.kind).inc()
+        if presented.withheld:
+            self._metrics.outputs_withheld.inc()
+        if presented.sanitized.truncated_bytes or presented.sanitized.omitted_items:
+            self._metrics.outputs_truncated.inc()
 
     async def _size_allowed(
         self,
@@ -188,6 +213,7 @@ class ToolService:
                     "outcome": trace.outcome,
                     "reasons": [reason.as_dict() for reason in decision.reasons] if decision else [],
                     "duration_ms": round(duration * 1000, 3),
+                    "output": trace.presented.audit_summary() if trace.presented else None,
                 }
             )
         except AuditWriteError:
@@ -227,33 +253,3 @@ def _normalize(bound: BoundTool, arguments: Mapping[str, Any]) -> tuple[Resource
     if tool.ref_arg and arguments.get(tool.ref_arg) is not None:
         ref = normalized[tool.ref_arg] = normalize_ref(tool.ref_arg, arguments[tool.ref_arg])
     return Resource(owner=owner, name=name, path=path, ref=ref), normalized
-
-
-def _success_result(output: ToolOutput) -> dict[str, Any]:
-    text = output.text if output.text is not None else json.dumps(output.structured, ensure_ascii=False)
-    return {
-        "content": [{"type": "text", "text": text}],
-        "structuredContent": output.structured,
-        "isError": False,
-    }
-
-
-def _denied_result(decision: Decision, request_id: str) -> dict[str, Any]:
-    reasons = [reason.as_dict() for reason in decision.reasons]
-    rules = (
-        ", ".join(f"{r['rule']} ({r['source']})" for r in reasons if r["effect"] == "deny")
-        or "no rule allows it"
-    )
-    return {
-        "content": [{"type": "text", "text": f"Denied by policy: {rules}. Request id: {request_id}."}],
-        "structuredContent": {"denied": True, "reasons": reasons, "request_id": request_id},
-        "isError": True,
-    }
-
-
-def _error_result(message: str, request_id: str) -> dict[str, Any]:
-    return {
-        "content": [{"type": "text", "text": f"{message}. Request id: {request_id}."}],
-        "structuredContent": {"error": message, "request_id": request_id},
-        "isError": True,
-    }

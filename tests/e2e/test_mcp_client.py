@@ -18,6 +18,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 
 from tests.processes import Gateway, Simulator, create_key, start_gateway
+from tests.untrusted import untrusted_data
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +48,12 @@ READ_TOOLS = {
 def gateway(
     simulator: Simulator, tmp_path_factory: pytest.TempPathFactory, opa_bin: str
 ) -> Iterator[Gateway]:
-    gw = start_gateway(tmp_path_factory.mktemp("gw-client"), policy=POLICY, upstream=simulator)
+    gw = start_gateway(
+        tmp_path_factory.mktemp("gw-client"),
+        policy=POLICY,
+        upstream=simulator,
+        env={"AEGIS_AUTH_FAILURE_LIMIT": "100"},  # this module fails on purpose more than 10 times
+    )
     yield gw
     gw.stop()
 
@@ -92,7 +98,7 @@ async def test_reads_a_file_through_the_gateway(gateway: Gateway, simulator: Sim
             "get_file_contents", {"owner": "ACME", "repo": "app", "filepath": "README.md"}
         )
     assert result.is_error is False
-    assert result.content[0].text == direct.text
+    assert untrusted_data(result.content[0].text) == direct.text
     served = [(r["path"], r["query"], r["auth_given"]) for r in simulator.requests()]
     assert ("/api/v1/repos/acme/app/contents/README.md", "", True) in served  # normalized owner, token sent
     assert result.structured_content is not None and result.structured_content["path"] == "README.md"
@@ -179,7 +185,10 @@ async def test_client_without_a_valid_key_cannot_connect(gateway: Gateway, key: 
     response = httpx.post(gateway.url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith('Bearer realm="aegis"')
-    assert len(audit_entries(gateway)) == entries_before
+    failures = audit_entries(gateway)[entries_before:]  # security events, never tool calls
+    assert failures and {(entry["event"], entry["tool"], entry["principal"]) for entry in failures} == {
+        ("auth_failure", None, None)
+    }
 
 
 def test_audit_log_verifies_and_every_tampering_is_caught(gateway: Gateway, tmp_path: Path) -> None:

@@ -124,3 +124,31 @@ async def test_cancelling_an_append_keeps_the_chain_whole(tmp_path: Path) -> Non
     log.close()
     head = verify_chain(path)
     assert head.entries == len(path.read_text().splitlines())
+
+
+@pytest.mark.parametrize(
+    ("extra", "verdict"),
+    [
+        pytest.param({"event": "tool_call", "output": {"secrets": {}}}, None, id="tool-call-with-output"),
+        pytest.param(
+            {"event": "auth_failure", "client_ip": "::1", "repeats_left_out": 0}, None, id="security"
+        ),
+        pytest.param({"event": "auth_failure"}, "missing fields: client_ip", id="security-without-client"),
+        pytest.param(
+            {"event": "tool_call", "client_ip": "::1"}, "unknown fields: client_ip", id="field-of-another"
+        ),
+        pytest.param({"event": "backdoor"}, "unknown event 'backdoor'", id="unknown-event"),
+    ],
+)
+async def test_each_event_has_its_own_fields(
+    tmp_path: Path, extra: dict[str, object], verdict: str | None
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog.open(path, fsync=False)
+    await log.append({**FIELDS, **extra})
+    log.close()
+    if verdict is None:
+        assert verify_chain(path).entries == 1
+    else:
+        with pytest.raises(AuditChainError, match=verdict):
+            verify_chain(path)

@@ -1,0 +1,130 @@
+"""The tools/call results an agent receives: sanitized tool output, denials and errors.
+
+Tool output is repository data, so it is sanitized (secrets masked or the result withheld, invisible
+characters stripped, sizes bounded) and its text is put between untrusted-data markers before any agent
+sees it. Denials and errors are the gateway's own words and carry the request id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+from collections import Counter
+from typing import Any
+
+from gateway.opa import Decision, Reason
+from gateway.sanitize import Sanitized, SecretMode, mark_untrusted, sanitize_output
+from gateway.tools import ToolOutput
+
+SECRETS_BLOCKED = Reason(rule="output.secrets", effect="deny", source="gateway")
+_NONCE_ATTEMPTS = 8
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OutputBounds:
+    max_bytes: int
+    max_items: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Presented:
+    """What a tool's output became: the result to return, the decision to audit, and what changed."""
+
+    result: dict[str, Any]
+    decision: Decision
+    sanitized: Sanitized
+
+    @property
+    def withheld(self) -> bool:
+        return self.sanitized.blocked
+
+    def audit_summary(self) -> dict[str, Any]:
+        """For the audit entry: counts only, never content."""
+        return {
+            "secrets": dict(sorted(Counter(finding.kind for finding in self.sanitized.findings).items())),
+            "secrets_mode": self.sanitized.mode,
+            "withheld": self.withheld,
+            "stripped_chars": self.sanitized.stripped_chars,
+            "truncated_bytes": self.sanitized.truncated_bytes,
+            "omitted_items": self.sanitized.omitted_items,
+        }
+
+
+def secret_mode(decision: Decision) -> SecretMode:
+    """The decision's `secrets` obligation (always present on an allow of this project's Rego); a missing
+    or unknown value is treated as block."""
+    return "mask" if decision.obligations.get("secrets") == "mask" else "block"
+
+
+def present(output: ToolOutput, decision: Decision, *, bounds: OutputBounds, request_id: str) -> Presented:
+    sanitized = sanitize_output(
+        output.structured,
+        output.text,
+        mode=secret_mode(decision),
+        max_bytes=bounds.max_bytes,
+        max_items=bounds.max_items,
+    )
+    if sanitized.blocked:
+        withheld = dataclasses.replace(decision, allow=False, reasons=(*decision.reasons, SECRETS_BLOCKED))
+        kinds = ", ".join(sorted({finding.kind for finding in sanitized.findings}))
+        message = (
+            f"Withheld by policy: the result contains secrets ({kinds}) and the policy blocks such output"
+        )
+        return Presented(_error_result(message, request_id, denied=True), withheld, sanitized)
+    return Presented(_success_result(sanitized, request_id), decision, sanitized)
+
+
+def denied_result(decision: Decision, request_id: str) -> dict[str, Any]:
+    reasons = [reason.as_dict() for reason in decision.reasons]
+    rules = (
+        ", ".join(f"{r['rule']} ({r['source']})" for r in reasons if r["effect"] == "deny")
+        or "no rule allows it"
+    )
+    return {
+        "content": [{"type": "text", "text": f"Denied by policy: {rules}. Request id: {request_id}."}],
+        "structuredContent": {"denied": True, "reasons": reasons, "request_id": request_id},
+        "isError": True,
+    }
+
+
+def error_result(message: str, request_id: str) -> dict[str, Any]:
+    return _error_result(message, request_id, denied=False)
+
+
+def _error_result(message: str, request_id: str, *, denied: bool) -> dict[str, Any]:
+    structured: dict[str, Any] = {"error": message, "request_id": request_id}
+    if denied:
+        structured["denied"] = True
+    return {
+        "content": [{"type": "text", "text": f"{message}. Request id: {request_id}."}],
+        "structuredContent": structured,
+        "isError": True,
+    }
+
+
+def _success_result(sanitized: Sanitized, request_id: str) -> dict[str, Any]:
+    text = (
+        sanitized.text if sanitized.text is not None else json.dumps(sanitized.structured, ensure_ascii=False)
+    )
+    return {
+        "content": [{"type": "text", "text": _marked(text)}],
+        "structuredContent": sanitized.structured,
+        "isError": False,
+        "_meta": {
+            "aegis": {
+                "untrusted_content": True,
+                "secrets_masked": len(sanitized.findings),
+                "truncated": bool(sanitized.truncated_bytes or sanitized.omitted_items),
+                "request_id": request_id,
+            }
+        },
+    }
+
+
+def _marked(text: str) -> str:
+    for _ in range(_NONCE_ATTEMPTS):
+        nonce = secrets.token_hex(16)
+        if nonce not in text:
+            return mark_untrusted(text, nonce=nonce)
+    raise RuntimeError("could not draw a nonce absent from the text")  # 2**-128 per attempt
