@@ -137,6 +137,7 @@ def create_app(settings: Settings) -> Starlette:
                 allowed_hosts=settings.allowed_hosts,
                 allowed_origins=settings.allowed_origins,
                 protected=protected,
+                events=events,
             ),
             Middleware(
                 RateLimitMiddleware,

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.edge.events import SecurityEvents
 from gateway.edge.responses import send_json_error
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -27,9 +28,11 @@ class HostOriginMiddleware:
         allowed_hosts: tuple[str, ...],
         allowed_origins: tuple[str, ...],
         protected: tuple[str, ...],
+        events: SecurityEvents,
     ) -> None:
         self.app = app
         self.protected = protected
+        self.events = events
         names = {*LOOPBACK_HOSTS, *(h.lower() for h in allowed_hosts)}
         if bind_host not in WILDCARD_BINDS:
             names.add(f"[{bind_host}]" if ":" in bind_host else bind_host.lower())
@@ -43,12 +46,18 @@ class HostOriginMiddleware:
         hosts = [value for name, value in scope["headers"] if name == b"host"]
         origins = [value for name, value in scope["headers"] if name == b"origin"]
         if len(hosts) != 1 or not self._host_allowed(hosts[0].decode("latin-1")):
-            await send_json_error(scope, send, status=403, message="Forbidden: Host not allowed")
+            await self._reject(scope, send, "host")
             return
         if len(origins) > 1 or (origins and not self._origin_allowed(origins[0].decode("latin-1"))):
-            await send_json_error(scope, send, status=403, message="Forbidden: Origin not allowed")
+            await self._reject(scope, send, "origin")
             return
         await self.app(scope, receive, send)
+
+    async def _reject(self, scope: Scope, send: Send, header: str) -> None:
+        await self.events.record(
+            "origin_rejected", scope=scope, reason=f"{header}.not_allowed", repeating=True
+        )
+        await send_json_error(scope, send, status=403, message=f"Forbidden: {header.title()} not allowed")
 
     def _host_allowed(self, host: str) -> bool:
         host = host.lower()

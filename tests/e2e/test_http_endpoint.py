@@ -186,6 +186,18 @@ def test_host_and_origin_are_checked(gateway: Gateway, headers: dict[str, str], 
     assert response.status_code == status
 
 
+def test_rebinding_attempts_are_audited_as_security_events(gateway: Gateway) -> None:
+    response = post(gateway, rpc("ping"), origin="http://rebind.example.com")
+    assert response.status_code == 403
+    entries = [json.loads(line) for line in gateway.audit_log.read_text().splitlines()]
+    rejected = [entry for entry in entries if entry["event"] == "origin_rejected"]
+    assert rejected and rejected[-1]["reasons"][0]["rule"] in {
+        "edge.origin.not_allowed",
+        "edge.host.not_allowed",
+    }
+    assert rejected[-1]["client_ip"] == "127.0.0.1"
+
+
 def test_request_id_is_echoed_or_generated(gateway: Gateway) -> None:
     echoed = post(gateway, rpc("ping"), x_request_id="trace-123")
     assert echoed.headers["x-request-id"] == "trace-123"
