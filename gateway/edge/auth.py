@@ -12,7 +12,7 @@ import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.edge._client_ip import client_ip_of
+from gateway.edge._client_ip import budget_subject_of
 from gateway.edge.events import SecurityEvents
 from gateway.edge.keys import MAX_KEY_LENGTH, KeyStore
 from gateway.edge.responses import retry_after, send_json_error, send_unavailable
@@ -51,10 +51,11 @@ class ApiKeyAuthMiddleware:
         if scope["type"] != "http" or scope["path"] not in self.protected:
             await self.app(scope, receive, send)
             return
-        client_ip = client_ip_of(scope)
+        subject = budget_subject_of(scope)
         try:
-            blocked_for = await self.throttle.blocked_for(client_ip)
+            blocked_for = await self.throttle.blocked_for(subject)
         except LimitBackendError:
+            self.metrics.limit_backend_errors.inc()
             log.error("auth throttle backend failed; refusing the request", exc_info=True)
             await send_unavailable(scope, send, message="Service Unavailable")
             return
@@ -70,18 +71,19 @@ class ApiKeyAuthMiddleware:
         found = self.keys.authenticate(match.group(1).decode("ascii")) if match else None
         if found is None:
             reason = "invalid" if match else "missing" if not headers else "malformed"
-            await self._reject(scope, send, client_ip, reason=reason)
+            await self._reject(scope, send, subject, reason=reason)
             return
         state = scope.setdefault("state", {})
         state[PRINCIPAL_STATE_KEY] = found.principal
         state[KEY_LIMIT_STATE_KEY] = found.rate_limit
         await self.app(scope, receive, send)
 
-    async def _reject(self, scope: Scope, send: Send, client_ip: str, *, reason: str) -> None:
+    async def _reject(self, scope: Scope, send: Send, subject: str, *, reason: str) -> None:
         self.metrics.auth_failures.labels(reason=reason).inc()
         try:
-            await self.throttle.record_failure(client_ip)
+            await self.throttle.record_failure(subject)
         except LimitBackendError:
+            self.metrics.limit_backend_errors.inc()
             log.error("auth throttle backend failed to count a failure", exc_info=True)
         await self.events.record("auth_failure", scope=scope, reason=f"auth.{reason}")
         challenge = 'Bearer realm="aegis"' + ("" if reason == "missing" else ', error="invalid_token"')

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from starlette.types import Scope
 
 from gateway.audit import AuditLog
-from gateway.edge._client_ip import client_ip_of
+from gateway.edge._client_ip import budget_subject_of, client_ip_of
 from gateway.errors import AuditWriteError
 from gateway.observability.metrics import Metrics
 from gateway.observability.request_id import request_id_of
@@ -44,13 +44,13 @@ class SecurityEvents:
         self, event: str, *, scope: Scope, reason: str, principal: str | None = None, repeating: bool = False
     ) -> None:
         """Count, log and audit one event. `repeating` events are written once per quiet period per
-        subject (the principal, else the client address)."""
+        subject (the principal, else the client's budget subject: its address, or its IPv6 /64)."""
         client_ip = client_ip_of(scope)
         self._metrics.security_events.labels(event=event).inc()
         log.warning("security event", extra={"event": event, "reason": reason, "client_ip": client_ip})
         left_out = 0
         if repeating:
-            subject = (event, principal or client_ip)
+            subject = (event, principal or budget_subject_of(scope))
             now = self._clock()
             written_at, left_out = self._last_written.get(subject, (float("-inf"), 0))
             if now - written_at < self._quiet_s:

@@ -11,7 +11,7 @@ from typing import Literal
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.edge._client_ip import client_ip_of
+from gateway.edge._client_ip import budget_subject_of
 from gateway.edge.auth import KEY_LIMIT_STATE_KEY, PRINCIPAL_STATE_KEY
 from gateway.edge.events import SecurityEvents
 from gateway.edge.keys import KeyRateLimit
@@ -80,7 +80,7 @@ class RateLimitMiddleware:
 
     def _budget(self, scope: Scope) -> tuple[str, Bucket, str | None]:
         if self.per == "ip":
-            return client_ip_of(scope), self.default, None
+            return budget_subject_of(scope), self.default, None
         state = scope.get("state", {})
         principal = state[PRINCIPAL_STATE_KEY]  # KeyError: mounted before authentication, a bug
         own: KeyRateLimit | None = state.get(KEY_LIMIT_STATE_KEY)

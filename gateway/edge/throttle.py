@@ -12,14 +12,14 @@ class AuthFailureThrottle:
         self._limit = limit
         self._window_s = window_s
 
-    async def blocked_for(self, client_ip: str) -> float | None:
-        """Seconds until `client_ip` may try again, or None when it is not throttled."""
-        window = await self._backend.peek(_key(client_ip))
+    async def blocked_for(self, subject: str) -> float | None:
+        """Seconds until `subject` may try again, or None when it is not throttled."""
+        window = await self._backend.peek(_key(subject))
         return window.reset_in_s if window.count >= self._limit else None
 
-    async def record_failure(self, client_ip: str) -> WindowCount:
-        return await self._backend.count_event(_key(client_ip), self._window_s)
+    async def record_failure(self, subject: str) -> WindowCount:
+        return await self._backend.count_event(_key(subject), self._window_s)
 
 
-def _key(client_ip: str) -> str:
-    return f"authfail:{client_ip}"
+def _key(subject: str) -> str:
+    return f"authfail:{subject}"

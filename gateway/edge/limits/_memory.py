@@ -8,13 +8,15 @@ from collections.abc import Callable
 from gateway.edge.limits._backend import Bucket, Verdict, WindowCount
 
 DEFAULT_MAX_KEYS = 100_000
+EVICT_TO = 0.9
 
 
 class MemoryBackend:
     """Token buckets and failure windows in dictionaries bounded to `max_keys` entries each.
 
     When a dictionary is full, idle entries go first (a full bucket, a closed window: forgetting them
-    changes nothing); then the oldest entries, which at worst gives their owners a fresh budget.
+    changes nothing); then the oldest entries, which at worst gives their owners a fresh budget, down to
+    `EVICT_TO` of the bound so that the sweep is not repeated for every new key.
     """
 
     def __init__(
@@ -60,12 +62,12 @@ class MemoryBackend:
         for key, (tokens, updated, bucket) in list(self._buckets.items()):
             if tokens + (now - updated) * bucket.rate_per_s >= bucket.burst:
                 del self._buckets[key]
-        while len(self._buckets) >= self._max_keys:
+        while len(self._buckets) > self._max_keys * EVICT_TO:
             del self._buckets[next(iter(self._buckets))]
 
     def _evict_windows(self, now: float) -> None:
         for key, (_, closes_at) in list(self._windows.items()):
             if closes_at <= now:
                 del self._windows[key]
-        while len(self._windows) >= self._max_keys:
+        while len(self._windows) > self._max_keys * EVICT_TO:
             del self._windows[next(iter(self._windows))]
