@@ -89,16 +89,19 @@ class ToolService:
 
     async def call_tool(self, context: CallContext, name: Any, arguments: Any) -> dict[str, Any]:
         started = time.perf_counter()
-        trace = _Trace(
-            tool=name[:MAX_AUDITED_NAME] if isinstance(name, str) else "",
-            args_sha256=hashlib.sha256(canonical_json(arguments)).hexdigest(),
-        )
+        trace = _trace_of(name, arguments)
         bound = self._registry.get(name) if isinstance(name, str) else None
         try:
             result = await self._execute(context, bound, arguments, trace)
         finally:
             await self._record(context, trace, started, known=bound is not None)
         return result
+
+    async def refuse_call(self, context: CallContext, name: Any, arguments: Any) -> None:
+        trace = _trace_of(name, arguments)
+        trace.outcome = "invalid"
+        known = isinstance(name, str) and self._registry.get(name) is not None
+        await self._record(context, trace, time.perf_counter(), known=known)
 
     async def _execute(
         self, context: CallContext, bound: BoundTool | None, arguments: Any, trace: _Trace
@@ -223,6 +226,13 @@ class ToolService:
         log.info(
             "tool call", extra={"tool": trace.tool, "outcome": trace.outcome, "duration_ms": duration * 1000}
         )
+
+
+def _trace_of(name: Any, arguments: Any) -> _Trace:
+    return _Trace(
+        tool=name[:MAX_AUDITED_NAME] if isinstance(name, str) else "",
+        args_sha256=hashlib.sha256(canonical_json(arguments)).hexdigest(),
+    )
 
 
 def _malformed_call(name: str, arguments: Any) -> str | None:

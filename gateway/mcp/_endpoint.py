@@ -72,16 +72,20 @@ class McpEndpoint:
             return 202, b"", []
         raw_version = headers.get(VERSION_HEADER)
         version = raw_version.decode("latin-1") if raw_version is not None else None
-        if message.method != "initialize" and version is not None and version not in SUPPORTED_VERSIONS:
-            unsupported = JsonRpcError(
-                INVALID_REQUEST, f"Bad Request: unsupported MCP-Protocol-Version {version[:40]!r}"
-            )
-            return 400, error_body(message.id, unsupported), []
         context = CallContext(
             principal=scope.get("state", {}).get("principal"),
             request_id=request_id_of(scope),
             client_ip=scope["client"][0] if scope.get("client") else None,
         )
+        if message.method != "initialize" and version is not None and version not in SUPPORTED_VERSIONS:
+            if message.method == "tools/call":
+                await self.handler.refuse_call(
+                    context, message.params.get("name"), message.params.get("arguments", {})
+                )
+            unsupported = JsonRpcError(
+                INVALID_REQUEST, f"Bad Request: unsupported MCP-Protocol-Version {version[:40]!r}"
+            )
+            return 400, error_body(message.id, unsupported), []
         return 200, await self._dispatch(message, context), []
 
     async def _dispatch(self, request: Request, context: CallContext) -> bytes:

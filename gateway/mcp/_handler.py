@@ -23,3 +23,8 @@ class ToolHandler(Protocol):
         arguments. `name` and `arguments` arrive exactly as the client sent them, so that the core audits
         every tools/call, malformed ones included."""
         ...
+
+    async def refuse_call(self, context: CallContext, name: Any, arguments: Any) -> None:
+        """Record a tools/call the transport refused before it reached `call_tool` (an unsupported
+        protocol version): every call leaves a trace."""
+        ...

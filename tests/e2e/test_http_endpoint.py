@@ -71,6 +71,14 @@ def test_unsupported_protocol_version_header_is_400(gateway: Gateway) -> None:
     assert response.json()["error"]["code"] == -32600
 
 
+def test_a_tools_call_refused_for_its_protocol_version_is_audited(gateway: Gateway) -> None:
+    call = rpc("tools/call", {"name": "get_repository_info", "arguments": {"owner": "acme", "repo": "app"}})
+    response = post(gateway, call, mcp_protocol_version="2024-01-01")
+    assert response.status_code == 400
+    entry = json.loads(gateway.audit_log.read_text().splitlines()[-1])
+    assert (entry["tool"], entry["outcome"], entry["decision_id"]) == ("get_repository_info", "invalid", None)
+
+
 def test_ping_and_notifications(gateway: Gateway) -> None:
     assert post(gateway, rpc("ping"), mcp_protocol_version=V).json() == {
         "jsonrpc": "2.0",
