@@ -27,7 +27,7 @@ _REPO_GLOB = re.compile(r"[A-Za-z0-9_.*?-]{1,100}", re.ASCII)
 _DOTS = frozenset({".", ".."})
 _GLOB_CHARACTERS = "letters, digits, '_', '-', '.', '*' or '?'"
 _WILDCARDS = frozenset("*?")
-# The gateway's API key names (gateway/edge/keys.py): a principal is named by its key.
+# The gateway's API key names (gateway/edge/keys/_model.py): a principal is named by its key.
 _PRINCIPAL = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}", re.ASCII)
 _ROLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import gateway.edge.keys as keys_module
+import gateway.edge.keys._store as keys_module
 from gateway.core.principal import Principal
 from gateway.edge.keys import (
     MAX_KEY_LENGTH,
