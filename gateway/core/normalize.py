@@ -20,6 +20,13 @@ _NAME = re.compile(r"[a-z0-9_.-]{1,100}")
 _REF_FORBIDDEN = re.compile(r"\.\.|@\{|//|/\.|\.lock(?:/|$)|[\s~^:?*\[\\\x00-\x1f\x7f#%&+;=]")
 _REF_SHAPE = re.compile(r"[A-Za-z0-9._/@-]+")
 _PATHSPEC_SPECIAL = re.compile(r"[*?\[\]]")
+# Characters that one more decoding or folding layer (URL decoding, NFKC, a git revision parser) could
+# turn into a different path: refused, so that the path OPA authorizes is the only one it can mean.
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_PATH_URL_OR_REVISION = re.compile(r"[?#~^]|@\{")
+_LOOKALIKE_FOLD = re.compile(r"[./\\]")
+# Look-alikes NFKC leaves alone (from Unicode's confusables of '.', '/' and '\').
+_LOOKALIKES = frozenset("\u2215\u2044\u29f8\u2571\u3002\ufe52\u2216\u29f5\u29f9\u2572\ufe68")
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
@@ -44,7 +51,7 @@ class Resource:
 
 def normalize_name(field: str, value: str) -> str:
     lowered = value.lower()
-    if not _NAME.fullmatch(lowered) or lowered in {".", ".."} or lowered.endswith((".git", ".wiki")):
+    if not _NAME.fullmatch(lowered) or lowered.endswith((".", ".git", ".wiki")):
         raise InvalidToolCall(f"Invalid arguments: {field!r} is not a valid Gitea owner or repository name")
     return lowered
 
@@ -80,6 +87,10 @@ def normalize_ref(field: str, value: str) -> str:
     return value
 
 
+def _is_lookalike(char: str) -> bool:
+    return char in _LOOKALIKES or _LOOKALIKE_FOLD.search(unicodedata.normalize("NFKC", char)) is not None
+
+
 def _path_problem(path: str) -> str | None:
     if not path or len(path) > MAX_PATH_LENGTH:
         return f"must be 1 to {MAX_PATH_LENGTH} characters"
@@ -89,7 +100,11 @@ def _path_problem(path: str) -> str | None:
         return "must not contain a backslash"
     if any(unicodedata.category(char) in _UNSAFE_CATEGORIES for char in path):
         return "must not contain control or invisible characters"
+    if any(not char.isascii() and _is_lookalike(char) for char in path):
+        return "must not contain look-alikes of '.', '/' or '\\'"
+    if _PERCENT_ESCAPE.search(path) or _PATH_URL_OR_REVISION.search(path):
+        return "must not contain percent escapes, URL or git revision syntax (?, #, ~, ^, @{)"
     segments = path.rstrip("/").split("/")
-    if any(segment in {"", ".", ".."} for segment in segments):
-        return "must not contain empty, '.' or '..' segments"
+    if any(segment.strip() in {"", ".", ".."} for segment in segments):
+        return "must not contain empty, '.' or '..' segments (spaces around them included)"
     return None

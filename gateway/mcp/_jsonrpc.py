@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import Any
 
 PARSE_ERROR = -32700
@@ -48,7 +49,7 @@ Message = Request | Notification | ClientReply
 
 def parse_message(body: bytes) -> Message:
     try:
-        document = json.loads(body, object_pairs_hook=_reject_duplicate_keys)
+        document = _strict_loads(body)
     except _DuplicateKey as exc:
         raise JsonRpcError(INVALID_REQUEST, f"Invalid Request: duplicate key {exc.key!r}") from None
     except (ValueError, RecursionError):
@@ -57,8 +58,7 @@ def parse_message(body: bytes) -> Message:
         raise JsonRpcError(INVALID_REQUEST, "Invalid Request: batches are not supported")
     if not isinstance(document, dict):
         raise JsonRpcError(INVALID_REQUEST, "Invalid Request: expected a JSON object")
-    if _depth(document) > MAX_DEPTH:
-        raise JsonRpcError(INVALID_REQUEST, f"Invalid Request: nested deeper than {MAX_DEPTH} levels")
+    _check_nodes(document)
     if document.get("jsonrpc") != "2.0":
         raise JsonRpcError(INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"')
     if "method" not in document:
@@ -82,15 +82,20 @@ def parse_message(body: bytes) -> Message:
 def request_id_or_none(body: bytes) -> RequestId | None:
     """Best effort: the id of a request that failed validation, so the error can name it."""
     try:
-        document = json.loads(body)
+        document = _strict_loads(body)
     except (ValueError, RecursionError):
         return None
     request_id = document.get("id") if isinstance(document, dict) else None
-    return request_id if isinstance(request_id, str | int) and not isinstance(request_id, bool) else None
+    if isinstance(request_id, str):
+        return None if _SURROGATE.search(request_id) else request_id
+    return request_id if isinstance(request_id, int) and not isinstance(request_id, bool) else None
 
 
 def result_body(request_id: RequestId, result: Any) -> bytes:
     return _encode({"jsonrpc": "2.0", "id": request_id, "result": result})
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def error_body(request_id: RequestId | None, error: JsonRpcError) -> bytes:
@@ -119,14 +124,34 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return document
 
 
-def _depth(value: Any) -> int:
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
+def _strict_loads(body: bytes) -> Any:
+    """JSON as RFC 8259 has it: UTF-8 only (json.loads would sniff UTF-16 and UTF-32 from bytes), no
+    NaN or Infinity, no duplicate keys."""
+    return json.loads(
+        body.decode("utf-8"), object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
+    )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_nodes(document: Any) -> None:
+    """Refuse nesting deeper than MAX_DEPTH and strings holding a lone surrogate (a `\\ud800` escape),
+    which no UTF-8 text can carry: passed on, they would fail wherever the string is encoded again."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
     while stack:
         node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > MAX_DEPTH:
-            break
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return deepest
+        if depth > MAX_DEPTH:
+            raise JsonRpcError(INVALID_REQUEST, f"Invalid Request: nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, dict):
+            strings = [*node.keys(), *(value for value in node.values() if isinstance(value, str))]
+            children = [value for value in node.values() if isinstance(value, dict | list)]
+        elif isinstance(node, list):
+            strings = [item for item in node if isinstance(item, str)]
+            children = [item for item in node if isinstance(item, dict | list)]
+        else:
+            strings, children = [node] if isinstance(node, str) else [], []
+        if any(_SURROGATE.search(string) for string in strings):
+            raise JsonRpcError(PARSE_ERROR, "Parse error: a string holds a lone surrogate")
+        stack.extend((child, depth + 1) for child in children)

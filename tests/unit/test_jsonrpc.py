@@ -10,6 +10,7 @@ from gateway.mcp._jsonrpc import (
     Notification,
     Request,
     parse_message,
+    request_id_or_none,
 )
 
 
@@ -52,3 +53,29 @@ def test_invalid_messages_raise_the_right_code(body: bytes, code: int, message: 
     with pytest.raises(JsonRpcError, match=message) as raised:
         parse_message(body)
     assert raised.value.code == code
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param('{"jsonrpc":"2.0","id":1,"method":"ping"}'.encode("utf-16"), id="utf-16"),
+        pytest.param('{"jsonrpc":"2.0","id":1,"method":"ping"}'.encode("utf-32"), id="utf-32"),
+        pytest.param(b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"n":NaN}}', id="nan"),
+        pytest.param(b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"n":-Infinity}}', id="infinity"),
+        pytest.param(b'{"jsonrpc":"2.0","id":"\\ud800","method":"ping"}', id="lone-surrogate-id"),
+        pytest.param(
+            b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"\\udc00":1}}', id="lone-surrogate-key"
+        ),
+        pytest.param(b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"a":["\\ud800"]}}', id="in-a-list"),
+    ],
+)
+def test_what_json_is_not_is_a_parse_error(body: bytes) -> None:
+    with pytest.raises(JsonRpcError) as raised:
+        parse_message(body)
+    assert raised.value.code == -32700
+    assert request_id_or_none(body) in (None, 1)  # never a string that cannot be encoded back
+
+
+def test_a_surrogate_pair_is_a_character() -> None:
+    message = parse_message(b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"a":"\\ud83d\\ude00"}}')
+    assert isinstance(message, Request) and message.params == {"a": "\U0001f600"}

@@ -37,6 +37,19 @@ def test_paths_normalize_to_one_form(raw: str, normalized: str) -> None:
         ".",
         "",
         "x" * 4097,
+        "a/%2e%2e/b",
+        "a%2fb",
+        "a/ .. /b",
+        "\u2024\u2024/x",
+        "\uff0e\uff0e/x",
+        "a\uff0fb",
+        "a\u2215b",
+        "a\u2044b",
+        "a?b",
+        "a#b",
+        "main~1",
+        "a^",
+        "a@{0}",
     ],
 )
 def test_dangerous_paths_are_rejected(raw: str) -> None:
@@ -88,7 +101,7 @@ def test_names_are_lower_cased(raw: str, normalized: str) -> None:
     assert normalize_name("owner", raw) == normalized
 
 
-@pytest.mark.parametrize("raw", [".", "..", "a/b", "a b", "repo.git", "x" * 101, "caf\u00e9"])
+@pytest.mark.parametrize("raw", [".", "..", "a/b", "a b", "repo.git", "x" * 101, "caf\u00e9", "app."])
 def test_bad_names_are_rejected(raw: str) -> None:
     with pytest.raises(InvalidToolCall, match="'repo'"):
         normalize_name("repo", raw)
