@@ -67,7 +67,7 @@ class McpEndpoint:
         try:
             message = parse_message(body)
         except JsonRpcError as invalid:
-            return 400, error_body(request_id_or_none(body), invalid), []
+            return 400, error_body(request_id_or_none(body), _naming(invalid, request_id_of(scope))), []
         if isinstance(message, ClientReply | Notification):
             return 202, b"", []
         raw_version = headers.get(VERSION_HEADER)
@@ -83,7 +83,9 @@ class McpEndpoint:
                     context, message.params.get("name"), message.params.get("arguments", {})
                 )
             unsupported = JsonRpcError(
-                INVALID_REQUEST, f"Bad Request: unsupported MCP-Protocol-Version {version[:40]!r}"
+                INVALID_REQUEST,
+                f"Bad Request: unsupported MCP-Protocol-Version {version[:40]!r}",
+                {"request_id": context.request_id},
             )
             return 400, error_body(message.id, unsupported), []
         return 200, await self._dispatch(message, context), []
@@ -92,9 +94,11 @@ class McpEndpoint:
         try:
             return result_body(request.id, await self._result(request, context))
         except JsonRpcError as error:
-            return error_body(request.id, error)
+            return error_body(request.id, _naming(error, context.request_id))
         except InvalidToolCall as exc:
-            return error_body(request.id, JsonRpcError(INVALID_PARAMS, str(exc)))
+            return error_body(
+                request.id, JsonRpcError(INVALID_PARAMS, str(exc), {"request_id": context.request_id})
+            )
         except Exception:
             log.exception("internal error handling %s", request.method)
             internal = JsonRpcError(INTERNAL_ERROR, "Internal error", {"request_id": context.request_id})
@@ -113,6 +117,12 @@ class McpEndpoint:
         if request.method == "tools/call":
             return await self.handler.call_tool(context, params.get("name"), params.get("arguments", {}))
         raise JsonRpcError(METHOD_NOT_FOUND, f"Method not found: {request.method[:64]}")
+
+
+def _naming(error: JsonRpcError, request_id: str) -> JsonRpcError:
+    """`error` with the request id in its data, so that a client can quote it to an operator."""
+    data = error.data if isinstance(error.data, dict) else {}
+    return JsonRpcError(error.code, error.message, {**data, "request_id": request_id})
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:

@@ -1,0 +1,109 @@
+"""A member named twice anywhere in a message is refused as an invalid request, before anything runs.
+
+Two parsers that keep different copies of a repeated key (first wins, last wins) would let a policy check
+read one value and the executor another; the gateway reads the message once, and refuses repetition.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.mcp._jsonrpc import INVALID_REQUEST
+from tests.fuzz.client import CheckedClient
+from tests.processes import Simulator
+from tests.security.rpc import assert_plain, no_upstream_request
+
+pytestmark = pytest.mark.e2e
+
+POLICY = """\
+defaults: {read: allow, write: deny}
+repositories:
+  acme/app:
+    paths:
+      deny: ["src/secrets/**"]
+"""
+README = '"owner":"acme","repo":"app","filepath":"README.md"'
+SECRET = '"owner":"acme","repo":"app","filepath":"src/secrets/prod.env"'
+
+
+def message(text: str) -> bytes:
+    return ('{"jsonrpc":"2.0","id":1,' + text + "}").encode()
+
+
+def call(params: str) -> bytes:
+    """A tools/call with `params` written out (braces included), so that it may repeat keys."""
+    return message('"method":"tools/call","params":' + params)
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        pytest.param(message('"jsonrpc":"1.0","method":"ping"'), "jsonrpc", id="jsonrpc"),
+        pytest.param(message('"id":2,"method":"ping"'), "id", id="id"),
+        pytest.param(message('"method":"ping","method":"tools/call"'), "method", id="method"),
+        pytest.param(
+            call(
+                '{"name":"list_repositories"},"params":{"name":"get_file_contents","arguments":{'
+                + README
+                + "}}"
+            ),
+            "params",
+            id="params",
+        ),
+        pytest.param(
+            call('{"name":"list_repositories","name":"get_file_contents","arguments":{' + README + "}}"),
+            "name",
+            id="tool-name",
+        ),
+        pytest.param(
+            call('{"name":"get_file_contents","arguments":{' + README + '},"arguments":{' + SECRET + "}}"),
+            "arguments",
+            id="arguments",
+        ),
+        pytest.param(
+            call(
+                '{"name":"get_file_contents","arguments":{' + README + ',"filepath":"src/secrets/prod.env"}}'
+            ),
+            "filepath",
+            id="filepath-allowed-then-denied",
+        ),
+        pytest.param(
+            call('{"name":"get_file_contents","arguments":{' + SECRET + ',"filepath":"README.md"}}'),
+            "filepath",
+            id="filepath-denied-then-allowed",
+        ),
+        pytest.param(
+            call(
+                '{"name":"get_file_contents","arguments":{'
+                + README
+                + ',"file\\u0070ath":"src/secrets/prod.env"}}'
+            ),
+            "filepath",
+            id="filepath-escaped-twin",
+        ),
+        pytest.param(
+            call('{"name":"get_repository_info","arguments":{"owner":"acme","owner":"other","repo":"app"}}'),
+            "owner",
+            id="owner",
+        ),
+        pytest.param(
+            call('{"name":"get_file_tree","arguments":{"owner":"acme","repo":"app","ref":"main","ref":"x"}}'),
+            "ref",
+            id="ref",
+        ),
+        pytest.param(
+            call('{"name":"list_repositories","_meta":{"progressToken":1,"progressToken":2}}'),
+            "progressToken",
+            id="nested-meta",
+        ),
+    ],
+)
+def test_a_repeated_key_is_an_invalid_request(
+    client: CheckedClient, upstream: Simulator, raw: bytes, key: str
+) -> None:
+    with no_upstream_request(upstream):
+        reply = client.post(raw, kind="duplicate keys")
+    assert reply.status == 400, reply
+    error = reply.json()["error"]
+    assert (error["code"], error["message"]) == (INVALID_REQUEST, f"Invalid Request: duplicate key {key!r}")
+    assert_plain(error["message"])
