@@ -31,6 +31,7 @@ def serve(settings: Settings) -> None:
         lifespan="on",
         server_header=False,
         proxy_headers=False,
+        ws="none",  # no WebSocket: an Upgrade request is answered as plain HTTP, never parked
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
     )
