@@ -18,9 +18,10 @@ class NoResponseError(AssertionError):
     """The server closed the connection, or went silent, without answering."""
 
 
-def exchange(address: tuple[str, int], request: bytes) -> Reply:
-    """Send `request` on a new connection; return the final (non-1xx) response, its body read by length."""
-    with socket.create_connection(address, timeout=TIMEOUT_S) as connection:
+def exchange(address: tuple[str, int], request: bytes, *, timeout_s: float = TIMEOUT_S) -> Reply:
+    """Send `request` on a new connection; return the final (non-1xx) response, its body read by length.
+    Raises NoResponseError when no answer comes within `timeout_s` of silence."""
+    with socket.create_connection(address, timeout=timeout_s) as connection:
         # The server may answer, and close, before reading all of it: then read that answer.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             connection.sendall(request)
@@ -63,7 +64,8 @@ class _Stream:
         try:
             chunk = self._connection.recv(65536)
         except TimeoutError:
-            raise NoResponseError(f"no answer within {TIMEOUT_S}s; received {self._buffer[:200]!r}") from None
+            timeout = self._connection.gettimeout()
+            raise NoResponseError(f"no answer within {timeout}s; received {self._buffer[:200]!r}") from None
         except ConnectionResetError:
             chunk = b""
         if not chunk:
