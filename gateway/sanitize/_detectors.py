@@ -58,6 +58,22 @@ class _RegexDetector:
                 yield Span(match.start("secret"), match.end("secret"), kind)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Prefiltered:
+    """Runs `detector` only where `hint`, a plain lower-case search, finds something in ASCII text: a
+    case-insensitive alternation scans about ten times slower than a literal search. `hint` must match
+    wherever the detector could; text that is not ASCII (where case folding has surprises) always gets
+    the full scan."""
+
+    hint: re.Pattern[str]
+    detector: Detector
+
+    def __call__(self, text: str) -> Iterator[Span]:
+        if text.isascii() and self.hint.search(text.lower()) is None:
+            return iter(())
+        return self.detector(text)
+
+
 def _always(kind: str) -> Classifier:
     return lambda _match: kind
 
@@ -110,6 +126,10 @@ _AUTHORIZATION = re.compile(
     r"(?i:authorization)[\"'`]?[ \t]{0,4}+[:=][ \t]{0,4}+[\"'`]?(?i:bearer|token|basic)[ \t]{1,4}+"
     r"(?P<secret>[A-Za-z0-9._~+/=-]{8,16384}+)"
 )
+# Every SECRET_NAME match, lower-cased, contains one of these.
+_SECRET_NAME_HINT = re.compile(r"pass|secret|token|key|credential")
+# Every SECRET_NAME match, lower-cased, contains one of these.
+_SECRET_NAME_HINT = re.compile(r"pass|secret|token|key|credential")
 SECRET_NAME = re.compile(
     r"(?i:passw(?:or)?d|passphrase|pass(?![a-z])|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
     r"|auth[_-]?key|credentials?)"
@@ -171,5 +191,5 @@ DETECTORS: tuple[Detector, ...] = (
     _RegexDetector(_JWT, _always("jwt")),
     _RegexDetector(_URL_CREDENTIALS, _url_credentials),
     _RegexDetector(_AUTHORIZATION, _authorization),
-    _RegexDetector(_ASSIGNMENT, _assignment),
+    _Prefiltered(_SECRET_NAME_HINT, _RegexDetector(_ASSIGNMENT, _assignment)),
 )

@@ -66,14 +66,15 @@ def sanitize_output(
         raise ValueError(f"unknown secret mode {mode!r}")
     if max_bytes < 0 or max_items < 0:
         raise ValueError("max_bytes and max_items must not be negative")
-    body = _Document(max_bytes=max_bytes, max_items=max_items)
+    cleaned: _Cleaned = {}  # `text` often repeats a string of `structured` (a file's content): scan it once
+    body = _Document(max_bytes=max_bytes, max_items=max_items, cleaned=cleaned)
     clean = body.mapping(structured, "", None)
     if body.budget.omitted or body.omitted_items:
         clean[TRUNCATION_SUMMARY_KEY] = {
             "omitted_bytes": body.budget.omitted,
             "omitted_items": body.omitted_items,
         }
-    plain = _Document(max_bytes=max_bytes, max_items=max_items)
+    plain = _Document(max_bytes=max_bytes, max_items=max_items, cleaned=cleaned)
     clean_text = None if text is None else plain.value(text, TEXT_LOCATION, None)
     return Sanitized(
         structured=clean,
@@ -86,10 +87,16 @@ def sanitize_output(
     )
 
 
-class _Document:
-    """One walk over a JSON-like document, with its own budget and tallies."""
+# (string, key it sits under) -> (masked, kinds found, invisible characters stripped)
+_Cleaned = dict[tuple[str, str | None], tuple[str, tuple[str, ...], int]]
 
-    def __init__(self, *, max_bytes: int, max_items: int) -> None:
+
+class _Document:
+    """One walk over a JSON-like document, with its own budget and tallies; `cleaned` remembers the
+    strings already stripped and masked, and may be shared with the walk of another document."""
+
+    def __init__(self, *, max_bytes: int, max_items: int, cleaned: _Cleaned) -> None:
+        self.cleaned = cleaned
         self.budget = ByteBudget(max_bytes)
         self.max_items = max_items
         self.findings: list[Finding] = []
@@ -125,9 +132,13 @@ class _Document:
         return clean
 
     def _clean(self, text: str, name: str | None) -> tuple[str, tuple[str, ...]]:
-        visible, stripped = strip_invisible(text)
+        known = self.cleaned.get((text, name))
+        if known is None:
+            visible, stripped = strip_invisible(text)
+            known = self.cleaned[(text, name)] = (*mask_secrets(visible, name=name), stripped)
+        masked, kinds, stripped = known
         self.stripped += stripped
-        return mask_secrets(visible, name=name)
+        return masked, kinds
 
     def _note(self, kinds: tuple[str, ...], location: str) -> None:
         self.findings.extend(Finding(kind, location) for kind in kinds)

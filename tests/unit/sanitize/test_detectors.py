@@ -10,6 +10,8 @@ from re import _parser as sre_parser  # type: ignore[attr-defined]
 from typing import cast
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.sanitize import SECRET_KINDS
 from gateway.sanitize import _detectors as detectors
@@ -403,3 +405,11 @@ def test_adversarial_input_costs_about_as_much_as_prose(unit: str, prose_seconds
     """A quadratic pattern takes hundreds of times longer than prose on these inputs, a linear one about
     as long. Measured in CPU time of this process, against a baseline taken in the same run."""
     assert _cpu_seconds((unit * (_SIZE // len(unit) + 1))[:_SIZE]) < 10 * prose_seconds
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_the_secret_name_prefilter_never_hides_a_name(text: str) -> None:
+    """The cheap lower-case search runs first; it must find something wherever SECRET_NAME would."""
+    for candidate in (text, f"{text}PassWord", f"x{text}API-KEY", f"{text}Credentials{text}"):
+        if detectors.SECRET_NAME.search(candidate):
+            assert detectors._SECRET_NAME_HINT.search(candidate.lower())
