@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from gateway import errors
+from tests.json_strings import strings_in
 
 INTERNAL_ERROR = -32603
 # Words that only a stack trace or a leaked exception puts in a response.
@@ -103,16 +104,4 @@ def _client_visible_errors(document: Any) -> str:
     result = document.get("result") if isinstance(document, dict) else None
     if isinstance(result, dict) and result.get("isError") is False:
         document = {key: value for key, value in document.items() if key != "result"}
-    return "\n".join(_strings(document))
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+    return "\n".join(strings_in(document))

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.sanitize import SecretMode, sanitize_output
+from tests.json_strings import strings_in
 from tests.unit.sanitize.fakes import KEY_BODY, jwt
 
 Planted = tuple[Any, tuple[str, ...]]  # a value and the secrets planted in it
@@ -124,24 +125,12 @@ TEXTS = st.one_of(st.none().map(lambda _: (None, ())), _STRINGS)
 MODES = st.sampled_from(["mask", "block"])
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
 @given(DOCUMENTS, TEXTS, MODES)
 def test_no_planted_secret_and_no_invisible_character_survives(
     document: Planted, text: Planted, mode: SecretMode
 ) -> None:
     result = sanitize_output(document[0], text[0], mode=mode)
-    out = [*_strings(result.structured), *_strings(result.text)]
+    out = [*strings_in(result.structured), *strings_in(result.text)]
     planted = document[1] + text[1]
     assert not [secret for secret in planted if any(secret in string_ for string_ in out)]
     assert all(_survives_stripping(char) for string_ in out for char in string_)
