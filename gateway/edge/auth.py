@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.edge._client_ip import budget_subject_of
 from gateway.edge.events import SecurityEvents
 from gateway.edge.keys import MAX_KEY_LENGTH, KeyStore
-from gateway.edge.responses import retry_after, send_json_error, send_unavailable
+from gateway.edge.responses import send_json_error, send_too_many_requests, send_unavailable
 from gateway.edge.throttle import AuthFailureThrottle
 from gateway.errors import LimitBackendError
 from gateway.observability.metrics import Metrics
@@ -62,9 +62,7 @@ class ApiKeyAuthMiddleware:
         if blocked_for is not None:
             self.metrics.auth_failures.labels(reason="throttled").inc()
             await self.events.record("auth_throttled", scope=scope, reason="auth.throttled", repeating=True)
-            await send_json_error(
-                scope, send, status=429, message="Too Many Requests", headers=retry_after(blocked_for)
-            )
+            await send_too_many_requests(scope, send, retry_after_s=blocked_for)
             return
         headers = [value for name, value in scope["headers"] if name == b"authorization"]
         match = _BEARER.fullmatch(headers[0]) if len(headers) == 1 else None

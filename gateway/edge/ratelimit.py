@@ -16,7 +16,7 @@ from gateway.edge.auth import KEY_LIMIT_STATE_KEY, PRINCIPAL_STATE_KEY
 from gateway.edge.events import SecurityEvents
 from gateway.edge.keys import KeyRateLimit
 from gateway.edge.limits import Bucket, LimitBackend
-from gateway.edge.responses import retry_after, send_json_error, send_unavailable
+from gateway.edge.responses import send_too_many_requests, send_unavailable
 from gateway.errors import LimitBackendError
 from gateway.observability.metrics import Metrics
 
@@ -68,13 +68,7 @@ class RateLimitMiddleware:
                 principal=principal,
                 repeating=True,
             )
-            await send_json_error(
-                scope,
-                send,
-                status=429,
-                message="Too Many Requests",
-                headers=retry_after(verdict.retry_after_s),
-            )
+            await send_too_many_requests(scope, send, retry_after_s=verdict.retry_after_s)
             return
         await self.app(scope, receive, send)
 

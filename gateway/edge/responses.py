@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import math
 from http import HTTPStatus
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Scope, Send
 
+from gateway.mcp import JsonRpcError, error_body
 from gateway.observability.request_id import request_id_of
 
 EDGE_ERROR_CODE = -32000
@@ -19,17 +19,7 @@ EDGE_ERROR_CODE = -32000
 async def send_json_error(
     scope: Scope, send: Send, *, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    body = json.dumps(
-        {
-            "jsonrpc": "2.0",
-            "id": None,
-            "error": {
-                "code": EDGE_ERROR_CODE,
-                "message": message,
-                "data": {"request_id": request_id_of(scope)},
-            },
-        }
-    ).encode()
+    body = _edge_error(message, request_id_of(scope))
     await send(
         {
             "type": "http.response.start",
@@ -53,21 +43,23 @@ async def send_unavailable(scope: Scope, send: Send, *, message: str, retry_afte
     await send_json_error(scope, send, status=503, message=message, headers=retry_after(retry_after_s))
 
 
+async def send_too_many_requests(scope: Scope, send: Send, *, retry_after_s: float) -> None:
+    await send_json_error(
+        scope, send, status=429, message="Too Many Requests", headers=retry_after(retry_after_s)
+    )
+
+
 async def json_error_handler(request: Request, exc: Exception) -> Response:
     """Starlette handler for 404, 405 and unhandled errors: the same JSON shape, no internals."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    message = HTTPStatus(status).phrase
-    body = {
-        "jsonrpc": "2.0",
-        "id": None,
-        "error": {
-            "code": EDGE_ERROR_CODE,
-            "message": message,
-            "data": {"request_id": request_id_of(request.scope)},
-        },
-    }
+    body = _edge_error(HTTPStatus(status).phrase, request_id_of(request.scope))
     if isinstance(exc, HTTPException):
         headers = dict(exc.headers or {})
     else:  # answered outside RequestIdMiddleware, which would otherwise add the header
         headers = {"x-request-id": request_id_of(request.scope)}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def _edge_error(message: str, request_id: str) -> bytes:
+    """The JSON-RPC error the MCP layer would give (no id: the request was never parsed)."""
+    return error_body(None, JsonRpcError(EDGE_ERROR_CODE, message, {"request_id": request_id}))

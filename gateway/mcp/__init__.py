@@ -2,6 +2,7 @@
 
 from gateway.mcp._endpoint import McpEndpoint
 from gateway.mcp._handler import CallContext, ToolHandler
+from gateway.mcp._jsonrpc import JsonRpcError, error_body
 from gateway.mcp._protocol import SUPPORTED_VERSIONS
 
-__all__ = ["SUPPORTED_VERSIONS", "CallContext", "McpEndpoint", "ToolHandler"]
+__all__ = ["SUPPORTED_VERSIONS", "CallContext", "JsonRpcError", "McpEndpoint", "ToolHandler", "error_body"]
