@@ -86,7 +86,7 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            await _check_limits(limits)
+            await limits.ping()  # a shared backend out of reach stops the start: nothing could be served
             await opa.start()  # a managed OPA that does not verify its policy stops start-up here
             metrics.opa_ready.set(1 if await opa.refresh() else 0)
             log.info(
@@ -179,16 +179,9 @@ def _limit_backend(settings: Settings) -> LimitBackend:
     return MemoryBackend()
 
 
-async def _check_limits(limits: LimitBackend) -> None:
-    """A shared backend that cannot be reached at start-up stops the start: better than a gateway that
-    refuses every request."""
-    if isinstance(limits, RedisBackend):
-        await limits.ping()
-
-
 async def _limits_reachable(limits: LimitBackend) -> bool:
     try:
-        await _check_limits(limits)
+        await limits.ping()
     except LimitBackendError:
         return False
     return True

@@ -54,6 +54,9 @@ class MemoryBackend:
         count, closes_at = self._windows.get(key, (0, now))
         return WindowCount(count, closes_at - now) if closes_at > now else WindowCount(0, 0.0)
 
+    async def ping(self) -> None:
+        """Always answers: it lives in this process."""
+
     async def aclose(self) -> None:
         self._buckets.clear()
         self._windows.clear()
