@@ -115,7 +115,7 @@ def _success_result(sanitized: Sanitized, request_id: str) -> dict[str, Any]:
             "aegis": {
                 "untrusted_content": True,
                 "secrets_masked": len(sanitized.findings),
-                "truncated": bool(sanitized.truncated_bytes or sanitized.omitted_items),
+                "truncated": sanitized.truncated,
                 "request_id": request_id,
             }
         },

@@ -147,7 +147,7 @@ class ToolService:
             self._metrics.secrets_found.labels(kind=finding.kind).inc()
         if presented.withheld:
             self._metrics.outputs_withheld.inc()
-        if presented.sanitized.truncated_bytes or presented.sanitized.omitted_items:
+        if presented.sanitized.truncated:
             self._metrics.outputs_truncated.inc()
 
     async def _size_allowed(

@@ -35,6 +35,10 @@ class Sanitized:
     omitted_items: int
 
     @property
+    def truncated(self) -> bool:
+        return bool(self.truncated_bytes or self.omitted_items)
+
+    @property
     def blocked(self) -> bool:
         """In mode "block", a result with findings must be withheld and an error returned instead."""
         return self.mode == "block" and bool(self.findings)
