@@ -83,26 +83,22 @@ class McpEndpoint:
                     context, message.params.get("name"), message.params.get("arguments", {})
                 )
             unsupported = JsonRpcError(
-                INVALID_REQUEST,
-                f"Bad Request: unsupported MCP-Protocol-Version {version[:40]!r}",
-                {"request_id": context.request_id},
+                INVALID_REQUEST, f"Bad Request: unsupported MCP-Protocol-Version {version[:40]!r}"
             )
-            return 400, error_body(message.id, unsupported), []
+            return 400, error_body(message.id, _naming(unsupported, context.request_id)), []
         return 200, await self._dispatch(message, context), []
 
     async def _dispatch(self, request: Request, context: CallContext) -> bytes:
         try:
             return result_body(request.id, await self._result(request, context))
         except JsonRpcError as error:
-            return error_body(request.id, _naming(error, context.request_id))
+            failure = error
         except InvalidToolCall as exc:
-            return error_body(
-                request.id, JsonRpcError(INVALID_PARAMS, str(exc), {"request_id": context.request_id})
-            )
+            failure = JsonRpcError(INVALID_PARAMS, str(exc))
         except Exception:
             log.exception("internal error handling %s", request.method)
-            internal = JsonRpcError(INTERNAL_ERROR, "Internal error", {"request_id": context.request_id})
-            return error_body(request.id, internal)
+            failure = JsonRpcError(INTERNAL_ERROR, "Internal error")
+        return error_body(request.id, _naming(failure, context.request_id))
 
     async def _result(self, request: Request, context: CallContext) -> dict[str, Any]:
         params = request.params
@@ -132,7 +128,7 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
 def _http_error(
     scope: Scope, status: int, code: int, message: str
 ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
-    return status, error_body(None, JsonRpcError(code, message, {"request_id": request_id_of(scope)})), []
+    return status, error_body(None, _naming(JsonRpcError(code, message), request_id_of(scope))), []
 
 
 class _ClientGone(Exception):
