@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ._context import Call, json_response, open_call
 from ._errors import ApiError
-from ._git import Commit, FileChange, ObjectReader, commit_changes, run_git
+from ._git import Commit, ObjectReader, commit_changes, run_git
 from ._pagination import ListOptions
 from ._refs import is_valid_ref_pattern
 from ._render_git import CommitOptions, commit_json
+from ._store import Repo
 
 __all__ = ["get_commit", "list_commits"]
 
@@ -34,12 +35,20 @@ async def _rev_list(git_dir: Path, *args: str) -> list[str]:
     return stdout.decode("ascii").split()
 
 
-async def _changes(
-    git_dir: Path, commits: list[Commit], options: CommitOptions
-) -> dict[str, list[FileChange]]:
-    if not (options.files or options.stat):
-        return {}
-    return await commit_changes(git_dir, [commit.sha for commit in commits])
+async def _commit_documents(
+    call: Call, repo: Repo, git_dir: Path, commits: list[Commit]
+) -> list[dict[str, Any]]:
+    """The Commit JSON of each commit, with its files and stats unless the query turns them off."""
+    options = _commit_options(call)
+    changes = (
+        await commit_changes(git_dir, [commit.sha for commit in commits])
+        if options.files or options.stat
+        else {}
+    )
+    return [
+        commit_json(call.site, call.metadata, repo, commit, options=options, changes=changes.get(commit.sha))
+        for commit in commits
+    ]
 
 
 def _commit_options(call: Call) -> CommitOptions:
@@ -64,7 +73,6 @@ async def list_commits(request: Request) -> Response:
     options = ListOptions.from_query(call.query)
     page_size = options.size  # already <= 50, Gitea's CommitsRangeSize
     sha, path, exclude = (call.query.get(name, "") for name in ("sha", "path", "not"))
-    commit_options = _commit_options(call)
     git_dir = call.git_dir(repo)
     async with ObjectReader.open(git_dir) as objects:
         base = await objects.commit(sha or f"refs/heads/{repo.default_branch}")
@@ -87,7 +95,6 @@ async def list_commits(request: Request) -> Response:
         )
         loaded = [await objects.commit(commit_id) for commit_id in shas]
         commits = [commit for commit in loaded if commit is not None]
-    changes = await _changes(git_dir, commits, commit_options)
     page_count = math.ceil(total / page_size)
     headers = call.list_headers(total=total, page_size=page_size, raw_page=options.raw_page)
     headers.update(
@@ -100,18 +107,7 @@ async def list_commits(request: Request) -> Response:
         }
     )
     headers["Access-Control-Expose-Headers"] += ", " + ", ".join(_HISTORY_HEADERS)
-    data = [
-        commit_json(
-            call.site,
-            call.metadata,
-            repo,
-            commit,
-            options=commit_options,
-            changes=changes.get(commit.sha) if changes else None,
-        )
-        for commit in commits
-    ]
-    return json_response(data, headers=headers)
+    return json_response(await _commit_documents(call, repo, git_dir, commits), headers=headers)
 
 
 async def get_commit(request: Request) -> Response:
@@ -121,20 +117,10 @@ async def get_commit(request: Request) -> Response:
     identifier = request.path_params["sha"]
     if not is_valid_ref_pattern(identifier):
         raise ApiError(422, f"no valid ref or sha: {identifier}")
-    commit_options = _commit_options(call)
     git_dir = call.git_dir(repo)
     async with ObjectReader.open(git_dir) as objects:
         commit = await objects.commit(identifier)
     if commit is None:
         raise ApiError.not_found(identifier)
-    changes = await _changes(git_dir, [commit], commit_options)
-    return json_response(
-        commit_json(
-            call.site,
-            call.metadata,
-            repo,
-            commit,
-            options=commit_options,
-            changes=changes.get(commit.sha) if changes else None,
-        )
-    )
+    [document] = await _commit_documents(call, repo, git_dir, [commit])
+    return json_response(document)
