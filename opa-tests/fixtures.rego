@@ -64,6 +64,7 @@ repo_rules(name, overrides) := object.union(
 		},
 		"limits": {"max_file_bytes": null},
 		"secrets": {"output": null},
+		"require_approval": absent(sprintf("repo.%s.require_approval", [name])),
 	},
 	overrides,
 )
@@ -102,7 +103,7 @@ output(rule, line, mode) := {"rule": rule, "source": sprintf("p.yaml:%d", [line]
 #                paths.allow [src/**, README.md] (line 14), paths.deny [src/secrets/**] (line 17)
 #   acme/locked: tools.allow [get_file_contents] (line 22)
 policy := {
-	"format": 3,
+	"format": 4,
 	"source": {"file": "p.yaml", "sha256": "0"},
 	"defaults": {
 		"read": {"rule": "defaults.read", "effect": "allow", "source": "p.yaml:2"},
@@ -118,6 +119,7 @@ policy := {
 	"write": {
 		"repositories": repo_list("write.repositories", 8, ["acme/app"]),
 		"branches": absent("write.branches"),
+		"require_approval": absent("write.require_approval"),
 	},
 	"repositories": {
 		"acme/app": repo_rules("acme/app", {

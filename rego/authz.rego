@@ -15,9 +15,9 @@ package aegis.authz
 #   {"allow": bool, "reasons": [{"rule", "effect", "source"}], "obligations": {...},
 #   "revision": R} for one tool call (the version 1 input of docs/contracts.md). On allow,
 #   reasons are the allow rules used and obligations carry what the gateway must still
-#   enforce (secrets, max_file_bytes); on deny, reasons are every rule that denies. Reasons are
-#   ordered by evaluation stage, then by position in their list. `revision` is the revision
-#   of the bundle that decided (null without one).
+#   enforce (secrets, max_file_bytes, require_approval); on deny, reasons are every rule
+#   that denies. Reasons are ordered by evaluation stage, then by position in their list.
+#   `revision` is the revision of the bundle that decided (null without one).
 # entrypoint: true
 decision := {"allow": false, "reasons": _ordered(_precondition_failures), "obligations": {}, "revision": _revision} if {
 	count(_precondition_failures) > 0
@@ -57,12 +57,25 @@ _revision := data.aegis.meta.revision
 # title: Obligations
 # description: |
 #   What the gateway must enforce after an allow: secrets, "mask" or "block" for secrets found
-#   in the tool's output (always present), and max_file_bytes, the smallest size limit that
-#   applies to the call, checked once the file's size is known.
-_obligations := object.union({"secrets": _secrets_output}, _size_obligation)
+#   in the tool's output (always present); max_file_bytes, the smallest size limit that
+#   applies to the call, checked once the file's size is known; and require_approval, the
+#   entries that hold a gated call until a human approves it.
+_obligations := object.union_n([{"secrets": _secrets_output}, _size_obligation, _approval_obligation])
 
 _size_obligation := {"max_file_bytes": min({limit.bytes | some limit in _limits})} if {
 	count(_limits) > 0
+} else := {}
+
+# METADATA
+# title: Approval required
+# description: |
+#   A gated call (write or automation) whose tool is on write.require_approval or on the
+#   require_approval of a repository key matching its repository waits for a human approval:
+#   the obligation lists every such entry ({"rule", "source"}), the global ones first, then
+#   by repository key, each list in its order. Absent when none applies, and never on a read.
+_approval_obligation := {"require_approval": _ordered(_approvals)} if {
+	_gated
+	count(_approvals) > 0
 } else := {}
 
 # Reasons are kept as [stage, position, reason] so that sorting orders them deterministically.

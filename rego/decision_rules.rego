@@ -235,3 +235,20 @@ _supports contains [42, i, _reason(_policy.write.branches.entries[i], "allow")] 
 	_gated
 	some i in _branch_hits
 }
+
+# The require_approval entries naming a gated call's tool: [0, i, entry] for the global list,
+# [1, [key rule, i], entry] for a matching repository key (sorting orders them by key).
+_approvals contains [0, i, _approval(entry)] if {
+	_gated
+	some i, entry in _policy.write.require_approval.entries
+	entry.name == _tool_name
+}
+
+_approvals contains [1, [rules.rule, i], _approval(entry)] if {
+	_gated
+	some rules in _repo_sets
+	some i, entry in rules.require_approval.entries
+	entry.name == _tool_name
+}
+
+_approval(entry) := {"rule": entry.rule, "source": entry.source}

@@ -14,7 +14,8 @@ from gateway.opa._eval import evaluate_decisions
 
 
 def explain(policy: Path, input_file: Path, *, opa_bin: str) -> str:
-    """A readable account of the decision for one OPA input: verdict, then each reason with its YAML line."""
+    """A readable account of the decision for one OPA input: verdict, then each reason with its YAML line,
+    the obligations, and each require_approval entry that holds the call with its YAML line."""
     try:
         opa_input: Any = json.loads(input_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -33,6 +34,14 @@ def explain(policy: Path, input_file: Path, *, opa_bin: str) -> str:
     obligations = decision.get("obligations") or {}
     if obligations:
         out.append(f"obligations: {json.dumps(obligations, sort_keys=True)}")
+    approvals = obligations.get("require_approval")
+    if isinstance(approvals, list) and approvals:
+        out.append("held for a human approval (aegis approvals approve ID) by:")
+        for entry in approvals:
+            out.append(f"  approval {entry['rule']}  [{entry['source']}]")
+            quoted = _source_line(entry["source"], policy.name, lines)
+            if quoted:
+                out.append(f"        {quoted}")
     return "\n".join(out)
 
 

@@ -50,11 +50,11 @@ def policy_names(policy: Policy) -> PolicyNames:
     def add_repositories(rules: RuleList) -> None:
         repositories.update(repository_example(entry.value) for entry in rules.entries)
 
-    add_tools(policy.tools_allow, policy.tools_deny)
+    add_tools(policy.tools_allow, policy.tools_deny, policy.write_require_approval)
     add_repositories(policy.write_repositories)
     for repo in policy.repositories:
         repositories.add(repository_example(repo.name))
-        add_tools(repo.tools_allow, repo.tools_deny)
+        add_tools(repo.tools_allow, repo.tools_deny, repo.require_approval)
         paths.update(
             glob_example(entry.value) for entry in (*repo.paths_allow.entries, *repo.paths_deny.entries)
         )

@@ -140,6 +140,9 @@ class _Builder:
             tools_deny=self.rules(tools, ("tools", "deny"), "tools.deny", "name"),
             write_repositories=self.rules(write, ("write", "repositories"), "write.repositories", "repo"),
             write_branches=self.rules(write, ("write", "branches"), "write.branches", "glob"),
+            write_require_approval=self.rules(
+                write, ("write", "require_approval"), "write.require_approval", "name"
+            ),
             repositories=tuple(
                 sorted(
                     (self.repository(name, rules) for name, rules in repositories.items()),
@@ -195,6 +198,9 @@ class _Builder:
             paths_deny=self.rules(paths, (*path, "paths", "deny"), f"{prefix}.paths.deny", "glob"),
             max_file_bytes=self.limit(rules.get("limits", {}), (*path, "limits"), f"{prefix}.limits"),
             secrets_output=self.output(rules.get("secrets", {}), (*path, "secrets"), f"{prefix}.secrets"),
+            require_approval=self.rules(
+                rules, (*path, "require_approval"), f"{prefix}.require_approval", "name"
+            ),
         )
 
     def role(self, name: str, role: dict[str, Any]) -> RoleRules:

@@ -33,7 +33,7 @@ __all__ = [
     "TimeBound",
 ]
 
-DATA_FORMAT = 3
+DATA_FORMAT = 4
 BUILTIN = "builtin"
 CAPABILITIES = ("read", "write", "automation")
 
@@ -168,7 +168,8 @@ class TimeBound:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RepositoryRules:
-    """The rules of one repository key: an exact name or a glob (`name` is lower-cased)."""
+    """The rules of one repository key: an exact name or a glob (`name` is lower-cased).
+    `require_approval` names the tools whose gated calls on its repositories wait for a human."""
 
     name: str
     source: str
@@ -176,6 +177,7 @@ class RepositoryRules:
     tools_deny: RuleList
     paths_allow: RuleList
     paths_deny: RuleList
+    require_approval: RuleList
     max_file_bytes: Limit | None = None
     secrets_output: OutputRule | None = None
 
@@ -193,6 +195,7 @@ class RepositoryRules:
                 "max_file_bytes": None if self.max_file_bytes is None else self.max_file_bytes.to_data()
             },
             "secrets": {"output": None if self.secrets_output is None else self.secrets_output.to_data()},
+            "require_approval": self.require_approval.to_data(),
         }
         if self.is_glob:
             data["glob"] = self.name
@@ -259,6 +262,7 @@ class Policy:
     defaults_automation: Default = Default(rule="defaults.automation", effect="deny", source=BUILTIN)
     max_file_bytes: Limit | None = None
     write_branches: RuleList = RuleList(rule="write.branches", source=BUILTIN, kind="glob")
+    write_require_approval: RuleList = RuleList(rule="write.require_approval", source=BUILTIN, kind="name")
     roles: tuple[RoleRules, ...] = ()
     principals: tuple[PrincipalRules, ...] = ()
     secrets_output: OutputRule = BUILTIN_SECRETS_OUTPUT
@@ -296,6 +300,7 @@ class Policy:
             "write": {
                 "repositories": self.write_repositories.to_data(),
                 "branches": self.write_branches.to_data(),
+                "require_approval": self.write_require_approval.to_data(),
             },
             "repositories": {repo.name: repo.to_data() for repo in self.repositories if not repo.is_glob},
             "repository_globs": {"by_owner": by_owner, "any_owner": any_owner},

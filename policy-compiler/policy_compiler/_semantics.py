@@ -42,6 +42,7 @@ class _Checker:
         if isinstance(write, dict):
             self.repository_list(write.get("repositories"), ("write", "repositories"))
             self.string_list(write.get("branches"), ("write", "branches"), glob_problem, normalize_glob)
+            self.tool_list(write.get("require_approval"), ("write", "require_approval"))
         repositories = root.get("repositories")
         if isinstance(repositories, dict):
             self.repositories(repositories)
@@ -70,6 +71,7 @@ class _Checker:
                 first_seen[normalized] = name
             if isinstance(rules, dict):
                 self.tool_rules(rules.get("tools"), (*path, "tools"))
+                self.tool_list(rules.get("require_approval"), (*path, "require_approval"))
                 paths = rules.get("paths")
                 if isinstance(paths, dict):
                     for effect in ("allow", "deny"):
@@ -121,7 +123,10 @@ class _Checker:
     def tool_rules(self, rules: object, path: JsonPath) -> None:
         if isinstance(rules, dict):
             for effect in ("allow", "deny"):
-                self.string_list(rules.get(effect), (*path, effect), self.tool_problem, str)
+                self.tool_list(rules.get(effect), (*path, effect))
+
+    def tool_list(self, items: object, path: JsonPath) -> None:
+        self.string_list(items, path, self.tool_problem, str)
 
     def tool_problem(self, name: str) -> str | None:
         problem = tool_name_problem(name)

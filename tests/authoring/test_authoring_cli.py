@@ -66,6 +66,44 @@ def test_explain_an_allowed_call(policy: Path, tmp_path: Path, capsys: pytest.Ca
     assert "allow defaults.read  [policy.yaml:3]" in out
 
 
+APPROVAL_POLICY = """\
+version: 1
+defaults: {write: allow}
+write:
+  repositories: [acme/app]
+  require_approval: [create_pull_request]
+repositories:
+  "acme/*":
+    require_approval:
+      - create_issue_comment
+      - create_pull_request
+"""
+
+
+def test_explain_quotes_the_lines_that_hold_a_write_for_approval(
+    policy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy.write_text(APPROVAL_POLICY)
+    call = opa_input(None) | {
+        "principal": {"id": "ci-bot", "kind": "api_key", "scopes": ["tools:write"], "roles": []},
+        "tool": {"name": "create_pull_request", "capability": "write"},
+        "context": {"write_mode": True, "time": "2026-11-21T10:00:00Z", "client_ip": None, "request_id": "t"},
+    }
+    request = tmp_path / "input.json"
+    request.write_text(json.dumps(call))
+    assert main(["policy", "explain", str(policy), "--input", str(request)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("decision: ALLOW")
+    tail = out[out.index("held for a human approval") :].splitlines()
+    assert tail[1:] == [
+        "  approval write.require_approval[0]  [policy.yaml:5]",
+        "        5| require_approval: [create_pull_request]",
+        "  approval repo.acme/*.require_approval[1]  [policy.yaml:10]",
+        "        10| - create_pull_request",
+    ]
+    assert '"require_approval": [{"rule": "write.require_approval[0]"' in out
+
+
 def test_explain_rejects_an_input_that_is_not_json(
     policy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -116,3 +116,11 @@ def test_every_path_sample_matches_its_glob(write_policy: WritePolicy) -> None:
     path = write_policy("repositories:\n  acme/app:\n    paths: {deny: " + json.dumps(globs) + "}\n")
     samples = policy_names(load_policy(path)).paths
     assert all(any(glob_matches(glob, sample) for sample in samples) for glob in globs)
+
+
+def test_policy_names_include_the_tools_held_for_approval(write_policy: WritePolicy) -> None:
+    path = write_policy(
+        "write:\n  require_approval: [create_pull_request]\n"
+        "repositories:\n  acme/*:\n    require_approval: [add_labels]\n"
+    )
+    assert policy_names(load_policy(path)).tools == ("add_labels", "create_pull_request")

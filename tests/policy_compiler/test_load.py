@@ -98,6 +98,35 @@ def test_known_tools_reject_unknown_names(write_policy: WritePolicy) -> None:
     ]
 
 
+def test_known_tools_reject_unknown_names_in_require_approval(write_policy: WritePolicy) -> None:
+    path = write_policy(
+        "write:\n  require_approval: [create_pull_request, create_pr]\n"
+        "repositories:\n  acme/*:\n    require_approval: [add_label]\n"
+    )
+    known = {"create_pull_request", "add_labels"}
+    assert [str(issue) for issue in check(path, known_tools=known)] == [
+        "policy.yaml:2:43: unknown tool 'create_pr'",
+        "policy.yaml:5:24: unknown tool 'add_label'",
+    ]
+    policy = load_policy(path)
+    listed = [entry.value for entry in policy.write_require_approval.entries]
+    assert listed == ["create_pull_request", "create_pr"]
+    rules = policy.repository("ACME/*")
+    assert rules is not None
+    assert rules.require_approval.entries[0].rule == "repo.acme/*.require_approval[0]"
+    assert rules.require_approval.entries[0].source == "policy.yaml:5"
+
+
+def test_require_approval_is_absent_unless_written(write_policy: WritePolicy) -> None:
+    policy = load_policy(write_policy("repositories:\n  acme/app: {}\n"))
+    assert policy.write_require_approval.source == "builtin"
+    assert policy.write_require_approval.entries == ()
+    rules = policy.repository("acme/app")
+    assert rules is not None
+    assert rules.require_approval.rule == "repo.acme/app.require_approval"
+    assert rules.require_approval.source == "builtin"
+
+
 def test_policy_model_is_normalized(write_policy: WritePolicy) -> None:
     path = write_policy(
         "version: 1\nwrite: {repositories: [Acme/App]}\nrepositories:\n  Acme/App:\n    tools: {deny: [x]}\n"

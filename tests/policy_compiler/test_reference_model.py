@@ -8,6 +8,9 @@ each, a batch of decision inputs, whose paths are often secret stores. Each poli
 with `build_bundle` and its batch evaluated by one `opa eval`. The model shares no code with the
 compiler: globs are matched with `fnmatch` after expanding `**` segments, times are read with
 `datetime`, and the secret-store list is copied from docs/policy.md.
+
+Allowed writes are rare among those inputs, so a second generator makes policies and calls where
+they are common, with require_approval lists, to check the obligation that holds them for approval.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import datetime
 import fnmatch
 import itertools
 import json
+import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -348,6 +352,11 @@ def reference_decision(policy: dict[str, Any], call: dict[str, Any]) -> dict[str
         else:
             supports.add(("secrets.store_paths", "allow"))
     outputs = [secrets.get("output", "mask")]
+    approvals = [
+        (0, "", index, f"write.require_approval[{index}]")
+        for index, name in enumerate(policy.get("write", {}).get("require_approval", []))
+        if name == tool
+    ]
     limits: list[tuple[str, int]] = []
     if path is not None and "limits" in policy:
         limits.append(("limits.max_file_bytes", policy["limits"]["max_file_bytes"]))
@@ -357,6 +366,11 @@ def reference_decision(policy: dict[str, Any], call: dict[str, Any]) -> dict[str
         prefix = f"repo.{key.lower()}"
         tool_rules(rules.get("tools", {}), f"{prefix}.tools")
         outputs.append(rules.get("secrets", {}).get("output", "mask"))
+        approvals.extend(
+            (1, key.lower(), index, f"{prefix}.require_approval[{index}]")
+            for index, name in enumerate(rules.get("require_approval", []))
+            if name == tool
+        )
         if path is not None:
             paths = rules.get("paths", {})
             for index, glob in enumerate(paths.get("deny", [])):
@@ -400,6 +414,8 @@ def reference_decision(policy: dict[str, Any], call: dict[str, Any]) -> dict[str
         obligations: dict[str, Any] = {"secrets": "block" if "block" in outputs else "mask"}
         if limits:
             obligations["max_file_bytes"] = min(limit for _, limit in limits)
+        if approvals and capability in ("write", "automation"):
+            obligations["require_approval"] = [rule for *_, rule in sorted(approvals)]
         return {"allow": True, "reasons": sorted(grants | supports), "obligations": obligations}
     return {"allow": False, "reasons": sorted(denials), "obligations": {}}
 
@@ -407,10 +423,34 @@ def reference_decision(policy: dict[str, Any], call: dict[str, Any]) -> dict[str
 def _comparable(decision: dict[str, Any]) -> dict[str, Any]:
     reasons = [(reason["rule"], reason["effect"]) for reason in decision["reasons"]]
     assert len(reasons) == len(set(reasons)), decision
-    return {"allow": decision["allow"], "reasons": sorted(reasons), "obligations": decision["obligations"]}
+    obligations = dict(decision["obligations"])
+    if "require_approval" in obligations:  # in order; the sources are checked by the golden cases
+        obligations["require_approval"] = [entry["rule"] for entry in obligations["require_approval"]]
+    return {"allow": decision["allow"], "reasons": sorted(reasons), "obligations": obligations}
 
 
 # --- the test ---------------------------------------------------------------------------------------
+
+
+def _decide_as_the_model(
+    opa: str, tmp_path: Path, policy: dict[str, Any], calls: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """OPA's decisions of `calls` under `policy` (compiled here), each checked against the model."""
+    text = yaml.safe_dump(policy, sort_keys=False)
+    source = tmp_path / "policy.yaml"
+    source.write_text(text, encoding="utf-8")
+    info = build_bundle(source, tmp_path / "bundle.tar.gz")
+    got: list[dict[str, Any]] = opa_eval(
+        opa,
+        "[d | some c in input.calls; d := data.aegis.authz.decision with input as c]",
+        {"calls": calls},
+        bundle=info.path,
+    )
+    for call, decision in zip(calls, got, strict=True):
+        assert decision["revision"] == info.revision
+        want = reference_decision(policy, call)
+        assert _comparable(decision) == want, f"policy:\n{text}\ninput: {json.dumps(call)}"
+    return got
 
 
 def test_model_examples() -> None:
@@ -445,23 +485,100 @@ def test_opa_agrees_with_the_reference_model(opa: str, tmp_path: Path) -> None:
         policy=_policies(), calls=st.lists(_inputs(), min_size=CASES_PER_POLICY, max_size=CASES_PER_POLICY)
     )
     def check(policy: dict[str, Any], calls: list[dict[str, Any]]) -> None:
-        text = yaml.safe_dump(policy, sort_keys=False)
-        source = tmp_path / "policy.yaml"
-        source.write_text(text, encoding="utf-8")
-        info = build_bundle(source, tmp_path / "bundle.tar.gz")
-        got = opa_eval(
-            opa,
-            "[d | some c in input.calls; d := data.aegis.authz.decision with input as c]",
-            {"calls": calls},
-            bundle=info.path,
-        )
-        for call, decision in zip(calls, got, strict=True):
-            assert decision["revision"] == info.revision
-            want = reference_decision(policy, call)
-            assert _comparable(decision) == want, f"policy:\n{text}\ninput: {json.dumps(call)}"
+        for decision in _decide_as_the_model(opa, tmp_path, policy, calls):
             seen.update(_situations(decision))
         evaluated.append(len(calls))
 
     check()
     assert sum(evaluated) >= MIN_CASES
     assert all(seen[situation] >= MIN_SEEN for situation in SECRETS_SITUATIONS), seen
+
+
+# --- require_approval, where allowed writes are common ---------------------------------------------
+# A seeded random generator rather than Hypothesis: the situations below need long lists in varied
+# orders under several matching keys, which Hypothesis's small, simple examples seldom give.
+
+APPROVAL_POLICIES = 80
+APPROVAL_SEED = 20261121
+# Each of these must be decided at least MIN_SEEN times.
+APPROVAL_SITUATIONS = (
+    "held once",
+    "held by several entries",
+    "held by repository keys listing the tool at decreasing positions",
+    "gated, not held",
+    "read of a listed tool",
+)
+
+
+def _prefix(rng: random.Random, values: list[str], min_size: int) -> list[str]:
+    """The first min_size to len(values) of `values` in a random order."""
+    return rng.sample(values, rng.randint(min_size, len(values)))
+
+
+def _approval_policy(rng: random.Random) -> dict[str, Any]:
+    mostly_allow = ["allow", "allow", "allow", "deny"]
+    policy: dict[str, Any] = {
+        "version": 1,
+        "defaults": {"write": rng.choice(mostly_allow), "automation": rng.choice(mostly_allow)},
+        "write": {"repositories": rng.choice([["*/*"], ["acme/*", "*/app"], _prefix(rng, REPO_KEYS, 1)])},
+    }
+    if rng.random() < 0.75:
+        policy["write"]["require_approval"] = _prefix(rng, list(TOOLS), 0)
+    if rng.random() < 0.2:
+        policy["tools"] = {"deny": _prefix(rng, list(TOOLS), 1)}
+    keys = _prefix(rng, REPO_KEYS, 0)
+    if keys:
+        policy["repositories"] = {}
+        for key in keys:
+            rules: dict[str, Any] = {}
+            if rng.random() < 0.8:
+                rules["require_approval"] = _prefix(rng, list(TOOLS), 1)
+            if rng.random() < 0.2:
+                rules["tools"] = {"deny": _prefix(rng, list(TOOLS), 1)}
+            policy["repositories"][key] = rules
+    return policy
+
+
+def _approval_input(rng: random.Random) -> dict[str, Any]:
+    gated = [name for name, capability in TOOLS.items() if capability in ("write", "automation")]
+    tool = rng.choice([*gated, *gated, *TOOLS])
+    return {
+        "version": 1,
+        "principal": {"id": "bot-c", "kind": "api_key", "scopes": SCOPES, "roles": []},
+        "tool": {"name": tool, "capability": TOOLS[tool]},
+        "resource": {"repo": rng.choice([None, "acme/app", "acme/app", *REPOS]), "path": None, "ref": None},
+        "args": {},
+        "context": {
+            "write_mode": rng.random() < 0.75,
+            "time": "2026-03-01T12:00:00Z",
+            "client_ip": "127.0.0.1",
+            "request_id": "r",
+        },
+    }
+
+
+def _approval_situations(policy: dict[str, Any], decision: dict[str, Any], call: dict[str, Any]) -> set[str]:
+    held = decision["obligations"].get("require_approval", [])
+    capability = call["tool"]["capability"]
+    shown = {"held once"} if len(held) == 1 else {"held by several entries"} if held else set()
+    rules = [entry["rule"] for entry in held]
+    positions = [int(rule.rsplit("[")[-1][:-1]) for rule in rules if rule.startswith("repo.")]
+    if any(later < earlier for earlier, later in itertools.pairwise(positions)):
+        shown.add("held by repository keys listing the tool at decreasing positions")
+    if decision["allow"] and not held and capability in ("write", "automation"):
+        shown.add("gated, not held")
+    listed = policy["write"].get("require_approval", [])
+    if decision["allow"] and capability == "read" and call["tool"]["name"] in listed:
+        shown.add("read of a listed tool")
+    return shown
+
+
+def test_opa_agrees_with_the_reference_model_on_require_approval(opa: str, tmp_path: Path) -> None:
+    rng = random.Random(APPROVAL_SEED)  # noqa: S311 (reproducible test data, not a secret)
+    seen: Counter[str] = Counter()
+    for _ in range(APPROVAL_POLICIES):
+        policy = _approval_policy(rng)
+        calls = [_approval_input(rng) for _ in range(CASES_PER_POLICY)]
+        for call, decision in zip(calls, _decide_as_the_model(opa, tmp_path, policy, calls), strict=True):
+            seen.update(_approval_situations(policy, decision, call))
+    assert all(seen[situation] >= MIN_SEEN for situation in APPROVAL_SITUATIONS), seen

@@ -39,6 +39,13 @@ def test_examples_match_the_schema(name: str) -> None:
         {"secrets": {"store_paths": False}},
         {"secrets": {"scan": True}},
         {"repositories": {"acme/app": {"secrets": {"store_paths": "allow"}}}},
+        {"write": {"require_approval": "create_pull_request"}},
+        {"write": {"require_approval": ["create pr"]}},
+        {"write": {"require_approval": ["create_pull_request", "create_pull_request"]}},
+        {"write": {"require_approval": [3]}},
+        {"repositories": {"acme/*": {"require_approval": ["*"]}}},
+        {"repositories": {"acme/*": {"require_approval": {"tools": ["add_labels"]}}}},
+        {"repositories": {"acme/*": {"require_approvals": ["add_labels"]}}},
     ],
     ids=repr,
 )
@@ -52,3 +59,12 @@ def test_schema_accepts_the_secrets_settings() -> None:
         "repositories": {"acme/*": {"secrets": {"output": "mask"}}},
     }
     jsonschema.Draft202012Validator(SCHEMA).validate(document)
+
+
+def test_schema_accepts_require_approval_lists() -> None:
+    document = {
+        "write": {"repositories": ["acme/app"], "require_approval": ["create_pull_request"]},
+        "repositories": {"acme/prod-*": {"require_approval": ["create_issue_comment", "add_labels"]}},
+    }
+    jsonschema.Draft202012Validator(SCHEMA).validate(document)
+    jsonschema.Draft202012Validator(SCHEMA).validate({"write": {"require_approval": []}})
