@@ -5,7 +5,8 @@ Example::
     from gitea_simulator import create_app, seed_demo
 
     seed = seed_demo(state_dir)
-    app = create_app(state_dir)     # Starlette app; app.state.requests records every request
+    app = create_app(state_dir)     # Starlette app; app.state.requests records every request and its status
+    token = add_token(state_dir, user="aegis-bot", scopes=["write:issue", "write:repository"])
 """
 
 from ._app import create_app

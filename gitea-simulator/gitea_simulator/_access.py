@@ -1,8 +1,9 @@
 """Who is calling and what they may see: API tokens, token scopes and repository permissions.
 
 Follows Gitea's API middleware: a token in ``?token=``/``?access_token=`` or ``Authorization: token|Bearer``;
-an unknown token is a 401; a token without the route's scope category is a 403 naming the scope; a
-repository the caller cannot read is a 404 exactly like one that does not exist.
+an unknown token is a 401; a token without the route's scope category (at write level for a request that
+changes something) is a 403 naming the scope; a repository the caller cannot read is a 404 exactly like
+one that does not exist; an archived repository refuses changes with a 423.
 
 Example::
 
@@ -29,6 +30,7 @@ __all__ = [
     "repo_permission",
     "require_scope",
     "require_signed",
+    "require_unarchived",
     "token_digest",
     "visible_repo",
 ]
@@ -83,8 +85,11 @@ class Principal:
     def public_only(self) -> bool:
         return "public-only" in self.scopes
 
-    def has_scope(self, category: str) -> bool:
-        return "all" in self.scopes or f"read:{category}" in self.scopes or f"write:{category}" in self.scopes
+    def has_scope(self, category: str, *, write: bool = False) -> bool:
+        """Whether the token reaches ``category`` at read level, or at write level with ``write``."""
+        if "all" in self.scopes or f"write:{category}" in self.scopes:
+            return True
+        return not write and f"read:{category}" in self.scopes
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,13 +132,15 @@ def require_signed(principal: Principal | None) -> Principal:
     return principal
 
 
-def require_scope(principal: Principal | None, *categories: str) -> None:
-    """Gitea's ``tokenRequiresScopes`` for a GET: the token needs read (or write) on every category."""
+def require_scope(principal: Principal | None, *categories: str, write: bool = False) -> None:
+    """Gitea's ``tokenRequiresScopes``: read (or write) on every category; write on all of them for a
+    request that changes something (POST, PUT, PATCH, DELETE)."""
     if principal is None:
         return
-    missing = [category for category in categories if not principal.has_scope(category)]
+    missing = [category for category in categories if not principal.has_scope(category, write=write)]
     if missing:
-        required = " ".join(f"read:{category}" for category in categories)
+        level = "write" if write else "read"
+        required = " ".join(f"{level}:{category}" for category in categories)
         raise ApiError(
             403,
             f"token does not have at least one of required scope(s), required=[{required}], "
@@ -171,3 +178,9 @@ def visible_repo(
         noun = "issues" if category == "issue" else "repos"
         raise ApiError(403, f"token scope is limited to public {noun}")
     return repo
+
+
+def require_unarchived(repo: Repo) -> None:
+    """Gitea's ``mustNotBeArchived``: 423 with the repository's log string."""
+    if repo.archived:
+        raise ApiError(423, f"<Repository {repo.id}:{repo.owner}/{repo.name}> is archived")

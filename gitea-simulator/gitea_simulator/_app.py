@@ -21,9 +21,14 @@ from starlette.routing import Route
 from ._context import SimulatorState, json_response, site_of
 from ._errors import ApiError, SimulatorError
 from ._recorder import RecordedRequest, RequestRecorder
+from ._routes_branch_writes import create_branch
 from ._routes_commits import get_commit, list_commits
+from ._routes_file_writes import create_file, delete_file, update_file
 from ._routes_files import get_contents, get_raw, get_tree
+from ._routes_issue_writes import create_comment, create_issue, edit_issue
 from ._routes_issues import get_issue, list_issues
+from ._routes_labels import add_issue_labels, delete_issue_label, list_labels
+from ._routes_pulls import create_pull
 from ._routes_repos import get_branch, get_repo, get_version, list_branches, list_my_repos, search_repos
 from ._store import MetadataStore
 
@@ -32,21 +37,34 @@ __all__ = ["create_app"]
 _log = logging.getLogger("gitea_simulator")
 
 _REPO = "/api/v1/repos/{owner}/{repo}"
+_FILE = f"{_REPO}/contents/{{filepath:path}}"
+_ISSUE = f"{_REPO}/issues/{{index}}"
 ROUTES = [
     Route("/api/v1/version", get_version),
     Route("/api/v1/repos/search", search_repos),
     Route("/api/v1/user/repos", list_my_repos),
     Route(_REPO, get_repo),
     Route(f"{_REPO}/branches", list_branches),
+    Route(f"{_REPO}/branches", create_branch, methods=["POST"]),
     Route(f"{_REPO}/branches/{{branch:path}}", get_branch),
     Route(f"{_REPO}/git/trees/{{sha:path}}", get_tree),
     Route(f"{_REPO}/git/commits/{{sha}}", get_commit),
     Route(f"{_REPO}/contents", get_contents),
-    Route(f"{_REPO}/contents/{{filepath:path}}", get_contents),
+    Route(_FILE, get_contents),
+    Route(_FILE, create_file, methods=["POST"]),
+    Route(_FILE, update_file, methods=["PUT"]),
+    Route(_FILE, delete_file, methods=["DELETE"]),
     Route(f"{_REPO}/raw/{{filepath:path}}", get_raw),
     Route(f"{_REPO}/commits", list_commits),
+    Route(f"{_REPO}/labels", list_labels),
     Route(f"{_REPO}/issues", list_issues),
-    Route(f"{_REPO}/issues/{{index}}", get_issue),
+    Route(f"{_REPO}/issues", create_issue, methods=["POST"]),
+    Route(_ISSUE, get_issue),
+    Route(_ISSUE, edit_issue, methods=["PATCH"]),
+    Route(f"{_ISSUE}/comments", create_comment, methods=["POST"]),
+    Route(f"{_ISSUE}/labels", add_issue_labels, methods=["POST"]),
+    Route(f"{_ISSUE}/labels/{{id}}", delete_issue_label, methods=["DELETE"]),
+    Route(f"{_REPO}/pulls", create_pull, methods=["POST"]),
 ]
 
 
@@ -76,8 +94,9 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 def create_app(state_dir: Path, *, request_log: Path | None = None) -> Starlette:
     """A Gitea 1.26 API simulator over ``state_dir`` (see ``seed_demo`` for its layout).
 
-    Only GET endpoints exist; anything else answers like Gitea does for an unknown route or method.
-    Every request is recorded in ``app.state.requests`` and, with ``request_log``, appended to that file.
+    The read endpoints and a set of writes (issues, comments, labels, branches, files, pull requests)
+    exist; anything else answers like Gitea does for an unknown route or method. Every request is recorded
+    with the status answered in ``app.state.requests`` and, with ``request_log``, appended to that file.
     """
     requests: list[RecordedRequest] = []
     app = Starlette(

@@ -5,7 +5,8 @@
 
 Example::
 
-    python -m gitea_simulator serve --state /tmp/gitea --seed-demo --port 0 --token-file /tmp/gitea-token
+    python -m gitea_simulator serve --state /tmp/gitea --seed-demo --port 0 --token-file /tmp/gitea-token \\
+        --token-scopes write:issue,write:repository,read:user
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from typing import Final
 import uvicorn
 
 from ._app import create_app
+from ._demo import DEMO_USER
 from ._errors import SimulatorError
-from ._seed import read_demo_token, seed_demo, write_secret
+from ._seed import add_token, read_demo_token, seed_demo, write_secret
 
 __all__ = ["READY_PREFIX", "main"]
 
@@ -42,17 +44,27 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to bind; 0 picks a free one")
     serve.add_argument("--token-file", type=Path, help="write the demo API token to this file (mode 0600)")
     serve.add_argument(
+        "--token-scopes",
+        metavar="SCOPES",
+        help="with --token-file: write a new token of the demo user with these comma-separated Gitea scopes",
+    )
+    serve.add_argument(
         "--request-log", type=Path, help="append every request received to this JSON-lines file"
     )
     return parser
 
 
-def _prepare(state: Path, *, seed: bool, token_file: Path | None) -> None:
+def _prepare(state: Path, *, seed: bool, token_file: Path | None, token_scopes: str | None) -> None:
+    if token_scopes is not None and token_file is None:
+        raise SimulatorError("--token-scopes needs --token-file")
     token = None
     if seed and (not state.exists() or not any(state.iterdir())):
         token = seed_demo(state).token
-    if token_file is not None:
-        write_secret(token_file, (token or read_demo_token(state)) + "\n")
+    if token_file is None:
+        return
+    if token_scopes is not None:
+        token = add_token(state, user=DEMO_USER, scopes=token_scopes.split(","), name="cli")
+    write_secret(token_file, (token or read_demo_token(state)) + "\n")
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -86,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     state: Path = args.state.resolve()
     try:
-        _prepare(state, seed=args.seed_demo, token_file=args.token_file)
+        _prepare(state, seed=args.seed_demo, token_file=args.token_file, token_scopes=args.token_scopes)
         sock = _bind(args.host, args.port)
     except (SimulatorError, OSError) as exc:
         print(f"gitea-simulator: {exc}", file=sys.stderr)

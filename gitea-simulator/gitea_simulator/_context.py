@@ -3,8 +3,8 @@
 Example::
 
     call = open_call(request)
-    repo, permission = call.repo("repository")
-    return call.json(repo_json(call.site, call.metadata, repo, permission, call.doer))
+    repo, permission = call.repo("repository")      # write scope checked for POST, PUT, PATCH, DELETE
+    return json_response(repo_json(call.site, call.metadata, repo, permission, call.doer))
 """
 
 from __future__ import annotations
@@ -18,14 +18,31 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ._access import Permission, Principal, authenticate, repo_permission, require_scope, visible_repo
+from ._access import (
+    Permission,
+    Principal,
+    authenticate,
+    repo_permission,
+    require_scope,
+    require_signed,
+    visible_repo,
+)
 from ._pagination import list_headers
 from ._store import Metadata, MetadataStore, Repo, User
 from ._urls import Site
 
-__all__ = ["JSON_MEDIA_TYPE", "Call", "SimulatorState", "json_response", "open_call", "site_of"]
+__all__ = [
+    "JSON_MEDIA_TYPE",
+    "WRITE_METHODS",
+    "Call",
+    "SimulatorState",
+    "json_response",
+    "open_call",
+    "site_of",
+]
 
 JSON_MEDIA_TYPE = "application/json;charset=utf-8"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # Gitea asks these for write scopes
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +74,7 @@ def _first_values(request: Request) -> dict[str, str]:
 class Call:
     request: Request
     state_dir: Path
+    store: MetadataStore
     metadata: Metadata
     principal: Principal | None
     site: Site
@@ -67,7 +85,11 @@ class Call:
         return self.principal.user if self.principal else None
 
     def require_scope(self, *categories: str) -> None:
-        require_scope(self.principal, *categories)
+        require_scope(self.principal, *categories, write=self.request.method in WRITE_METHODS)
+
+    def signed(self) -> Principal:
+        """Gitea's ``reqToken``: the caller, or 401 for an anonymous request."""
+        return require_signed(self.principal)
 
     def repo(self, category: str) -> tuple[Repo, Permission]:
         """The repository of the route's ``{owner}/{repo}``, after the scope check Gitea does first."""
@@ -115,6 +137,7 @@ def open_call(request: Request) -> Call:
     return Call(
         request=request,
         state_dir=state.state_dir,
+        store=state.store,
         metadata=metadata,
         principal=principal,
         site=site_of(request),

@@ -237,7 +237,7 @@ DEMO_REPOS: Final = (
         created_at="2026-01-05T09:00:00Z",
         updated_at="2026-03-09T16:00:00Z",
         language="Python",
-        collaborators={DEMO_USER: "read", "alice": "write"},
+        collaborators={DEMO_USER: "write", "alice": "write"},
         commits=(
             CommitSpec(
                 "Initial commit\n",

@@ -16,7 +16,7 @@ import asyncio
 import os
 import re
 import signal
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -39,6 +39,8 @@ __all__ = [
     "last_commit_shas",
     "list_refs",
     "ls_tree",
+    "parse_commit",
+    "run_checked",
     "run_git",
 ]
 
@@ -67,8 +69,14 @@ _GLOB_ENV: Final = {**GIT_ENV, "GIT_LITERAL_PATHSPECS": "0"}
 
 
 async def _spawn(
-    git_dir: Path, args: Sequence[str], *, stdin: bool, literal_pathspecs: bool = True
+    git_dir: Path,
+    args: Sequence[str],
+    *,
+    stdin: bool,
+    literal_pathspecs: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> asyncio.subprocess.Process:
+    base = GIT_ENV if literal_pathspecs else _GLOB_ENV
     return await asyncio.create_subprocess_exec(
         "git",
         "--git-dir",
@@ -77,7 +85,7 @@ async def _spawn(
         stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
-        env=GIT_ENV if literal_pathspecs else _GLOB_ENV,
+        env={**base, **env} if env else base,
     )
 
 
@@ -92,13 +100,20 @@ async def _reap(process: asyncio.subprocess.Process) -> None:
 
 
 async def run_git(
-    git_dir: Path, *args: str, input_data: bytes | None = None, literal_pathspecs: bool = True
+    git_dir: Path,
+    *args: str,
+    input_data: bytes | None = None,
+    literal_pathspecs: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[int, bytes]:
     """Run one git command; its exit code and stdout. Raises SimulatorError on timeout.
 
-    Pathspecs are literal unless ``literal_pathspecs`` is false (then git's glob magic applies, as in Gitea).
+    Pathspecs are literal unless ``literal_pathspecs`` is false (then git's glob magic applies, as in Gitea);
+    ``env`` adds variables (an index file, an identity) to the fixed environment.
     """
-    process = await _spawn(git_dir, args, stdin=input_data is not None, literal_pathspecs=literal_pathspecs)
+    process = await _spawn(
+        git_dir, args, stdin=input_data is not None, literal_pathspecs=literal_pathspecs, env=env
+    )
     try:
         stdout, _ = await asyncio.wait_for(process.communicate(input_data), GIT_TIMEOUT_SECONDS)
     except TimeoutError as exc:
@@ -109,8 +124,11 @@ async def run_git(
     return process.returncode, stdout
 
 
-async def _run_checked(git_dir: Path, *args: str, input_data: bytes | None = None) -> bytes:
-    code, stdout = await run_git(git_dir, *args, input_data=input_data)
+async def run_checked(
+    git_dir: Path, *args: str, input_data: bytes | None = None, env: Mapping[str, str] | None = None
+) -> bytes:
+    """``run_git`` that raises SimulatorError when git fails."""
+    code, stdout = await run_git(git_dir, *args, input_data=input_data, env=env)
     if code != 0:
         raise SimulatorError(f"git {args[0]} exited with {code}")
     return stdout
@@ -325,7 +343,7 @@ async def ls_tree(git_dir: Path, treeish: str, *, recursive: bool) -> list[TreeE
     args = ["ls-tree", "-l", "-z", "--full-tree"]
     if recursive:
         args += ["-r", "-t"]
-    stdout = await _run_checked(git_dir, *args, treeish)
+    stdout = await run_checked(git_dir, *args, treeish)
     entries = []
     for record in stdout.split(b"\0"):
         if not record:
@@ -345,7 +363,7 @@ async def ls_tree(git_dir: Path, treeish: str, *, recursive: bool) -> list[TreeE
 
 async def list_refs(git_dir: Path, prefix: str) -> list[tuple[str, str, int]]:
     """``(short name, object id, committer time)`` of every ref under ``prefix`` (``refs/heads/``)."""
-    stdout = await _run_checked(
+    stdout = await run_checked(
         git_dir,
         "for-each-ref",
         "--format=%(refname)%00%(objectname)%00%(committerdate:unix)",
@@ -416,7 +434,7 @@ async def commit_changes(git_dir: Path, shas: Sequence[str]) -> dict[str, list[F
     """Files each commit touched against its first parent (root commits against the empty tree)."""
     if not shas:
         return {}
-    stdout = await _run_checked(
+    stdout = await run_checked(
         git_dir,
         "diff-tree",
         "--stdin",

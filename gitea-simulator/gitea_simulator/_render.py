@@ -1,4 +1,4 @@
-"""Gitea's JSON for users, repositories, labels and issues (``services/convert`` in Gitea).
+"""Gitea's JSON for users, repositories, labels, issues and comments (``services/convert`` in Gitea).
 
 Fields Gitea marshals from Go pointers or nil slices are rendered as ``null`` exactly where Gitea does.
 
@@ -12,10 +12,19 @@ from __future__ import annotations
 from typing import Any, Final
 
 from ._access import Permission
-from ._store import Issue, Label, Metadata, Repo, User
+from ._store import Comment, Issue, Label, Metadata, Repo, User
 from ._urls import ZERO_TIME, Site
 
-__all__ = ["GHOST_USER", "issue_json", "label_json", "repo_json", "user_json"]
+__all__ = [
+    "GHOST_USER",
+    "comment_json",
+    "issue_html_url",
+    "issue_json",
+    "issue_labels",
+    "label_json",
+    "repo_json",
+    "user_json",
+]
 
 GHOST_USER: Final = User(id=-1, login="Ghost", email="", full_name="")
 _UNIX_EPOCH: Final = "1970-01-01T00:00:00Z"
@@ -92,7 +101,7 @@ def repo_json(
         "open_pr_counter": open_pulls,
         "release_counter": 0,
         "default_branch": repo.default_branch,
-        "archived": False,
+        "archived": repo.archived,
         "created_at": repo.created_at,
         "updated_at": repo.updated_at,
         "archived_at": _UNIX_EPOCH,
@@ -146,16 +155,26 @@ def label_json(site: Site, repo: Repo, label: Label) -> dict[str, Any]:
     }
 
 
+def issue_labels(repo: Repo, issue: Issue) -> list[Label]:
+    """The issue's labels that exist in the repository, by name (``GetLabelsByIssueID``'s order)."""
+    return sorted(
+        (label for label in repo.labels if label.name in issue.labels), key=lambda label: label.name
+    )
+
+
+def issue_html_url(site: Site, repo: Repo, issue: Issue) -> str:
+    """``Issue.HTMLURL``: ``/pulls/N`` for a pull request, ``/issues/N`` otherwise."""
+    return f"{site.repo_html_url(repo)}/{'pulls' if issue.is_pull else 'issues'}/{issue.number}"
+
+
 def issue_json(site: Site, metadata: Metadata, repo: Repo, issue: Issue, doer: User | None) -> dict[str, Any]:
     """``convert.ToAPIIssue``: pull requests carry ``pull_request`` and link to ``/pulls/N``."""
-    html_base = site.repo_html_url(repo)
-    kind = "pulls" if issue.is_pull else "issues"
-    labels = {label.name: label for label in repo.labels}
+    html_url = issue_html_url(site, repo, issue)
     pull = issue.pull_request
     return {
         "id": issue.id,
         "url": f"{site.repo_api_url(repo)}/issues/{issue.number}",
-        "html_url": f"{html_base}/{kind}/{issue.number}",
+        "html_url": html_url,
         "number": issue.number,
         "user": user_json(site, _owner(metadata, issue.user), doer),
         "original_author": "",
@@ -164,7 +183,7 @@ def issue_json(site: Site, metadata: Metadata, repo: Repo, issue: Issue, doer: U
         "body": issue.body,
         "ref": "",
         "assets": [],
-        "labels": [label_json(site, repo, labels[name]) for name in issue.labels if name in labels],
+        "labels": [label_json(site, repo, label) for label in issue_labels(repo, issue)],
         "milestone": None,
         "assignee": None,
         "assignees": None,
@@ -182,9 +201,29 @@ def issue_json(site: Site, metadata: Metadata, repo: Repo, issue: Issue, doer: U
             "merged": pull.merged,
             "merged_at": pull.merged_at,
             "draft": pull.draft,
-            "html_url": f"{html_base}/pulls/{issue.number}",
+            "html_url": html_url,
         },
         "repository": {"id": repo.id, "name": repo.name, "owner": repo.owner, "full_name": repo.full_name},
         "pin_order": 0,
-        "content_version": 0,
+        "content_version": issue.content_version,
+    }
+
+
+def comment_json(
+    site: Site, metadata: Metadata, repo: Repo, issue: Issue, comment: Comment
+) -> dict[str, Any]:
+    """``convert.ToAPIComment``: ``issue_url`` and ``pull_request_url`` are web URLs, one of them empty."""
+    html_url = issue_html_url(site, repo, issue)
+    return {
+        "id": comment.id,
+        "html_url": f"{html_url}#issuecomment-{comment.id}",
+        "pull_request_url": html_url if issue.is_pull else "",
+        "issue_url": "" if issue.is_pull else html_url,
+        "user": user_json(site, _owner(metadata, comment.user), None),
+        "original_author": "",
+        "original_author_id": 0,
+        "body": comment.body,
+        "assets": [],
+        "created_at": comment.created_at,
+        "updated_at": comment.updated_at,
     }

@@ -1,4 +1,5 @@
-"""Gitea's JSON for git data: commits, branches, contents entries (``services/convert``, ``files``).
+"""Gitea's JSON for git data: commits, branches, contents entries, file-change commits
+(``services/convert``, ``services/repository/files``).
 
 Example::
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any, Final
 
 from ._access import Permission
@@ -18,10 +20,18 @@ from ._render import user_json
 from ._store import Metadata, Repo
 from ._urls import ZERO_TIME, Site, format_time, path_escape, path_escape_segments, query_escape
 
-__all__ = ["MAX_BLOB_SIZE", "CommitOptions", "branch_json", "commit_json", "contents_json"]
+__all__ = [
+    "MAX_BLOB_SIZE",
+    "UNSIGNED",
+    "CommitOptions",
+    "branch_json",
+    "commit_json",
+    "contents_json",
+    "file_commit_json",
+]
 
 MAX_BLOB_SIZE: Final = 10 * 1024 * 1024  # setting.API.DefaultMaxBlobSize
-_UNSIGNED: Final = {
+UNSIGNED: Final = {
     "verified": False,
     "reason": "gpg.error.not_signed_commit",
     "signature": "",
@@ -84,7 +94,7 @@ def commit_json(
                 "sha": commit.sha,
                 "created": created,
             },
-            "verification": dict(_UNSIGNED) if options.verification else None,
+            "verification": dict(UNSIGNED) if options.verification else None,
         },
         "author": user_json(site, author, None) if author else None,
         "committer": user_json(site, committer, None) if committer else None,
@@ -94,6 +104,37 @@ def commit_json(
         ],
         "files": files,
         "stats": stats,
+    }
+
+
+def file_commit_json(site: Site, repo: Repo, commit: Commit) -> dict[str, Any]:
+    """``files.GetFileCommitResponse``: dates in UTC, ``created`` left at Go's zero time everywhere."""
+    api_url = site.repo_api_url(repo)
+
+    def user(signature: Signature) -> dict[str, str]:
+        return {
+            "name": signature.name,
+            "email": signature.email,
+            "date": format_time(signature.when.astimezone(UTC)),
+        }
+
+    return {
+        "url": f"{api_url}/git/commits/{path_escape(commit.sha)}",
+        "sha": commit.sha,
+        "created": ZERO_TIME,
+        "html_url": f"{site.repo_html_url(repo)}/commit/{path_escape(commit.sha)}",
+        "author": user(commit.author),
+        "committer": user(commit.committer),
+        "parents": [
+            {"url": f"{api_url}/git/commits/{path_escape(parent)}", "sha": parent, "created": ZERO_TIME}
+            for parent in commit.parents
+        ],
+        "message": commit.message,
+        "tree": {
+            "url": f"{api_url}/git/trees/{path_escape(commit.tree)}",
+            "sha": commit.tree,
+            "created": ZERO_TIME,
+        },
     }
 
 
@@ -114,7 +155,7 @@ def branch_json(
             "url": f"{site.repo_html_url(repo)}/commit/{commit.sha}",
             "author": _payload_user(metadata, commit.author),
             "committer": _payload_user(metadata, commit.committer),
-            "verification": dict(_UNSIGNED),
+            "verification": dict(UNSIGNED),
             "timestamp": format_time(commit.author.when),
             "added": None,
             "removed": None,

@@ -15,53 +15,20 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ._contents import entry_extras, file_document
 from ._context import Call, json_response, open_call
 from ._errors import ApiError
 from ._git import Commit, ObjectReader, TreeEntry, last_commit_sha, last_commit_shas, ls_tree
 from ._pagination import form_int
 from ._paths import clean_tree_path, go_path_clean
 from ._refs import RefCommit, resolve_legacy_ref, resolve_ref_commit
-from ._render_git import MAX_BLOB_SIZE, contents_json
+from ._render_git import contents_json
 from ._store import Repo
 from ._urls import path_escape
 
 __all__ = ["get_contents", "get_raw", "get_tree"]
 
 DEFAULT_GIT_TREES_PER_PAGE: Final = 1000  # setting.API.DefaultGitTreesPerPage
-_SYMLINK_TARGET_MAX: Final = 1024
-
-
-async def _submodule_urls(objects: ObjectReader, commit: Commit) -> dict[str, str]:
-    """``path -> url`` from the commit's ``.gitmodules`` (the subset of git-config syntax it uses)."""
-    found = await objects.read(f"{commit.sha}:.gitmodules")
-    if found is None:
-        return {}
-    urls: dict[str, str] = {}
-    path = url = ""
-    for line in [*found[1].decode("utf-8", errors="replace").splitlines(), "[end]"]:
-        line = line.strip()
-        if line.startswith("["):
-            if path and url:
-                urls[path] = url
-            path = url = ""
-            continue
-        key, _, value = line.partition("=")
-        if key.strip() == "path":
-            path = value.strip()
-        elif key.strip() == "url":
-            url = value.strip()
-    return urls
-
-
-async def _extras(objects: ObjectReader, commit: Commit, path: str, entry: TreeEntry) -> dict[str, Any]:
-    """The symlink target or submodule URL of an entry, as Gitea reads them."""
-    if entry.is_symlink:
-        found = await objects.read(entry.sha)
-        target = found[1][:_SYMLINK_TARGET_MAX].decode("utf-8", errors="replace") if found else ""
-        return {"target": target}
-    if entry.is_submodule:
-        return {"submodule_url": (await _submodule_urls(objects, commit)).get(path)}
-    return {}
 
 
 async def _commits(objects: ObjectReader, shas: set[str]) -> dict[str, Commit]:
@@ -84,7 +51,7 @@ async def _list_directory(
         extras = []
         for child in entries:
             child_path = posixpath.join(path, child.name)
-            extras.append(await _extras(objects, ref.commit, child_path, child))
+            extras.append(await entry_extras(objects, ref.commit, child_path, child))
     finally:
         last_shas = await history
     last = await _commits(objects, set(last_shas.values()))
@@ -100,23 +67,6 @@ async def _list_directory(
         )
         for child, extra in zip(entries, extras, strict=True)
     ]
-
-
-async def _file(
-    call: Call, repo: Repo, objects: ObjectReader, ref: RefCommit, path: str, entry: TreeEntry
-) -> dict[str, Any]:
-    history = asyncio.create_task(last_commit_sha(call.git_dir(repo), ref.commit.sha, path))
-    try:
-        [entry] = await objects.with_sizes([entry])
-        content = None
-        if entry.is_regular and entry.size <= MAX_BLOB_SIZE:
-            found = await objects.read(entry.sha)
-            content = found[1] if found else None
-        extra = await _extras(objects, ref.commit, path, entry)
-    finally:
-        last_sha = await history
-    last_commit = await objects.commit(last_sha) if last_sha else None
-    return contents_json(call.site, repo, ref, path, entry, last_commit=last_commit, content=content, **extra)
 
 
 async def get_contents(request: Request) -> Response:
@@ -137,7 +87,7 @@ async def get_contents(request: Request) -> Response:
             )
         if entry.is_dir:
             return json_response(await _list_directory(call, repo, objects, ref, path, entry))
-        return json_response(await _file(call, repo, objects, ref, path, entry))
+        return json_response(await file_document(call, repo, objects, ref, path, entry))
 
 
 def _raw_media_type(data: bytes) -> str:

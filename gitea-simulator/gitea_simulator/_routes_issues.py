@@ -16,7 +16,7 @@ from ._pagination import ListOptions
 from ._render import issue_json
 from ._store import Issue, Repo
 
-__all__ = ["get_issue", "list_issues"]
+__all__ = ["get_issue", "list_issues", "path_issue"]
 
 
 def _matches(issue: Issue, *, state: str, kind: str, labels: set[str], keyword: str) -> bool:
@@ -56,14 +56,20 @@ async def list_issues(request: Request) -> Response:
     return json_response(data, headers=headers)
 
 
-async def get_issue(request: Request) -> Response:
-    call = open_call(request)
-    repo, _ = call.repo("issue")
+def path_issue(repo: Repo, request: Request) -> Issue:
+    """The issue (or pull request) numbered by the route's ``{index}``; 404 when there is none."""
     try:
         number = int(request.path_params["index"], 10)
     except ValueError:
-        number = 0
+        number = 0  # Go's PathParamInt64
     issue = repo.issue(number)
     if issue is None:
         raise ApiError.not_found()
+    return issue
+
+
+async def get_issue(request: Request) -> Response:
+    call = open_call(request)
+    repo, _ = call.repo("issue")
+    issue = path_issue(repo, request)
     return json_response(issue_json(call.site, call.metadata, repo, issue, call.doer))

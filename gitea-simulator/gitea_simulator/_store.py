@@ -1,8 +1,9 @@
 """The simulator's metadata (what Gitea keeps in its database) in ``<state_dir>/meta.json``.
 
 Users, API tokens (only their SHA-256 is stored, as Gitea stores a hash), repositories with their
-labels, issues and pull requests. Git content lives in ``<state_dir>/repos/<owner>/<name>.git``.
-``MetadataStore.current()`` re-reads the file whenever it changed on disk, so edits show at once.
+labels, issues and pull requests, and issue comments. Git content lives in
+``<state_dir>/repos/<owner>/<name>.git``. ``MetadataStore.current()`` re-reads the file whenever it
+changed on disk, so edits show at once; ``write_metadata`` replaces it atomically.
 
 Example::
 
@@ -16,7 +17,7 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -25,6 +26,7 @@ from ._errors import SimulatorError
 __all__ = [
     "META_FILE",
     "REPOS_DIR",
+    "Comment",
     "Issue",
     "Label",
     "Metadata",
@@ -98,11 +100,24 @@ class Issue:
     comments: int = 0
     closed_at: str | None = None
     is_locked: bool = False
+    content_version: int = 0
     pull_request: PullRequest | None = None
 
     @property
     def is_pull(self) -> bool:
         return self.pull_request is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment on an issue or pull request; ``issue_id`` is the issue's global id."""
+
+    id: int
+    issue_id: int
+    user: str
+    body: str
+    created_at: str
+    updated_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +131,7 @@ class Repo:
     website: str = ""
     private: bool = False
     empty: bool = False
+    archived: bool = False
     default_branch: str = "main"
     language: str = ""
     size: int = 0
@@ -133,12 +149,19 @@ class Repo:
     def issue(self, number: int) -> Issue | None:
         return next((issue for issue in self.issues if issue.number == number), None)
 
+    def with_issue(self, issue: Issue) -> Repo:
+        """This repository with ``issue`` replacing the one of the same number, or added after the others."""
+        if self.issue(issue.number) is None:
+            return replace(self, issues=(*self.issues, issue))
+        return replace(self, issues=tuple(issue if i.number == issue.number else i for i in self.issues))
+
 
 @dataclass(frozen=True, slots=True)
 class Metadata:
     users: tuple[User, ...] = ()
     tokens: tuple[Token, ...] = ()
     repos: tuple[Repo, ...] = ()
+    comments: tuple[Comment, ...] = ()
 
     def user(self, login: str) -> User | None:
         lowered = login.lower()
@@ -155,6 +178,14 @@ class Metadata:
     def token(self, sha256: str) -> Token | None:
         return next((token for token in self.tokens if token.sha256 == sha256), None)
 
+    def label(self, label_id: int) -> Label | None:
+        """Any repository's label by id (label ids are global, as in Gitea)."""
+        return next((label for repo in self.repos for label in repo.labels if label.id == label_id), None)
+
+    def with_repo(self, repo: Repo) -> Metadata:
+        """This metadata with ``repo`` replacing the repository of the same id."""
+        return replace(self, repos=tuple(repo if r.id == repo.id else r for r in self.repos))
+
     def to_json(self) -> dict[str, Any]:
         return {"format": _FORMAT, **asdict(self)}
 
@@ -166,6 +197,7 @@ class Metadata:
             users=tuple(_build(User, item) for item in data.get("users", [])),
             tokens=tuple(_build(Token, item, scopes=tuple) for item in data.get("tokens", [])),
             repos=tuple(_repo(item) for item in data.get("repos", [])),
+            comments=tuple(_build(Comment, item) for item in data.get("comments", [])),
         )
 
 

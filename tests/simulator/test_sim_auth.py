@@ -157,12 +157,12 @@ async def test_every_request_is_recorded_without_credentials(
     await anonymous.post(f"{API}/repos/acme/app/issues", json={"title": "x"})
     await anonymous.get(f"{API}/repos/acme/app/raw/README.md?ref=main&access_token={seeded.seed.token}&x=1")
     assert app.state.requests == [
-        RecordedRequest("GET", "/api/v1/repos/acme/app/contents/README.md", "ref=main", auth_given=True),
-        RecordedRequest("GET", "/api/v1/version", "", auth_given=False),
-        RecordedRequest("GET", "/api/v1/repos/acme/app", "token=***", auth_given=True),
-        RecordedRequest("POST", "/api/v1/repos/acme/app/issues", "", auth_given=False),
+        RecordedRequest("GET", "/api/v1/repos/acme/app/contents/README.md", "ref=main", True, status=200),
+        RecordedRequest("GET", "/api/v1/version", "", auth_given=False, status=200),
+        RecordedRequest("GET", "/api/v1/repos/acme/app", "token=***", auth_given=True, status=200),
+        RecordedRequest("POST", "/api/v1/repos/acme/app/issues", "", auth_given=False, status=401),
         RecordedRequest(
-            "GET", "/api/v1/repos/acme/app/raw/README.md", "ref=main&access_token=***&x=1", auth_given=True
+            "GET", "/api/v1/repos/acme/app/raw/README.md", "ref=main&access_token=***&x=1", True, status=200
         ),
     ]
     assert all(seeded.seed.token not in repr(request) for request in app.state.requests)

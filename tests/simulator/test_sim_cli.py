@@ -12,6 +12,7 @@ from pathlib import Path
 import gitea_simulator
 import httpx
 import pytest
+from gitea_simulator import read_demo_token
 from gitea_simulator._cli import _bind
 
 READY = "gitea-simulator listening on "
@@ -92,3 +93,59 @@ def test_token_file_without_demo_data_fails(tmp_path: Path) -> None:
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 2
     assert "holds no demo token" in stderr
+
+
+def test_token_scopes_make_a_token_of_the_demo_user_with_those_scopes(
+    tmp_path: Path, processes: list[subprocess.Popen[str]]
+) -> None:
+    state, token_file = tmp_path / "state", tmp_path / "token"
+    processes.append(
+        _start(
+            "--state",
+            str(state),
+            "--seed-demo",
+            "--port",
+            "0",
+            "--token-file",
+            str(token_file),
+            "--token-scopes",
+            "write:issue,read:repository",
+        )
+    )
+    url = _url(processes[0])
+    headers = {"Authorization": f"token {token_file.read_text().strip()}"}
+    created = httpx.post(
+        f"{url}/api/v1/repos/acme/app/issues", json={"title": "From the CLI"}, headers=headers
+    )
+    assert created.status_code == 201
+    assert created.json()["user"]["login"] == "aegis-bot"
+    branch = httpx.post(
+        f"{url}/api/v1/repos/acme/app/branches", json={"new_branch_name": "x"}, headers=headers
+    )
+    assert branch.status_code == 403
+    assert branch.json()["message"].endswith(
+        "required=[write:repository], token scope=write:issue,read:repository"
+    )
+    assert token_file.read_text().strip() != read_demo_token(state)
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        pytest.param(
+            ["--token-scopes", "write:issue"], "--token-scopes needs --token-file", id="no-token-file"
+        ),
+        pytest.param(
+            ["--token-scopes", "write:everything", "--token-file", "TOKEN"],
+            "unknown token scopes",
+            id="bad-scope",
+        ),
+    ],
+)
+def test_bad_token_scopes_fail(tmp_path: Path, args: list[str], error: str) -> None:
+    args = [arg.replace("TOKEN", str(tmp_path / "token")) for arg in args]
+    process = _start("--state", str(tmp_path / "state"), "--seed-demo", "--port", "0", *args)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert error in stderr
+    assert not (tmp_path / "token").exists()

@@ -8,7 +8,11 @@ server's shape instead:
   ``x-nullable``; GO_NULLABLE lists exactly the fields Gitea sends as null, and only those are relaxed
   (in memory, never in the vendored file).
 - A directory's contents are an array: checked against the ContentsListResponse of ``GET /contents``.
-- Error bodies are JSON ``{"message", "url"}`` (404: plus ``errors``): checked against ERROR_BODY.
+- Error bodies are JSON ``{"message", "url"}`` (404: plus ``errors``): checked against ERROR_BODY; a few
+  refusals are the status alone, with no body, as Gitea's ``ctx.Status(403)``.
+
+The writes are checked the same way, each on a fresh copy of the demo state (WRITE_CASES): their
+successes against the spec's schemas, their errors against ERROR_BODY, every status among the documented.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-from .conftest import API, ClientFactory, Seeded
+from .conftest import API, ClientFactory, Seeded, Writable
 
 CONTRACT = Path(__file__).resolve().parents[1] / "contracts" / "gitea-swagger.v1.json"
 PINNED_SHA256 = "0b69d8398ae3557ff8480c55ee3abebd21131ddac39c23621264a69f13cd893d"
@@ -50,6 +54,15 @@ GO_NULLABLE: dict[str, tuple[str, ...]] = {
     "Issue": ("milestone", "assignee", "assignees", "closed_at", "due_date", "pull_request"),
     "PullRequestMeta": ("merged_at",),
     "GitTreeResponse": ("tree",),
+    "PullRequest": (
+        "milestone",
+        "assignee",
+        "merged_at",
+        "merge_commit_sha",
+        "merged_by",
+        "due_date",
+        "closed_at",
+    ),
 }
 
 ERROR_BODY = {
@@ -222,3 +235,115 @@ async def test_anonymous_and_scoped_answers_conform(
         denied = await scoped.get(f"{API}/repos/acme/app")
     assert denied.status_code == 403
     jsonschema.validate(denied.json(), ERROR_BODY)
+
+
+_ISSUES = "/repos/{owner}/{repo}/issues"
+_ISSUE = f"{_ISSUES}/{{index}}"
+_FILE = "/repos/{owner}/{repo}/contents/{filepath}"
+_README_SHA = "README_SHA"  # replaced by README.md's current blob id
+
+# (spec path, method, request path, JSON body, status): answers of the writes, each on a fresh state.
+WRITE_CASES: list[tuple[str, str, str, dict[str, Any] | None, int]] = [
+    (_ISSUES, "POST", "/repos/acme/app/issues", {"title": "New", "labels": [1], "closed": True}, 201),
+    (_ISSUES, "POST", "/repos/acme/app/issues", {}, 422),
+    (_ISSUES, "POST", "/repos/other/secret/issues", {"title": "x"}, 404),
+    (_ISSUE, "PATCH", "/repos/acme/app/issues/1", {"title": "T", "state": "closed"}, 201),
+    (_ISSUE, "PATCH", "/repos/acme/app/issues/3", {"body": "pull request"}, 201),
+    (_ISSUE, "PATCH", "/repos/acme/app/issues/1", {"state": "bogus"}, 412),
+    (_ISSUE, "PATCH", "/repos/acme/app/issues/99", {"title": "T"}, 404),
+    (f"{_ISSUE}/comments", "POST", "/repos/acme/app/issues/1/comments", {"body": "Hi"}, 201),
+    (f"{_ISSUE}/comments", "POST", "/repos/acme/app/issues/3/comments", {"body": "On a pull"}, 201),
+    (f"{_ISSUE}/comments", "POST", "/repos/acme/app/issues/99/comments", {"body": "Hi"}, 404),
+    ("/repos/{owner}/{repo}/labels", "GET", "/repos/acme/app/labels?limit=2", None, 200),
+    (f"{_ISSUE}/labels", "POST", "/repos/acme/app/issues/1/labels", {"labels": ["security"]}, 200),
+    (f"{_ISSUE}/labels", "POST", "/repos/acme/infra/issues/1/labels", {"labels": [5]}, 403),
+    (f"{_ISSUE}/labels/{{id}}", "DELETE", "/repos/acme/app/issues/4/labels/3", None, 204),
+    (f"{_ISSUE}/labels/{{id}}", "DELETE", "/repos/acme/app/issues/4/labels/99", None, 422),
+    ("/repos/{owner}/{repo}/branches", "POST", "/repos/acme/app/branches", {"new_branch_name": "topic"}, 201),
+    ("/repos/{owner}/{repo}/branches", "POST", "/repos/acme/app/branches", {"new_branch_name": "main"}, 409),
+    (
+        "/repos/{owner}/{repo}/branches",
+        "POST",
+        "/repos/acme/app/branches",
+        {"new_branch_name": "topic", "old_branch_name": "nope"},
+        404,
+    ),
+    ("/repos/{owner}/{repo}/branches", "POST", "/repos/acme/infra/branches", {"new_branch_name": "x"}, 403),
+    (_FILE, "POST", "/repos/acme/app/contents/docs/new.md", {"content": "aGkK"}, 201),
+    (_FILE, "POST", "/repos/acme/app/contents/README.md", {"content": "aGkK"}, 422),
+    (_FILE, "POST", "/repos/acme/infra/contents/new.md", {"content": "aGkK"}, 403),
+    (_FILE, "PUT", "/repos/acme/app/contents/README.md", {"content": "aGkK", "sha": _README_SHA}, 200),
+    (_FILE, "PUT", "/repos/acme/app/contents/docs/new.md", {"content": "aGkK"}, 201),
+    (_FILE, "PUT", "/repos/acme/app/contents/README.md", {"content": "aGkK", "sha": "0" * 40}, 422),
+    (_FILE, "DELETE", "/repos/acme/app/contents/README.md", {"sha": _README_SHA}, 200),
+    (_FILE, "DELETE", "/repos/acme/app/contents/nope.md", {"sha": "0" * 40}, 404),
+    (
+        "/repos/{owner}/{repo}/pulls",
+        "POST",
+        "/repos/acme/app/pulls",
+        {"head": "main", "base": "feature/login", "title": "Back"},
+        201,
+    ),
+    (
+        "/repos/{owner}/{repo}/pulls",
+        "POST",
+        "/repos/acme/app/pulls",
+        {"head": "feature/login", "base": "main", "title": "Dup"},
+        409,
+    ),
+    (
+        "/repos/{owner}/{repo}/pulls",
+        "POST",
+        "/repos/acme/app/pulls",
+        {"head": "main", "base": "main", "title": "T"},
+        422,
+    ),
+    (
+        "/repos/{owner}/{repo}/pulls",
+        "POST",
+        "/repos/acme/app/pulls",
+        {"head": "nope", "base": "main", "title": "T"},
+        404,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("spec_path", "method", "path", "body", "status"),
+    WRITE_CASES,
+    ids=[f"{case[1]} {case[2]} {case[4]}" for case in WRITE_CASES],
+)
+async def test_write_answers_conform_to_the_spec(
+    schema: OpenApiSchema,
+    writable: Writable,
+    spec_path: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    status: int,
+) -> None:
+    async with writable.client(writable.token) as http:
+        if body is not None and body.get("sha") == _README_SHA:
+            body = {**body, "sha": (await http.get(f"{API}/repos/acme/app/contents/README.md")).json()["sha"]}
+        response = await http.request(method, f"{API}{path}", json=body)
+    assert response.status_code == status, response.text
+    operation = schema[spec_path][method]
+    if status >= 400:
+        jsonschema.validate(response.json(), ERROR_BODY)
+    elif status == 204:
+        assert response.content == b""
+    assert str(status) in operation.definition.raw["responses"]
+    assert _violations(operation, response) == []
+
+
+async def test_write_answers_without_a_body(schema: OpenApiSchema, writable: Writable) -> None:
+    """Gitea answers some refusals with the status alone (``ctx.Status(403)``)."""
+    async with writable.client(writable.token) as http:
+        edit = await http.patch(f"{API}/repos/acme/infra/issues/1", json={"title": "x"})
+        unlabel = await http.delete(f"{API}/repos/acme/infra/issues/1/labels/5")
+    for response, spec_path, method in [
+        (edit, _ISSUE, "PATCH"),
+        (unlabel, f"{_ISSUE}/labels/{{id}}", "DELETE"),
+    ]:
+        assert (response.status_code, response.content) == (403, b"")
+        assert _violations(schema[spec_path][method], response) == []
