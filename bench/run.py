@@ -99,6 +99,7 @@ def run(workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
         "AEGIS_POLICY": str(POLICY),
         "AEGIS_KEYS_FILE": str(keys_file),
         "AEGIS_AUDIT_LOG": str(workdir / "audit.jsonl"),
+        "AEGIS_STATE_DB": str(workdir / "state.db"),
         "AEGIS_BIND": f"127.0.0.1:{ports['C']}",
         "AEGIS_OPA_BIN": opa_bin,
         # Budgets are still checked on every call (their cost is measured) but set above what wrk sends.

@@ -1,4 +1,5 @@
-"""The Starlette app: /mcp, /metrics, /healthz, /readyz, and the lifecycle of OPA and the clients.
+"""The Starlette app: /mcp, /admin/*, /metrics, /healthz, /readyz, and the lifecycle of OPA, the clients
+and the state database.
 
 Example:
     app = create_app(Settings.from_env(os.environ))
@@ -21,10 +22,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.admin_api import ADMIN_PATHS, admin_routes
 from gateway.audit import AuditLog
 from gateway.config import Settings
+from gateway.core.approvals import Approvers
 from gateway.core.results import OutputBounds
+from gateway.core.rollback import Rollbacks
 from gateway.core.service import ToolService
+from gateway.core.writes import WriteGate
 from gateway.edge.auth import ApiKeyAuthMiddleware
 from gateway.edge.events import SecurityEvents
 from gateway.edge.inflight import InFlightLimitMiddleware
@@ -41,10 +46,11 @@ from gateway.observability.access import AccessLogMiddleware
 from gateway.observability.metrics import Metrics
 from gateway.observability.request_id import RequestIdMiddleware
 from gateway.opa import DecisionSource
+from gateway.state import ApprovalStore, SnapshotStore, StateDB, WriteQuotas
 from gateway.tools import default_registry
 
 MCP_PATH = "/mcp"
-ROUTES = frozenset({MCP_PATH, "/metrics", "/healthz", "/readyz"})
+ROUTES = frozenset({MCP_PATH, *ADMIN_PATHS, "/metrics", "/healthz", "/readyz"})
 log = logging.getLogger(__name__)
 
 
@@ -60,6 +66,7 @@ def create_app(settings: Settings) -> Starlette:
     workdir = Path(tempfile.mkdtemp(prefix="aegis-"))
     try:
         opa = DecisionSource(settings=settings, metrics=metrics, workdir=workdir)
+        state = StateDB.open(settings.state_db)
         audit = AuditLog.open(settings.audit_log, fsync=settings.audit_fsync)
     except Exception:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -73,6 +80,8 @@ def create_app(settings: Settings) -> Starlette:
         base_url=gitea_url, token=settings.gitea_token, timeout_s=settings.gitea_timeout_s, breaker=breaker
     )
     events = SecurityEvents(audit=audit, metrics=metrics)
+    approvals = ApprovalStore(state, ttl_s=settings.approval_ttl_s)
+    snapshots = SnapshotStore(state)
     service = ToolService(
         registry=default_registry(),
         decisions=opa,
@@ -81,6 +90,16 @@ def create_app(settings: Settings) -> Starlette:
         metrics=metrics,
         write_mode=settings.write_mode,
         output_bounds=OutputBounds(max_bytes=settings.max_output_bytes, max_items=settings.max_output_items),
+        writes=WriteGate(
+            approvals=approvals,
+            quotas=WriteQuotas(state),
+            snapshots=snapshots,
+            default_quota=settings.write_quota,
+        ),
+    )
+    admin = admin_routes(
+        Approvers(store=approvals, audit=audit),
+        Rollbacks(audit=audit, snapshots=snapshots, gitea=gitea),
     )
 
     @contextlib.asynccontextmanager
@@ -98,6 +117,7 @@ def create_app(settings: Settings) -> Starlette:
             await gitea.aclose()
             await limits.aclose()
             audit.close()
+            state.close()
             shutil.rmtree(workdir, ignore_errors=True)
 
     async def readyz(request: Request) -> Response:
@@ -113,10 +133,11 @@ def create_app(settings: Settings) -> Starlette:
     async def metrics_endpoint(request: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    protected = (MCP_PATH,)
+    protected = (MCP_PATH, *ADMIN_PATHS)
     return Starlette(
         routes=[
             Route(MCP_PATH, McpEndpoint(handler=service, max_body_bytes=settings.max_body_bytes)),
+            *admin,
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),

@@ -1,4 +1,4 @@
-"""`aegis`: serve the gateway, run the demo, and manage policies, audit logs and keys."""
+"""`aegis`: serve the gateway, run the demo, and manage policies, audit logs, keys, approvals and rollback."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from typing import Any
 
 from policy_compiler import PolicyError
 
+from gateway.cli_admin import add_admin_commands
+from gateway.core.principal import QuotaOverride
 from gateway.edge.keys import (
     DEFAULT_ROTATION_OVERLAP,
     DEFAULT_SCOPES,
@@ -145,6 +147,11 @@ def _keys_create(args: argparse.Namespace) -> int:
         scopes=tuple(args.scope or DEFAULT_SCOPES),
         expires=parse_expiry(args.expires) if args.expires else None,
         rate_limit=_rate_limit(args),
+        write_quota=QuotaOverride(
+            writes_per_day=args.writes_per_day,
+            write_bytes_per_day=args.write_bytes_per_day,
+            max_write_bytes=args.max_write_bytes,
+        ),
     )
     print(key)
     print(
@@ -160,6 +167,12 @@ def _rate_limit(args: argparse.Namespace) -> KeyRateLimit | None:
     if args.rate is None or args.burst is None:
         raise KeyStoreError("--rate and --burst go together")
     return KeyRateLimit(rate_per_s=args.rate, burst=args.burst)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return int(text)
 
 
 def _keys_list(args: argparse.Namespace) -> int:
@@ -299,6 +312,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=_audit_verify)
 
     _add_keys_commands(commands)
+    add_admin_commands(commands)
     return parser
 
 
@@ -322,6 +336,11 @@ def _add_keys_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     create.add_argument("--expires", metavar="WHEN", help=expiry_help)
     create.add_argument("--rate", type=float, help="the key's own rate limit, requests per second")
     create.add_argument("--burst", type=int, help="the key's own burst (with --rate)")
+    create.add_argument("--writes-per-day", type=_positive, help="the key's own quota of writes per UTC day")
+    create.add_argument(
+        "--write-bytes-per-day", type=_positive, help="its own quota of bytes written per day"
+    )
+    create.add_argument("--max-write-bytes", type=_positive, help="its own limit on the bytes of one write")
     create.set_defaults(handler=_keys_create)
 
     list_ = keys.add_parser(

@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
+from gateway.core.principal import WriteQuota
 from gateway.errors import ConfigError
 
 DEFAULT_BIND = "127.0.0.1:8080"
@@ -66,6 +67,10 @@ def parse_positive_float(name: str, value: str) -> float:
     return number
 
 
+DEFAULT_APPROVAL_TTL_S = 3600.0
+DEFAULT_WRITE_QUOTA = WriteQuota(writes_per_day=100, write_bytes_per_day=10 << 20, max_write_bytes=1 << 20)
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the gateway needs to run. `gitea_token` never appears in `repr`."""
@@ -105,6 +110,9 @@ class Settings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     allow_insecure_bind: bool = False
+    state_db: Path = DEFAULT_VAR_DIR / "state.db"
+    approval_ttl_s: float = DEFAULT_APPROVAL_TTL_S
+    write_quota: WriteQuota = DEFAULT_WRITE_QUOTA
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -153,6 +161,15 @@ class Settings:
             tls_key=_optional_path(env.get("AEGIS_TLS_KEY")),
             allow_insecure_bind=parse_bool(
                 "AEGIS_ALLOW_INSECURE_BIND", env.get("AEGIS_ALLOW_INSECURE_BIND", "false")
+            ),
+            state_db=Path(env.get("AEGIS_STATE_DB", str(DEFAULT_VAR_DIR / "state.db"))),
+            approval_ttl_s=_float(env, "AEGIS_APPROVAL_TTL", DEFAULT_APPROVAL_TTL_S),
+            write_quota=WriteQuota(
+                writes_per_day=_int(env, "AEGIS_WRITES_PER_DAY", DEFAULT_WRITE_QUOTA.writes_per_day),
+                write_bytes_per_day=_int(
+                    env, "AEGIS_WRITE_BYTES_PER_DAY", DEFAULT_WRITE_QUOTA.write_bytes_per_day
+                ),
+                max_write_bytes=_int(env, "AEGIS_MAX_WRITE_BYTES", DEFAULT_WRITE_QUOTA.max_write_bytes),
             ),
         )
 

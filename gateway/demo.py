@@ -32,6 +32,7 @@ def run_demo(*, state_dir: Path, env: Mapping[str, str]) -> None:
             keys_file=keys_file,
             policy_path=Path(env.get("AEGIS_POLICY", str(EXAMPLE_POLICY))),
             audit_log=Path(env.get("AEGIS_AUDIT_LOG", str(state_dir / "audit.jsonl"))),
+            state_db=Path(env.get("AEGIS_STATE_DB", str(state_dir / "state.db"))),
         )
         _print_banner(settings, key, gitea_url)
         serve(settings)

@@ -79,11 +79,13 @@ class Gateway:
         return self.log_file.read_text(encoding="utf-8", errors="replace")
 
 
-def start_simulator(state_dir: Path) -> Simulator:
-    """The demo simulator in its own process, logging every request it receives to requests.jsonl."""
+def start_simulator(state_dir: Path, *, token_scopes: tuple[str, ...] = ()) -> Simulator:
+    """The demo simulator in its own process, logging every request it receives to requests.jsonl; its
+    token has the demo's read scopes, or `token_scopes` (Gitea scope names) when given."""
     token_file = state_dir.parent / f"{state_dir.name}.token"
     request_log = state_dir.parent / "requests.jsonl"
-    process, url = spawn_simulator(state_dir, token_file, "--request-log", str(request_log))
+    scopes = ("--token-scopes", ",".join(token_scopes)) if token_scopes else ()
+    process, url = spawn_simulator(state_dir, token_file, "--request-log", str(request_log), *scopes)
     return Simulator(url=url, token=token_file.read_text().strip(), state_dir=state_dir, process=process)
 
 
@@ -140,6 +142,7 @@ def start_gateway(
         "AEGIS_POLICY": str(policy_file),
         "AEGIS_KEYS_FILE": str(keys_file),
         "AEGIS_AUDIT_LOG": str(workdir / "audit.jsonl"),
+        "AEGIS_STATE_DB": str(workdir / "state.db"),
         "AEGIS_BIND": f"{bind_host}:{port}",
         "AEGIS_OPA_BIN": opa_binary(),
         **(env or {}),

@@ -14,10 +14,13 @@ ENTRY_FIELDS = (
 )  # fmt: skip
 SECURITY_EVENTS = ("auth_failure", "auth_throttled", "rate_limited", "overloaded", "origin_rejected")
 # Fields of one kind of event beyond ENTRY_FIELDS: (required, optional). A tool call's `output`
-# summary is optional so that logs written before it existed still verify.
+# summary is optional so that logs written before it existed still verify; `approval` and `write`
+# appear on writes only. An approver's decision and a rollback are entries of their own.
 EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "tool_call": ((), ("output",)),
+    "tool_call": ((), ("output", "approval", "write")),
     **{event: (("client_ip", "repeats_left_out"), ()) for event in SECURITY_EVENTS},
+    "approval_decided": (("approval",), ()),
+    "rollback": (("rollback",), ()),
 }
 
 

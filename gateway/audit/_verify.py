@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,24 @@ def verify_chain(path: Path) -> ChainHead:
     Example:
         head = verify_chain(Path("var/audit.jsonl"))
     """
+    head = ChainHead(entries=0, head_hash=GENESIS_HASH)
+    for entry in walk_chain(path):
+        head = ChainHead(entries=entry["seq"], head_hash=entry["entry_hash"])
+    return head
+
+
+def find_entry(path: Path, seq: int) -> dict[str, Any] | None:
+    """Entry `seq` of a chain that holds from its first line to its last, or None when there is none;
+    raises AuditChainError where the chain breaks."""
+    found = None
+    for entry in walk_chain(path):
+        if entry["seq"] == seq:
+            found = entry
+    return found
+
+
+def walk_chain(path: Path) -> Iterator[dict[str, Any]]:
+    """Every entry, in order, each checked against the one before it."""
     prev_hash = GENESIS_HASH
     count = 0
     with path.open("rb") as lines:
@@ -42,7 +61,7 @@ def verify_chain(path: Path) -> ChainHead:
                 raise AuditChainError(line_no, "line is not in canonical JSON form")
             prev_hash = entry["entry_hash"]
             count += 1
-    return ChainHead(entries=count, head_hash=prev_hash)
+            yield entry
 
 
 def _parse_line(raw: bytes, line_no: int) -> dict[str, Any]:

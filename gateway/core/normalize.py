@@ -39,6 +39,7 @@ class Resource:
     path: str | None = None
     ref: str | None = None
     size: int | None = None  # bytes, once known (a fetched file, a write's content)
+    branch: str | None = None  # the branch a write targets
 
     @property
     def repo(self) -> str | None:
@@ -46,7 +47,13 @@ class Resource:
 
     def as_input(self) -> dict[str, Any]:
         """The `resource` member of the OPA input document."""
-        return {"repo": self.repo, "path": self.path, "ref": self.ref, "size": self.size}
+        return {
+            "repo": self.repo,
+            "path": self.path,
+            "ref": self.ref,
+            "size": self.size,
+            "branch": self.branch,
+        }
 
 
 def normalize_name(field: str, value: str) -> str:

@@ -75,15 +75,39 @@ def present(output: ToolOutput, decision: Decision, *, bounds: OutputBounds, req
     return Presented(_success_result(sanitized, request_id), decision, sanitized)
 
 
-def denied_result(decision: Decision, request_id: str) -> dict[str, Any]:
+def denied_result(decision: Decision, request_id: str, *, detail: str | None = None) -> dict[str, Any]:
+    """A denial naming every deny rule; `detail` says more where a rule alone would not (a quota)."""
     reasons = [reason.as_dict() for reason in decision.reasons]
     rules = (
         ", ".join(f"{r['rule']} ({r['source']})" for r in reasons if r["effect"] == "deny")
         or "no rule allows it"
     )
+    structured: dict[str, Any] = {"denied": True, "reasons": reasons, "request_id": request_id}
+    if detail:
+        rules += f": {detail}"
+        structured["detail"] = detail
     return {
         "content": [{"type": "text", "text": f"Denied by policy: {rules}. Request id: {request_id}."}],
-        "structuredContent": {"denied": True, "reasons": reasons, "request_id": request_id},
+        "structuredContent": structured,
+        "isError": True,
+    }
+
+
+def pending_result(approval: dict[str, Any], request_id: str) -> dict[str, Any]:
+    """A write held for a human: not run, and how to get it run (an approval, then the same call again)."""
+    text = (
+        f"Awaiting human approval: this call was not run. Approval id {approval['id']} (expires"
+        f" {approval['expires']}). Once an approver runs `aegis approvals approve {approval['id']}`, repeat"
+        f" exactly the same call to run it once. Request id: {request_id}."
+    )
+    return {
+        "content": [{"type": "text", "text": text}],
+        "structuredContent": {
+            "pending_approval": True,
+            "approval_id": approval["id"],
+            "expires": approval["expires"],
+            "request_id": request_id,
+        },
         "isError": True,
     }
 

@@ -20,6 +20,7 @@ from gateway.audit import AuditLog, canonical_json
 from gateway.core.normalize import Resource, normalize_name, normalize_path, normalize_pathspec, normalize_ref
 from gateway.core.principal import Principal
 from gateway.core.results import OutputBounds, Presented, denied_result, error_result, present
+from gateway.core.writes import Admission, WriteGate
 from gateway.errors import AuditWriteError, InvalidToolCall, UpstreamError
 from gateway.gitea import GiteaClient
 from gateway.mcp import CallContext
@@ -42,6 +43,8 @@ class _Trace:
     resource: Resource = dataclasses.field(default_factory=Resource)
     decision: Decision | None = None
     presented: Presented | None = None
+    approval: dict[str, Any] | None = None
+    write: dict[str, Any] | None = None
 
 
 class Decider(Protocol):
@@ -65,6 +68,7 @@ class ToolService:
         metrics: Metrics,
         write_mode: bool,
         output_bounds: OutputBounds,
+        writes: WriteGate,
     ) -> None:
         self._registry = registry
         self._decisions = decisions
@@ -73,6 +77,7 @@ class ToolService:
         self._metrics = metrics
         self._write_mode = write_mode
         self._output_bounds = output_bounds
+        self._writes = writes
 
     async def list_tools(self, context: CallContext) -> list[dict[str, Any]]:
         principal = _principal(context)
@@ -123,16 +128,33 @@ class ToolService:
         if not trace.decision.allow:
             trace.outcome = "denied"
             return denied_result(trace.decision, context.request_id)
+        admission = None
+        if bound.tool.capability != "read":
+            admission = self._admit_write(context, bound, normalized, trace)
+            if admission.refusal is not None:
+                return admission.refusal
         try:
             output = await bound.tool.run(self._gitea, trace.resource, normalized)
+        except InvalidToolCall:  # found out only against Gitea's state: an unknown label, a stale sha
+            trace.outcome = "invalid"
+            self._give_back(admission)
+            raise
         except UpstreamError as exc:
             log.warning("upstream error", extra={"tool": trace.tool, "kind": exc.kind, "status": exc.status})
+            if exc.status is not None and 400 <= exc.status < 500:  # Gitea refused it: nothing was written
+                self._give_back(admission)
             return error_result(f"Gitea request failed: {exc.kind.replace('_', ' ')}", context.request_id)
+        if admission is not None:
+            trace.write = self._writes.record(output, context.request_id)
         if not await self._size_allowed(context, bound, normalized, output, trace):
             trace.outcome = "denied"
             return denied_result(trace.decision, context.request_id)
         presenting = functools.partial(
-            present, output, trace.decision, bounds=self._output_bounds, request_id=context.request_id
+            present,
+            output,
+            _output_decision(bound, trace.decision),
+            bounds=self._output_bounds,
+            request_id=context.request_id,
         )
         # Scanning a large file takes CPU time (about 0.4 s per MiB): not on the event loop.
         large = (output.content_bytes or 0) > OFFLOAD_SANITIZE_BYTES
@@ -141,6 +163,23 @@ class ToolService:
         trace.outcome = "denied" if trace.presented.withheld else "allowed"
         self._count_output(trace.presented)
         return trace.presented.result
+
+    def _admit_write(
+        self, context: CallContext, bound: BoundTool, arguments: Mapping[str, Any], trace: _Trace
+    ) -> Admission:
+        assert trace.decision is not None
+        admission = self._writes.admit(
+            _principal(context), bound.tool, trace.resource, arguments, trace.decision, context.request_id
+        )
+        trace.decision = admission.decision
+        trace.approval = admission.approval
+        if admission.refusal is not None:
+            trace.outcome = admission.outcome
+        return admission
+
+    def _give_back(self, admission: Admission | None) -> None:
+        if admission is not None:
+            self._writes.give_back(admission)
 
     def _count_output(self, presented: Presented) -> None:
         for finding in presented.sanitized.findings:
@@ -217,6 +256,8 @@ class ToolService:
                     "reasons": [reason.as_dict() for reason in decision.reasons] if decision else [],
                     "duration_ms": round(duration * 1000, 3),
                     "output": trace.presented.audit_summary() if trace.presented else None,
+                    **({"approval": trace.approval} if trace.approval else {}),
+                    **({"write": trace.write} if trace.write else {}),
                 }
             )
         except AuditWriteError:
@@ -226,6 +267,14 @@ class ToolService:
         log.info(
             "tool call", extra={"tool": trace.tool, "outcome": trace.outcome, "duration_ms": duration * 1000}
         )
+
+
+def _output_decision(bound: BoundTool, decision: Decision) -> Decision:
+    """A write's result only echoes what the agent sent and what Gitea made of it, and the write has
+    happened: secrets in it are masked, never withheld as if it had been denied."""
+    if bound.tool.capability == "read":
+        return decision
+    return dataclasses.replace(decision, obligations={**decision.obligations, "secrets": "mask"})
 
 
 def _trace_of(name: Any, arguments: Any) -> _Trace:
@@ -253,7 +302,7 @@ def _normalize(bound: BoundTool, arguments: Mapping[str, Any]) -> tuple[Resource
     """The resource and the arguments with owner, repo, path and ref replaced by their normalized values."""
     tool = bound.tool
     normalized = dict(arguments)
-    owner = name = path = ref = None
+    owner = name = path = ref = branch = None
     if tool.repo_scoped:
         owner = normalized["owner"] = normalize_name("owner", arguments["owner"])
         name = normalized["repo"] = normalize_name("repo", arguments["repo"])
@@ -262,4 +311,10 @@ def _normalize(bound: BoundTool, arguments: Mapping[str, Any]) -> tuple[Resource
         path = normalized[tool.path_arg] = normalizer(tool.path_arg, arguments[tool.path_arg])
     if tool.ref_arg and arguments.get(tool.ref_arg) is not None:
         ref = normalized[tool.ref_arg] = normalize_ref(tool.ref_arg, arguments[tool.ref_arg])
-    return Resource(owner=owner, name=name, path=path, ref=ref), normalized
+    if tool.branch_arg and arguments.get(tool.branch_arg) is not None:
+        branch = normalized[tool.branch_arg] = normalize_ref(tool.branch_arg, arguments[tool.branch_arg])
+    for field in tool.other_ref_args:
+        if arguments.get(field) is not None:
+            normalized[field] = normalize_ref(field, arguments[field])
+    size = tool.write_size(normalized) if tool.write_size else None
+    return Resource(owner=owner, name=name, path=path, ref=ref, size=size, branch=branch), normalized

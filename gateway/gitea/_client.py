@@ -14,6 +14,7 @@ import aiohttp
 from gateway import __version__
 from gateway.errors import UpstreamError
 from gateway.gitea._breaker import CircuitBreaker
+from gateway.gitea._writes import check_write
 from gateway.http import BodyTooLarge, HttpResponse, HttpSession
 
 MAX_RESPONSE_BYTES = 16 << 20
@@ -68,23 +69,40 @@ class GiteaClient:
         total = response.headers.get("x-total-count", "")
         return Page(items=items, total=int(total) if total.isdigit() else None)
 
+    async def send_json(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        """One write (POST, PUT, PATCH or DELETE with a JSON body); only the requests of
+        gateway.gitea._writes can be sent. Returns the decoded answer, or None for an empty one."""
+        check_write(method, path, body)
+        payload = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        with self._breaker.guard():
+            response = await self._send(method, path, None, payload)
+        return _json(response) if response.body.strip() else None
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
     async def _get(self, path: str, params: Mapping[str, str | int] | None) -> HttpResponse:
         with self._breaker.guard():
-            return await self._send_get(path, params)
+            return await self._send("GET", path, params, None)
 
-    async def _send_get(self, path: str, params: Mapping[str, str | int] | None) -> HttpResponse:
+    async def _send(
+        self, method: str, path: str, params: Mapping[str, str | int] | None, body: bytes | None
+    ) -> HttpResponse:
         try:
-            response = await self._http.request("GET", path, params=params)
+            response = await self._http.request(
+                method,
+                path,
+                params=params,
+                body=body,
+                content_type="application/json" if body is not None else None,
+            )
         except TimeoutError:
             raise UpstreamError("timeout") from None
         except BodyTooLarge:
             raise UpstreamError("too_large") from None
         except aiohttp.ClientError:
             raise UpstreamError("unavailable") from None
-        if response.status != 200:
+        if response.status not in ((200,) if method == "GET" else (200, 201, 204)):
             kind = _KIND_BY_STATUS.get(response.status, "unavailable" if response.status >= 500 else "error")
             raise UpstreamError(kind, response.status)
         return response

@@ -60,8 +60,9 @@ class ToolRegistry:
 
 def default_registry() -> ToolRegistry:
     from gateway.tools.read import READ_TOOLS
+    from gateway.tools.write import WRITE_TOOLS
 
-    return ToolRegistry(list(READ_TOOLS), schemas_dir() / "tools")
+    return ToolRegistry([*READ_TOOLS, *WRITE_TOOLS], schemas_dir() / "tools")
 
 
 def _bind(tool: Tool, schema_root: Path) -> BoundTool:

@@ -15,21 +15,43 @@ Capability = Literal["read", "write"]
 @dataclasses.dataclass(frozen=True)
 class ToolOutput:
     """A tool's result: `structured` always; `text` when plain text reads better than its JSON;
-    `content_bytes`, the size of the file content it returns, so that size limits can be enforced."""
+    `content_bytes`, the size of the file content it returns, so that size limits can be enforced.
+    A write also says what Gitea made (`upstream`: commit sha, issue or PR number, for the audit log) and,
+    for a file write, what it replaced (`snapshot`, kept for rollback)."""
 
     structured: dict[str, Any]
     text: str | None = None
     content_bytes: int | None = None
+    upstream: dict[str, Any] | None = None
+    snapshot: FileSnapshot | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FileSnapshot:
+    """A file write's before and after: `previous_*` are None when the write created the file."""
+
+    repo: str
+    path: str
+    branch: str
+    previous_sha: str | None
+    previous_content: bytes | None
+    new_sha: str
+    commit_sha: str
 
 
 Runner = Callable[[GiteaClient, Resource, Mapping[str, Any]], Awaitable[ToolOutput]]
+WriteSize = Callable[[Mapping[str, Any]], int]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Tool:
-    """A tool. `run` takes the normalized resource (owner, name, path, ref) and the validated arguments;
-    it must take those four values from the resource, never from the arguments. `path_is_pathspec` marks a
-    path that Gitea matches as a git pathspec, which is then held to a stricter form."""
+    """A tool. `run` takes the normalized resource (owner, name, path, ref, branch) and the validated
+    arguments; it must take those values from the resource, never from the arguments. `path_is_pathspec`
+    marks a path that Gitea matches as a git pathspec, which is then held to a stricter form.
+
+    A write names the branch it targets (`branch_arg`, checked against write.branches), any further
+    git refs it passes to Gitea (`other_ref_args`, normalized like `ref_arg`), and `write_size`, the bytes
+    it stores: the policy's size limits and the key's write quotas are held against it before it runs."""
 
     name: str
     title: str
@@ -40,6 +62,10 @@ class Tool:
     path_arg: str | None = None
     path_is_pathspec: bool = False
     ref_arg: str | None = None
+    branch_arg: str | None = None
+    other_ref_args: tuple[str, ...] = ()
+    write_size: WriteSize | None = None
+    destructive: bool = False
 
     @property
     def annotations(self) -> dict[str, Any]:
@@ -47,7 +73,7 @@ class Tool:
         return {
             "title": self.title,
             "readOnlyHint": read_only,
-            "destructiveHint": False,
+            "destructiveHint": self.destructive,
             "idempotentHint": read_only,
             "openWorldHint": False,
         }

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Mapping
 from typing import Any
 
 from gateway.core.normalize import Resource
-from gateway.errors import UpstreamError
 from gateway.gitea import GiteaClient, Page
-from gateway.gitea._client import api_path, file_path
+from gateway.gitea._client import api_path
 from gateway.tools._spec import Tool, ToolOutput
+from gateway.tools._upstream import contents_path, decode_base64
+from gateway.tools._upstream import repo_path as _repo_path
 
 MAX_FILE_BYTES = 1 << 20
 MAX_TREE_ENTRIES = 1000
 MAX_MESSAGE_CHARS = 4000
 DEFAULT_LIMIT = 30
-
-
-def _repo_path(resource: Resource, *rest: str) -> str:
-    if resource.owner is None or resource.name is None:
-        raise UpstreamError("rejected")
-    return api_path("repos", resource.owner, resource.name, *rest)
 
 
 def _paging(args: Mapping[str, Any]) -> dict[str, int]:
@@ -95,9 +89,7 @@ async def get_file_tree(gitea: GiteaClient, resource: Resource, args: Mapping[st
 
 async def get_file_contents(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
     params = {"ref": resource.ref} if resource.ref else {}
-    contents = await gitea.get_json(
-        _repo_path(resource, "contents") + "/" + file_path(resource.path or ""), params
-    )
+    contents = await gitea.get_json(contents_path(resource), params)
     if isinstance(contents, list):
         entries = [
             {"name": e.get("name"), "path": e.get("path"), "type": e.get("type"), "size": e.get("size")}
@@ -116,7 +108,7 @@ async def get_file_contents(gitea: GiteaClient, resource: Resource, args: Mappin
         return ToolOutput({**meta, "target": target})
     if (contents.get("size") or 0) > MAX_FILE_BYTES:
         return ToolOutput({**meta, "error": f"file larger than {MAX_FILE_BYTES} bytes; not returned"})
-    raw = _decode_base64(contents.get("content") or "")
+    raw = decode_base64(contents.get("content") or "")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -153,13 +145,6 @@ async def list_issues(gitea: GiteaClient, resource: Resource, args: Mapping[str,
 async def get_issue(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
     raw = await gitea.get_json(_repo_path(resource, "issues", str(int(args["index"]))))
     return ToolOutput(_issue(raw, with_body=True))
-
-
-def _decode_base64(content: str) -> bytes:
-    try:
-        return base64.b64decode(content, validate=False)
-    except (binascii.Error, ValueError):
-        raise UpstreamError("malformed") from None
 
 
 READ_TOOLS: tuple[Tool, ...] = (

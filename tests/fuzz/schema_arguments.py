@@ -1,8 +1,8 @@
 """Tool arguments generated from the tool's JSON Schema: valid ones, and ones invalid in exactly one way.
 
 Only the keywords the tool schemas use are read (type, enum, pattern, min/maxLength, minimum/maximum,
-items, maxItems, uniqueItems, required); a schema with anything else fails loudly, so that a new keyword
-is never silently ignored.
+items, min/maxItems, uniqueItems, required, and a top-level anyOf of required lists); a schema with
+anything else fails loudly, so that a new keyword is never silently ignored.
 
 Example:
     schema = default_registry().get("get_issue").schema
@@ -28,6 +28,7 @@ KNOWN_KEYWORDS = frozenset(
         "minimum",
         "maximum",
         "items",
+        "minItems",
         "maxItems",
         "uniqueItems",
     }
@@ -49,11 +50,23 @@ def valid_arguments(
 ) -> st.SearchStrategy[dict[str, Any]]:
     """Arguments the schema accepts; `favourites` adds likely values (say, names of real repositories)."""
     values = {name: _value(name, spec, favourites or {}) for name, spec in schema["properties"].items()}
-    required = set(schema.get("required", ()))
-    return st.fixed_dictionaries(
-        {name: values[name] for name in required},
-        optional={name: strategy for name, strategy in values.items() if name not in required},
-    )
+
+    def with_required(alternative: frozenset[str]) -> st.SearchStrategy[dict[str, Any]]:
+        required = set(schema.get("required", ())) | alternative
+        return st.fixed_dictionaries(
+            {name: values[name] for name in required},
+            optional={name: strategy for name, strategy in values.items() if name not in required},
+        )
+
+    return st.sampled_from(_alternatives(schema)).flatmap(with_required)
+
+
+def _alternatives(schema: Mapping[str, Any]) -> list[frozenset[str]]:
+    """The property sets of which a top-level anyOf requires one (one empty set without anyOf)."""
+    alternatives = schema.get("anyOf", [{"required": []}])
+    if any(set(alternative) != {"required"} for alternative in alternatives):
+        raise ValueError("a top-level anyOf may only list required properties")
+    return [frozenset(alternative["required"]) for alternative in alternatives]
 
 
 def invalid_arguments(
@@ -114,7 +127,12 @@ def _from_spec(spec: Mapping[str, Any]) -> st.SearchStrategy[Any]:
         return st.booleans()
     if kind == "array":
         items = _from_spec(spec["items"])
-        return st.lists(items, max_size=spec.get("maxItems", 10), unique=spec.get("uniqueItems", False))
+        return st.lists(
+            items,
+            min_size=spec.get("minItems", 0),
+            max_size=spec.get("maxItems", 10),
+            unique=spec.get("uniqueItems", False),
+        )
     raise ValueError(f"no generator for schema type {kind!r}")
 
 

@@ -21,12 +21,28 @@ from tests.processes import Simulator
 
 MAX_MESSAGE_CHARS = 300
 # A valid value for each required argument of the tools, on a repository and file the simulator serves.
-BASE_VALUES: dict[str, Any] = {"owner": "acme", "repo": "app", "filepath": "README.md", "index": 1}
+BASE_VALUES: dict[str, Any] = {
+    "owner": "acme",
+    "repo": "app",
+    "filepath": "README.md",
+    "index": 1,
+    "title": "t",
+    "body": "b",
+    "labels": ["bug"],
+    "branch": "aegis/x",
+    "content": "x",
+    "head": "aegis/x",
+    "base": "main",
+}
 
 
 def base_arguments(tool: BoundTool) -> dict[str, Any]:
-    """The tool's required arguments, with values that make a call it would run."""
-    return {name: BASE_VALUES[name] for name in tool.schema.get("required", ())}
+    """The tool's required arguments (and those of the first alternative its schema may require), with
+    values that make a valid call."""
+    names = list(tool.schema.get("required", ()))
+    for alternative in tool.schema.get("anyOf", ())[:1]:
+        names += alternative["required"]
+    return {name: BASE_VALUES[name] for name in names}
 
 
 def call_tool(client: CheckedClient, name: str, arguments: Any) -> dict[str, Any]:

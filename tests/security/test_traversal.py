@@ -63,7 +63,10 @@ PAYLOADS = {
 def pathlike_arguments(tool: BoundTool) -> list[str]:
     """owner and repo of a repository tool, its path and ref arguments, and any path/ref/sha property."""
     names = ["owner", "repo"] if tool.tool.repo_scoped else []
-    names += [name for name in (tool.tool.path_arg, tool.tool.ref_arg) if name is not None]
+    names += [
+        name for name in (tool.tool.path_arg, tool.tool.ref_arg, tool.tool.branch_arg) if name is not None
+    ]
+    names += tool.tool.other_ref_args
     names += [name for name in tool.schema["properties"] if _PATHLIKE_PROPERTY.search(name)]
     return sorted(set(names), key=names.index)
 
@@ -87,6 +90,9 @@ CASES = [
         ("list_commits", ["owner", "repo", "path", "ref"]),
         ("get_file_tree", ["owner", "repo", "ref"]),
         ("list_repositories", []),
+        ("create_branch", ["owner", "repo", "from_ref", "branch"]),
+        ("create_pull_request", ["owner", "repo", "base", "head"]),
+        ("create_or_update_file", ["owner", "repo", "filepath", "branch", "sha"]),
     ],
 )
 def test_pathlike_arguments_are_found_in_the_registry_and_schemas(name: str, arguments: list[str]) -> None:

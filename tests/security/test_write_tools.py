@@ -1,4 +1,5 @@
-"""With WRITE_MODE off, no write reaches Gitea, even under a policy that would allow every write.
+"""With WRITE_MODE off, no write reaches Gitea, even under a policy that would allow every write: the
+gateway's write tools are denied by `context.write_mode`, other servers' write tools do not exist.
 
 The key holds the tools:write scope and the policy allows writes to acme/app (whitelist and default), so
 the only gate left is WRITE_MODE: every request the simulator serves in this module must be a GET.
@@ -15,7 +16,7 @@ from gateway.mcp._jsonrpc import INVALID_PARAMS
 from gateway.tools import default_registry
 from tests.fuzz.client import UNTHROTTLED, CheckedClient
 from tests.processes import Gateway, Simulator, create_key, start_gateway
-from tests.security.rpc import assert_refused, call_tool, no_upstream_request
+from tests.security.rpc import assert_denied, assert_refused, call_tool, no_upstream_request
 
 pytestmark = pytest.mark.e2e
 
@@ -25,18 +26,23 @@ write:
   repositories: [acme/app]
 """
 TARGET = {"owner": "acme", "repo": "app"}
-# Write tools of Gitea MCP servers, with the arguments they would take.
+# The gateway's write tools, each with arguments it would run.
 WRITE_CALLS = {
     "create_issue": {**TARGET, "title": "t", "body": "b"},
     "update_issue": {**TARGET, "index": 1, "state": "closed"},
     "create_issue_comment": {**TARGET, "index": 1, "body": "b"},
+    "add_labels": {**TARGET, "index": 1, "labels": ["security"]},
+    "remove_labels": {**TARGET, "index": 1, "labels": ["bug"]},
+    "create_branch": {**TARGET, "branch": "aegis/x", "from_ref": "main"},
+    "create_or_update_file": {**TARGET, "filepath": "x.txt", "content": "x", "branch": "main"},
+    "create_pull_request": {**TARGET, "head": "feature/login", "base": "main", "title": "t"},
+}
+# Write tools of other Gitea MCP servers, which this gateway does not have, with the arguments they take.
+FOREIGN_WRITE_CALLS = {
     "create_file": {**TARGET, "filepath": "x.txt", "content": "eA==", "branch": "main"},
     "update_file": {**TARGET, "filepath": "README.md", "content": "eA==", "sha": "0" * 40},
-    "create_or_update_file": {**TARGET, "filepath": "README.md", "content": "eA=="},
     "delete_file": {**TARGET, "filepath": "README.md", "sha": "0" * 40},
-    "create_branch": {**TARGET, "branch": "aegis/x", "old_branch": "main"},
     "delete_branch": {**TARGET, "branch": "feature/login"},
-    "create_pull_request": {**TARGET, "head": "feature/login", "base": "main", "title": "t"},
     "merge_pull_request": {**TARGET, "index": 1, "style": "merge"},
     "push_files": {**TARGET, "branch": "main", "files": [{"path": "x", "content": "y"}], "force": True},
     "create_release": {**TARGET, "tag_name": "v9", "target": "main"},
@@ -67,12 +73,21 @@ def test_tools_list_shows_no_write_tool(client: CheckedClient) -> None:
     assert all(tool["annotations"]["readOnlyHint"] is True for tool in tools)
 
 
+@pytest.mark.parametrize(("name", "arguments"), list(WRITE_CALLS.items()), ids=list(WRITE_CALLS))
+def test_a_write_tool_is_denied_by_write_mode(
+    client: CheckedClient, upstream: Simulator, name: str, arguments: dict[str, object]
+) -> None:
+    with no_upstream_request(upstream):
+        document = call_tool(client, name, arguments)
+    assert_denied(document, rule="context.write_mode")
+
+
 @pytest.mark.parametrize(
     ("name", "arguments"),
-    list(WRITE_CALLS.items()),
-    ids=[name.replace("\u200b", "-zero-width-space") for name in WRITE_CALLS],
+    list(FOREIGN_WRITE_CALLS.items()),
+    ids=[name.replace("\u200b", "-zero-width-space") for name in FOREIGN_WRITE_CALLS],
 )
-def test_a_write_tool_is_an_unknown_tool(
+def test_a_foreign_write_tool_is_an_unknown_tool(
     client: CheckedClient, upstream: Simulator, name: str, arguments: dict[str, object]
 ) -> None:
     with no_upstream_request(upstream):

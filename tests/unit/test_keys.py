@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gateway.core.principal import QuotaOverride, WriteQuota
 from gateway.edge.keys import (
     KeyRateLimit,
     StoredKey,
@@ -69,6 +70,26 @@ def test_expiry_and_rate_limit_are_stored(path: Path) -> None:
     assert stored.scopes == ("tools:read", "tools:write")
     assert stored.expires == NOW + timedelta(days=30)
     assert stored.rate_limit == KeyRateLimit(rate_per_s=2.5, burst=5)
+
+
+def test_write_quotas_are_stored_and_kept_by_rotation(path: Path) -> None:
+    quota = QuotaOverride(writes_per_day=3, max_write_bytes=2048)
+    create_key(path, name="writer", scopes=("tools:write",), write_quota=quota, now=NOW)
+    assert entries(path)[0]["quota"] == {"writes_per_day": 3, "max_write_bytes": 2048}
+    rotate_key(path, "writer", now=NOW + timedelta(hours=1))
+    assert [stored.write_quota for stored in load_keys(path)] == [quota, quota]
+    effective = quota.over(WriteQuota(writes_per_day=100, write_bytes_per_day=9999, max_write_bytes=1 << 20))
+    assert effective == WriteQuota(writes_per_day=3, write_bytes_per_day=9999, max_write_bytes=2048)
+
+
+@pytest.mark.parametrize("quota", [{"writes_per_day": 0}, {"writes_per_day": "3"}, {"per_hour": 3}, [3]])
+def test_malformed_write_quotas_make_the_file_unusable(path: Path, quota: object) -> None:
+    create_key(path, name="writer", now=NOW)
+    document = json.loads(path.read_text())
+    document["keys"][0]["quota"] = quota
+    path.write_text(json.dumps(document))
+    with pytest.raises(KeyStoreError, match="quota"):
+        load_keys(path)
 
 
 @pytest.mark.parametrize(
@@ -262,6 +283,7 @@ def test_summary_shows_everything_but_the_hash(path: Path) -> None:
         "rotated_to": None,
         "rate": 0.5,
         "burst": 3,
+        "quota": {},
     }
     assert stored.sha256 not in repr(stored)
 

@@ -7,6 +7,7 @@ file atomically (mode 0600); readers do not lock, and tell a changed file by its
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gateway.core.principal import QuotaOverride
 from gateway.edge.keys._model import (
     KEY_NAME,
     KNOWN_SCOPES,
@@ -33,7 +35,8 @@ Signature = tuple[int, ...]
 _KEY_ID = re.compile(r"[0-9a-f]{12}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _REQUIRED_FIELDS = frozenset({"name", "sha256", "scopes", "created"})
-_FIELDS = _REQUIRED_FIELDS | {"id", "expires", "revoked", "rotated_to", "rate", "burst"}
+_FIELDS = _REQUIRED_FIELDS | {"id", "expires", "revoked", "rotated_to", "rate", "burst", "quota"}
+_QUOTA_FIELDS = frozenset(field.name for field in dataclasses.fields(QuotaOverride))
 _GROUP_OTHER_WRITE, _GROUP_OTHER_READ = 0o022, 0o044
 
 
@@ -156,6 +159,7 @@ def _write(path: Path, keys: list[StoredKey]) -> None:
 
 
 def _entry_json(stored: StoredKey) -> dict[str, Any]:
+    quota = {"quota": stored.write_quota.as_dict()} if stored.write_quota.as_dict() else {}
     return {
         "id": stored.id,
         "name": stored.name,
@@ -167,6 +171,7 @@ def _entry_json(stored: StoredKey) -> dict[str, Any]:
         "rotated_to": stored.rotated_to,
         "rate": stored.rate_limit.rate_per_s if stored.rate_limit else None,
         "burst": stored.rate_limit.burst if stored.rate_limit else None,
+        **quota,
     }
 
 
@@ -197,6 +202,7 @@ def _parse_entry(item: object) -> StoredKey:
         revoked=_parse_optional_time(item.get("revoked")),
         rotated_to=rotated_to,
         rate_limit=_parse_rate_limit(item.get("rate"), item.get("burst")),
+        write_quota=_parse_quota(item.get("quota")),
     )
 
 
@@ -217,6 +223,16 @@ def _parse_stored_time(value: object) -> datetime:
 
 def _parse_optional_time(value: object) -> datetime | None:
     return None if value is None else _parse_stored_time(value)
+
+
+def _parse_quota(value: object) -> QuotaOverride:
+    if value is None:
+        return QuotaOverride()
+    if not isinstance(value, dict) or not set(value) <= _QUOTA_FIELDS:
+        raise KeyStoreError(f"quota must be an object of {sorted(_QUOTA_FIELDS)}")
+    if not all(type(limit) is int and limit > 0 for limit in value.values()):
+        raise KeyStoreError("quota limits must be positive integers")
+    return QuotaOverride(**value)
 
 
 def _parse_rate_limit(rate: object, burst: object) -> KeyRateLimit | None:

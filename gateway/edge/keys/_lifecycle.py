@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from gateway.core.principal import NO_QUOTA_OVERRIDE, QuotaOverride
 from gateway.edge.keys._file import editing
 from gateway.edge.keys._model import (
     KEY_NAME,
@@ -31,6 +32,7 @@ def create_key(
     scopes: tuple[str, ...] = DEFAULT_SCOPES,
     expires: datetime | timedelta | None = None,
     rate_limit: KeyRateLimit | None = None,
+    write_quota: QuotaOverride = NO_QUOTA_OVERRIDE,
     now: datetime | None = None,
 ) -> str:
     """Add a key to the file (created with mode 0600) and return it: the only time it is seen.
@@ -51,6 +53,7 @@ def create_key(
         if any(stored.name == name and stored.is_live(now) for stored in keys):
             raise KeyStoreError(f"a key named {name!r} already exists (use `aegis keys rotate {name}`)")
         key, entry = _issue(keys, name=name, scopes=scopes, rate_limit=rate_limit, now=now, expires=expires)
+        entry = dataclasses.replace(entry, write_quota=write_quota)
         keys.append(entry)
     return key
 
@@ -107,6 +110,7 @@ def rotate_key(
         key, entry = _issue(
             keys, name=name, scopes=newest.scopes, rate_limit=newest.rate_limit, now=now, expires=expires
         )
+        entry = dataclasses.replace(entry, write_quota=newest.write_quota)
         deadline = now + overlap
         replaced = {stored.id for stored in current}
         keys[:] = [

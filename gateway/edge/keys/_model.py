@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from gateway.core.principal import Principal
+from gateway.core.principal import NO_QUOTA_OVERRIDE, Principal, QuotaOverride
 from gateway.errors import KeyStoreError
 
 KEY_PREFIX = "aegis_"
@@ -52,6 +52,7 @@ class StoredKey:
     revoked: datetime | None = None
     rotated_to: str | None = None
     rate_limit: KeyRateLimit | None = None
+    write_quota: QuotaOverride = NO_QUOTA_OVERRIDE
 
     def is_live(self, now: datetime) -> bool:
         """Whether this key authenticates at `now`."""
@@ -78,6 +79,7 @@ class StoredKey:
             "rotated_to": self.rotated_to,
             "rate": self.rate_limit.rate_per_s if self.rate_limit else None,
             "burst": self.rate_limit.burst if self.rate_limit else None,
+            "quota": self.write_quota.as_dict(),
         }
 
 

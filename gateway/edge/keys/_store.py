@@ -52,7 +52,9 @@ class KeyStore:
                 found = stored
         if found is None or not found.is_live(self._clock()):
             return None
-        principal = Principal(id=found.name, kind="api_key", scopes=found.scopes)
+        principal = Principal(
+            id=found.name, kind="api_key", scopes=found.scopes, write_quota=found.write_quota
+        )
         return KeyMatch(principal=principal, key_id=found.id, rate_limit=found.rate_limit)
 
     def has_live_key(self) -> bool:

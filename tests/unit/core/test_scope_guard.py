@@ -8,14 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit import AuditLog
+from gateway.config import DEFAULT_WRITE_QUOTA
 from gateway.core.normalize import Resource
 from gateway.core.principal import Principal
 from gateway.core.results import OutputBounds
 from gateway.core.service import ToolService
+from gateway.core.writes import WriteGate
 from gateway.gitea import GiteaClient
 from gateway.mcp import CallContext
 from gateway.observability.metrics import Metrics
 from gateway.opa import Decision, Reason
+from gateway.state import ApprovalStore, SnapshotStore, StateDB, WriteQuotas
 from gateway.tools import Tool, ToolOutput, ToolRegistry
 
 
@@ -48,6 +51,7 @@ async def test_a_read_key_cannot_run_a_write_tool_that_opa_allowed(tmp_path: Pat
         repo_scoped=False,
     )
     audit = AuditLog.open(tmp_path / "audit.jsonl", fsync=False)
+    state = StateDB.open(tmp_path / "state.db")
     service = ToolService(
         registry=ToolRegistry([tool], tmp_path),
         decisions=CarelessBundle(),
@@ -56,6 +60,12 @@ async def test_a_read_key_cannot_run_a_write_tool_that_opa_allowed(tmp_path: Pat
         metrics=Metrics.create(),
         write_mode=True,
         output_bounds=OutputBounds(max_bytes=1 << 20, max_items=100),
+        writes=WriteGate(
+            approvals=ApprovalStore(state, ttl_s=60),
+            quotas=WriteQuotas(state),
+            snapshots=SnapshotStore(state),
+            default_quota=DEFAULT_WRITE_QUOTA,
+        ),
     )
     reader = Principal(id="reader", kind="api_key", scopes=("tools:read",))
     writer = Principal(id="writer", kind="api_key", scopes=("tools:read", "tools:write"))
@@ -66,6 +76,7 @@ async def test_a_read_key_cannot_run_a_write_tool_that_opa_allowed(tmp_path: Pat
         CallContext(principal=writer, request_id="r2", client_ip=None), tool.name, {}
     )
     audit.close()
+    state.close()
     assert refused["isError"] is True
     assert refused["structuredContent"]["reasons"] == [
         {"rule": "opa.scope_missing", "effect": "deny", "source": "gateway"}

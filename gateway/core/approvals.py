@@ -1,0 +1,86 @@
+"""What approvers do (list, approve, deny held calls), each decision audited, refused ones included."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from gateway.audit import AuditLog
+from gateway.state import ApprovalError, ApprovalStore
+
+
+class Approvers:
+    def __init__(self, *, store: ApprovalStore, audit: AuditLog) -> None:
+        self._store = store
+        self._audit = audit
+
+    def list(self, *, include_closed: bool) -> list[dict[str, Any]]:
+        return [approval.as_dict() for approval in self._store.list(include_closed=include_closed)]
+
+    async def decide(
+        self, approval_id: str, *, approve: bool, approver: str, reason: str | None, request_id: str
+    ) -> dict[str, Any]:
+        """Approve or deny; raises ApprovalError (after auditing the refusal) when it cannot be done."""
+        started = time.perf_counter()
+        wanted = "approved" if approve else "denied"
+        try:
+            approval = self._store.decide(approval_id, approve=approve, approver=approver, reason=reason)
+        except ApprovalError as refused:
+            await self._record(
+                {"id": approval_id, "state": wanted, "refused": str(refused)},
+                outcome="denied",
+                approver=approver,
+                request_id=request_id,
+                started=started,
+            )
+            raise
+        decided = approval.as_dict()
+        summary = {
+            "id": approval.id,
+            "state": approval.state,
+            "requested_by": approval.key.principal,
+            "args_sha256": approval.key.args_sha256,
+            "bundle_revision": approval.key.revision,
+            "reason": reason,
+        }
+        await self._record(
+            summary,
+            outcome="allowed",
+            approver=approver,
+            request_id=request_id,
+            started=started,
+            tool=approval.key.tool,
+            repo=approval.repo,
+            path=approval.path,
+        )
+        return decided
+
+    async def _record(
+        self,
+        approval: dict[str, Any],
+        *,
+        outcome: str,
+        approver: str,
+        request_id: str,
+        started: float,
+        tool: str | None = None,
+        repo: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        await self._audit.append(
+            {
+                "event": "approval_decided",
+                "request_id": request_id,
+                "decision_id": None,
+                "bundle_revision": approval.get("bundle_revision"),
+                "principal": approver,
+                "tool": tool,
+                "repo": repo,
+                "path": path,
+                "args_sha256": approval.get("args_sha256"),
+                "outcome": outcome,
+                "reasons": [],
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                "approval": approval,
+            }
+        )

@@ -1,0 +1,146 @@
+"""`aegis rollback SEQ`: restore what the file write of audit entry SEQ replaced, with a new commit.
+
+Never a force push: the restore is one more commit on the same branch, made only while the file is
+still exactly what that write left (its blob sha), so a later change is never overwritten. A file the
+write created is deleted by a commit. Every attempt, carried out or refused, is audited.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from typing import Any
+
+from gateway.audit import AuditLog, canonical_json, find_entry
+from gateway.core.normalize import Resource
+from gateway.errors import AuditChainError, AuditWriteError, GatewayError, InvalidToolCall, UpstreamError
+from gateway.gitea import GiteaClient
+from gateway.state import SnapshotError, SnapshotStore, StoredSnapshot
+from gateway.tools.write import commit_file, current_file
+
+
+class RollbackRefused(GatewayError):
+    """The rollback was not carried out; `status` is the HTTP status that says why."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclasses.dataclass
+class _Attempt:
+    seq: int
+    principal: str
+    request_id: str
+    target: dict[str, Any] | None = None
+    snapshot: StoredSnapshot | None = None
+
+
+class Rollbacks:
+    def __init__(self, *, audit: AuditLog, snapshots: SnapshotStore, gitea: GiteaClient) -> None:
+        self._audit = audit
+        self._snapshots = snapshots
+        self._gitea = gitea
+
+    async def rollback(self, seq: int, *, principal: str, request_id: str) -> dict[str, Any]:
+        """Restore the file of audit entry `seq`; returns what was done. Raises RollbackRefused."""
+        started = time.perf_counter()
+        attempt = _Attempt(seq=seq, principal=principal, request_id=request_id)
+        try:
+            result = await self._restore(attempt)
+        except RollbackRefused as refused:
+            await self._record(attempt, started, outcome="denied", detail={"refused": str(refused)})
+            raise
+        except (UpstreamError, InvalidToolCall) as failed:
+            await self._record(attempt, started, outcome="error", detail={"refused": str(failed)})
+            raise RollbackRefused(f"Gitea refused the restore: {failed}", 502) from failed
+        entry = await self._record(attempt, started, outcome="allowed", detail=result)
+        assert attempt.snapshot is not None
+        self._snapshots.complete(attempt.snapshot.id, seq=entry["seq"])
+        return {**result, "audit_seq": entry["seq"]}
+
+    async def _restore(self, attempt: _Attempt) -> dict[str, Any]:
+        attempt.target = _target_entry(self._audit, attempt.seq)
+        snapshot_id = attempt.target["write"]["snapshot"]
+        try:
+            attempt.snapshot = self._snapshots.get(snapshot_id)
+            if attempt.snapshot.rolled_back_by is not None:
+                raise SnapshotError(f"audit entry {attempt.seq} was already rolled back")
+            self._snapshots.claim(snapshot_id)
+        except SnapshotError as exc:
+            raise RollbackRefused(str(exc), 409) from exc
+        try:
+            return await self._commit_restore(attempt.seq, attempt.snapshot)
+        except BaseException:
+            self._snapshots.release(snapshot_id)
+            raise
+
+    async def _commit_restore(self, seq: int, stored: StoredSnapshot) -> dict[str, Any]:
+        snapshot = stored.snapshot
+        owner, name = snapshot.repo.split("/", 1)
+        resource = Resource(owner=owner, name=name, path=snapshot.path, branch=snapshot.branch)
+        current_sha, _ = await current_file(self._gitea, resource)
+        if current_sha != snapshot.new_sha:
+            now = f"is now blob {current_sha}" if current_sha else "no longer exists"
+            raise RollbackRefused(
+                f"{snapshot.path} on {snapshot.branch} {now}, not the {snapshot.new_sha} the write of audit"
+                f" entry {seq} left: it changed since, and a rollback never overwrites a later change",
+                409,
+            )
+        verb = "Restore" if snapshot.previous_sha else "Remove"
+        _, commit_sha = await commit_file(
+            self._gitea,
+            resource,
+            content=snapshot.previous_content,
+            replacing=current_sha,
+            message=f"{verb} {snapshot.path}: rollback of audit entry {seq} (via Aegis)",
+        )
+        return {
+            "target_seq": seq,
+            "snapshot": stored.id,
+            "repo": snapshot.repo,
+            "path": snapshot.path,
+            "branch": snapshot.branch,
+            "restored_sha": snapshot.previous_sha,
+            "deleted": snapshot.previous_sha is None,
+            "commit": commit_sha,
+        }
+
+    async def _record(
+        self, attempt: _Attempt, started: float, *, outcome: str, detail: dict[str, Any]
+    ) -> dict[str, Any]:
+        snapshot = attempt.snapshot.snapshot if attempt.snapshot else None
+        try:
+            return await self._audit.append(
+                {
+                    "event": "rollback",
+                    "request_id": attempt.request_id,
+                    "decision_id": None,
+                    "bundle_revision": None,
+                    "principal": attempt.principal,
+                    "tool": (attempt.target or {}).get("tool"),
+                    "repo": snapshot.repo if snapshot else None,
+                    "path": snapshot.path if snapshot else None,
+                    "args_sha256": hashlib.sha256(canonical_json({"seq": attempt.seq})).hexdigest(),
+                    "outcome": outcome,
+                    "reasons": [],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "rollback": {"target_seq": attempt.seq, **detail},
+                }
+            )
+        except AuditWriteError as exc:
+            raise RollbackRefused(f"the audit log could not record the rollback: {exc}", 500) from exc
+
+
+def _target_entry(audit: AuditLog, seq: int) -> dict[str, Any]:
+    try:
+        entry = find_entry(audit.path, seq)
+    except AuditChainError as exc:
+        raise RollbackRefused(f"the audit chain is broken ({exc}); nothing is rolled back", 409) from exc
+    if entry is None:
+        raise RollbackRefused(f"the audit log has no entry {seq}", 404)
+    write = entry.get("write")
+    if entry.get("event") != "tool_call" or not isinstance(write, dict) or not write.get("snapshot"):
+        raise RollbackRefused(f"audit entry {seq} is not a file write: there is nothing to roll back", 422)
+    return entry

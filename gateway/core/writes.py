@@ -1,0 +1,106 @@
+"""What stands between an allowed write and Gitea: the key's quotas and, when the decision obliges it,
+a human approval. Afterwards, what the write made and replaced is recorded.
+
+Order: the size and quota checks come first (nobody is asked to approve a write that could not run),
+then the approval; a write held or denied gives its reserved quota back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from gateway.audit import canonical_json
+from gateway.core.normalize import Resource
+from gateway.core.principal import Principal, WriteQuota
+from gateway.core.results import denied_result, pending_result
+from gateway.opa import Decision, Reason
+from gateway.state import ApprovalKey, ApprovalStore, QuotaExceeded, Reservation, SnapshotStore, WriteQuotas
+from gateway.tools import Tool, ToolOutput
+
+APPROVAL_OBLIGATION = "require_approval"
+
+
+@dataclasses.dataclass(frozen=True)
+class Admission:
+    """The verdict on one write. `refusal` is the result to return instead of running it (with the
+    `outcome` and `decision` to audit); otherwise the write runs under `reservation`."""
+
+    decision: Decision
+    outcome: str = "allowed"
+    refusal: dict[str, Any] | None = None
+    approval: dict[str, Any] | None = None
+    reservation: Reservation | None = None
+
+
+class WriteGate:
+    def __init__(
+        self,
+        *,
+        approvals: ApprovalStore,
+        quotas: WriteQuotas,
+        snapshots: SnapshotStore,
+        default_quota: WriteQuota,
+    ) -> None:
+        self._approvals = approvals
+        self._quotas = quotas
+        self._snapshots = snapshots
+        self._default_quota = default_quota
+
+    def admit(
+        self,
+        principal: Principal,
+        tool: Tool,
+        resource: Resource,
+        arguments: Mapping[str, Any],
+        decision: Decision,
+        request_id: str,
+    ) -> Admission:
+        """Reserve the write against the key's quotas, then pass the approval gate when the decision
+        requires one."""
+        try:
+            reservation = self._quotas.reserve(
+                principal.id, principal.write_quota.over(self._default_quota), size=resource.size or 0
+            )
+        except QuotaExceeded as exceeded:
+            reason = Reason(rule=f"quota.{exceeded.limit}", effect="deny", source="gateway")
+            denied = dataclasses.replace(decision, allow=False, reasons=(*decision.reasons, reason))
+            return Admission(denied, "denied", denied_result(denied, request_id, detail=str(exceeded)))
+        if APPROVAL_OBLIGATION not in decision.obligations:
+            return Admission(decision, reservation=reservation)
+        key = ApprovalKey(
+            tool=tool.name,
+            args_sha256=hashlib.sha256(canonical_json(dict(arguments))).hexdigest(),
+            principal=principal.id,
+            revision=decision.revision or "",
+        )
+        approval, outcome = self._approvals.gate(
+            key, repo=resource.repo, path=resource.path, arguments=arguments, request_id=request_id
+        )
+        if outcome == "run":
+            return Admission(decision, approval=approval.summary(), reservation=reservation)
+        self._quotas.refund(reservation)
+        if outcome == "pending":
+            return Admission(
+                decision, "pending", pending_result(approval.as_dict(), request_id), approval.summary()
+            )
+        reason = Reason(rule="approval.denied", effect="deny", source=f"approver:{approval.decided_by}")
+        denied = dataclasses.replace(decision, allow=False, reasons=(*decision.reasons, reason))
+        detail = f"approval {approval.id} was denied" + (f": {approval.reason}" if approval.reason else "")
+        return Admission(
+            denied, "denied", denied_result(denied, request_id, detail=detail), approval.summary()
+        )
+
+    def give_back(self, admission: Admission) -> None:
+        """The write did not happen (Gitea refused it): its quota is returned."""
+        if admission.reservation is not None:
+            self._quotas.refund(admission.reservation)
+
+    def record(self, output: ToolOutput, request_id: str) -> dict[str, Any]:
+        """The audit entry's `write` member: what Gitea made, and the snapshot kept for rollback."""
+        snapshot_id = (
+            self._snapshots.save(output.snapshot, request_id=request_id) if output.snapshot else None
+        )
+        return {"upstream": output.upstream or {}, "snapshot": snapshot_id}

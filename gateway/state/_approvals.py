@@ -1,0 +1,210 @@
+"""Human approvals of held calls.
+
+An approval is bound to one exact call: the tool, the SHA-256 of its normalized arguments, the
+principal and the bundle revision that asked for it. It expires, and it lets the call run once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from gateway.errors import GatewayError
+from gateway.state._db import StateDB
+
+ApprovalState = Literal["pending", "approved", "denied", "used", "expired"]
+GateOutcome = Literal["run", "pending", "denied"]
+_LIST_LIMIT = 500
+
+
+class ApprovalError(GatewayError):
+    """An approver's request that cannot be carried out; `status` is the HTTP status that says why."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclasses.dataclass(frozen=True)
+class ApprovalKey:
+    tool: str
+    args_sha256: str
+    principal: str
+    revision: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Approval:
+    id: str
+    key: ApprovalKey
+    repo: str | None
+    path: str | None
+    arguments: dict[str, Any]
+    request_id: str
+    state: ApprovalState
+    created: float
+    expires: float
+    decided_by: str | None = None
+    decided_at: float | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """What an approver sees: the whole call, so that they know what they approve."""
+        return {
+            "id": self.id,
+            "state": self.state,
+            "tool": self.key.tool,
+            "repo": self.repo,
+            "path": self.path,
+            "arguments": self.arguments,
+            "args_sha256": self.key.args_sha256,
+            "principal": self.key.principal,
+            "bundle_revision": self.key.revision,
+            "request_id": self.request_id,
+            "created": _iso(self.created),
+            "expires": _iso(self.expires),
+            "decided_by": self.decided_by,
+            "decided_at": None if self.decided_at is None else _iso(self.decided_at),
+            "reason": self.reason,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """For the audit entry of the call."""
+        return {"id": self.id, "state": self.state, "decided_by": self.decided_by}
+
+
+class ApprovalStore:
+    """Example:
+    store = ApprovalStore(db, ttl_s=3600)
+    approval, outcome = store.gate(key, repo="acme/app", path=None, arguments=args, request_id=rid)
+    store.decide(approval.id, approve=True, approver="alice")
+    """
+
+    def __init__(self, db: StateDB, *, ttl_s: float, clock: Callable[[], float] = time.time) -> None:
+        self._db = db
+        self._ttl_s = ttl_s
+        self._clock = clock
+
+    def gate(
+        self,
+        key: ApprovalKey,
+        *,
+        repo: str | None,
+        path: str | None,
+        arguments: Mapping[str, Any],
+        request_id: str,
+    ) -> tuple[Approval, GateOutcome]:
+        """What to do with a call that needs approval: run it (consuming its approval), report it denied,
+        or report it pending (asking for an approval when none is open for this exact call)."""
+        now = self._clock()
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                "SELECT * FROM approvals"
+                " WHERE tool = ? AND args_sha256 = ? AND principal = ? AND revision = ?"
+                " AND state IN ('pending', 'approved', 'denied') AND expires > ?"
+                " ORDER BY created DESC LIMIT 1",
+                (key.tool, key.args_sha256, key.principal, key.revision, now),
+            ).fetchone()
+            if row is not None and row["state"] == "approved":
+                conn.execute(
+                    "UPDATE approvals SET state = 'used', used_at = ? WHERE id = ?", (now, row["id"])
+                )
+                return _approval(row, now), "run"
+            if row is not None:
+                approval = _approval(row, now)
+                return approval, "denied" if approval.state == "denied" else "pending"
+            approval = Approval(
+                id=f"apr_{secrets.token_hex(8)}",
+                key=key,
+                repo=repo,
+                path=path,
+                arguments=dict(arguments),
+                request_id=request_id,
+                state="pending",
+                created=now,
+                expires=now + self._ttl_s,
+            )
+            conn.execute(
+                "INSERT INTO approvals (id, tool, args_sha256, principal, revision, repo, path, arguments,"
+                " request_id, state, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                (
+                    approval.id,
+                    key.tool,
+                    key.args_sha256,
+                    key.principal,
+                    key.revision,
+                    repo,
+                    path,
+                    json.dumps(approval.arguments, sort_keys=True, ensure_ascii=False),
+                    request_id,
+                    now,
+                    approval.expires,
+                ),
+            )
+            return approval, "pending"
+
+    def decide(
+        self, approval_id: str, *, approve: bool, approver: str, reason: str | None = None
+    ) -> Approval:
+        """Approve or deny a pending approval. The principal that asked cannot decide its own call."""
+        now = self._clock()
+        with self._db.transaction() as conn:
+            row = conn.execute("SELECT * FROM approvals WHERE id = ?", (approval_id,)).fetchone()
+            if row is None:
+                raise ApprovalError(f"no approval {approval_id!r}", 404)
+            current = _approval(row, now)
+            if current.state != "pending":
+                raise ApprovalError(f"approval {approval_id} is {current.state}, not pending", 409)
+            if current.key.principal == approver:
+                raise ApprovalError(f"{approver} asked for this call and cannot approve or deny it", 403)
+            state: ApprovalState = "approved" if approve else "denied"
+            conn.execute(
+                "UPDATE approvals SET state = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ?",
+                (state, approver, now, reason, approval_id),
+            )
+        return dataclasses.replace(current, state=state, decided_by=approver, decided_at=now, reason=reason)
+
+    def list(self, *, include_closed: bool = False) -> list[Approval]:
+        """Pending approvals, oldest first; with `include_closed`, the most recent of every state."""
+        now = self._clock()
+        if include_closed:
+            query = "SELECT * FROM approvals ORDER BY created DESC LIMIT ?"
+            params: tuple[Any, ...] = (_LIST_LIMIT,)
+        else:
+            query = "SELECT * FROM approvals WHERE state = 'pending' AND expires > ? ORDER BY created LIMIT ?"
+            params = (now, _LIST_LIMIT)
+        return [_approval(row, now) for row in self._db.read().execute(query, params).fetchall()]
+
+
+def _approval(row: sqlite3.Row, now: float) -> Approval:
+    state: ApprovalState = row["state"]
+    if state in ("pending", "approved") and row["expires"] <= now:
+        state = "expired"
+    return Approval(
+        id=row["id"],
+        key=ApprovalKey(
+            tool=row["tool"],
+            args_sha256=row["args_sha256"],
+            principal=row["principal"],
+            revision=row["revision"],
+        ),
+        repo=row["repo"],
+        path=row["path"],
+        arguments=json.loads(row["arguments"]),
+        request_id=row["request_id"],
+        state=state,
+        created=row["created"],
+        expires=row["expires"],
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+        reason=row["reason"],
+    )
+
+
+def _iso(moment: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))

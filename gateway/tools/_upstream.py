@@ -1,0 +1,31 @@
+"""How tools address Gitea: API paths built from the normalized resource only, and file content as
+Gitea encodes it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from gateway.core.normalize import Resource
+from gateway.errors import UpstreamError
+from gateway.gitea._client import api_path, file_path
+
+
+def repo_path(resource: Resource, *rest: str) -> str:
+    """`/api/v1/repos/{owner}/{name}/...`, each segment percent-encoded."""
+    if resource.owner is None or resource.name is None:
+        raise UpstreamError("rejected")
+    return api_path("repos", resource.owner, resource.name, *rest)
+
+
+def contents_path(resource: Resource) -> str:
+    """`.../contents/{path}` of the resource's file, its `/` kept as separators."""
+    return repo_path(resource, "contents") + "/" + file_path(resource.path or "")
+
+
+def decode_base64(content: str) -> bytes:
+    """Gitea's base64 file content; anything undecodable is a malformed answer."""
+    try:
+        return base64.b64decode(content, validate=False)
+    except (binascii.Error, ValueError):
+        raise UpstreamError("malformed") from None

@@ -1,0 +1,301 @@
+"""The write tools. Each takes owner, name, path, ref and branch from the normalized resource only.
+
+No merge, PR update, branch deletion or rename, tag deletion, repository edit or admin call exists
+here, and the Gitea client could not send one (gateway.gitea._writes).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import Any
+
+from gateway.core.normalize import Resource
+from gateway.errors import InvalidToolCall, UpstreamError
+from gateway.gitea import GiteaClient
+from gateway.tools._spec import FileSnapshot, Tool, ToolOutput, WriteSize
+from gateway.tools._upstream import contents_path, decode_base64, repo_path
+
+LABEL_PAGE_SIZE = 50
+MAX_LABEL_PAGES = 20
+
+
+def _text_bytes(*fields: str) -> WriteSize:
+    """A write_size: the UTF-8 bytes of the given text arguments."""
+
+    def size(args: Mapping[str, Any]) -> int:
+        return sum(len(str(args.get(field) or "").encode("utf-8")) for field in fields)
+
+    return size
+
+
+def file_content(args: Mapping[str, Any]) -> bytes:
+    """The bytes create_or_update_file stores: `content` as UTF-8 text, or decoded with encoding base64."""
+    content = str(args["content"])
+    if args.get("encoding", "utf-8") == "utf-8":
+        return content.encode("utf-8")
+    try:
+        return base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidToolCall("Invalid arguments: 'content' is not valid base64") from None
+
+
+def _file_size(args: Mapping[str, Any]) -> int:
+    return len(file_content(args))
+
+
+def _index(args: Mapping[str, Any]) -> str:
+    return str(int(args["index"]))
+
+
+def _issue_result(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "number": raw.get("number"),
+        "title": raw.get("title"),
+        "state": raw.get("state"),
+        "url": raw.get("html_url"),
+    }
+
+
+async def create_issue(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
+    raw = await gitea.send_json(
+        "POST", repo_path(resource, "issues"), {"title": args["title"], "body": args.get("body", "")}
+    )
+    return ToolOutput(_issue_result(raw), upstream={"issue": raw.get("number")})
+
+
+async def update_issue(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
+    changes = {field: args[field] for field in ("title", "body", "state") if field in args}
+    raw = await gitea.send_json("PATCH", repo_path(resource, "issues", _index(args)), changes)
+    return ToolOutput(_issue_result(raw), upstream={"issue": raw.get("number")})
+
+
+async def create_issue_comment(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
+    index = _index(args)
+    raw = await gitea.send_json(
+        "POST", repo_path(resource, "issues", index, "comments"), {"body": args["body"]}
+    )
+    result = {"issue": int(index), "comment": raw.get("id"), "url": raw.get("html_url")}
+    return ToolOutput(result, upstream={"issue": int(index), "comment": raw.get("id")})
+
+
+async def _label_ids(gitea: GiteaClient, resource: Resource, names: list[str]) -> dict[str, int]:
+    """The ids of the repository's labels named `names`; an unknown name is the caller's error."""
+    found: dict[str, int] = {}
+    for page in range(1, MAX_LABEL_PAGES + 1):
+        batch = await gitea.get_page(repo_path(resource, "labels"), {"page": page, "limit": LABEL_PAGE_SIZE})
+        found.update({label["name"]: label["id"] for label in batch.items if label.get("name") in names})
+        if len(batch.items) < LABEL_PAGE_SIZE or len(found) == len(set(names)):
+            break
+    unknown = sorted(set(names) - set(found))
+    if unknown:
+        raise InvalidToolCall(f"Invalid arguments: 'labels': no such label in the repository: {unknown}")
+    return found
+
+
+async def add_labels(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
+    index = _index(args)
+    ids = await _label_ids(gitea, resource, args["labels"])
+    raw = await gitea.send_json(
+        "POST", repo_path(resource, "issues", index, "labels"), {"labels": sorted(ids.values())}
+    )
+    labels = sorted(label.get("name") for label in raw or [])
+    return ToolOutput({"issue": int(index), "labels": labels}, upstream={"issue": int(index)})
+
+
+async def remove_labels(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
+    index = _index(args)
+    ids = await _label_ids(gitea, resource, args["labels"])
+    for label_id in sorted(ids.values()):
+        await gitea.send_json("DELETE", repo_path(resource, "issues", index, "labels", str(label_id)))
+    return ToolOutput({"issue": int(index), "removed": sorted(ids)}, upstream={"issue": int(index)})
+
+
+async def create_branch(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
+    body = {"new_branch_name": resource.branch}
+    if resource.ref:
+        body["old_ref_name"] = resource.ref
+    raw = await gitea.send_json("POST", repo_path(resource, "branches"), body)
+    commit = (raw.get("commit") or {}).get("id")
+    return ToolOutput(
+        {"branch": raw.get("name"), "commit": commit}, upstream={"branch": raw.get("name"), "commit": commit}
+    )
+
+
+async def create_or_update_file(
+    gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]
+) -> ToolOutput:
+    """Read what the file is now (kept as the snapshot), then create it, or update it when `sha` names
+    exactly the blob just read: Gitea refuses the update if the file changed since, so the snapshot is
+    always what the write replaced."""
+    if resource.repo is None or resource.path is None or resource.branch is None:
+        raise UpstreamError("rejected")
+    content = file_content(args)
+    previous_sha, previous = await current_file(gitea, resource)
+    expected = args.get("sha")
+    if expected is None and previous_sha is not None:
+        raise InvalidToolCall(
+            f"Invalid arguments: {resource.path} exists on {resource.branch}; "
+            f"to update it, pass its current blob sha ({previous_sha})"
+        )
+    if expected is not None and expected != previous_sha:
+        now = f"its current blob sha is {previous_sha}" if previous_sha else "it does not exist"
+        raise InvalidToolCall(f"Invalid arguments: 'sha' does not match {resource.path}: {now}")
+    verb = "Update" if previous_sha else "Create"
+    message = args.get("message") or f"{verb} {resource.path} (via Aegis)"
+    new_sha, commit_sha = await commit_file(
+        gitea, resource, content=content, replacing=previous_sha, message=message
+    )
+    if new_sha is None:
+        raise UpstreamError("malformed")
+    snapshot = FileSnapshot(
+        repo=resource.repo,
+        path=resource.path,
+        branch=resource.branch,
+        previous_sha=previous_sha,
+        previous_content=previous,
+        new_sha=new_sha,
+        commit_sha=commit_sha,
+    )
+    result = {
+        "path": resource.path,
+        "branch": resource.branch,
+        "created": previous_sha is None,
+        "sha": new_sha,
+        "commit": commit_sha,
+        "bytes": len(content),
+    }
+    return ToolOutput(result, upstream={"commit": commit_sha, "blob": new_sha}, snapshot=snapshot)
+
+
+async def commit_file(
+    gitea: GiteaClient, resource: Resource, *, content: bytes | None, replacing: str | None, message: str
+) -> tuple[str | None, str]:
+    """One commit on the resource's branch: create the file (`replacing` None), update the blob
+    `replacing`, or delete it (`content` None). Returns the new blob sha (None after a delete) and the
+    commit sha. Gitea refuses an update or delete whose `replacing` is no longer the file's blob."""
+    body: dict[str, Any] = {"message": message, "branch": resource.branch}
+    if replacing is not None:
+        body["sha"] = replacing
+    if content is None:
+        method = "DELETE"
+    else:
+        method = "POST" if replacing is None else "PUT"
+        body["content"] = base64.b64encode(content).decode("ascii")
+    raw = await gitea.send_json(method, contents_path(resource), body)
+    new_sha = ((raw or {}).get("content") or {}).get("sha")
+    commit_sha = ((raw or {}).get("commit") or {}).get("sha")
+    if not isinstance(commit_sha, str) or not (new_sha is None or isinstance(new_sha, str)):
+        raise UpstreamError("malformed")
+    return new_sha, commit_sha
+
+
+async def current_file(gitea: GiteaClient, resource: Resource) -> tuple[str | None, bytes | None]:
+    """The blob sha and content of the resource's file on its branch, or (None, None) when absent."""
+    try:
+        current = await gitea.get_json(contents_path(resource), {"ref": resource.branch or ""})
+    except UpstreamError as exc:
+        if exc.kind == "not_found":
+            return None, None
+        raise
+    if not isinstance(current, dict) or current.get("type") != "file":
+        raise InvalidToolCall(f"Invalid arguments: {resource.path} is not a regular file")
+    sha = current.get("sha")
+    if not isinstance(sha, str):
+        raise UpstreamError("malformed")
+    return sha, decode_base64(current.get("content") or "")
+
+
+async def create_pull_request(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
+    body = {
+        "title": args["title"],
+        "body": args.get("body", ""),
+        "head": args["head"],
+        "base": resource.branch,
+    }
+    raw = await gitea.send_json("POST", repo_path(resource, "pulls"), body)
+    result = {
+        "number": raw.get("number"),
+        "url": raw.get("html_url"),
+        "head": args["head"],
+        "base": resource.branch,
+    }
+    return ToolOutput(result, upstream={"pull_request": raw.get("number")})
+
+
+WRITE_TOOLS: tuple[Tool, ...] = (
+    Tool(
+        name="create_issue",
+        title="Create issue",
+        capability="write",
+        description="Open a new issue in a repository.",
+        run=create_issue,
+        write_size=_text_bytes("title", "body"),
+    ),
+    Tool(
+        name="update_issue",
+        title="Update issue",
+        capability="write",
+        description="Change the title, body or state (open/closed) of an issue or pull request.",
+        run=update_issue,
+        write_size=_text_bytes("title", "body"),
+        destructive=True,
+    ),
+    Tool(
+        name="create_issue_comment",
+        title="Comment on issue",
+        capability="write",
+        description="Add a comment to an issue or pull request.",
+        run=create_issue_comment,
+        write_size=_text_bytes("body"),
+    ),
+    Tool(
+        name="add_labels",
+        title="Add labels",
+        capability="write",
+        description="Add existing repository labels (by name) to an issue or pull request.",
+        run=add_labels,
+    ),
+    Tool(
+        name="remove_labels",
+        title="Remove labels",
+        capability="write",
+        description="Remove labels (by name) from an issue or pull request.",
+        run=remove_labels,
+        destructive=True,
+    ),
+    Tool(
+        name="create_branch",
+        title="Create branch",
+        capability="write",
+        branch_arg="branch",
+        ref_arg="from_ref",
+        description="Create a branch from a ref (the default branch if omitted). Never deletes or moves one.",
+        run=create_branch,
+    ),
+    Tool(
+        name="create_or_update_file",
+        title="Create or update file",
+        capability="write",
+        path_arg="filepath",
+        branch_arg="branch",
+        description=(
+            "Commit one file to a branch: create it, or update it by passing its current blob sha. "
+            "The previous content is kept for rollback."
+        ),
+        run=create_or_update_file,
+        write_size=_file_size,
+        destructive=True,
+    ),
+    Tool(
+        name="create_pull_request",
+        title="Create pull request",
+        capability="write",
+        branch_arg="base",
+        other_ref_args=("head",),
+        description="Open a pull request from a head branch into a base branch. Never merges.",
+        run=create_pull_request,
+        write_size=_text_bytes("title", "body"),
+    ),
+)
