@@ -11,7 +11,7 @@ import json
 import os
 from typing import Any
 
-from gateway.admin_client import ADMIN_KEY_VARIABLE, AdminClient
+from gateway.admin_client import ADMIN_KEY_VARIABLE, AdminApiError, AdminClient
 
 EXIT_OK = 0
 
@@ -29,6 +29,9 @@ def add_admin_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     list_.add_argument("--all", action="store_true", help="recent approvals of every state")
     list_.add_argument("--json", action="store_true", help="machine-readable, with the full arguments")
     list_.set_defaults(handler=_list)
+    show = approvals.add_parser("show", parents=[target], help="one approval with its whole arguments (JSON)")
+    show.add_argument("id", help="the approval id (apr_...)")
+    show.set_defaults(handler=_show)
     for action, verb in (("approve", "let the call run once"), ("deny", "refuse the call")):
         decide = approvals.add_parser(action, parents=[target], help=verb)
         decide.add_argument("id", help="the approval id (apr_...)")
@@ -64,12 +67,21 @@ def _describe(approval: dict[str, Any]) -> str:
     where = approval["repo"] + (f":{approval['path']}" if approval.get("path") else "")
     arguments = json.dumps(approval["arguments"], ensure_ascii=False)
     if len(arguments) > 300:
-        arguments = arguments[:297] + "..."
+        arguments = arguments[:240] + f"... (cut: `aegis approvals show {approval['id']}` prints all)"
     return (
         f"{approval['id']}  {approval['state']:8}  {approval['tool']} on {where}\n"
         f"    asked by {approval['principal']} at {approval['created']}, expires {approval['expires']}\n"
         f"    arguments {arguments}"
     )
+
+
+def _show(args: argparse.Namespace) -> int:
+    approvals: list[dict[str, Any]] = _client(args).call("GET", "/admin/approvals?all=true")["approvals"]
+    found = [approval for approval in approvals if approval["id"] == args.id]
+    if not found:
+        raise AdminApiError(f"no approval {args.id!r} among the recent ones")
+    print(json.dumps(found[0], indent=2, ensure_ascii=False))
+    return EXIT_OK
 
 
 def _decide(args: argparse.Namespace) -> int:

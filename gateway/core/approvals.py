@@ -1,4 +1,5 @@
-"""What approvers do (list, approve, deny held calls), each decision audited, refused ones included."""
+"""What approvers do (list, approve, deny held calls), each decision audited, refused ones included; a
+decision the audit log cannot hold is undone."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import time
 from typing import Any
 
 from gateway.audit import AuditLog
+from gateway.errors import AuditWriteError
 from gateway.state import ApprovalError, ApprovalStore
 
 
@@ -43,16 +45,22 @@ class Approvers:
             "bundle_revision": approval.key.revision,
             "reason": reason,
         }
-        await self._record(
-            summary,
-            outcome="allowed",
-            approver=approver,
-            request_id=request_id,
-            started=started,
-            tool=approval.key.tool,
-            repo=approval.repo,
-            path=approval.path,
-        )
+        try:
+            await self._record(
+                summary,
+                outcome="allowed",
+                approver=approver,
+                request_id=request_id,
+                started=started,
+                tool=approval.key.tool,
+                repo=approval.repo,
+                path=approval.path,
+            )
+        except AuditWriteError as exc:
+            self._store.reopen(approval_id)  # a decision the audit log does not hold must not stand
+            raise ApprovalError(
+                f"the audit log could not record the decision, so it was undone: {exc}", 500
+            ) from exc
         return decided
 
     async def _record(

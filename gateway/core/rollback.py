@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import sqlite3
 import time
 from typing import Any
 
@@ -17,7 +18,7 @@ from gateway.core.normalize import Resource
 from gateway.errors import AuditChainError, AuditWriteError, GatewayError, InvalidToolCall, UpstreamError
 from gateway.gitea import GiteaClient
 from gateway.state import SnapshotError, SnapshotStore, StoredSnapshot
-from gateway.tools.write import commit_file, current_file
+from gateway.tools.write import commit_file, current_file, git_blob_sha
 
 
 class RollbackRefused(GatewayError):
@@ -52,9 +53,15 @@ class Rollbacks:
         except RollbackRefused as refused:
             await self._record(attempt, started, outcome="denied", detail={"refused": str(refused)})
             raise
-        except (UpstreamError, InvalidToolCall) as failed:
+        except InvalidToolCall as refused:  # the path is no longer a regular file, or Gitea would not show it
+            await self._record(attempt, started, outcome="denied", detail={"refused": str(refused)})
+            raise RollbackRefused(str(refused).removeprefix("Invalid arguments: "), 409) from refused
+        except UpstreamError as failed:
             await self._record(attempt, started, outcome="error", detail={"refused": str(failed)})
             raise RollbackRefused(f"Gitea refused the restore: {failed}", 502) from failed
+        except sqlite3.Error as failed:
+            await self._record(attempt, started, outcome="error", detail={"refused": "state database failed"})
+            raise RollbackRefused("the state database failed; nothing was rolled back", 500) from failed
         entry = await self._record(attempt, started, outcome="allowed", detail=result)
         assert attempt.snapshot is not None
         self._snapshots.complete(attempt.snapshot.id, seq=entry["seq"])
@@ -65,6 +72,15 @@ class Rollbacks:
         snapshot_id = attempt.target["write"]["snapshot"]
         try:
             attempt.snapshot = self._snapshots.get(snapshot_id)
+        except SnapshotError as exc:
+            raise RollbackRefused(f"{exc}: the state database no longer holds it", 404) from exc
+        previous = attempt.snapshot.snapshot
+        if previous.previous_sha is not None and (
+            previous.previous_content is None
+            or git_blob_sha(previous.previous_content, like=previous.previous_sha) != previous.previous_sha
+        ):
+            raise RollbackRefused(f"snapshot {snapshot_id} does not match the blob it claims to restore", 409)
+        try:
             if attempt.snapshot.rolled_back_by is not None:
                 raise SnapshotError(f"audit entry {attempt.seq} was already rolled back")
             self._snapshots.claim(snapshot_id)

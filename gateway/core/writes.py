@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +23,8 @@ from gateway.state import ApprovalKey, ApprovalStore, QuotaExceeded, Reservation
 from gateway.tools import Tool, ToolOutput
 
 APPROVAL_OBLIGATION = "require_approval"
+STATE_UNAVAILABLE = Reason(rule="state.unavailable", effect="deny", source="gateway")
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +63,25 @@ class WriteGate:
         request_id: str,
     ) -> Admission:
         """Reserve the write against the key's quotas, then pass the approval gate when the decision
-        requires one."""
+        requires one. A state database that cannot answer denies the write."""
+        try:
+            return self._admit(principal, tool, resource, arguments, decision, request_id)
+        except sqlite3.Error:
+            log.error("state database failed; the write is denied", exc_info=True)
+            denied = dataclasses.replace(
+                decision, allow=False, reasons=(*decision.reasons, STATE_UNAVAILABLE)
+            )
+            return Admission(denied, "denied", denied_result(denied, request_id))
+
+    def _admit(
+        self,
+        principal: Principal,
+        tool: Tool,
+        resource: Resource,
+        arguments: Mapping[str, Any],
+        decision: Decision,
+        request_id: str,
+    ) -> Admission:
         try:
             reservation = self._quotas.reserve(
                 principal.id, principal.write_quota.over(self._default_quota), size=resource.size or 0
@@ -76,9 +98,13 @@ class WriteGate:
             principal=principal.id,
             revision=decision.revision or "",
         )
-        approval, outcome = self._approvals.gate(
-            key, repo=resource.repo, path=resource.path, arguments=arguments, request_id=request_id
-        )
+        try:
+            approval, outcome = self._approvals.gate(
+                key, repo=resource.repo, path=resource.path, arguments=arguments, request_id=request_id
+            )
+        except sqlite3.Error:
+            self._quotas.refund(reservation)
+            raise
         if outcome == "run":
             return Admission(decision, approval=approval.summary(), reservation=reservation)
         self._quotas.refund(reservation)
@@ -95,12 +121,24 @@ class WriteGate:
 
     def give_back(self, admission: Admission) -> None:
         """The write did not happen (Gitea refused it): its quota is returned."""
-        if admission.reservation is not None:
+        if admission.reservation is None:
+            return
+        try:
             self._quotas.refund(admission.reservation)
+        except sqlite3.Error:  # the write is refused anyway; a quota not given back errs on the safe side
+            log.error("state database failed; a refused write's quota was not given back", exc_info=True)
 
     def record(self, output: ToolOutput, request_id: str) -> dict[str, Any]:
-        """The audit entry's `write` member: what Gitea made, and the snapshot kept for rollback."""
-        snapshot_id = (
-            self._snapshots.save(output.snapshot, request_id=request_id) if output.snapshot else None
-        )
-        return {"upstream": output.upstream or {}, "snapshot": snapshot_id}
+        """The audit entry's `write` member: what Gitea made, and the snapshot kept for rollback. The write
+        has happened, so a snapshot that cannot be saved is recorded as missing, never as a failed call."""
+        written: dict[str, Any] = {"upstream": output.upstream or {}, "snapshot": None}
+        if output.snapshot is None:
+            return written
+        try:
+            written["snapshot"] = self._snapshots.save(output.snapshot, request_id=request_id)
+        except sqlite3.Error as exc:
+            log.critical(
+                "the snapshot of a file write was not saved; it cannot be rolled back", exc_info=True
+            )
+            written["snapshot_error"] = f"not saved: {type(exc).__name__}"
+        return written

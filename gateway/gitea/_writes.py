@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from gateway.errors import UpstreamError
 
@@ -39,5 +40,7 @@ def check_write(method: str, path: str, body: Mapping[str, Any] | None) -> None:
     """Raise UpstreamError("refused") unless `method path` is an allowed write with an allowed body."""
     if not any(method == allowed and pattern.fullmatch(path) for allowed, pattern in ALLOWED_WRITES):
         raise UpstreamError("refused")
+    if any(unquote(segment) in (".", "..") for segment in path.split("/")):
+        raise UpstreamError("refused")  # dot segments: the allowlist holds without the normalizer
     if body is not None and FORBIDDEN_BODY_FIELDS.intersection(body):
         raise UpstreamError("refused")

@@ -169,6 +169,15 @@ class ApprovalStore:
             )
         return dataclasses.replace(current, state=state, decided_by=approver, decided_at=now, reason=reason)
 
+    def reopen(self, approval_id: str) -> None:
+        """Undo a decision that could not be recorded elsewhere (the audit log): pending again."""
+        with self._db.transaction() as conn:
+            conn.execute(
+                "UPDATE approvals SET state = 'pending', decided_by = NULL, decided_at = NULL, reason = NULL"
+                " WHERE id = ? AND state IN ('approved', 'denied')",
+                (approval_id,),
+            )
+
     def list(self, *, include_closed: bool = False) -> list[Approval]:
         """Pending approvals, oldest first; with `include_closed`, the most recent of every state."""
         now = self._clock()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -105,11 +106,22 @@ async def add_labels(gitea: GiteaClient, resource: Resource, args: Mapping[str, 
 
 
 async def remove_labels(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
+    """One DELETE per label. Once one has succeeded the call has written something: a later failure is
+    reported in the result (and the audit entry), not as a call that changed nothing."""
     index = _index(args)
     ids = await _label_ids(gitea, resource, args["labels"])
-    for label_id in sorted(ids.values()):
-        await gitea.send_json("DELETE", repo_path(resource, "issues", index, "labels", str(label_id)))
-    return ToolOutput({"issue": int(index), "removed": sorted(ids)}, upstream={"issue": int(index)})
+    removed: list[str] = []
+    for name, label_id in sorted(ids.items()):
+        try:
+            await gitea.send_json("DELETE", repo_path(resource, "issues", index, "labels", str(label_id)))
+        except UpstreamError as exc:
+            if not removed:
+                raise
+            failed = {"failed": name, "error": exc.kind}
+            result = {"issue": int(index), "removed": removed, **failed}
+            return ToolOutput(result, upstream={"issue": int(index), "removed": removed, **failed})
+        removed.append(name)
+    return ToolOutput({"issue": int(index), "removed": removed}, upstream={"issue": int(index)})
 
 
 async def create_branch(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
@@ -204,7 +216,20 @@ async def current_file(gitea: GiteaClient, resource: Resource) -> tuple[str | No
     sha = current.get("sha")
     if not isinstance(sha, str):
         raise UpstreamError("malformed")
-    return sha, decode_base64(current.get("content") or "")
+    content = decode_base64(current.get("content") or "")
+    if git_blob_sha(content, like=sha) != sha:
+        # Gitea leaves `content` empty for blobs over its API size limit: a snapshot of it would be wrong.
+        raise InvalidToolCall(
+            f"Invalid arguments: Gitea did not return the whole of {resource.path}, so its content cannot"
+            " be kept for rollback; it is not overwritten"
+        )
+    return sha, content
+
+
+def git_blob_sha(content: bytes, *, like: str) -> str:
+    """The git object id of a blob of `content`: SHA-1, or SHA-256 when `like` has 64 characters."""
+    digest = hashlib.sha256 if len(like) == 64 else hashlib.sha1
+    return digest(b"blob %d\x00" % len(content) + content).hexdigest()
 
 
 async def create_pull_request(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:

@@ -444,6 +444,8 @@ async def test_a_held_call_runs_once_after_approval(
     assert listed.returncode == 0, listed.stderr
     (pending,) = [a for a in json.loads(listed.stdout) if a["id"] == approval_id]
     assert pending["arguments"] == comment and pending["principal"] == "writer"
+    shown = aegis(gateway, keys["approver"], "approvals", "show", approval_id)
+    assert shown.returncode == 0 and json.loads(shown.stdout)["arguments"] == comment
     approved = aegis(gateway, keys["approver"], "approvals", "approve", approval_id, "--reason", "looks fine")
     assert approved.returncode == 0 and f"{approval_id}: approved by approver" in approved.stdout
     decided = audit(gateway)[-1]

@@ -36,6 +36,9 @@ NEVER = [
     ("POST", f"{REPO}/issues/../../../admin/users"),
     ("PATCH", f"{REPO}/issues/0"),
     ("POST", f"{REPO}/issues/1/comments/extra"),
+    ("PUT", f"{REPO}/contents/docs/../../../../admin/users"),
+    ("PUT", f"{REPO}/contents/docs/%2e%2E/README.md"),
+    ("DELETE", f"{REPO}/contents/./README.md"),
 ]
 
 
