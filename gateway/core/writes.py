@@ -65,31 +65,15 @@ class WriteGate:
         """Reserve the write against the key's quotas, then pass the approval gate when the decision
         requires one. A state database that cannot answer denies the write."""
         try:
-            return self._admit(principal, tool, resource, arguments, decision, request_id)
-        except sqlite3.Error:
-            log.error("state database failed; the write is denied", exc_info=True)
-            denied = dataclasses.replace(
-                decision, allow=False, reasons=(*decision.reasons, STATE_UNAVAILABLE)
-            )
-            return Admission(denied, "denied", denied_result(denied, request_id))
-
-    def _admit(
-        self,
-        principal: Principal,
-        tool: Tool,
-        resource: Resource,
-        arguments: Mapping[str, Any],
-        decision: Decision,
-        request_id: str,
-    ) -> Admission:
-        try:
             reservation = self._quotas.reserve(
                 principal.id, principal.write_quota.over(self._default_quota), size=resource.size or 0
             )
         except QuotaExceeded as exceeded:
             reason = Reason(rule=f"quota.{exceeded.limit}", effect="deny", source="gateway")
-            denied = dataclasses.replace(decision, allow=False, reasons=(*decision.reasons, reason))
-            return Admission(denied, "denied", denied_result(denied, request_id, detail=str(exceeded)))
+            return _refused(decision, reason, request_id, detail=str(exceeded))
+        except sqlite3.Error:
+            log.error("state database failed; the write is denied", exc_info=True)
+            return _refused(decision, STATE_UNAVAILABLE, request_id)
         if APPROVAL_OBLIGATION not in decision.obligations:
             return Admission(decision, reservation=reservation)
         key = ApprovalKey(
@@ -103,21 +87,18 @@ class WriteGate:
                 key, repo=resource.repo, path=resource.path, arguments=arguments, request_id=request_id
             )
         except sqlite3.Error:
-            self._quotas.refund(reservation)
-            raise
+            log.error("state database failed; the write is denied", exc_info=True)
+            self.give_back(Admission(decision, reservation=reservation))
+            return _refused(decision, STATE_UNAVAILABLE, request_id)
         if outcome == "run":
             return Admission(decision, approval=approval.summary(), reservation=reservation)
-        self._quotas.refund(reservation)
+        self.give_back(Admission(decision, reservation=reservation))
         if outcome == "pending":
-            return Admission(
-                decision, "pending", pending_result(approval.as_dict(), request_id), approval.summary()
-            )
+            pending = pending_result(approval.as_dict(), request_id)
+            return Admission(decision, "pending", pending, approval.summary())
         reason = Reason(rule="approval.denied", effect="deny", source=f"approver:{approval.decided_by}")
-        denied = dataclasses.replace(decision, allow=False, reasons=(*decision.reasons, reason))
         detail = f"approval {approval.id} was denied" + (f": {approval.reason}" if approval.reason else "")
-        return Admission(
-            denied, "denied", denied_result(denied, request_id, detail=detail), approval.summary()
-        )
+        return _refused(decision, reason, request_id, detail=detail, approval=approval.summary())
 
     def give_back(self, admission: Admission) -> None:
         """The write did not happen (Gitea refused it): its quota is returned."""
@@ -142,3 +123,16 @@ class WriteGate:
             )
             written["snapshot_error"] = f"not saved: {type(exc).__name__}"
         return written
+
+
+def _refused(
+    decision: Decision,
+    reason: Reason,
+    request_id: str,
+    *,
+    detail: str | None = None,
+    approval: dict[str, Any] | None = None,
+) -> Admission:
+    """A write denied after OPA allowed it: the decision gains the reason, and the result says why."""
+    denied = dataclasses.replace(decision, allow=False, reasons=(*decision.reasons, reason))
+    return Admission(denied, "denied", denied_result(denied, request_id, detail=detail), approval)
