@@ -25,6 +25,7 @@ from ._access import (
     repo_permission,
     require_scope,
     require_signed,
+    require_unarchived,
     visible_repo,
 )
 from ._pagination import list_headers
@@ -90,6 +91,14 @@ class Call:
     def signed(self) -> Principal:
         """Gitea's ``reqToken``: the caller, or 401 for an anonymous request."""
         return require_signed(self.principal)
+
+    def writable_repo(self, category: str) -> tuple[Repo, Permission, Principal]:
+        """A write route's first checks, in Gitea's order: the scope and the repository (``repo``), a
+        signed-in caller (``reqToken``), a repository that is not archived (``mustNotBeArchived``)."""
+        repo, permission = self.repo(category)
+        principal = self.signed()
+        require_unarchived(repo)
+        return repo, permission, principal
 
     def repo(self, category: str) -> tuple[Repo, Permission]:
         """The repository of the route's ``{owner}/{repo}``, after the scope check Gitea does first."""

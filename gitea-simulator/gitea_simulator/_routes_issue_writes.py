@@ -15,7 +15,6 @@ from dataclasses import replace
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ._access import require_unarchived
 from ._bind import Field, Form, FormSpec, bind
 from ._context import json_response, open_call
 from ._errors import ApiError
@@ -63,9 +62,7 @@ _LOCKED_MESSAGE = "You cannot comment on a locked issue."  # locale repo.issues.
 async def create_issue(request: Request) -> Response:
     """``POST /issues``: 201 Issue numbered after every issue and pull request of the repository."""
     call = open_call(request)
-    repo, permission = call.repo("issue")
-    principal = call.signed()
-    require_unarchived(repo)
+    repo, permission, principal = call.writable_repo("issue")
     form = await bind(request, CREATE_ISSUE)
     wanted = set(form.items("labels")) if permission.push else set()
     async with write_lock():
@@ -113,9 +110,7 @@ def _with_state(issue: Issue, state: str, when: str) -> Issue:
 async def edit_issue(request: Request) -> Response:
     """``PATCH /issues/{index}``: title, body and state; 201 Issue, as Gitea answers."""
     call = open_call(request)
-    repo, permission = call.repo("issue")
-    principal = call.signed()
-    require_unarchived(repo)
+    repo, permission, principal = call.writable_repo("issue")
     form = await bind(request, EDIT_ISSUE)
     async with write_lock():
         metadata, repo = fresh_repo(call)
@@ -138,9 +133,7 @@ async def edit_issue(request: Request) -> Response:
 async def create_comment(request: Request) -> Response:
     """``POST /issues/{index}/comments``: 201 Comment; the issue counts it."""
     call = open_call(request)
-    repo, permission = call.repo("issue")
-    principal = call.signed()
-    require_unarchived(repo)
+    repo, permission, principal = call.writable_repo("issue")
     form = await bind(request, CREATE_COMMENT)
     async with write_lock():
         metadata, repo = fresh_repo(call)

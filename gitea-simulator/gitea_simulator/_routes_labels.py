@@ -18,7 +18,6 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ._access import require_unarchived
 from ._bind import Field, FormSpec, bind
 from ._context import json_response, open_call
 from ._errors import ApiError
@@ -81,9 +80,7 @@ def _wanted(repo: Repo, items: list[Any]) -> list[Label]:
 async def add_issue_labels(request: Request) -> Response:
     """``POST /issues/{index}/labels``: 200 with every label the issue has afterwards."""
     call = open_call(request)
-    repo, permission = call.repo("issue")
-    call.signed()
-    require_unarchived(repo)
+    repo, permission, _ = call.writable_repo("issue")
     form = await bind(request, ISSUE_LABELS)
     async with write_lock():
         metadata, repo = fresh_repo(call)
@@ -101,9 +98,7 @@ async def add_issue_labels(request: Request) -> Response:
 async def delete_issue_label(request: Request) -> Response:
     """``DELETE /issues/{index}/labels/{id}``: 204; 422 for a label id that does not exist."""
     call = open_call(request)
-    repo, permission = call.repo("issue")
-    call.signed()
-    require_unarchived(repo)
+    repo, permission, _ = call.writable_repo("issue")
     async with write_lock():
         metadata, repo = fresh_repo(call)
         issue = path_issue(repo, request)

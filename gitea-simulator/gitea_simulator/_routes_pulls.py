@@ -15,7 +15,6 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ._access import require_unarchived
 from ._bind import Field, FormSpec, bind
 from ._context import json_response, open_call
 from ._errors import ApiError
@@ -96,9 +95,7 @@ def _refuse_duplicate(repo: Repo, head: str, base: str) -> None:
 async def create_pull(request: Request) -> Response:
     """``POST /pulls``: 201 PullRequest."""
     call = open_call(request)
-    repo, permission = call.repo("repository")
-    principal = call.signed()
-    require_unarchived(repo)
+    repo, permission, principal = call.writable_repo("repository")
     form = await bind(request, CREATE_PULL)
     head, base = form.text("head"), form.text("base")
     if head == base:
