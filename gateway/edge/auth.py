@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.edge._client_ip import budget_subject_of
 from gateway.edge.events import SecurityEvents
 from gateway.edge.keys import MAX_KEY_LENGTH, KeyStore
-from gateway.edge.responses import send_json_error, send_too_many_requests, send_unavailable
+from gateway.edge.responses import refuse_for_backend_failure, send_json_error, send_too_many_requests
 from gateway.edge.throttle import AuthFailureThrottle
 from gateway.errors import LimitBackendError
 from gateway.observability.metrics import Metrics
@@ -55,9 +55,9 @@ class ApiKeyAuthMiddleware:
         try:
             blocked_for = await self.throttle.blocked_for(subject)
         except LimitBackendError:
-            self.metrics.limit_backend_errors.inc()
-            log.error("auth throttle backend failed; refusing the request", exc_info=True)
-            await send_unavailable(scope, send, message="Service Unavailable")
+            await refuse_for_backend_failure(
+                scope, send, metrics=self.metrics, backend="auth throttle backend"
+            )
             return
         if blocked_for is not None:
             self.metrics.auth_failures.labels(reason="throttled").inc()

@@ -6,7 +6,6 @@ that cannot be checked is not waived.
 
 from __future__ import annotations
 
-import logging
 from typing import Literal
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -16,12 +15,11 @@ from gateway.edge.auth import KEY_LIMIT_STATE_KEY, PRINCIPAL_STATE_KEY
 from gateway.edge.events import SecurityEvents
 from gateway.edge.keys import KeyRateLimit
 from gateway.edge.limits import Bucket, LimitBackend
-from gateway.edge.responses import send_too_many_requests, send_unavailable
+from gateway.edge.responses import refuse_for_backend_failure, send_too_many_requests
 from gateway.errors import LimitBackendError
 from gateway.observability.metrics import Metrics
 
 Per = Literal["ip", "key"]
-log = logging.getLogger(__name__)
 
 
 class RateLimitMiddleware:
@@ -55,9 +53,7 @@ class RateLimitMiddleware:
         try:
             verdict = await self.backend.take(f"rate:{self.per}:{subject}", bucket)
         except LimitBackendError:
-            self.metrics.limit_backend_errors.inc()
-            log.error("rate-limit backend failed; refusing the request", exc_info=True)
-            await send_unavailable(scope, send, message="Service Unavailable")
+            await refuse_for_backend_failure(scope, send, metrics=self.metrics, backend="rate-limit backend")
             return
         if not verdict.allowed:
             self.metrics.rate_limited.labels(per=self.per).inc()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from http import HTTPStatus
 
@@ -11,9 +12,11 @@ from starlette.responses import Response
 from starlette.types import Scope, Send
 
 from gateway.mcp import JsonRpcError, error_body
+from gateway.observability.metrics import Metrics
 from gateway.observability.request_id import request_id_of
 
 EDGE_ERROR_CODE = -32000
+log = logging.getLogger(__name__)
 
 
 async def send_json_error(
@@ -41,6 +44,14 @@ def retry_after(seconds: float) -> list[tuple[bytes, bytes]]:
 
 async def send_unavailable(scope: Scope, send: Send, *, message: str, retry_after_s: float = 1.0) -> None:
     await send_json_error(scope, send, status=503, message=message, headers=retry_after(retry_after_s))
+
+
+async def refuse_for_backend_failure(scope: Scope, send: Send, *, metrics: Metrics, backend: str) -> None:
+    """A limit backend (Redis) that could not answer: counted, logged with its cause, and the request
+    refused with 503. A limit is never waived because its backend is down. Call from an except block."""
+    metrics.limit_backend_errors.inc()
+    log.error("%s failed; refusing the request", backend, exc_info=True)
+    await send_unavailable(scope, send, message="Service Unavailable")
 
 
 async def send_too_many_requests(scope: Scope, send: Send, *, retry_after_s: float) -> None:
