@@ -27,6 +27,16 @@ UNLIMITED = {
 }
 
 
+# Reads allowed but acme/app's secrets directory, writes off: the policy of the fuzz and security suites.
+SECRETS_DENIED_POLICY = """\
+defaults: {read: allow, write: deny}
+repositories:
+  acme/app:
+    paths:
+      deny: ["src/secrets/**"]
+"""
+
+
 def opa_binary() -> str:
     """The pinned OPA the setup installed (AEGIS_OPA_BIN), else `opa` from PATH."""
     return os.environ.get("AEGIS_OPA_BIN") or "opa"

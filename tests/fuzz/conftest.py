@@ -7,15 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fuzz.client import UNTHROTTLED
-from tests.processes import Gateway, Simulator, start_gateway, start_simulator
+from tests.processes import SECRETS_DENIED_POLICY, Gateway, Simulator, start_gateway, start_simulator
 
-POLICY = """\
-defaults: {read: allow, write: deny}
-repositories:
-  acme/app:
-    paths:
-      deny: ["src/secrets/**"]
-"""
+POLICY = SECRETS_DENIED_POLICY
 # Without the audit's fsync: it would measure the disk, not the parser.
 FUZZ_ENV = {**UNTHROTTLED, "AEGIS_AUDIT_FSYNC": "false"}
 

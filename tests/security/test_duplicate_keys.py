@@ -10,18 +10,12 @@ import pytest
 
 from gateway.mcp._jsonrpc import INVALID_REQUEST
 from tests.fuzz.client import CheckedClient
-from tests.processes import Simulator
+from tests.processes import SECRETS_DENIED_POLICY, Simulator
 from tests.security.rpc import assert_plain, no_upstream_request
 
 pytestmark = pytest.mark.e2e
 
-POLICY = """\
-defaults: {read: allow, write: deny}
-repositories:
-  acme/app:
-    paths:
-      deny: ["src/secrets/**"]
-"""
+POLICY = SECRETS_DENIED_POLICY
 README = '"owner":"acme","repo":"app","filepath":"README.md"'
 SECRET = '"owner":"acme","repo":"app","filepath":"src/secrets/prod.env"'
 

@@ -14,18 +14,12 @@ import pytest
 from gateway.mcp._jsonrpc import INVALID_PARAMS
 from gateway.tools import BoundTool, default_registry
 from tests.fuzz.client import CheckedClient
-from tests.processes import Simulator
+from tests.processes import SECRETS_DENIED_POLICY, Simulator
 from tests.security.rpc import assert_refused, base_arguments, call_tool, no_upstream_request
 
 pytestmark = pytest.mark.e2e
 
-POLICY = """\
-defaults: {read: allow, write: deny}
-repositories:
-  acme/app:
-    paths:
-      deny: ["src/secrets/**"]
-"""
+POLICY = SECRETS_DENIED_POLICY
 _PATHLIKE_PROPERTY = re.compile(r"path|ref|sha", re.IGNORECASE)
 PAYLOADS = {
     "dot-dot-slash": "../../etc/passwd",
