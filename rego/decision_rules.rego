@@ -83,11 +83,15 @@ _denials contains [21, 0, _reason(rules.tools.allow, "deny")] if {
 # METADATA
 # title: Path denied
 # description: A glob of the paths.deny list of a matching repository key matches the path of the call.
-_denials contains [30, i, _reason(entry, "deny")] if {
+_denials contains [30, i, _reason(rules.paths.deny.entries[i], "deny")] if {
 	_path_given
 	some rules in _repo_sets
+	some i in _path_deny_hits(rules, _path)
+}
+
+_path_deny_hits(rules, path) := {i |
 	some i, entry in rules.paths.deny.entries
-	regex.match(entry.regex, _path)
+	regex.match(entry.regex, path)
 }
 
 # METADATA

@@ -27,10 +27,14 @@ _supports contains [25, 0, _reason(_policy.secrets.store_paths, "allow")] if {
 
 _secret_store_path if {
 	_path_given
-	path := lower(_path)
+	_secret_store(_path)
+}
+
+_secret_store(path) if {
+	lowered := lower(path)
 	some entry in _policy.secrets.store_paths.entries
-	regex.match(entry.regex, path)
-	not _excepted(entry, path)
+	regex.match(entry.regex, lowered)
+	not _excepted(entry, lowered)
 }
 
 _excepted(entry, path) if {

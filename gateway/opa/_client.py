@@ -13,11 +13,13 @@ from typing import Any
 
 import aiohttp
 
+from gateway.errors import OpaError
 from gateway.http import BodyTooLarge, HttpSession
 from gateway.observability.metrics import Metrics
 
 DECISION_PATH = "/v1/data/aegis/authz/decision"
 VISIBLE_TOOLS_PATH = "/v1/data/aegis/authz/visible_tools"
+ALLOWED_PATHS_PATH = "/v1/data/aegis/authz/allowed_paths"
 POLICY_VALID_PATH = "/v1/data/aegis/authz/policy_valid"
 META_REVISION_PATH = "/v1/data/aegis/meta/revision"
 BUNDLES_PATH = "/v1/data/system/bundles"
@@ -142,6 +144,23 @@ class DecisionClient:
             return frozenset()
         return frozenset(result)
 
+    async def allowed_paths(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
+        """Which of `opa_input["paths"]` the allowed call's result may show, decided by the bundle `revision`
+        that allowed the call. Raise PathsUndecided when OPA cannot say: the caller must then show none."""
+        try:
+            result = await self._query(ALLOWED_PATHS_PATH, opa_input)
+        except _QueryFailed as failure:
+            self._metrics.opa_errors.labels(kind=failure.kind).inc()
+            raise PathsUndecided(failure.kind, revision) from None
+        paths = result.get("paths") if isinstance(result, dict) else None
+        if not isinstance(paths, list) or not all(isinstance(path, str) for path in paths):
+            self._metrics.opa_errors.labels(kind="malformed").inc()
+            raise PathsUndecided("malformed", revision)
+        if result.get("revision") != revision:  # another bundle since the call's decision
+            self._metrics.opa_errors.labels(kind="policy_unverified").inc()
+            raise PathsUndecided("policy_unverified", revision)
+        return frozenset(paths)
+
     async def bundle_revisions(self) -> dict[str, str]:
         """Revision of each bundle OPA has activated, by bundle name; empty when unknown."""
         try:
@@ -183,6 +202,14 @@ class DecisionClient:
         if not isinstance(body, dict) or "result" not in body:
             raise _QueryFailed("undefined")
         return body["result"]
+
+
+class PathsUndecided(OpaError):
+    """OPA could not say which paths of a result may be shown; the call is denied, `decision` says why."""
+
+    def __init__(self, kind: str, revision: str | None) -> None:
+        super().__init__(kind)
+        self.decision = Decision.fail_closed(kind, revision=revision)
 
 
 class _QueryFailed(Exception):
