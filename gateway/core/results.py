@@ -34,6 +34,7 @@ class Presented:
     result: dict[str, Any]
     decision: Decision
     sanitized: Sanitized
+    withheld_paths: int = 0
 
     @property
     def withheld(self) -> bool:
@@ -48,6 +49,7 @@ class Presented:
             "stripped_chars": self.sanitized.stripped_chars,
             "truncated_bytes": self.sanitized.truncated_bytes,
             "omitted_items": self.sanitized.omitted_items,
+            "withheld_paths": self.withheld_paths,
         }
 
 
@@ -71,8 +73,12 @@ def present(output: ToolOutput, decision: Decision, *, bounds: OutputBounds, req
         message = (
             f"Withheld by policy: the result contains secrets ({kinds}) and the policy blocks such output"
         )
-        return Presented(_error_result(message, request_id, denied=True), withheld, sanitized)
-    return Presented(_success_result(sanitized, request_id), decision, sanitized)
+        return Presented(
+            _error_result(message, request_id, denied=True), withheld, sanitized, output.withheld
+        )
+    return Presented(
+        _success_result(sanitized, output.withheld, request_id), decision, sanitized, output.withheld
+    )
 
 
 def denied_result(decision: Decision, request_id: str, *, detail: str | None = None) -> dict[str, Any]:
@@ -127,19 +133,31 @@ def _error_result(message: str, request_id: str, *, denied: bool) -> dict[str, A
     }
 
 
-def _success_result(sanitized: Sanitized, request_id: str) -> dict[str, Any]:
+def _success_result(sanitized: Sanitized, withheld_paths: int, request_id: str) -> dict[str, Any]:
+    """The sanitized output between untrusted-data markers; when path rules withheld part of it, the
+    gateway says so in its own words, outside the markers, naming neither the paths nor their content."""
     text = (
         sanitized.text if sanitized.text is not None else json.dumps(sanitized.structured, ensure_ascii=False)
     )
+    content = [{"type": "text", "text": _marked(text)}]
+    structured = sanitized.structured
+    if withheld_paths:
+        notice = (
+            f"Withheld by policy: {withheld_paths} item(s) of this result (files, entries or diff sections)"
+            " are on paths the policy denies and are not shown."
+        )
+        content.append({"type": "text", "text": notice})
+        structured = {**structured, "withheld_by_policy": withheld_paths}
     return {
-        "content": [{"type": "text", "text": _marked(text)}],
-        "structuredContent": sanitized.structured,
+        "content": content,
+        "structuredContent": structured,
         "isError": False,
         "_meta": {
             "aegis": {
                 "untrusted_content": True,
                 "secrets_masked": len(sanitized.findings),
                 "truncated": sanitized.truncated,
+                "withheld_by_policy": withheld_paths,
                 "request_id": request_id,
             }
         },

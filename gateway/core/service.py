@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from gateway.audit import AuditLog, canonical_json
 from gateway.core.normalize import Resource, normalize_name, normalize_path, normalize_pathspec, normalize_ref
+from gateway.core.paths import PathDecider, ResultPaths
 from gateway.core.principal import Principal
 from gateway.core.results import OutputBounds, Presented, denied_result, error_result, present
 from gateway.core.writes import Admission, WriteGate
@@ -25,8 +26,8 @@ from gateway.errors import AuditWriteError, InvalidToolCall, UpstreamError
 from gateway.gitea import GiteaClient
 from gateway.mcp import CallContext
 from gateway.observability.metrics import Metrics
-from gateway.opa import Decision
-from gateway.tools import BoundTool, ToolOutput, ToolRegistry
+from gateway.opa import Decision, PathsUndecided
+from gateway.tools import BoundTool, ToolCall, ToolOutput, ToolRegistry
 
 MAX_AUDITED_NAME = 128
 OFFLOAD_SANITIZE_BYTES = 64 << 10
@@ -47,7 +48,7 @@ class _Trace:
     write: dict[str, Any] | None = None
 
 
-class Decider(Protocol):
+class Decider(PathDecider, Protocol):
     """Where the core gets decisions: a DecisionSource, which may swap OPAs between two calls."""
 
     async def decide(self, opa_input: Mapping[str, Any]) -> Decision: ...
@@ -121,7 +122,8 @@ class ToolService:
         except InvalidToolCall:
             trace.outcome = "invalid"
             raise
-        trace.decision = await self._decisions.decide(self._input(context, bound, trace.resource, normalized))
+        opa_input = self._input(context, bound, trace.resource, normalized)
+        trace.decision = await self._decisions.decide(opa_input)
         if trace.decision.allow and not _principal(context).may(bound.tool.capability):
             # OPA checks scopes too; a bundle that forgot to must still not let a read key write.
             trace.decision = Decision.fail_closed("scope_missing", revision=trace.decision.revision)
@@ -133,8 +135,13 @@ class ToolService:
             admission = self._admit_write(context, bound, normalized, trace)
             if admission.refusal is not None:
                 return admission.refusal
+        paths = ResultPaths(self._decisions, opa_input, trace.decision.revision)
         try:
-            output = await bound.tool.run(self._gitea, trace.resource, normalized)
+            output = await bound.tool.run(ToolCall(self._gitea, trace.resource, normalized, paths))
+        except PathsUndecided as exc:  # nothing of the result may be shown when OPA cannot say what
+            trace.decision = exc.decision
+            trace.outcome = "denied"
+            return denied_result(trace.decision, context.request_id)
         except InvalidToolCall:  # found out only against Gitea's state: an unknown label, a stale sha
             trace.outcome = "invalid"
             self._give_back(admission)
@@ -188,6 +195,7 @@ class ToolService:
             self._metrics.outputs_withheld.inc()
         if presented.sanitized.truncated:
             self._metrics.outputs_truncated.inc()
+        self._metrics.result_items_withheld.inc(presented.withheld_paths)
 
     async def _size_allowed(
         self,

@@ -69,6 +69,10 @@ class GiteaClient:
         total = response.headers.get("x-total-count", "")
         return Page(items=items, total=int(total) if total.isdigit() else None)
 
+    async def get_bytes(self, path: str, params: Mapping[str, str | int] | None = None) -> bytes:
+        """An answer that is not JSON (a diff, a raw file), as Gitea sent it."""
+        return (await self._get(path, params)).body
+
     async def send_json(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
         """One write (POST, PUT, PATCH or DELETE with a JSON body); only the requests of
         gateway.gitea._writes can be sent. Returns the decoded answer, or None for an empty one."""

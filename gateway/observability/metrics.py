@@ -29,6 +29,7 @@ class Metrics:
     secrets_found: Counter
     outputs_withheld: Counter
     outputs_truncated: Counter
+    result_items_withheld: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -109,5 +110,10 @@ class Metrics:
             ),
             outputs_truncated=Counter(
                 "aegis_outputs_truncated", "Tool results cut to the output bounds.", registry=registry
+            ),
+            result_items_withheld=Counter(
+                "aegis_result_items_withheld",
+                "Items of tool results (entries, files, diff sections) withheld by path rules",
+                registry=registry,
             ),
         )

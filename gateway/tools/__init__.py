@@ -1,6 +1,15 @@
 """Tool definitions: what each tool is, its schema, and how it runs against Gitea."""
 
 from gateway.tools._registry import BoundTool, ToolRegistry, default_registry
-from gateway.tools._spec import FileSnapshot, Tool, ToolOutput
+from gateway.tools._spec import FileSnapshot, PathFilter, Tool, ToolCall, ToolOutput
 
-__all__ = ["BoundTool", "FileSnapshot", "Tool", "ToolOutput", "ToolRegistry", "default_registry"]
+__all__ = [
+    "BoundTool",
+    "FileSnapshot",
+    "PathFilter",
+    "Tool",
+    "ToolCall",
+    "ToolOutput",
+    "ToolRegistry",
+    "default_registry",
+]

@@ -60,9 +60,13 @@ class ToolRegistry:
 
 def default_registry() -> ToolRegistry:
     from gateway.tools.read import READ_TOOLS
+    from gateway.tools.read_changes import CHANGE_TOOLS
+    from gateway.tools.read_refs import REF_TOOLS
+    from gateway.tools.search import SEARCH_TOOLS
     from gateway.tools.write import WRITE_TOOLS
 
-    return ToolRegistry([*READ_TOOLS, *WRITE_TOOLS], schemas_dir() / "tools")
+    tools = [*READ_TOOLS, *REF_TOOLS, *CHANGE_TOOLS, *SEARCH_TOOLS, *WRITE_TOOLS]
+    return ToolRegistry(tools, schemas_dir() / "tools")
 
 
 def _bind(tool: Tool, schema_root: Path) -> BoundTool:

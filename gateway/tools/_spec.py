@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import Any, Literal, Protocol
 
 from gateway.core.normalize import Resource
 from gateway.gitea import GiteaClient
@@ -17,13 +17,15 @@ class ToolOutput:
     """A tool's result: `structured` always; `text` when plain text reads better than its JSON;
     `content_bytes`, the size of the file content it returns, so that size limits can be enforced.
     A write also says what Gitea made (`upstream`: commit sha, issue or PR number, for the audit log) and,
-    for a file write, what it replaced (`snapshot`, kept for rollback)."""
+    for a file write, what it replaced (`snapshot`, kept for rollback). `withheld` counts the items (tree
+    entries, files of a diff, search hits) left out because the policy denies their path."""
 
     structured: dict[str, Any]
     text: str | None = None
     content_bytes: int | None = None
     upstream: dict[str, Any] | None = None
     snapshot: FileSnapshot | None = None
+    withheld: int = 0
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -39,7 +41,24 @@ class FileSnapshot:
     commit_sha: str
 
 
-Runner = Callable[[GiteaClient, Resource, Mapping[str, Any]], Awaitable[ToolOutput]]
+class PathFilter(Protocol):
+    """The paths of its result a call may show, as OPA decides them for that call (gateway.core.paths)."""
+
+    async def allowed(self, paths: Collection[str]) -> frozenset[str]: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class ToolCall:
+    """What a tool runs with: Gitea, the normalized resource, the validated arguments (normalized where
+    they name a repository, path or ref) and the filter every path in its result must pass."""
+
+    gitea: GiteaClient
+    resource: Resource
+    args: Mapping[str, Any]
+    paths: PathFilter
+
+
+Runner = Callable[[ToolCall], Awaitable[ToolOutput]]
 WriteSize = Callable[[Mapping[str, Any]], int]
 
 

@@ -8,6 +8,7 @@ import binascii
 
 from gateway.core.normalize import Resource
 from gateway.errors import UpstreamError
+from gateway.gitea import GiteaClient
 from gateway.gitea._client import api_path, file_path
 
 
@@ -21,6 +22,16 @@ def repo_path(resource: Resource, *rest: str) -> str:
 def contents_path(resource: Resource) -> str:
     """`.../contents/{path}` of the resource's file, its `/` kept as separators."""
     return repo_path(resource, "contents") + "/" + file_path(resource.path or "")
+
+
+async def ref_or_default_branch(gitea: GiteaClient, resource: Resource) -> str:
+    """The call's ref, or the repository's default branch when it names none."""
+    if resource.ref:
+        return resource.ref
+    branch = (await gitea.get_json(repo_path(resource))).get("default_branch")
+    if not isinstance(branch, str) or not branch:
+        raise UpstreamError("malformed")
+    return branch
 
 
 def decode_base64(content: str) -> bytes:

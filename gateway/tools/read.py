@@ -6,25 +6,16 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.core.normalize import Resource
-from gateway.gitea import GiteaClient, Page
 from gateway.gitea._client import api_path
-from gateway.tools._spec import Tool, ToolOutput
-from gateway.tools._upstream import contents_path, decode_base64
+from gateway.tools._paging import page_info, paging
+from gateway.tools._shown import entry_path, shown_items
+from gateway.tools._spec import Tool, ToolCall, ToolOutput
+from gateway.tools._upstream import contents_path, decode_base64, ref_or_default_branch
 from gateway.tools._upstream import repo_path as _repo_path
 
 MAX_FILE_BYTES = 1 << 20
 MAX_TREE_ENTRIES = 1000
 MAX_MESSAGE_CHARS = 4000
-DEFAULT_LIMIT = 30
-
-
-def _paging(args: Mapping[str, Any]) -> dict[str, int]:
-    return {"page": int(args.get("page", 1)), "limit": int(args.get("limit", DEFAULT_LIMIT))}
-
-
-def _page_info(page: Page, args: Mapping[str, Any]) -> dict[str, Any]:
-    return {"page": _paging(args)["page"], "count": len(page.items), "total": page.total}
 
 
 def _repository(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -50,7 +41,7 @@ def _issue(raw: Mapping[str, Any], *, with_body: bool) -> dict[str, Any]:
     return issue
 
 
-def _commit(raw: Mapping[str, Any]) -> dict[str, Any]:
+def commit_summary(raw: Mapping[str, Any]) -> dict[str, Any]:
     commit = raw.get("commit") or {}
     author = commit.get("author") or {}
     return {
@@ -62,46 +53,52 @@ def _commit(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def list_repositories(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
-    page = await gitea.get_page(api_path("repos", "search"), {"q": args.get("query", ""), **_paging(args)})
-    return ToolOutput({"repositories": [_repository(repo) for repo in page.items], **_page_info(page, args)})
+async def list_repositories(call: ToolCall) -> ToolOutput:
+    page = await call.gitea.get_page(
+        api_path("repos", "search"), {"q": call.args.get("query", ""), **paging(call.args)}
+    )
+    return ToolOutput(
+        {"repositories": [_repository(repo) for repo in page.items], **page_info(page, call.args)}
+    )
 
 
-async def get_repository_info(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
-    return ToolOutput(_repository(await gitea.get_json(_repo_path(resource))))
+async def get_repository_info(call: ToolCall) -> ToolOutput:
+    return ToolOutput(_repository(await call.gitea.get_json(_repo_path(call.resource))))
 
 
-async def get_file_tree(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
-    ref = resource.ref or (await gitea.get_json(_repo_path(resource)))["default_branch"]
+async def get_file_tree(call: ToolCall) -> ToolOutput:
+    ref = await ref_or_default_branch(call.gitea, call.resource)
     params = {
-        "recursive": "true" if args.get("recursive", True) else "false",
+        "recursive": "true" if call.args.get("recursive", True) else "false",
         "page": 1,
         "per_page": MAX_TREE_ENTRIES,
     }
-    tree = await gitea.get_json(_repo_path(resource, "git", "trees", ref), params)
-    entries = [
+    tree = await call.gitea.get_json(_repo_path(call.resource, "git", "trees", ref), params)
+    listed = [
         {"path": entry.get("path"), "type": entry.get("type"), "size": entry.get("size")}
         for entry in tree.get("tree") or []
     ]
-    truncated = bool(tree.get("truncated")) or (tree.get("total_count") or 0) > len(entries)
-    return ToolOutput({"ref": ref, "entries": entries, "truncated": truncated})
+    truncated = bool(tree.get("truncated")) or (tree.get("total_count") or 0) > len(listed)
+    entries, withheld = await shown_items(call.paths, listed, entry_path)
+    return ToolOutput({"ref": ref, "entries": entries, "truncated": truncated}, withheld=withheld)
 
 
-async def get_file_contents(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
-    params = {"ref": resource.ref} if resource.ref else {}
-    contents = await gitea.get_json(contents_path(resource), params)
+async def get_file_contents(call: ToolCall) -> ToolOutput:
+    params = {"ref": call.resource.ref} if call.resource.ref else {}
+    contents = await call.gitea.get_json(contents_path(call.resource), params)
     if isinstance(contents, list):
-        entries = [
+        listed = [
             {"name": e.get("name"), "path": e.get("path"), "type": e.get("type"), "size": e.get("size")}
             for e in contents
         ]
-        return ToolOutput({"path": resource.path, "type": "dir", "entries": entries})
+        entries, withheld = await shown_items(call.paths, listed, entry_path)
+        return ToolOutput({"path": call.resource.path, "type": "dir", "entries": entries}, withheld=withheld)
     meta = {
         "path": contents.get("path"),
         "sha": contents.get("sha"),
         "size": contents.get("size"),
         "type": contents.get("type"),
-        "ref": resource.ref,
+        "ref": call.resource.ref,
     }
     if contents.get("type") != "file":
         target = contents.get("target") or contents.get("submodule_git_url")
@@ -117,33 +114,39 @@ async def get_file_contents(gitea: GiteaClient, resource: Resource, args: Mappin
     return ToolOutput({**meta, "encoding": "utf-8", "content": text}, text=text, content_bytes=len(raw))
 
 
-async def list_commits(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
+async def list_commits(call: ToolCall) -> ToolOutput:
     params: dict[str, str | int] = {
-        **_paging(args),
+        **paging(call.args),
         "stat": "false",
         "verification": "false",
         "files": "false",
     }
-    if resource.ref:
-        params["sha"] = resource.ref
-    if resource.path:
-        params["path"] = resource.path
-    page = await gitea.get_page(_repo_path(resource, "commits"), params)
-    return ToolOutput({"commits": [_commit(item) for item in page.items], **_page_info(page, args)})
-
-
-async def list_issues(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
-    params: dict[str, str | int] = {**_paging(args), "type": "issues", "state": args.get("state", "open")}
-    if args.get("labels"):
-        params["labels"] = ",".join(args["labels"])
-    page = await gitea.get_page(_repo_path(resource, "issues"), params)
+    if call.resource.ref:
+        params["sha"] = call.resource.ref
+    if call.resource.path:
+        params["path"] = call.resource.path
+    page = await call.gitea.get_page(_repo_path(call.resource, "commits"), params)
     return ToolOutput(
-        {"issues": [_issue(item, with_body=False) for item in page.items], **_page_info(page, args)}
+        {"commits": [commit_summary(item) for item in page.items], **page_info(page, call.args)}
     )
 
 
-async def get_issue(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
-    raw = await gitea.get_json(_repo_path(resource, "issues", str(int(args["index"]))))
+async def list_issues(call: ToolCall) -> ToolOutput:
+    params: dict[str, str | int] = {
+        **paging(call.args),
+        "type": "issues",
+        "state": call.args.get("state", "open"),
+    }
+    if call.args.get("labels"):
+        params["labels"] = ",".join(call.args["labels"])
+    page = await call.gitea.get_page(_repo_path(call.resource, "issues"), params)
+    return ToolOutput(
+        {"issues": [_issue(item, with_body=False) for item in page.items], **page_info(page, call.args)}
+    )
+
+
+async def get_issue(call: ToolCall) -> ToolOutput:
+    raw = await call.gitea.get_json(_repo_path(call.resource, "issues", str(int(call.args["index"]))))
     return ToolOutput(_issue(raw, with_body=True))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from gateway.core.normalize import Resource
 from gateway.errors import InvalidToolCall, UpstreamError
 from gateway.gitea import GiteaClient
-from gateway.tools._spec import FileSnapshot, Tool, ToolOutput, WriteSize
+from gateway.tools._spec import FileSnapshot, Tool, ToolCall, ToolOutput, WriteSize
 from gateway.tools._upstream import contents_path, decode_base64, repo_path
 
 LABEL_PAGE_SIZE = 50
@@ -59,23 +59,25 @@ def _issue_result(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def create_issue(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
-    raw = await gitea.send_json(
-        "POST", repo_path(resource, "issues"), {"title": args["title"], "body": args.get("body", "")}
+async def create_issue(call: ToolCall) -> ToolOutput:
+    raw = await call.gitea.send_json(
+        "POST",
+        repo_path(call.resource, "issues"),
+        {"title": call.args["title"], "body": call.args.get("body", "")},
     )
     return ToolOutput(_issue_result(raw), upstream={"issue": raw.get("number")})
 
 
-async def update_issue(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
-    changes = {field: args[field] for field in ("title", "body", "state") if field in args}
-    raw = await gitea.send_json("PATCH", repo_path(resource, "issues", _index(args)), changes)
+async def update_issue(call: ToolCall) -> ToolOutput:
+    changes = {field: call.args[field] for field in ("title", "body", "state") if field in call.args}
+    raw = await call.gitea.send_json("PATCH", repo_path(call.resource, "issues", _index(call.args)), changes)
     return ToolOutput(_issue_result(raw), upstream={"issue": raw.get("number")})
 
 
-async def create_issue_comment(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
-    index = _index(args)
-    raw = await gitea.send_json(
-        "POST", repo_path(resource, "issues", index, "comments"), {"body": args["body"]}
+async def create_issue_comment(call: ToolCall) -> ToolOutput:
+    index = _index(call.args)
+    raw = await call.gitea.send_json(
+        "POST", repo_path(call.resource, "issues", index, "comments"), {"body": call.args["body"]}
     )
     result = {"issue": int(index), "comment": raw.get("id"), "url": raw.get("html_url")}
     return ToolOutput(result, upstream={"issue": int(index), "comment": raw.get("id")})
@@ -95,25 +97,27 @@ async def _label_ids(gitea: GiteaClient, resource: Resource, names: list[str]) -
     return found
 
 
-async def add_labels(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
-    index = _index(args)
-    ids = await _label_ids(gitea, resource, args["labels"])
-    raw = await gitea.send_json(
-        "POST", repo_path(resource, "issues", index, "labels"), {"labels": sorted(ids.values())}
+async def add_labels(call: ToolCall) -> ToolOutput:
+    index = _index(call.args)
+    ids = await _label_ids(call.gitea, call.resource, call.args["labels"])
+    raw = await call.gitea.send_json(
+        "POST", repo_path(call.resource, "issues", index, "labels"), {"labels": sorted(ids.values())}
     )
     labels = sorted(label.get("name") for label in raw or [])
     return ToolOutput({"issue": int(index), "labels": labels}, upstream={"issue": int(index)})
 
 
-async def remove_labels(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
+async def remove_labels(call: ToolCall) -> ToolOutput:
     """One DELETE per label. Once one has succeeded the call has written something: a later failure is
     reported in the result (and the audit entry), not as a call that changed nothing."""
-    index = _index(args)
-    ids = await _label_ids(gitea, resource, args["labels"])
+    index = _index(call.args)
+    ids = await _label_ids(call.gitea, call.resource, call.args["labels"])
     removed: list[str] = []
     for name, label_id in sorted(ids.items()):
         try:
-            await gitea.send_json("DELETE", repo_path(resource, "issues", index, "labels", str(label_id)))
+            await call.gitea.send_json(
+                "DELETE", repo_path(call.resource, "issues", index, "labels", str(label_id))
+            )
         except UpstreamError as exc:
             if not removed:
                 raise
@@ -124,55 +128,53 @@ async def remove_labels(gitea: GiteaClient, resource: Resource, args: Mapping[st
     return ToolOutput({"issue": int(index), "removed": removed}, upstream={"issue": int(index)})
 
 
-async def create_branch(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
-    body = {"new_branch_name": resource.branch}
-    if resource.ref:
-        body["old_ref_name"] = resource.ref
-    raw = await gitea.send_json("POST", repo_path(resource, "branches"), body)
+async def create_branch(call: ToolCall) -> ToolOutput:
+    body = {"new_branch_name": call.resource.branch}
+    if call.resource.ref:
+        body["old_ref_name"] = call.resource.ref
+    raw = await call.gitea.send_json("POST", repo_path(call.resource, "branches"), body)
     commit = (raw.get("commit") or {}).get("id")
     return ToolOutput(
         {"branch": raw.get("name"), "commit": commit}, upstream={"branch": raw.get("name"), "commit": commit}
     )
 
 
-async def create_or_update_file(
-    gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]
-) -> ToolOutput:
+async def create_or_update_file(call: ToolCall) -> ToolOutput:
     """Read what the file is now (kept as the snapshot), then create it, or update it when `sha` names
     exactly the blob just read: Gitea refuses the update if the file changed since, so the snapshot is
     always what the write replaced."""
-    if resource.repo is None or resource.path is None or resource.branch is None:
+    if call.resource.repo is None or call.resource.path is None or call.resource.branch is None:
         raise UpstreamError("rejected")
-    content = file_content(args)
-    previous_sha, previous = await current_file(gitea, resource)
-    expected = args.get("sha")
+    content = file_content(call.args)
+    previous_sha, previous = await current_file(call.gitea, call.resource)
+    expected = call.args.get("sha")
     if expected is None and previous_sha is not None:
         raise InvalidToolCall(
-            f"Invalid arguments: {resource.path} exists on {resource.branch}; "
+            f"Invalid arguments: {call.resource.path} exists on {call.resource.branch}; "
             f"to update it, pass its current blob sha ({previous_sha})"
         )
     if expected is not None and expected != previous_sha:
         now = f"its current blob sha is {previous_sha}" if previous_sha else "it does not exist"
-        raise InvalidToolCall(f"Invalid arguments: 'sha' does not match {resource.path}: {now}")
+        raise InvalidToolCall(f"Invalid arguments: 'sha' does not match {call.resource.path}: {now}")
     verb = "Update" if previous_sha else "Create"
-    message = args.get("message") or f"{verb} {resource.path} (via Aegis)"
+    message = call.args.get("message") or f"{verb} {call.resource.path} (via Aegis)"
     new_sha, commit_sha = await commit_file(
-        gitea, resource, content=content, replacing=previous_sha, message=message
+        call.gitea, call.resource, content=content, replacing=previous_sha, message=message
     )
     if new_sha is None:
         raise UpstreamError("malformed")
     snapshot = FileSnapshot(
-        repo=resource.repo,
-        path=resource.path,
-        branch=resource.branch,
+        repo=call.resource.repo,
+        path=call.resource.path,
+        branch=call.resource.branch,
         previous_sha=previous_sha,
         previous_content=previous,
         new_sha=new_sha,
         commit_sha=commit_sha,
     )
     result = {
-        "path": resource.path,
-        "branch": resource.branch,
+        "path": call.resource.path,
+        "branch": call.resource.branch,
         "created": previous_sha is None,
         "sha": new_sha,
         "commit": commit_sha,
@@ -232,19 +234,19 @@ def git_blob_sha(content: bytes, *, like: str) -> str:
     return digest(b"blob %d\x00" % len(content) + content).hexdigest()
 
 
-async def create_pull_request(gitea: GiteaClient, resource: Resource, args: Mapping[str, Any]) -> ToolOutput:
+async def create_pull_request(call: ToolCall) -> ToolOutput:
     body = {
-        "title": args["title"],
-        "body": args.get("body", ""),
-        "head": args["head"],
-        "base": resource.branch,
+        "title": call.args["title"],
+        "body": call.args.get("body", ""),
+        "head": call.args["head"],
+        "base": call.resource.branch,
     }
-    raw = await gitea.send_json("POST", repo_path(resource, "pulls"), body)
+    raw = await call.gitea.send_json("POST", repo_path(call.resource, "pulls"), body)
     result = {
         "number": raw.get("number"),
         "url": raw.get("html_url"),
-        "head": args["head"],
-        "base": resource.branch,
+        "head": call.args["head"],
+        "base": call.resource.branch,
     }
     return ToolOutput(result, upstream={"pull_request": raw.get("number")})
 

@@ -41,6 +41,15 @@ READ_TOOLS = {
     "get_file_contents",
     "list_commits",
     "get_issue",
+    "list_branches",
+    "list_tags",
+    "list_releases",
+    "list_labels",
+    "get_commit_diff",
+    "compare_refs",
+    "list_pull_requests",
+    "get_pull_request",
+    "search_code",
 }
 
 

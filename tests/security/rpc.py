@@ -33,6 +33,8 @@ BASE_VALUES: dict[str, Any] = {
     "content": "x",
     "head": "aegis/x",
     "base": "main",
+    "sha": "0123456789abcdef0123456789abcdef01234567",
+    "query": "def",
 }
 
 

@@ -1,0 +1,157 @@
+"""Read tools for changes: a commit's diff, the difference between two refs, pull requests.
+
+Every file a result names passes the path policy first (gateway.core.paths): the diff sections and file
+entries of denied paths are dropped, and a diff section whose paths cannot be told is dropped too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gateway.tools._diff import FileDiff, join_diff, split_diff
+from gateway.tools._paging import page_info, paging
+from gateway.tools._shown import entry_path, shown_items
+from gateway.tools._spec import PathFilter, Tool, ToolCall, ToolOutput
+from gateway.tools._upstream import repo_path
+from gateway.tools.read import MAX_MESSAGE_CHARS, commit_summary
+
+MAX_COMPARE_COMMITS = 250
+_NO_EXTRAS = {"stat": "false", "verification": "false", "files": "false"}
+
+
+def _diff_file(section: FileDiff) -> dict[str, Any]:
+    moved = section.status in ("renamed", "copied")
+    return {
+        "path": section.new_path or section.old_path,
+        "previous_path": section.old_path if moved else None,
+        "status": section.status,
+        "binary": section.binary,
+        "additions": section.additions,
+        "deletions": section.deletions,
+    }
+
+
+async def _shown_diff(paths: PathFilter, raw: bytes) -> tuple[dict[str, Any], int]:
+    """The files and the text of the diff `raw` without the sections the policy withholds."""
+    sections, withheld = await shown_items(paths, split_diff(raw.decode("utf-8", "replace")), _section_paths)
+    return {"files": [_diff_file(section) for section in sections], "diff": join_diff(sections)}, withheld
+
+
+def _section_paths(section: FileDiff) -> tuple[str, ...]:
+    return section.paths
+
+
+async def get_commit_diff(call: ToolCall) -> ToolOutput:
+    sha = call.resource.ref or ""
+    commit = await call.gitea.get_json(repo_path(call.resource, "git", "commits", sha), _NO_EXTRAS)
+    raw = await call.gitea.get_bytes(repo_path(call.resource, "git", "commits", f"{sha}.diff"))
+    diff, withheld = await _shown_diff(call.paths, raw)
+    summary = commit_summary(commit)
+    text = f"commit {summary['sha']}\nAuthor: {summary['author']}\nDate: {summary['date']}\n\n"
+    text += f"{summary['message']}\n\n{diff['diff']}"
+    return ToolOutput({**summary, **diff}, text=text, withheld=withheld)
+
+
+def _affected(commit: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"path": item.get("filename"), "status": item.get("status")}
+        for item in commit.get("files") or []
+        if isinstance(item, Mapping)
+    ]
+
+
+async def compare_refs(call: ToolCall) -> ToolOutput:
+    """The commits on `head` since it left `base` (Gitea's compare), each with the files it changed."""
+    basehead = f"{call.args['base']}...{call.args['head']}"
+    raw = await call.gitea.get_json(repo_path(call.resource, "compare", basehead))
+    commits = [item for item in raw.get("commits") or [] if isinstance(item, Mapping)][:MAX_COMPARE_COMMITS]
+    changed = {entry["path"]: entry for commit in commits for entry in _affected(commit)}
+    shown, withheld = await shown_items(call.paths, list(changed.values()), entry_path)
+    allowed = {entry["path"] for entry in shown}
+    rendered = [
+        {**commit_summary(commit), "files": [e for e in _affected(commit) if e["path"] in allowed]}
+        for commit in commits
+    ]
+    result = {
+        "base": call.args["base"],
+        "head": call.args["head"],
+        "total_commits": raw.get("total_commits"),
+        "commits": rendered,
+        "files": sorted(shown, key=lambda entry: str(entry["path"])),
+        "truncated": (raw.get("total_commits") or 0) > len(rendered),
+    }
+    return ToolOutput(result, withheld=withheld)
+
+
+def _pull(raw: Mapping[str, Any], *, with_body: bool) -> dict[str, Any]:
+    pull = {
+        "number": raw.get("number"),
+        "title": raw.get("title"),
+        "state": raw.get("state"),
+        "user": (raw.get("user") or {}).get("login"),
+        "head": (raw.get("head") or {}).get("ref"),
+        "base": (raw.get("base") or {}).get("ref"),
+        "draft": raw.get("draft"),
+        "merged": raw.get("merged"),
+        "labels": [label.get("name") for label in raw.get("labels") or []],
+        "created_at": raw.get("created_at"),
+        "updated_at": raw.get("updated_at"),
+    }
+    if with_body:
+        pull["body"] = (raw.get("body") or "")[:MAX_MESSAGE_CHARS]
+        pull["head_sha"] = (raw.get("head") or {}).get("sha")
+        pull["mergeable"] = raw.get("mergeable")
+    return pull
+
+
+async def list_pull_requests(call: ToolCall) -> ToolOutput:
+    params: dict[str, str | int] = {**paging(call.args), "state": call.args.get("state", "open")}
+    page = await call.gitea.get_page(repo_path(call.resource, "pulls"), params)
+    pulls = [_pull(item, with_body=False) for item in page.items if isinstance(item, Mapping)]
+    return ToolOutput({"pull_requests": pulls, **page_info(page, call.args)})
+
+
+async def get_pull_request(call: ToolCall) -> ToolOutput:
+    """The pull request with its changed files and their diff (base's merge base to head)."""
+    index = str(int(call.args["index"]))
+    raw = await call.gitea.get_json(repo_path(call.resource, "pulls", index))
+    diff, withheld = await _shown_diff(
+        call.paths, await call.gitea.get_bytes(repo_path(call.resource, "pulls", f"{index}.diff"))
+    )
+    return ToolOutput({**_pull(raw, with_body=True), **diff}, withheld=withheld)
+
+
+CHANGE_TOOLS: tuple[Tool, ...] = (
+    Tool(
+        name="get_commit_diff",
+        title="Commit diff",
+        capability="read",
+        ref_arg="sha",
+        description="Show one commit: its message and its diff against its first parent, file by file.",
+        run=get_commit_diff,
+    ),
+    Tool(
+        name="compare_refs",
+        title="Compare refs",
+        capability="read",
+        ref_arg="head",
+        other_ref_args=("base",),
+        description="List the commits on head since it diverged from base, and the files they changed.",
+        run=compare_refs,
+    ),
+    Tool(
+        name="list_pull_requests",
+        title="List pull requests",
+        capability="read",
+        description="List the pull requests of a repository by state.",
+        run=list_pull_requests,
+    ),
+    Tool(
+        name="get_pull_request",
+        title="Get pull request",
+        capability="read",
+        description="Read one pull request: its description, branches, changed files and their diff.",
+        run=get_pull_request,
+    ),
+)

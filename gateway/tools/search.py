@@ -1,0 +1,175 @@
+"""search_code: Gitea has no code-search API, so the tool walks the tree at a ref and reads candidate files.
+
+Only files whose path the policy allows are read (one OPA query for every candidate), and the walk is
+bounded: tree entries listed, files read, bytes read and time. Whatever bound stops it, the result says
+which, so an agent never mistakes a partial search for a complete one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from gateway.errors import UpstreamError
+from gateway.gitea._client import file_path
+from gateway.tools._matcher import Matcher
+from gateway.tools._spec import Tool, ToolCall, ToolOutput
+from gateway.tools._upstream import ref_or_default_branch, repo_path
+
+TREE_PAGE_ENTRIES = 1000
+MAX_TREE_PAGES = 10
+MAX_FILES_READ = 200
+MAX_BYTES_READ = 8 << 20
+MAX_FILE_BYTES = 1 << 20
+TIME_BUDGET_S = 10.0
+READ_CONCURRENCY = 4
+EXCERPT_CHARS = 160
+BINARY_SNIFF_BYTES = 8000
+DEFAULT_MAX_RESULTS = 30
+
+
+@dataclasses.dataclass
+class _Budget:
+    """What the search may still spend; `stopped` names the first bound reached."""
+
+    deadline: float
+    files: int = MAX_FILES_READ
+    bytes: int = MAX_BYTES_READ
+    stopped: str | None = None
+
+    def admit(self, size: int) -> bool:
+        if self.stopped is None:
+            if time.monotonic() > self.deadline:
+                self.stopped = "time"
+            elif self.files <= 0:
+                self.stopped = "max_files"
+            elif size > self.bytes:
+                self.stopped = "max_bytes"
+        if self.stopped is not None:
+            return False
+        self.files -= 1
+        self.bytes -= size
+        return True
+
+
+@dataclasses.dataclass(frozen=True)
+class _Candidate:
+    path: str
+    size: int
+
+
+async def _tree(call: ToolCall, ref: str) -> tuple[list[_Candidate], int, bool]:
+    """The blobs under path_prefix small enough to search, how many larger ones were skipped, and whether
+    the tree was listed in full."""
+    prefix = call.resource.path
+    candidates: list[_Candidate] = []
+    too_large = 0
+    for page in range(1, MAX_TREE_PAGES + 1):
+        params: dict[str, str | int] = {"recursive": "true", "page": page, "per_page": TREE_PAGE_ENTRIES}
+        tree = await call.gitea.get_json(repo_path(call.resource, "git", "trees", ref), params)
+        entries = [entry for entry in tree.get("tree") or [] if isinstance(entry, Mapping)]
+        for entry in entries:
+            path, size = entry.get("path"), entry.get("size")
+            if entry.get("type") != "blob" or not isinstance(path, str) or not isinstance(size, int):
+                continue
+            if prefix and path != prefix and not path.startswith(prefix + "/"):
+                continue
+            if size > MAX_FILE_BYTES:
+                too_large += 1
+            else:
+                candidates.append(_Candidate(path, size))
+        if not tree.get("truncated") or len(entries) < TREE_PAGE_ENTRIES:
+            return candidates, too_large, True
+    return candidates, too_large, False
+
+
+def _hits(matcher: Matcher, path: str, text: str, limit: int) -> list[dict[str, Any]]:
+    hits: list[dict[str, Any]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        hit = matcher.find(line)
+        if hit is None:
+            continue
+        start = max(0, min(hit.start - EXCERPT_CHARS // 4, len(line) - EXCERPT_CHARS))
+        hits.append({"path": path, "line": number, "excerpt": line[start : start + EXCERPT_CHARS]})
+        if len(hits) >= limit:
+            break
+    return hits
+
+
+async def _read_text(call: ToolCall, ref: str, path: str) -> str | None:
+    """The file as text; None for a binary file, or one that vanished or changed type since the listing."""
+    try:
+        raw = await call.gitea.get_bytes(
+            repo_path(call.resource, "raw") + "/" + file_path(path), {"ref": ref}
+        )
+    except UpstreamError as exc:
+        if exc.kind == "not_found":
+            return None
+        raise
+    if b"\x00" in raw[:BINARY_SNIFF_BYTES]:
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+async def search_code(call: ToolCall) -> ToolOutput:
+    args = call.args
+    matcher = Matcher(args["query"], regex=bool(args.get("regex")), ignore_case=bool(args.get("ignore_case")))
+    max_results = int(args.get("max_results", DEFAULT_MAX_RESULTS))
+    budget = _Budget(deadline=time.monotonic() + TIME_BUDGET_S)
+    ref = await ref_or_default_branch(call.gitea, call.resource)
+    listed, too_large, tree_complete = await _tree(call, ref)
+    allowed = await call.paths.allowed([candidate.path for candidate in listed])
+    candidates = [candidate for candidate in listed if candidate.path in allowed]
+    results: list[dict[str, Any]] = []
+    searched = skipped = 0
+    for start in range(0, len(candidates), READ_CONCURRENCY):
+        batch = [
+            candidate
+            for candidate in candidates[start : start + READ_CONCURRENCY]
+            if budget.admit(candidate.size)
+        ]
+        texts = await asyncio.gather(*(_read_text(call, ref, candidate.path) for candidate in batch))
+        for candidate, text in zip(batch, texts, strict=True):
+            if text is None:
+                skipped += 1
+                continue
+            searched += 1
+            results += _hits(matcher, candidate.path, text, max_results - len(results))
+            if len(results) >= max_results:
+                budget.stopped = budget.stopped or "max_results"
+                break
+        if budget.stopped is not None:
+            break
+    stopped = budget.stopped or (None if tree_complete else "max_tree_entries")
+    summary = {
+        "ref": ref,
+        "results": results,
+        "files_searched": searched,
+        "files_skipped": skipped + too_large,
+        "complete": stopped is None,
+        "stopped_by": stopped,
+    }
+    return ToolOutput(summary, withheld=len(listed) - len(candidates))
+
+
+SEARCH_TOOLS: tuple[Tool, ...] = (
+    Tool(
+        name="search_code",
+        title="Search code",
+        capability="read",
+        path_arg="path_prefix",
+        ref_arg="ref",
+        description=(
+            "Search the files of a repository at a ref (default branch if omitted) for a plain-text or RE2"
+            " regular-expression query, optionally under a directory. Returns path, line number and excerpt"
+            " of each matching line; bounded in files, bytes and time, and says when it stopped early."
+        ),
+        run=search_code,
+    ),
+)

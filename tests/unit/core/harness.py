@@ -1,0 +1,60 @@
+"""A ToolService over one tool and a scripted decider, with a real audit log and state database."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from gateway.audit import AuditLog
+from gateway.config import DEFAULT_WRITE_QUOTA
+from gateway.core.principal import Principal
+from gateway.core.results import OutputBounds
+from gateway.core.service import Decider, ToolService
+from gateway.core.writes import WriteGate
+from gateway.gitea import GiteaClient
+from gateway.mcp import CallContext
+from gateway.observability.metrics import Metrics
+from gateway.state import ApprovalStore, SnapshotStore, StateDB, WriteQuotas
+from gateway.tools import Tool, ToolRegistry
+
+READER = Principal(id="reader", kind="api_key", scopes=("tools:read",))
+WRITER = Principal(id="writer", kind="api_key", scopes=("tools:read", "tools:write"))
+
+
+@contextlib.contextmanager
+def service_over(tmp_path: Path, tool: Tool, decider: Decider) -> Iterator[ToolService]:
+    """The service; `tool`'s schema accepts an empty object. Gitea is unreachable: tools must not call it."""
+    schema = {"type": "object", "properties": {}, "additionalProperties": False}
+    (tmp_path / f"{tool.name}.json").write_text(json.dumps(schema))
+    audit = AuditLog.open(tmp_path / "audit.jsonl", fsync=False)
+    state = StateDB.open(tmp_path / "state.db")
+    try:
+        yield ToolService(
+            registry=ToolRegistry([tool], tmp_path),
+            decisions=decider,
+            gitea=GiteaClient(base_url="http://127.0.0.1:9", token=None, timeout_s=1),
+            audit=audit,
+            metrics=Metrics.create(),
+            write_mode=True,
+            output_bounds=OutputBounds(max_bytes=1 << 20, max_items=100),
+            writes=WriteGate(
+                approvals=ApprovalStore(state, ttl_s=60),
+                quotas=WriteQuotas(state),
+                snapshots=SnapshotStore(state),
+                default_quota=DEFAULT_WRITE_QUOTA,
+            ),
+        )
+    finally:
+        audit.close()
+        state.close()
+
+
+def context(principal: Principal, request_id: str) -> CallContext:
+    return CallContext(principal=principal, request_id=request_id, client_ip=None)
+
+
+def audited(tmp_path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]

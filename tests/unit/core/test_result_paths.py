@@ -1,0 +1,114 @@
+"""The core's path policy inside results: one OPA query per result with the call's own input, withheld items
+counted in the result and the audit entry, and a call denied when OPA cannot say which paths to show."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.opa import Decision, PathsUndecided, Reason
+from gateway.tools import Tool, ToolCall, ToolOutput
+from gateway.tools._shown import entry_path, shown_items
+from tests.unit.core.harness import READER, audited, context, service_over
+
+LISTED = ("src/main.py", "src/secrets/prod.env", "README.md", "src/main.py")
+
+
+class PathRules:
+    """Allows every call, and every path not under a denied prefix; records the path queries."""
+
+    def __init__(self, *, denied_prefix: str = "src/secrets/", failure: str | None = None) -> None:
+        self.denied_prefix = denied_prefix
+        self.failure = failure
+        self.queries: list[tuple[Mapping[str, Any], str | None]] = []
+        self.decided: list[Mapping[str, Any]] = []
+
+    async def decide(self, opa_input: Mapping[str, Any]) -> Decision:
+        self.decided.append(opa_input)
+        allow = Reason(rule="defaults.read", effect="allow", source="p.yaml:2")
+        return Decision(
+            allow=True, reasons=(allow,), decision_id="d", obligations={"secrets": "mask"}, revision="r7"
+        )
+
+    async def visible_tools(self, opa_input: Mapping[str, Any]) -> frozenset[str]:
+        return frozenset()
+
+    async def allowed_paths(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
+        self.queries.append((opa_input, revision))
+        if self.failure:
+            raise PathsUndecided(self.failure, revision)
+        return frozenset(path for path in opa_input["paths"] if not path.startswith(self.denied_prefix))
+
+
+def listing_tool(paths: tuple[str | None, ...]) -> Tool:
+    async def list_entries(call: ToolCall) -> ToolOutput:
+        entries, withheld = await shown_items(call.paths, [{"path": path} for path in paths], entry_path)
+        return ToolOutput({"entries": entries}, withheld=withheld)
+
+    return Tool(
+        name="list_entries",
+        title="List",
+        description="Lists fixed entries.",
+        capability="read",
+        run=list_entries,
+        repo_scoped=False,
+    )
+
+
+async def test_withheld_entries_are_left_out_counted_and_audited(tmp_path: Path) -> None:
+    rules = PathRules()
+    with service_over(tmp_path, listing_tool(LISTED), rules) as service:
+        result = await service.call_tool(context(READER, "r1"), "list_entries", {})
+    assert result["isError"] is False
+    shown = [entry["path"] for entry in result["structuredContent"]["entries"]]
+    assert shown == ["src/main.py", "README.md", "src/main.py"]
+    assert result["structuredContent"]["withheld_by_policy"] == 1
+    assert result["_meta"]["aegis"]["withheld_by_policy"] == 1
+    notice = result["content"][-1]["text"]
+    assert notice.startswith("Withheld by policy: 1 item(s)") and "prod.env" not in notice
+    assert "prod.env" not in repr(result)
+    (entry,) = audited(tmp_path)
+    assert (entry["outcome"], entry["output"]["withheld_paths"]) == ("allowed", 1)
+
+
+async def test_one_query_per_result_with_the_calls_own_input_and_revision(tmp_path: Path) -> None:
+    rules = PathRules()
+    with service_over(tmp_path, listing_tool(LISTED), rules) as service:
+        await service.call_tool(context(READER, "r1"), "list_entries", {})
+    ((query, revision),) = rules.queries
+    assert revision == "r7"
+    assert query["paths"] == ["src/main.py", "src/secrets/prod.env", "README.md"]  # each path once
+    assert {key: value for key, value in query.items() if key != "paths"} == rules.decided[0]
+
+
+async def test_nothing_withheld_says_nothing(tmp_path: Path) -> None:
+    with service_over(tmp_path, listing_tool(("README.md",)), PathRules()) as service:
+        result = await service.call_tool(context(READER, "r1"), "list_entries", {})
+    assert "withheld_by_policy" not in result["structuredContent"] and len(result["content"]) == 1
+    assert audited(tmp_path)[0]["output"]["withheld_paths"] == 0
+
+
+async def test_an_entry_without_a_usable_path_is_withheld_without_asking(tmp_path: Path) -> None:
+    rules = PathRules()
+    with service_over(tmp_path, listing_tool((None, "")), rules) as service:
+        result = await service.call_tool(context(READER, "r1"), "list_entries", {})
+    assert result["structuredContent"]["entries"] == []
+    assert result["structuredContent"]["withheld_by_policy"] == 2
+    assert rules.queries == []  # nothing to ask about
+
+
+@pytest.mark.parametrize("failure", ["timeout", "malformed", "policy_unverified"])
+async def test_the_call_is_denied_when_opa_cannot_say_which_paths_to_show(
+    tmp_path: Path, failure: str
+) -> None:
+    with service_over(tmp_path, listing_tool(LISTED), PathRules(failure=failure)) as service:
+        result = await service.call_tool(context(READER, "r1"), "list_entries", {})
+    assert result["isError"] is True and "entries" not in result["structuredContent"]
+    assert result["structuredContent"]["reasons"] == [
+        {"rule": f"opa.{failure}", "effect": "deny", "source": "gateway"}
+    ]
+    (entry,) = audited(tmp_path)
+    assert entry["outcome"] == "denied" and entry["bundle_revision"] == "r7"

@@ -1,0 +1,82 @@
+"""search_code's pure parts: the RE2 query, the lines it reports, and the budget that bounds the walk."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from gateway.errors import InvalidToolCall
+from gateway.tools._matcher import Hit, Matcher
+from gateway.tools.search import EXCERPT_CHARS, MAX_BYTES_READ, MAX_FILES_READ, _Budget, _hits
+
+
+def test_plain_text_is_literal() -> None:
+    matcher = Matcher("a.b(", regex=False, ignore_case=False)
+    assert matcher.find("xx a.b( yy") == Hit(3, 7)
+    assert matcher.find("axb(") is None
+
+
+def test_case_is_respected_unless_ignored() -> None:
+    assert Matcher("Token", regex=False, ignore_case=False).find("token") is None
+    assert Matcher("Token", regex=False, ignore_case=True).find("a TOKEN") == Hit(2, 7)
+
+
+def test_regex_matches_within_one_line() -> None:
+    matcher = Matcher(r"def \w+\(", regex=True, ignore_case=False)
+    assert matcher.find("    def main():") == Hit(4, 13)
+    assert Matcher("a.*b", regex=True, ignore_case=False).find("a\nb") is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        (r"(a)\1", "invalid escape sequence"),
+        (r"(?=a)", "invalid perl operator"),
+        (r"(?<!a)b", "invalid perl operator"),
+        ("a{1001}", "invalid repetition size"),
+        ("(unclosed", "missing )"),
+    ],
+)
+def test_patterns_re2_cannot_run_in_linear_time_are_invalid_arguments(pattern: str, reason: str) -> None:
+    with pytest.raises(
+        InvalidToolCall, match=r"'query' is not a regular expression RE2 accepts: .*"
+    ) as raised:
+        Matcher(pattern, regex=True, ignore_case=False)
+    assert reason in str(raised.value)
+
+
+def test_a_pattern_whose_program_is_too_large_is_refused() -> None:
+    with pytest.raises(InvalidToolCall):
+        Matcher("((((a{100}){100}){100}){100})", regex=True, ignore_case=False)
+
+
+def test_catastrophic_backtracking_patterns_run_in_linear_time() -> None:
+    matcher = Matcher(r"(a+)+$", regex=True, ignore_case=False)
+    started = time.perf_counter()
+    assert matcher.find("a" * 100_000 + "!") is None
+    assert time.perf_counter() - started < 1.0  # Python's re would not finish
+
+
+def test_hits_report_line_numbers_and_bounded_excerpts() -> None:
+    long_line = "x" * 1000 + "needle" + "y" * 1000
+    text = f"first\nneedle here\n{long_line}\nlast needle"
+    hits = _hits(Matcher("needle", regex=False, ignore_case=False), "a.py", text, limit=10)
+    assert [hit["line"] for hit in hits] == [2, 3, 4]
+    assert hits[0] == {"path": "a.py", "line": 2, "excerpt": "needle here"}
+    assert "needle" in hits[1]["excerpt"] and len(hits[1]["excerpt"]) == EXCERPT_CHARS
+    assert _hits(Matcher("needle", regex=False, ignore_case=False), "a.py", text, limit=2)[-1]["line"] == 3
+
+
+def test_budget_stops_at_the_first_bound_and_names_it() -> None:
+    files = _Budget(deadline=time.monotonic() + 60)
+    assert all(files.admit(1) for _ in range(MAX_FILES_READ))
+    assert not files.admit(1) and files.stopped == "max_files"
+
+    size = _Budget(deadline=time.monotonic() + 60)
+    assert size.admit(MAX_BYTES_READ - 10)
+    assert not size.admit(11) and size.stopped == "max_bytes"
+    assert not size.admit(1)  # once stopped, stays stopped
+
+    late = _Budget(deadline=time.monotonic() - 1)
+    assert not late.admit(1) and late.stopped == "time"
