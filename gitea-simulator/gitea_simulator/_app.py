@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -23,12 +24,16 @@ from ._errors import ApiError, SimulatorError
 from ._recorder import RecordedRequest, RequestRecorder
 from ._routes_branch_writes import create_branch
 from ._routes_commits import get_commit, list_commits
+from ._routes_compare import compare
+from ._routes_diffs import get_commit_diff, get_pull_diff
 from ._routes_file_writes import create_file, delete_file, update_file
 from ._routes_files import get_contents, get_raw, get_tree
 from ._routes_issue_writes import create_comment, create_issue, edit_issue
 from ._routes_issues import get_issue, list_issues
 from ._routes_labels import add_issue_labels, delete_issue_label, list_labels
-from ._routes_pulls import create_pull
+from ._routes_pull_writes import create_pull
+from ._routes_pulls import get_pull, list_pull_files, list_pulls
+from ._routes_releases import list_releases, list_tags
 from ._routes_repos import get_branch, get_repo, get_version, list_branches, list_my_repos, search_repos
 from ._store import MetadataStore
 
@@ -36,9 +41,25 @@ __all__ = ["create_app"]
 
 _log = logging.getLogger("gitea_simulator")
 
+
+class _DiffTypeConvertor(Convertor[str]):
+    """Gitea's ``{diffType:diff|patch}`` path segment."""
+
+    regex = "diff|patch"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("diff_type", _DiffTypeConvertor())
+
 _REPO = "/api/v1/repos/{owner}/{repo}"
 _FILE = f"{_REPO}/contents/{{filepath:path}}"
 _ISSUE = f"{_REPO}/issues/{{index}}"
+_PULL = f"{_REPO}/pulls/{{index}}"
 ROUTES = [
     Route("/api/v1/version", get_version),
     Route("/api/v1/repos/search", search_repos),
@@ -48,7 +69,11 @@ ROUTES = [
     Route(f"{_REPO}/branches", create_branch, methods=["POST"]),
     Route(f"{_REPO}/branches/{{branch:path}}", get_branch),
     Route(f"{_REPO}/git/trees/{{sha:path}}", get_tree),
+    Route(f"{_REPO}/git/commits/{{sha}}.{{diff_type:diff_type}}", get_commit_diff),  # before {sha}
     Route(f"{_REPO}/git/commits/{{sha}}", get_commit),
+    Route(f"{_REPO}/compare/{{basehead:path}}", compare),
+    Route(f"{_REPO}/tags", list_tags),
+    Route(f"{_REPO}/releases", list_releases),
     Route(f"{_REPO}/contents", get_contents),
     Route(_FILE, get_contents),
     Route(_FILE, create_file, methods=["POST"]),
@@ -64,7 +89,11 @@ ROUTES = [
     Route(f"{_ISSUE}/comments", create_comment, methods=["POST"]),
     Route(f"{_ISSUE}/labels", add_issue_labels, methods=["POST"]),
     Route(f"{_ISSUE}/labels/{{id}}", delete_issue_label, methods=["DELETE"]),
+    Route(f"{_REPO}/pulls", list_pulls),
     Route(f"{_REPO}/pulls", create_pull, methods=["POST"]),
+    Route(f"{_PULL}.{{diff_type:diff_type}}", get_pull_diff),  # before {index}
+    Route(_PULL, get_pull),
+    Route(f"{_PULL}/files", list_pull_files),
 ]
 
 

@@ -1,4 +1,4 @@
-"""What every handler needs about the request it serves: metadata, caller, site URL, JSON answers.
+"""What every handler needs about the request it serves: metadata, caller, site URL, JSON and byte answers.
 
 Example::
 
@@ -37,6 +37,7 @@ __all__ = [
     "WRITE_METHODS",
     "Call",
     "SimulatorState",
+    "bytes_response",
     "json_response",
     "open_call",
     "site_of",
@@ -61,6 +62,22 @@ def site_of(request: Request) -> Site:
 def json_response(data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return Response(body, status_code=status, headers=dict(headers or {}), media_type=JSON_MEDIA_TYPE)
+
+
+def _sniffed_media_type(data: bytes) -> str:
+    """Text when the first KiB has no NUL and the whole is UTF-8, else binary (close to Go's sniffing)."""
+    if b"\0" in data[:1024]:
+        return "application/octet-stream"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "application/octet-stream"
+    return "text/plain; charset=utf-8"
+
+
+def bytes_response(data: bytes, *, headers: Mapping[str, str] | None = None) -> Response:
+    """Raw bytes (a file, a diff) with the media type Gitea's content sniffing gives them."""
+    return Response(data, headers=dict(headers or {}), media_type=_sniffed_media_type(data))
 
 
 def _first_values(request: Request) -> dict[str, str]:
@@ -126,6 +143,15 @@ class Call:
         if not raw:
             return default
         return raw in ("1", "t", "T", "TRUE", "true", "True")
+
+    def optional_flag(self, name: str) -> bool | None:
+        """Go's ``FormOptionalBool``: None when the parameter is absent or empty, else its ``flag`` value
+        (false when it does not parse, as Gitea ignores the parse error)."""
+        return self.flag(name, default=False) if self.query.get(name, "") else None
+
+    def values(self, name: str) -> list[str]:
+        """Go's ``FormStrings``: every value of a repeated query parameter, in order."""
+        return self.request.query_params.getlist(name)
 
     def list_headers(self, *, total: int, page_size: int, raw_page: int) -> dict[str, str]:
         return list_headers(

@@ -1,4 +1,4 @@
-"""The demo data set: users, repositories with their full git history, labels and issues.
+"""The demo data set: users, repositories with their full git history, labels, issues and releases.
 
 Everything here is fixed (names, contents, authors, dates), so the seeded commits have the same ids on
 every machine; only the API token differs between seedings. Credentials in the files are fake and say so.
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from ._store import Issue, Label, PullRequest, User
+from ._store import Issue, Label, PullRequest, Release, User
 
 __all__ = [
     "DEMO_REPOS",
@@ -47,7 +47,8 @@ Change = bytes | Symlink | Executable | None  # None deletes the path
 
 @dataclass(frozen=True, slots=True)
 class CommitSpec:
-    """One commit, applied on top of the previous one; a new ``branch`` forks from the previous commit."""
+    """One commit, applied on top of the previous one; a new ``branch`` forks from the previous commit, or
+    from the head of the branch ``start`` when it is given."""
 
     message: str
     when: str
@@ -55,6 +56,7 @@ class CommitSpec:
     changes: Mapping[str, Change]
     gitlinks: Mapping[str, str] = field(default_factory=dict)
     branch: str = "main"
+    start: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,7 @@ class RepoSpec:
     tags: tuple[TagSpec, ...] = ()
     labels: tuple[Label, ...] = ()
     issues: tuple[Issue, ...] = ()
+    releases: tuple[Release, ...] = ()
 
     @property
     def full_name(self) -> str:
@@ -177,6 +180,19 @@ AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE
 AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 SESSION_SECRET=4f3c2b1a0e9d8c7b6a5f4e3d2c1b0a99
 """
+_PROD_ENV_ROTATED: Final = b"""# Production settings for acme/app. DEMO DATA: every credential below is fake.
+# Rotated on 2026-03-10 after the leak reported in issue #4; the password now comes from the vault.
+DATABASE_URL=postgres://app:${DB_PASSWORD}@db.prod.internal:5432/app
+DB_PASSWORD=rotated-demo-Vq3xTz8Lm2Rw
+AWS_ACCESS_KEY_ID=AKIAI44QH8DHBEXAMPLE
+AWS_SECRET_ACCESS_KEY=je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY
+SESSION_SECRET=rotated-0f1e2d3c4b5a69788796a5b4c3d2e1f0
+"""
+_MAIN_ROTATED: Final = _MAIN_V2.replace(
+    b"from util.strings import shout\n",
+    b"import os\n\nfrom util.strings import shout\n\n"
+    b'DB_PASSWORD = os.environ["DB_PASSWORD"]  # rotated secrets are read from the environment\n',
+)
 _GUIDE: Final = b"""# User guide
 
 ## Installing
@@ -282,8 +298,38 @@ DEMO_REPOS: Final = (
                 {"src/login.py": _LOGIN, "src/main.py": _MAIN_V3},
                 branch="feature/login",
             ),
+            CommitSpec(
+                "Rotate production secrets\n\n"
+                "The old credentials leaked (#4); the database password now comes from\nthe environment.\n",
+                "2026-03-10T09:30:00+01:00",
+                _ALICE,
+                {"src/secrets/prod.env": _PROD_ENV_ROTATED, "src/main.py": _MAIN_ROTATED},
+                branch="fix/rotate-secrets",
+                start="main",
+            ),
         ),
         tags=(TagSpec("v0.1.0", 3, "First release\n", "2026-02-02T15:00:00+01:00"),),
+        releases=(
+            Release(
+                id=1,
+                tag_name="v0.1.0",
+                target="main",
+                title="v0.1.0: first release",
+                publisher="alice",
+                created_at="2026-02-02T14:30:00Z",
+                note="The first release of the demo application.\n\n- user guide\n- `shout` helper",
+            ),
+            Release(
+                id=2,
+                tag_name="v0.2.0",
+                target="main",
+                title="v0.2.0 (draft)",
+                publisher="alice",
+                created_at="2026-03-11T10:00:00Z",
+                note="Not published yet: secret rotation and the login form.",
+                draft=True,
+            ),
+        ),
         labels=_APP_LABELS,
         issues=(
             Issue(
@@ -342,6 +388,18 @@ DEMO_REPOS: Final = (
                 created_at="2026-03-12T12:00:00Z",
                 updated_at="2026-03-13T12:00:00Z",
                 closed_at="2026-03-13T12:00:00Z",
+            ),
+            Issue(
+                id=9,
+                number=6,
+                title="Rotate production secrets (fix)",
+                user="alice",
+                labels=("security",),
+                body="Rotates the leaked production credentials (fixes #4) and reads the database password "
+                "from the environment.",
+                created_at="2026-03-10T09:40:00Z",
+                updated_at="2026-03-10T09:40:00Z",
+                pull_request=PullRequest(head="fix/rotate-secrets", base="main"),
             ),
         ),
     ),

@@ -33,15 +33,20 @@ __all__ = [
     "ObjectInfo",
     "ObjectReader",
     "Signature",
+    "TagInfo",
     "TreeEntry",
     "commit_changes",
+    "commit_diff",
+    "diff_files",
     "last_commit_sha",
     "last_commit_shas",
     "list_refs",
     "ls_tree",
     "parse_commit",
+    "range_diff",
     "run_checked",
     "run_git",
+    "tag_infos",
 ]
 
 GIT_TIMEOUT_SECONDS: Final = 10.0
@@ -190,12 +195,31 @@ class Commit:
 
 @dataclass(frozen=True, slots=True)
 class FileChange:
-    """A path a commit touched, with Gitea's status word and its line counts."""
+    """A path a diff touched: git's status letter (``A``, ``D``, ``M``, ``T``, ``R``, ``C``), its line
+    counts, and the path it had before for a rename or copy."""
 
     path: str
-    status: str
+    code: str
     additions: int
     deletions: int
+    previous_path: str = ""
+
+    @property
+    def status(self) -> str:
+        """Gitea's word for a commit's file (``GetCommitFileStatus``): added, removed or modified."""
+        return _STATUS_WORDS.get(self.code, "modified")
+
+
+@dataclass(frozen=True, slots=True)
+class TagInfo:
+    """A tag as ``git for-each-ref`` reports it: its object (the commit itself for a lightweight tag),
+    the commit it points to, its tagger (the committer for a lightweight tag) and its message."""
+
+    name: str
+    sha: str
+    commit: str
+    tagger: Signature
+    message: str
 
 
 def _parse_signature(value: str) -> Signature:
@@ -447,8 +471,22 @@ async def commit_changes(git_dir: Path, shas: Sequence[str]) -> dict[str, list[F
         "--no-abbrev",
         input_data="".join(f"{sha}\n" for sha in shas).encode("ascii"),
     )
+    return _parse_changes(stdout, shas)
+
+
+async def diff_files(git_dir: Path, start: str, end: str) -> list[FileChange]:
+    """The files changed from commit ``start`` to commit ``end``, renames detected (``git diff -M``)."""
+    stdout = await run_checked(
+        git_dir, "diff-tree", "-z", "-r", "-M", "--raw", "--numstat", "--no-abbrev", start, end
+    )
+    return _parse_changes(stdout).get("", [])
+
+
+def _parse_changes(stdout: bytes, shas: Sequence[str] = ()) -> dict[str, list[FileChange]]:
+    """Parse ``git diff-tree -z --raw --numstat`` output: the changes after each commit id line (under ""
+    when there is none, as for a diff of two commits). Renamed and copied paths come as old, then new."""
     changes: dict[str, list[FileChange]] = {sha: [] for sha in shas}
-    statuses: dict[str, str] = {}
+    statuses: dict[str, tuple[str, str]] = {}  # new path -> (status letter, old path)
     current = ""
     tokens = iter(stdout.split(b"\0"))
     for token in tokens:
@@ -456,20 +494,77 @@ async def commit_changes(git_dir: Path, shas: Sequence[str]) -> dict[str, list[F
             current = token.decode("ascii")
             statuses = {}
         elif token.startswith(b":"):
-            path = next(tokens).decode("utf-8", errors="surrogateescape")
-            statuses[path] = token.split()[-1].decode("ascii")
-        elif b"\t" in token and current:
+            code = token.split()[-1].decode("ascii")[:1]
+            old = _path(next(tokens))
+            statuses[_path(next(tokens)) if code in "RC" else old] = (code, old)
+        elif b"\t" in token:
             added, deleted, path_bytes = token.split(b"\t", 2)
-            path = path_bytes.decode("utf-8", errors="surrogateescape")
-            changes[current].append(
+            if not path_bytes:  # a rename or copy: the old and the new path follow
+                next(tokens)
+                path_bytes = next(tokens)
+            path = _path(path_bytes)
+            code, old = statuses.get(path, ("M", path))
+            changes.setdefault(current, []).append(
                 FileChange(
                     path=path,
-                    status=_STATUS_WORDS.get(statuses.get(path, "M")[:1], "modified"),
+                    code=code,
                     additions=int(added) if added.isdigit() else 0,
                     deletions=int(deleted) if deleted.isdigit() else 0,
+                    previous_path=old if code in "RC" else "",
                 )
             )
     return changes
 
 
-_STATUS_WORDS: Final = {"A": "added", "D": "removed", "M": "modified", "T": "modified"}
+def _path(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="surrogateescape")
+
+
+async def commit_diff(git_dir: Path, commit: Commit, *, patch: bool) -> bytes:
+    """Gitea's ``GetRawDiff``: the diff against the first parent (a root commit: ``git show``), or the
+    commit as ``git format-patch`` writes it."""
+    parent = commit.parents[0] if commit.parents else ""
+    if patch:
+        span = [f"{commit.sha}...{parent}"] if parent else ["--root", commit.sha]
+        return await run_checked(git_dir, "format-patch", "--no-signature", "--stdout", *span)
+    if parent:
+        return await run_checked(git_dir, "diff", "--find-renames=50%", parent, commit.sha)
+    return await run_checked(git_dir, "show", commit.sha)
+
+
+async def range_diff(git_dir: Path, start: str, end: str, *, patch: bool, binary: bool) -> bytes:
+    """Gitea's ``DownloadDiffOrPatch`` of ``start...end``: ``git diff -p`` (``--binary --histogram`` with
+    ``binary``), or ``git format-patch --binary`` for ``patch``."""
+    span = f"{start}...{end}"
+    if patch:
+        return await run_checked(git_dir, "format-patch", "--binary", "--stdout", span)
+    extra = ["--binary", "--histogram"] if binary else []
+    return await run_checked(git_dir, "diff", "-p", *extra, span)
+
+
+_STATUS_WORDS: Final = {"A": "added", "D": "removed"}
+_TAG_FIELDS: Final = ("objecttype", "refname:lstrip=2", "object", "objectname", "creator", "contents")
+_RECORD_END: Final = b"\x1e\n"
+
+
+async def tag_infos(git_dir: Path) -> list[TagInfo]:
+    """Every tag, newest tagger date first (Gitea's ``GetTagInfos`` order)."""
+    fields = "%00".join(f"%({name})" for name in _TAG_FIELDS)
+    stdout = await run_checked(
+        git_dir, "for-each-ref", f"--format={fields}%1e", "--sort=-*creatordate", "refs/tags/"
+    )
+    tags = []
+    for record in stdout.split(_RECORD_END):
+        if not record:
+            continue
+        kind, name, target, sha, creator, message = record.decode("utf-8", errors="replace").split("\0", 5)
+        tags.append(
+            TagInfo(
+                name=name,
+                sha=sha,
+                commit=sha if kind == "commit" else target,
+                tagger=_parse_signature(creator),
+                message=message,
+            )
+        )
+    return sorted(tags, key=lambda tag: tag.tagger.when, reverse=True)

@@ -1,13 +1,16 @@
 """Gitea's list pagination: page and limit parsing, X-Total-Count and the Link header.
 
-Mirrors ``utils.GetListOptions``, ``convert.ToCorrectPageSize``, ``modules/paginator`` and
-``APIContext.SetLinkHeader``: the page is 1-based and clamped to >= 1, a limit <= 0 means 30, above 50
-means 50, and the Link header names only the pages that exist, as absolute URLs.
+Mirrors ``utils.GetListOptions``, ``convert.ToCorrectPageSize``, ``modules/paginator``,
+``APIContext.SetLinkHeader`` and ``SetTotalCountHeader``: the page is 1-based and clamped to >= 1, a limit
+<= 0 means 30, above 50 means 50, and the Link header names only the pages that exist, as absolute URLs.
+Histories (commits, a pull request's files) add X-Page, X-PerPage, X-PageCount, X-HasMore (commits also
+X-Total).
 
 Example::
 
     page = ListOptions.from_query({"page": "2", "limit": "1"})
     headers = list_headers(url, total=5, page_size=page.size, raw_page=page.raw_page)
+    add_page_headers(headers, page, total=5, with_total=True)
 """
 
 from __future__ import annotations
@@ -18,7 +21,15 @@ from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-__all__ = ["DEFAULT_PAGING_NUM", "MAX_RESPONSE_ITEMS", "ListOptions", "form_int", "list_headers"]
+__all__ = [
+    "DEFAULT_PAGING_NUM",
+    "MAX_RESPONSE_ITEMS",
+    "ListOptions",
+    "add_page_headers",
+    "form_int",
+    "list_headers",
+    "total_count_headers",
+]
 
 DEFAULT_PAGING_NUM = 30
 MAX_RESPONSE_ITEMS = 50
@@ -59,18 +70,42 @@ class ListOptions:
         return items[self.offset : self.offset + self.size]
 
 
+def _expose(headers: dict[str, str], *names: str) -> None:
+    """``AppendAccessControlExposeHeaders``."""
+    exposed = headers.get("Access-Control-Expose-Headers")
+    headers["Access-Control-Expose-Headers"] = ", ".join([exposed, *names] if exposed else names)
+
+
+def total_count_headers(total: int, headers: dict[str, str] | None = None) -> dict[str, str]:
+    """``SetTotalCountHeader``: X-Total-Count (added to ``headers``), exposed to CORS callers."""
+    headers = {} if headers is None else headers
+    headers["X-Total-Count"] = str(total)
+    _expose(headers, "X-Total-Count")
+    return headers
+
+
 def list_headers(
     request_url: str, *, app_url: str, total: int, page_size: int, raw_page: int
 ) -> dict[str, str]:
-    """X-Total-Count and, when some other page exists, Link; with the CORS exposure Gitea adds."""
-    headers = {"X-Total-Count": str(total)}
+    """Link when some other page exists, and X-Total-Count; with the CORS exposure Gitea adds."""
+    headers: dict[str, str] = {}
     links = _links(request_url, app_url, total, page_size, raw_page)
-    exposed = ["X-Total-Count"]
     if links:
         headers["Link"] = ",".join(links)
-        exposed.insert(0, "Link")
-    headers["Access-Control-Expose-Headers"] = ", ".join(exposed)
-    return headers
+        _expose(headers, "Link")
+    return total_count_headers(total, headers)
+
+
+def add_page_headers(headers: dict[str, str], options: ListOptions, *, total: int, with_total: bool) -> None:
+    """A history's X-Page, X-PerPage, (X-Total,) X-PageCount and X-HasMore, exposed to CORS callers."""
+    page_count = math.ceil(total / options.size)
+    values = {"X-Page": str(options.page), "X-PerPage": str(options.size)}
+    if with_total:
+        values["X-Total"] = str(total)
+    values["X-PageCount"] = str(page_count)
+    values["X-HasMore"] = "true" if options.page < page_count else "false"
+    headers.update(values)
+    _expose(headers, *values)
 
 
 def _links(request_url: str, app_url: str, total: int, page_size: int, raw_page: int) -> list[str]:

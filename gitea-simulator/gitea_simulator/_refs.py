@@ -3,6 +3,7 @@
 - ``resolve_ref_commit`` (contents): a branch, else a tag, else a full commit id; anything else is 404.
 - ``resolve_legacy_ref`` (raw): ``{ref}/{path}`` or ``?ref=``; a ref that matches nothing falls back to
   the default branch, as Gitea's ``getRefNameLegacy`` does.
+- ``resolve_revision`` (compare): a branch, else a tag, else any revision git resolves; None otherwise.
 
 Example::
 
@@ -21,7 +22,14 @@ from ._git import Commit, ObjectReader
 from ._paths import go_path_clean
 from ._urls import path_escape_segments
 
-__all__ = ["RefCommit", "is_commit_id", "is_valid_ref_pattern", "resolve_legacy_ref", "resolve_ref_commit"]
+__all__ = [
+    "RefCommit",
+    "is_commit_id",
+    "is_valid_ref_pattern",
+    "resolve_legacy_ref",
+    "resolve_ref_commit",
+    "resolve_revision",
+]
 
 # Gitea's refNamePatternInvalid (modules/git/ref.go).
 _INVALID_REF: Final = re.compile(
@@ -70,6 +78,15 @@ async def resolve_ref_commit(objects: ObjectReader, ref: str) -> RefCommit:
         if commit is not None:
             return RefCommit(input_ref=ref, kind="commit", name=commit.sha, commit=commit)
     raise ApiError.not_found(errors=[f"object does not exist [id: {ref}, rel_path: ]"])
+
+
+async def resolve_revision(objects: ObjectReader, name: str) -> Commit | None:
+    """Gitea's ``detectFullRef``: a branch, else a tag, else whatever ``git rev-parse`` makes of ``name``."""
+    for _, prefix in _REF_KINDS:
+        commit = await _ref_commit(objects, prefix, name)
+        if commit is not None:
+            return commit
+    return await objects.commit(name)
 
 
 async def resolve_legacy_ref(

@@ -1,4 +1,4 @@
-"""Gitea's JSON for users, repositories, labels, issues and comments (``services/convert`` in Gitea).
+"""Gitea's JSON for users, repositories, labels, issues, comments and releases (``services/convert``).
 
 Fields Gitea marshals from Go pointers or nil slices are rendered as ``null`` exactly where Gitea does.
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from ._access import Permission
-from ._store import Comment, Issue, Label, Metadata, Repo, User
-from ._urls import ZERO_TIME, Site
+from ._store import Comment, Issue, Label, Metadata, Release, Repo, User
+from ._urls import ZERO_TIME, Site, path_escape_segments
 
 __all__ = [
     "GHOST_USER",
@@ -22,8 +22,10 @@ __all__ = [
     "issue_json",
     "issue_labels",
     "label_json",
+    "release_json",
     "repo_json",
     "user_json",
+    "user_or_ghost",
 ]
 
 GHOST_USER: Final = User(id=-1, login="Ghost", email="", full_name="")
@@ -61,7 +63,8 @@ def user_json(site: Site, user: User, doer: User | None) -> dict[str, Any]:
     }
 
 
-def _owner(metadata: Metadata, login: str) -> User:
+def user_or_ghost(metadata: Metadata, login: str) -> User:
+    """The user ``login``, or Gitea's Ghost user when it no longer exists."""
     return metadata.user(login) or GHOST_USER
 
 
@@ -75,7 +78,7 @@ def repo_json(
     open_pulls = sum(1 for issue in repo.issues if issue.state == "open" and issue.is_pull)
     return {
         "id": repo.id,
-        "owner": user_json(site, _owner(metadata, repo.owner), doer),
+        "owner": user_json(site, user_or_ghost(metadata, repo.owner), doer),
         "name": repo.name,
         "full_name": repo.full_name,
         "description": repo.description,
@@ -176,7 +179,7 @@ def issue_json(site: Site, metadata: Metadata, repo: Repo, issue: Issue, doer: U
         "url": f"{site.repo_api_url(repo)}/issues/{issue.number}",
         "html_url": html_url,
         "number": issue.number,
-        "user": user_json(site, _owner(metadata, issue.user), doer),
+        "user": user_json(site, user_or_ghost(metadata, issue.user), doer),
         "original_author": "",
         "original_author_id": 0,
         "title": issue.title,
@@ -219,11 +222,36 @@ def comment_json(
         "html_url": f"{html_url}#issuecomment-{comment.id}",
         "pull_request_url": html_url if issue.is_pull else "",
         "issue_url": "" if issue.is_pull else html_url,
-        "user": user_json(site, _owner(metadata, comment.user), None),
+        "user": user_json(site, user_or_ghost(metadata, comment.user), None),
         "original_author": "",
         "original_author_id": 0,
         "body": comment.body,
         "assets": [],
         "created_at": comment.created_at,
         "updated_at": comment.updated_at,
+    }
+
+
+def release_json(site: Site, metadata: Metadata, repo: Repo, release: Release) -> dict[str, Any]:
+    """``convert.ToAPIRelease`` of a release without assets; the publisher as anonymous callers see them."""
+    api_url = f"{site.repo_api_url(repo)}/releases/{release.id}"
+    html_url = site.repo_html_url(repo)
+    tag = path_escape_segments(release.tag_name)
+    return {
+        "id": release.id,
+        "tag_name": release.tag_name,
+        "target_commitish": release.target,
+        "name": release.title,
+        "body": release.note,
+        "url": api_url,
+        "html_url": f"{html_url}/releases/tag/{tag}",
+        "tarball_url": f"{html_url}/archive/{tag}.tar.gz",
+        "zipball_url": f"{html_url}/archive/{tag}.zip",
+        "upload_url": f"{api_url}/assets",
+        "draft": release.draft,
+        "prerelease": release.prerelease,
+        "created_at": release.created_at,
+        "published_at": release.created_at,
+        "author": user_json(site, user_or_ghost(metadata, release.publisher), None),
+        "assets": [],
     }

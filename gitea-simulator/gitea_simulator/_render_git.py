@@ -1,4 +1,4 @@
-"""Gitea's JSON for git data: commits, branches, contents entries, file-change commits
+"""Gitea's JSON for git data: commits, branches, tags, changed files, contents entries, file-change commits
 (``services/convert``, ``services/repository/files``).
 
 Example::
@@ -14,7 +14,7 @@ from datetime import UTC
 from typing import Any, Final
 
 from ._access import Permission
-from ._git import Commit, FileChange, Signature, TreeEntry
+from ._git import Commit, FileChange, Signature, TagInfo, TreeEntry
 from ._refs import RefCommit
 from ._render import user_json
 from ._store import Metadata, Repo
@@ -25,9 +25,11 @@ __all__ = [
     "UNSIGNED",
     "CommitOptions",
     "branch_json",
+    "changed_file_json",
     "commit_json",
     "contents_json",
     "file_commit_json",
+    "tag_json",
 ]
 
 MAX_BLOB_SIZE: Final = 10 * 1024 * 1024  # setting.API.DefaultMaxBlobSize
@@ -168,6 +170,48 @@ def branch_json(
         "user_can_push": permission.push,
         "user_can_merge": permission.push,
         "effective_branch_protection_name": "",
+    }
+
+
+def tag_json(site: Site, repo: Repo, tag: TagInfo) -> dict[str, Any]:
+    """``convert.ToTag``; as in Gitea, ``commit.url`` names the tag object, not the commit."""
+    html_url = site.repo_html_url(repo)
+    return {
+        "name": tag.name,
+        "message": tag.message.strip(),
+        "id": tag.sha,
+        "commit": {
+            "url": f"{site.repo_api_url(repo)}/git/commits/{tag.sha}",
+            "sha": tag.commit,
+            "created": format_time(tag.tagger.when),
+        },
+        "zipball_url": f"{html_url}/archive/{path_escape(tag.name + '.zip')}",
+        "tarball_url": f"{html_url}/archive/{path_escape(tag.name + '.tar.gz')}",
+    }
+
+
+def _changed_status(change: FileChange) -> str:
+    """``convert.ToChangedFile``'s status word."""
+    words = {"D": "deleted", "A": "added", "C": "copied", "R": "renamed"}
+    if change.code in words:
+        return words[change.code]
+    return "unchanged" if change.additions == 0 and change.deletions == 0 else "changed"
+
+
+def changed_file_json(site: Site, repo: Repo, change: FileChange, commit: str) -> dict[str, Any]:
+    """``convert.ToChangedFile``: a file of a pull request's diff, linked at the head ``commit``."""
+    escaped = path_escape_segments(change.path)
+    html_url = site.repo_html_url(repo)
+    return {
+        "filename": change.path,
+        "previous_filename": change.previous_path if change.code == "R" else "",
+        "status": _changed_status(change),
+        "additions": change.additions,
+        "deletions": change.deletions,
+        "changes": change.additions + change.deletions,
+        "html_url": f"{html_url}/src/commit/{commit}/{escaped}",
+        "contents_url": f"{site.repo_api_url(repo)}/contents/{escaped}?ref={commit}",
+        "raw_url": f"{html_url}/raw/commit/{commit}/{escaped}",
     }
 
 

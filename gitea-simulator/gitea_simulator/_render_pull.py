@@ -7,27 +7,15 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ._access import Permission
-from ._git_write import DiffStat
+from ._pull_git import PullGitState
 from ._render import issue_json, repo_json
 from ._store import Issue, Metadata, Repo, User
 from ._urls import Site
 
-__all__ = ["PullGitState", "pull_json"]
-
-
-@dataclass(frozen=True, slots=True)
-class PullGitState:
-    """What git says about a pull request: both heads, their merge base, the diff and mergeability."""
-
-    base_sha: str
-    head_sha: str
-    merge_base: str
-    stat: DiffStat
-    mergeable: bool
+__all__ = ["pull_json"]
 
 
 def pull_json(

@@ -7,7 +7,6 @@ Example::
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Final
 
@@ -17,29 +16,28 @@ from starlette.responses import Response
 from ._context import Call, json_response, open_call
 from ._errors import ApiError
 from ._git import Commit, ObjectReader, commit_changes, run_git
-from ._pagination import ListOptions
+from ._pagination import ListOptions, add_page_headers
 from ._refs import is_valid_ref_pattern
 from ._render_git import CommitOptions, commit_json
 from ._store import Repo
 
-__all__ = ["get_commit", "list_commits"]
+__all__ = ["commit_documents", "commit_options", "get_commit", "list_commits", "rev_list"]
 
 COMMITS_RANGE_SIZE: Final = 50  # setting.Git.CommitsRangeSize
-_HISTORY_HEADERS: Final = ("X-Page", "X-PerPage", "X-Total", "X-PageCount", "X-HasMore")
 
 
-async def _rev_list(git_dir: Path, *args: str) -> list[str]:
+async def rev_list(git_dir: Path, *args: str) -> list[str]:
+    """``git rev-list`` (pathspecs as git globs); 404 when git refuses the revisions."""
     code, stdout = await run_git(git_dir, "rev-list", *args, literal_pathspecs=False)
     if code != 0:
         raise ApiError.not_found()
     return stdout.decode("ascii").split()
 
 
-async def _commit_documents(
-    call: Call, repo: Repo, git_dir: Path, commits: list[Commit]
+async def commit_documents(
+    call: Call, repo: Repo, git_dir: Path, commits: list[Commit], options: CommitOptions
 ) -> list[dict[str, Any]]:
-    """The Commit JSON of each commit, with its files and stats unless the query turns them off."""
-    options = _commit_options(call)
+    """The Commit JSON of each commit, with the files and stats ``options`` ask for."""
     changes = (
         await commit_changes(git_dir, [commit.sha for commit in commits])
         if options.files or options.stat
@@ -51,10 +49,11 @@ async def _commit_documents(
     ]
 
 
-def _commit_options(call: Call) -> CommitOptions:
-    """``convert.ParseCommitOptions``: stats, files and verification unless their flag is false."""
+def commit_options(call: Call, *, stat: bool | None = None) -> CommitOptions:
+    """``convert.ParseCommitOptions``: stats (unless ``stat`` decides), files and verification unless their
+    flag is false."""
     return CommitOptions(
-        stat=call.flag("stat", default=True),
+        stat=call.flag("stat", default=True) if stat is None else stat,
         files=call.flag("files", default=True),
         verification=call.flag("verification", default=True),
     )
@@ -85,29 +84,20 @@ async def list_commits(request: Request) -> Response:
                 raise ApiError.not_found()
             revisions.append(f"^{excluded.sha}")
         pathspec = ["--", path] if path else []
-        [count] = await _rev_list(git_dir, "--count", *revisions, *pathspec)
+        [count] = await rev_list(git_dir, "--count", *revisions, *pathspec)
         total = int(count)
         if path and total == 0:
             raise ApiError.not_found("FileCommitsCount")
         fetch = COMMITS_RANGE_SIZE if path else page_size
-        shas = await _rev_list(
+        shas = await rev_list(
             git_dir, f"--skip={(options.page - 1) * fetch}", f"--max-count={fetch}", *revisions, *pathspec
         )
         loaded = [await objects.commit(commit_id) for commit_id in shas]
         commits = [commit for commit in loaded if commit is not None]
-    page_count = math.ceil(total / page_size)
     headers = call.list_headers(total=total, page_size=page_size, raw_page=options.raw_page)
-    headers.update(
-        {
-            "X-Page": str(options.page),
-            "X-PerPage": str(page_size),
-            "X-Total": str(total),
-            "X-PageCount": str(page_count),
-            "X-HasMore": "true" if options.page < page_count else "false",
-        }
-    )
-    headers["Access-Control-Expose-Headers"] += ", " + ", ".join(_HISTORY_HEADERS)
-    return json_response(await _commit_documents(call, repo, git_dir, commits), headers=headers)
+    add_page_headers(headers, options, total=total, with_total=True)
+    documents = await commit_documents(call, repo, git_dir, commits, commit_options(call))
+    return json_response(documents, headers=headers)
 
 
 async def get_commit(request: Request) -> Response:
@@ -122,5 +112,5 @@ async def get_commit(request: Request) -> Response:
         commit = await objects.commit(identifier)
     if commit is None:
         raise ApiError.not_found(identifier)
-    [document] = await _commit_documents(call, repo, git_dir, [commit])
+    [document] = await commit_documents(call, repo, git_dir, [commit], commit_options(call))
     return json_response(document)

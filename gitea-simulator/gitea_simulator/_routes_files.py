@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ._contents import entry_extras, file_document
-from ._context import Call, json_response, open_call
+from ._context import Call, bytes_response, json_response, open_call
 from ._errors import ApiError
 from ._git import Commit, ObjectReader, TreeEntry, last_commit_sha, last_commit_shas, ls_tree
 from ._pagination import form_int
@@ -90,17 +90,6 @@ async def get_contents(request: Request) -> Response:
         return json_response(await file_document(call, repo, objects, ref, path, entry))
 
 
-def _raw_media_type(data: bytes) -> str:
-    head = data[:1024]
-    if b"\0" in head:
-        return "application/octet-stream"
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "application/octet-stream"
-    return "text/plain; charset=utf-8"
-
-
 async def _raw_blob(objects: ObjectReader, ref: RefCommit, tree_path: str) -> tuple[TreeEntry, bytes]:
     path = go_path_clean(tree_path) if tree_path else ""
     entry = None
@@ -143,7 +132,7 @@ async def get_raw(request: Request) -> Response:
     }
     if last_commit is not None:
         headers["Last-Modified"] = formatdate(last_commit.committer.when.timestamp(), usegmt=True)
-    return Response(data, headers=headers, media_type=_raw_media_type(data))
+    return bytes_response(data, headers=headers)
 
 
 async def get_tree(request: Request) -> Response:

@@ -108,7 +108,29 @@ class _RepoBuilder:
             target.write_bytes(change)
             target.chmod(0o644)
 
+    def _checkout(self, sha: str) -> None:
+        """Make the working tree and the index those of commit ``sha``."""
+        shutil.rmtree(self.work)
+        self.work.mkdir()
+        _git(self.git_dir, "read-tree", sha, env=self._env)
+        _git(self.git_dir, "checkout-index", "--all", "--force", env=self._env, cwd=self.work)
+
+    def _parent(self, spec: CommitSpec) -> str | None:
+        """The commit ``spec`` goes on top of: the previous one, or the head of ``spec.start``."""
+        previous = self.commits[-1] if self.commits else None
+        if spec.branch in self.heads and self.heads[spec.branch] != previous:
+            raise SimulatorError(f"commit on {spec.branch} must follow the branch's last commit")
+        if not spec.start:
+            return previous
+        if spec.branch in self.heads or spec.start not in self.heads:
+            raise SimulatorError(f"{spec.branch} must be a new branch starting from an existing one")
+        start = self.heads[spec.start]
+        if start != previous:
+            self._checkout(start)
+        return start
+
     def commit(self, spec: CommitSpec) -> str:
+        parent = self._parent(spec)
         for path, change in spec.changes.items():
             self._apply(path, change)
         self.gitlinks.update(spec.gitlinks)
@@ -116,10 +138,7 @@ class _RepoBuilder:
         for path, sha in self.gitlinks.items():
             _git(self.git_dir, "update-index", "--add", "--cacheinfo", f"160000,{sha},{path}", env=self._env)
         tree = _git(self.git_dir, "write-tree", env=self._env)
-        previous = self.commits[-1] if self.commits else None
-        if spec.branch in self.heads and self.heads[spec.branch] != previous:
-            raise SimulatorError(f"commit on {spec.branch} must follow the branch's last commit")
-        parents = ["-p", previous] if previous else []
+        parents = ["-p", parent] if parent else []
         name, email = spec.author
         identity = {
             "GIT_AUTHOR_NAME": name,
@@ -157,6 +176,7 @@ def _build_repo(state_dir: Path, spec: RepoSpec) -> Repo:
         collaborators=dict(spec.collaborators),
         labels=spec.labels,
         issues=spec.issues,
+        releases=spec.releases,
     )
     git_dir = repo.git_dir(state_dir)
     git_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """The simulator's metadata (what Gitea keeps in its database) in ``<state_dir>/meta.json``.
 
 Users, API tokens (only their SHA-256 is stored, as Gitea stores a hash), repositories with their
-labels, issues and pull requests, and issue comments. Git content lives in
+labels, issues, pull requests and releases, and issue comments. Git content lives in
 ``<state_dir>/repos/<owner>/<name>.git``. ``MetadataStore.current()`` re-reads the file whenever it
 changed on disk, so edits show at once; ``write_metadata`` replaces it atomically.
 
@@ -32,6 +32,7 @@ __all__ = [
     "Metadata",
     "MetadataStore",
     "PullRequest",
+    "Release",
     "Repo",
     "Token",
     "User",
@@ -121,6 +122,21 @@ class Comment:
 
 
 @dataclass(frozen=True, slots=True)
+class Release:
+    """A release of a tag (Gitea's ``repo_model.Release`` that is not a bare tag); drafts have no tag yet."""
+
+    id: int
+    tag_name: str
+    target: str  # the branch or commit the tag is (or will be) made from
+    title: str
+    publisher: str
+    created_at: str
+    note: str = ""
+    draft: bool = False
+    prerelease: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Repo:
     id: int
     owner: str
@@ -138,6 +154,7 @@ class Repo:
     collaborators: Mapping[str, str] = field(default_factory=dict)  # login -> read | write | admin
     labels: tuple[Label, ...] = ()
     issues: tuple[Issue, ...] = ()
+    releases: tuple[Release, ...] = ()
 
     @property
     def full_name(self) -> str:
@@ -227,6 +244,7 @@ def _repo(data: Mapping[str, Any]) -> Repo:
         collaborators=dict,
         labels=lambda items: tuple(_build(Label, item) for item in items),
         issues=lambda items: tuple(_issue(item) for item in items),
+        releases=lambda items: tuple(_build(Release, item) for item in items),
     )
 
 

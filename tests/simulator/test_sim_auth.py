@@ -63,6 +63,18 @@ async def test_unknown_authorization_scheme_is_anonymous(anonymous: httpx.AsyncC
         pytest.param(
             "issue_only_token", "/repos/nobody/nothing", "read:repository", id="scope-before-lookup"
         ),
+        pytest.param("issue_only_token", "/repos/acme/app/tags", "read:repository", id="tags"),
+        pytest.param("issue_only_token", "/repos/acme/app/releases", "read:repository", id="releases"),
+        pytest.param(
+            "issue_only_token", "/repos/acme/app/compare/main...main", "read:repository", id="compare"
+        ),
+        pytest.param(
+            "issue_only_token", "/repos/acme/app/git/commits/main.diff", "read:repository", id="diff"
+        ),
+        pytest.param("issue_only_token", "/repos/acme/app/pulls", "read:repository", id="pulls"),
+        pytest.param("issue_only_token", "/repos/acme/app/pulls/6", "read:repository", id="pull"),
+        pytest.param("issue_only_token", "/repos/acme/app/pulls/6/files", "read:repository", id="pull-files"),
+        pytest.param("issue_only_token", "/repos/acme/app/pulls/6.patch", "read:repository", id="pull-patch"),
         pytest.param("repo_only_token", "/repos/acme/app/issues", "read:issue", id="issues-need-read-issue"),
         pytest.param("repo_only_token", "/repos/acme/app/issues/1", "read:issue", id="issue"),
         pytest.param("repo_only_token", "/user/repos", "read:user", id="user-repos-need-read-user"),
@@ -113,6 +125,14 @@ async def test_user_repos_needs_a_token(anonymous: httpx.AsyncClient) -> None:
         "/repos/other/secret/commits",
         "/repos/other/secret/branches/main",
         "/repos/other/secret/git/trees/main",
+        "/repos/other/secret/git/commits/main.diff",
+        "/repos/other/secret/tags",
+        "/repos/other/secret/releases",
+        "/repos/other/secret/compare/main...main",
+        "/repos/other/secret/pulls",
+        "/repos/other/secret/pulls/1",
+        "/repos/other/secret/pulls/1/files",
+        "/repos/other/secret/pulls/1.diff",
     ],
 )
 async def test_private_repo_of_others_is_indistinguishable_from_missing(
@@ -146,6 +166,21 @@ async def test_public_only_token_is_refused_on_private_repos(
     assert code.json()["message"] == "token scope is limited to public repos"
     assert issues.json()["message"] == "token scope is limited to public issues"
     assert [repo["full_name"] for repo in search.json()["data"]] == ["acme/app", "acme/infra"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/pulls", "/pulls/1", "/tags", "/releases", "/compare/main", "/git/commits/main.patch"]
+)
+async def test_repository_reads_need_only_the_repository_scope(
+    client_with: ClientFactory, seeded: Seeded, path: str
+) -> None:
+    async with client_with(seeded.repo_only_token) as http:
+        notes = await http.get(f"{API}/repos/acme/private-notes{path.replace('/1', '/99')}")
+    async with client_with(seeded.public_only_token) as http:
+        refused = await http.get(f"{API}/repos/acme/private-notes{path}")
+    assert notes.status_code == (404 if "/pulls/" in path else 200)  # private-notes has no pull requests
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "token scope is limited to public repos"
 
 
 async def test_every_request_is_recorded_without_credentials(

@@ -107,9 +107,27 @@ CASES = [
     ("/repos/{owner}/{repo}/issues", "/repos/acme/app/issues?type=pulls", 200),
     ("/repos/{owner}/{repo}/issues/{index}", "/repos/acme/app/issues/2", 200),
     ("/repos/{owner}/{repo}/issues/{index}", "/repos/acme/app/issues/3", 200),
+    ("/repos/{owner}/{repo}/tags", "/repos/acme/app/tags", 200),
+    ("/repos/{owner}/{repo}/tags", "/repos/acme/app/tags?page=2&limit=1", 200),
+    ("/repos/{owner}/{repo}/releases", "/repos/acme/app/releases", 200),
+    ("/repos/{owner}/{repo}/releases", "/repos/acme/app/releases?draft=true&limit=1", 200),
+    ("/repos/{owner}/{repo}/compare/{basehead}", "/repos/acme/app/compare/main...feature/login", 200),
+    ("/repos/{owner}/{repo}/compare/{basehead}", "/repos/acme/app/compare/v0.1.0..main?files=false", 200),
+    ("/repos/{owner}/{repo}/pulls", "/repos/acme/app/pulls?state=all", 200),
+    ("/repos/{owner}/{repo}/pulls", "/repos/acme/app/pulls?state=closed", 200),
+    ("/repos/{owner}/{repo}/pulls/{index}", "/repos/acme/app/pulls/6", 200),
+    ("/repos/{owner}/{repo}/pulls/{index}/files", "/repos/acme/app/pulls/6/files", 200),
+    ("/repos/{owner}/{repo}/pulls/{index}/files", "/repos/acme/app/pulls/3/files?limit=1&page=2", 200),
     ("/repos/{owner}/{repo}", "/repos/other/secret", 404),
     ("/repos/{owner}/{repo}/contents/{filepath}", "/repos/acme/app/contents/nope", 404),
     ("/repos/{owner}/{repo}/issues/{index}", "/repos/acme/app/issues/99", 404),
+    ("/repos/{owner}/{repo}/tags", "/repos/other/secret/tags", 404),
+    ("/repos/{owner}/{repo}/releases", "/repos/other/secret/releases", 404),
+    ("/repos/{owner}/{repo}/compare/{basehead}", "/repos/acme/app/compare/main...nope", 404),
+    ("/repos/{owner}/{repo}/compare/{basehead}", "/repos/acme/app/compare/main^...feature/login", 404),
+    ("/repos/{owner}/{repo}/pulls", "/repos/other/secret/pulls", 404),
+    ("/repos/{owner}/{repo}/pulls/{index}", "/repos/acme/app/pulls/1", 404),
+    ("/repos/{owner}/{repo}/pulls/{index}/files", "/repos/acme/app/pulls/99/files", 404),
     ("/repos/{owner}/{repo}/git/trees/{sha}", "/repos/acme/app/git/trees/nope", 400),
     ("/repos/{owner}/{repo}/git/commits/{sha}", "/repos/acme/app/git/commits/main~1", 422),
     ("/repos/search", "/repos/search?sort=bogus", 422),
@@ -211,16 +229,63 @@ async def test_a_wrong_answer_is_caught(schema: OpenApiSchema, client: httpx.Asy
 
 
 _HEADER_TYPES = {"integer": str.isdigit, "boolean": lambda value: value in ("true", "false")}
+_PAGE_HEADERS = {"X-HasMore", "X-Page", "X-PageCount", "X-PerPage", "X-Total"}
 
 
-async def test_commit_list_headers_follow_the_spec(
-    raw_spec: dict[str, Any], client: httpx.AsyncClient
+@pytest.mark.parametrize(
+    ("response_name", "path", "sent"),
+    [
+        ("CommitList", "/repos/acme/app/commits", _PAGE_HEADERS),
+        ("ChangedFileList", "/repos/acme/app/pulls/6/files", _PAGE_HEADERS - {"X-Total"}),  # as Gitea
+    ],
+)
+async def test_history_headers_follow_the_spec(
+    raw_spec: dict[str, Any], client: httpx.AsyncClient, response_name: str, path: str, sent: set[str]
 ) -> None:
-    response = await client.get(f"{API}/repos/acme/app/commits", params={"limit": 2})
-    declared = raw_spec["responses"]["CommitList"]["headers"]
-    assert set(declared) == {"X-HasMore", "X-Page", "X-PageCount", "X-PerPage", "X-Total"}
-    for name, header in declared.items():
-        assert _HEADER_TYPES[header["type"]](response.headers[name]), (name, response.headers[name])
+    response = await client.get(f"{API}{path}", params={"limit": 1})
+    declared = raw_spec["responses"][response_name]["headers"]
+    assert set(declared) == _PAGE_HEADERS
+    for name in sent:
+        assert _HEADER_TYPES[declared[name]["type"]](response.headers[name]), (name, response.headers[name])
+    assert not (set(declared) - sent) & set(response.headers)
+
+
+_COMMIT_DIFF = "/repos/{owner}/{repo}/git/commits/{sha}.{diffType}"
+_PULL_DIFF = "/repos/{owner}/{repo}/pulls/{index}.{diffType}"
+
+# (spec path, request path, status): the text answers (#/responses/string) and their JSON errors.
+TEXT_CASES = [
+    (_COMMIT_DIFF, "/repos/acme/app/git/commits/main.diff", 200),
+    (_COMMIT_DIFF, "/repos/acme/app/git/commits/v0.1.0.patch", 200),
+    (_PULL_DIFF, "/repos/acme/app/pulls/6.diff", 200),
+    (_PULL_DIFF, "/repos/acme/app/pulls/3.patch?binary=true", 200),
+    (_COMMIT_DIFF, "/repos/acme/app/git/commits/0123456789abcdef0123456789abcdef01234567.diff", 404),
+    (_PULL_DIFF, "/repos/acme/app/pulls/1.diff", 404),
+    (_PULL_DIFF, "/repos/other/secret/pulls/1.patch", 404),
+]
+
+
+@pytest.mark.parametrize(("spec_path", "path", "status"), TEXT_CASES, ids=[case[1] for case in TEXT_CASES])
+async def test_text_answers_conform_to_the_spec(
+    schema: OpenApiSchema,
+    raw_spec: dict[str, Any],
+    client: httpx.AsyncClient,
+    spec_path: str,
+    path: str,
+    status: int,
+) -> None:
+    response = await client.get(f"{API}{path}")
+    assert response.status_code == status, response.text
+    declared = raw_spec["paths"][spec_path]["get"]
+    assert declared["produces"] == ["text/plain"]
+    assert str(status) in declared["responses"]
+    if status >= 400:
+        jsonschema.validate(response.json(), ERROR_BODY)
+        return
+    assert declared["responses"]["200"] == {"$ref": "#/responses/string"}
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.text.startswith(("diff --git ", "From "))
+    assert _violations(schema[spec_path]["GET"], response) == []
 
 
 async def test_anonymous_and_scoped_answers_conform(

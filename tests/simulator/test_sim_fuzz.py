@@ -34,8 +34,14 @@ OPERATIONS = [
     "/repos/{owner}/{repo}/git/commits/{sha}",
     "/repos/{owner}/{repo}/issues",
     "/repos/{owner}/{repo}/issues/{index}",
+    "/repos/{owner}/{repo}/tags",
+    "/repos/{owner}/{repo}/releases",
+    "/repos/{owner}/{repo}/compare/{basehead}",
+    "/repos/{owner}/{repo}/pulls",
+    "/repos/{owner}/{repo}/pulls/{index}",
+    "/repos/{owner}/{repo}/pulls/{index}/files",
 ]
-_SLASHES_ALLOWED = {"filepath", "branch", "sha"}
+_SLASHES_ALLOWED = {"filepath", "branch", "sha", "basehead"}
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ APP = f"{API}/repos/acme/app"
 async def test_branches_newest_first(client: httpx.AsyncClient, seeded: Seeded) -> None:
     response = await client.get(f"{APP}/branches")
     branches = response.json()
-    assert [branch["name"] for branch in branches] == ["feature/login", "main"]
-    assert response.headers["x-total-count"] == "2"
-    main = branches[1]
+    assert [branch["name"] for branch in branches] == ["fix/rotate-secrets", "feature/login", "main"]
+    assert response.headers["x-total-count"] == "3"
+    main = branches[2]
     assert main["commit"]["id"] == git(seeded, "acme/app", "rev-parse", "main")
     assert main["commit"]["author"] == {"name": "Bob Builder", "email": "bob@builder.example", "username": ""}
     assert main["commit"]["url"] == f"http://gitea.test/acme/app/commit/{main['commit']['id']}"
@@ -24,7 +24,7 @@ async def test_branches_newest_first(client: httpx.AsyncClient, seeded: Seeded) 
 
 
 async def test_branches_paginate(client: httpx.AsyncClient) -> None:
-    second = await client.get(f"{APP}/branches", params={"limit": 1, "page": 2})
+    second = await client.get(f"{APP}/branches", params={"limit": 2, "page": 2})
     assert [branch["name"] for branch in second.json()] == ["main"]
     assert 'rel="first"' in second.headers["link"]
 

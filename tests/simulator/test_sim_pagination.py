@@ -75,13 +75,13 @@ def test_no_link_header_when_everything_fits() -> None:
 @pytest.mark.parametrize(
     ("params", "numbers", "rels"),
     [
-        pytest.param({"limit": "2"}, [5, 4], {"next", "last"}, id="first"),
-        pytest.param({"limit": "2", "page": "2"}, [3, 2], {"next", "last", "first", "prev"}, id="middle"),
-        pytest.param({"limit": "2", "page": "3"}, [1], {"first", "prev"}, id="last"),
-        pytest.param({"limit": "2", "page": "4"}, [], {"first", "prev"}, id="beyond"),
-        pytest.param({"limit": "0"}, [5, 4, 3, 2, 1], set(), id="limit-0"),
-        pytest.param({"limit": "1000"}, [5, 4, 3, 2, 1], set(), id="limit-1000"),
-        pytest.param({"limit": "2", "page": "0"}, [5, 4], {"next", "last"}, id="page-0"),
+        pytest.param({"limit": "4"}, [5, 6, 4, 3], {"next", "last"}, id="first"),
+        pytest.param({"limit": "2", "page": "2"}, [4, 3], {"next", "last", "first", "prev"}, id="middle"),
+        pytest.param({"limit": "4", "page": "2"}, [2, 1], {"first", "prev"}, id="last"),
+        pytest.param({"limit": "4", "page": "3"}, [], {"first", "prev"}, id="beyond"),
+        pytest.param({"limit": "0"}, [5, 6, 4, 3, 2, 1], set(), id="limit-0"),
+        pytest.param({"limit": "1000"}, [5, 6, 4, 3, 2, 1], set(), id="limit-1000"),
+        pytest.param({"limit": "4", "page": "0"}, [5, 6, 4, 3], {"next", "last"}, id="page-0"),
     ],
 )
 async def test_issue_list_pages(
@@ -89,7 +89,7 @@ async def test_issue_list_pages(
 ) -> None:
     response = await client.get(f"{API}/repos/acme/app/issues", params={"state": "all", **params})
     assert [issue["number"] for issue in response.json()] == numbers
-    assert response.headers["x-total-count"] == "5"
+    assert response.headers["x-total-count"] == "6"
     links = [part.split(";")[1].strip() for part in response.headers.get("link", "").split(",") if part]
     assert {rel.removeprefix('rel="').removesuffix('"') for rel in links} == rels
     for part in filter(None, response.headers.get("link", "").split(",")):

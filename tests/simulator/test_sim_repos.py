@@ -28,7 +28,7 @@ async def test_get_repo_has_gitea_fields(client: httpx.AsyncClient) -> None:
     assert repo["clone_url"] == "http://gitea.test/acme/app.git"
     assert repo["permissions"] == {"admin": False, "push": True, "pull": True}  # aegis-bot writes here
     assert repo["open_issues_count"] == 2
-    assert repo["open_pr_counter"] == 1
+    assert repo["open_pr_counter"] == 2
     assert repo["created_at"] == "2026-01-05T09:00:00Z"
     assert "parent" not in repo
 
@@ -111,7 +111,7 @@ async def test_owner_email_is_hidden_from_anonymous_callers(
 
 @pytest.mark.parametrize(
     "path",
-    ["/nope", "/repos/acme", "/repos/acme/app/unknown", "/repos/acme/app/", "/repos/acme/app/releases"],
+    ["/nope", "/repos/acme", "/repos/acme/app/unknown", "/repos/acme/app/", "/repos/acme/app/releases/1"],
 )
 async def test_unknown_routes_are_json_404(client: httpx.AsyncClient, path: str) -> None:
     response = await client.get(f"{API}{path}")

@@ -44,10 +44,17 @@ def test_seeded_repositories_are_real_and_complete(seeded: Seeded) -> None:
     assert git(seeded, "acme/app", "rev-parse", "--abbrev-ref", "HEAD") == "main"
     assert git(seeded, "acme/app", "for-each-ref", "--format=%(refname)").splitlines() == [
         "refs/heads/feature/login",
+        "refs/heads/fix/rotate-secrets",
         "refs/heads/main",
         "refs/tags/v0.1.0",
     ]
     assert git(seeded, "acme/app", "rev-list", "--count", "main") == "6"
+    main = git(seeded, "acme/app", "rev-parse", "main")
+    assert git(seeded, "acme/app", "rev-parse", "fix/rotate-secrets~1") == main  # it forks from main's head
+    assert git(seeded, "acme/app", "diff", "--name-only", "main", "fix/rotate-secrets").splitlines() == [
+        "src/main.py",
+        "src/secrets/prod.env",
+    ]
     assert git(seeded, "acme/app", "cat-file", "-s", "main:src/fixture_2k.txt") == "2048"
     files = git(seeded, "acme/app", "ls-tree", "-r", "--name-only", "main").splitlines()
     for path in ("README.md", "src/main.py", "src/util/strings.py", "src/secrets/prod.env", "docs/guide.md"):

@@ -21,10 +21,10 @@ async def test_create_issue(writer: httpx.AsyncClient) -> None:
     response = await writer.post(f"{APP}/issues", json={"title": "Crash on start", "body": "Steps: run it."})
     assert response.status_code == 201
     issue = response.json()
-    assert (issue["number"], issue["id"]) == (6, 9)  # after issues and pulls #1..#5; ids are global
+    assert (issue["number"], issue["id"]) == (7, 10)  # after issues and pulls #1..#6; ids are global
     assert (issue["title"], issue["body"], issue["state"]) == ("Crash on start", "Steps: run it.", "open")
     assert issue["user"]["login"] == "aegis-bot"
-    assert issue["html_url"] == "http://gitea.test/acme/app/issues/6"
+    assert issue["html_url"] == "http://gitea.test/acme/app/issues/7"
     assert (issue["comments"], issue["labels"], issue["closed_at"], issue["pull_request"]) == (
         0,
         [],
@@ -33,9 +33,9 @@ async def test_create_issue(writer: httpx.AsyncClient) -> None:
     )
     assert TIME.match(issue["created_at"])
     assert issue["updated_at"] == issue["created_at"]
-    assert (await writer.get(f"{APP}/issues/6")).json() == issue
+    assert (await writer.get(f"{APP}/issues/7")).json() == issue
     listed = await writer.get(f"{APP}/issues")
-    assert [item["number"] for item in listed.json()] == [6, 4, 3, 1]
+    assert [item["number"] for item in listed.json()] == [7, 6, 4, 3, 1]
     repo = (await writer.get(f"{APP}")).json()
     assert repo["open_issues_count"] == 3
 
@@ -49,7 +49,7 @@ async def test_create_issue_with_labels_and_closed(writer: httpx.AsyncClient) ->
     assert issue["state"] == "closed"
     assert issue["closed_at"] == issue["created_at"]
     closed = await writer.get(f"{APP}/issues", params={"state": "closed", "labels": "security"})
-    assert [item["number"] for item in closed.json()] == [6]
+    assert [item["number"] for item in closed.json()] == [7]
 
 
 async def test_issue_numbers_follow_pull_requests_and_each_repository_counts_alone(
@@ -63,9 +63,9 @@ async def test_issue_numbers_follow_pull_requests_and_each_repository_counts_alo
         (second["number"], second["id"]),
         (third["number"], third["id"]),
     ] == [
-        (2, 9),
-        (6, 10),
-        (3, 11),
+        (2, 10),
+        (7, 11),
+        (3, 12),
     ]
 
 
@@ -83,9 +83,9 @@ async def test_concurrent_creations_lose_nothing(writer: httpx.AsyncClient) -> N
     responses = await asyncio.gather(
         *(writer.post(f"{APP}/issues", json={"title": f"#{n}"}) for n in range(12))
     )
-    assert sorted(response.json()["number"] for response in responses) == list(range(6, 18))
+    assert sorted(response.json()["number"] for response in responses) == list(range(7, 19))
     listed = await writer.get(f"{APP}/issues", params={"state": "all", "limit": 50})
-    assert listed.headers["x-total-count"] == "17"
+    assert listed.headers["x-total-count"] == "18"
 
 
 async def test_edit_issue_title_body_and_state(writer: httpx.AsyncClient) -> None:

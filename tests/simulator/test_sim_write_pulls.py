@@ -26,10 +26,10 @@ async def test_create_pull(writable: Writable, writer: httpx.AsyncClient) -> Non
     assert response.status_code == 201
     pull = response.json()
     head, main = writable.git("acme/app", "rev-parse", "topic"), writable.git("acme/app", "rev-parse", "main")
-    assert (pull["number"], pull["title"], pull["body"], pull["state"]) == (6, "Add topic", "Why", "open")
+    assert (pull["number"], pull["title"], pull["body"], pull["state"]) == (7, "Add topic", "Why", "open")
     assert pull["user"]["login"] == "aegis-bot"
-    assert pull["html_url"] == pull["url"] == "http://gitea.test/acme/app/pulls/6"
-    assert pull["diff_url"] == "http://gitea.test/acme/app/pulls/6.diff"
+    assert pull["html_url"] == pull["url"] == "http://gitea.test/acme/app/pulls/7"
+    assert pull["diff_url"] == "http://gitea.test/acme/app/pulls/7.diff"
     assert (pull["head"]["ref"], pull["head"]["label"], pull["head"]["sha"]) == ("topic", "topic", head)
     assert (pull["base"]["ref"], pull["base"]["sha"], pull["base"]["repo_id"]) == ("main", main, 1)
     assert pull["base"]["repo"]["full_name"] == pull["head"]["repo"]["full_name"] == "acme/app"
@@ -42,18 +42,18 @@ async def test_create_pull(writable: Writable, writer: httpx.AsyncClient) -> Non
         None,
     )
     assert [label["name"] for label in pull["labels"]] == ["enhancement"]
-    assert writable.git("acme/app", "rev-parse", "refs/pull/6/head") == head
-    issue = (await writer.get(f"{APP}/issues/6")).json()
+    assert writable.git("acme/app", "rev-parse", "refs/pull/7/head") == head
+    issue = (await writer.get(f"{APP}/issues/7")).json()
     assert issue["pull_request"] == {
         "merged": False,
         "merged_at": None,
         "draft": False,
-        "html_url": "http://gitea.test/acme/app/pulls/6",
+        "html_url": "http://gitea.test/acme/app/pulls/7",
     }
     assert issue["title"] == "Add topic"
     pulls = await writer.get(f"{APP}/issues", params={"type": "pulls"})
-    assert [item["number"] for item in pulls.json()] == [6, 3]
-    assert (await writer.get(APP)).json()["open_pr_counter"] == 2
+    assert [item["number"] for item in pulls.json()] == [7, 6, 3]
+    assert (await writer.get(APP)).json()["open_pr_counter"] == 3
 
 
 async def test_head_may_name_the_owner(writer: httpx.AsyncClient) -> None:
@@ -124,7 +124,7 @@ async def test_an_open_pull_for_the_same_branches_is_409(
         f"{APP}/pulls", json={"head": "feature/login", "base": "main", "title": "Again"}
     )
     assert reopened.status_code == 201  # a closed pull request does not block a new one
-    assert reopened.json()["number"] == 6
+    assert reopened.json()["number"] == 7
 
 
 async def test_readers_may_open_pull_requests(writable: Writable, writer: httpx.AsyncClient) -> None:
