@@ -42,11 +42,20 @@ def _section_paths(section: FileDiff) -> tuple[str, ...]:
     return section.paths
 
 
+def _without_show_header(raw: bytes) -> bytes:
+    """Gitea answers the diff of a root commit with `git show`: the commit's header and message (shown from
+    the commit itself) come before its first file. Anything before the first file is dropped."""
+    if not raw.startswith(b"commit "):
+        return raw
+    start = raw.find(b"\ndiff --git ")
+    return b"" if start < 0 else raw[start + 1 :]
+
+
 async def get_commit_diff(call: ToolCall) -> ToolOutput:
     sha = call.resource.ref or ""
     commit = await call.gitea.get_json(repo_path(call.resource, "git", "commits", sha), _NO_EXTRAS)
     raw = await call.gitea.get_bytes(repo_path(call.resource, "git", "commits", f"{sha}.diff"))
-    diff, withheld = await _shown_diff(call.paths, raw)
+    diff, withheld = await _shown_diff(call.paths, _without_show_header(raw))
     summary = commit_summary(commit)
     text = f"commit {summary['sha']}\nAuthor: {summary['author']}\nDate: {summary['date']}\n\n"
     text += f"{summary['message']}\n\n{diff['diff']}"
