@@ -17,6 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 
+from gateway.tools import default_registry
 from tests.processes import Gateway, Simulator, create_key, start_gateway
 from tests.untrusted import untrusted_data
 
@@ -34,22 +35,9 @@ repositories:
       deny: ["src/secrets/*"]
 """
 KEYS_RELOAD_S = 1.2
-READ_TOOLS = {
-    "list_repositories",
-    "get_repository_info",
-    "get_file_tree",
-    "get_file_contents",
-    "list_commits",
-    "get_issue",
-    "list_branches",
-    "list_tags",
-    "list_releases",
-    "list_labels",
-    "get_commit_diff",
-    "compare_refs",
-    "list_pull_requests",
-    "get_pull_request",
-    "search_code",
+# Every read tool but list_issues, which POLICY denies globally.
+READ_TOOLS = {bound.tool.name for bound in default_registry() if bound.tool.capability == "read"} - {
+    "list_issues"
 }
 
 
