@@ -1,6 +1,7 @@
-"""The query of search_code, compiled with RE2: matching time is linear in the text searched, whatever the
-pattern (no backtracking, no backreferences or look-around), and the compiled program's memory is bounded.
-A plain-text query is matched as an RE2 literal."""
+"""The query of search_code, compiled with RE2: matching time is linear in the text searched (no
+backtracking, no backreferences or look-around). Linear is not yet cheap: the factor is the size of the
+compiled program, which counted repetitions multiply (`[^x]{1000}y` takes seconds per MiB), so programs
+are capped in size. A plain-text query is matched as an RE2 literal."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import re2
 
 from gateway.errors import InvalidToolCall
 
-MAX_PROGRAM_BYTES = 1 << 20
+MAX_PROGRAM_BYTES = 8 << 20
+MAX_PROGRAM_SIZE = 1000  # RE2 instructions: `[a-z]{1,100}` is 203, `\w{400}` is about 1200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +41,12 @@ class Matcher:
             raise InvalidToolCall(
                 f"Invalid arguments: 'query' is not a regular expression RE2 accepts: {reason}"
             ) from None
+        if self._pattern.programsize > MAX_PROGRAM_SIZE:
+            raise InvalidToolCall(
+                "Invalid arguments: 'query' is too complex a regular expression (it compiles to"
+                f" {self._pattern.programsize} RE2 instructions, at most {MAX_PROGRAM_SIZE}); use fewer or"
+                " smaller counted repetitions"
+            )
 
     def find(self, line: str) -> Hit | None:
         match = self._pattern.search(line)

@@ -15,7 +15,8 @@ Capability = Literal["read", "write"]
 @dataclasses.dataclass(frozen=True)
 class ToolOutput:
     """A tool's result: `structured` always; `text` when plain text reads better than its JSON;
-    `content_bytes`, the size of the file content it returns, so that size limits can be enforced.
+    `content_bytes`, the size of the repository content it returns (a file, a diff), so that size limits
+    can be enforced and a large result is sanitized off the event loop.
     A write also says what Gitea made (`upstream`: commit sha, issue or PR number, for the audit log) and,
     for a file write, what it replaced (`snapshot`, kept for rollback). `withheld` counts the items (tree
     entries, files of a diff, search hits) left out because the policy denies their path."""

@@ -6,6 +6,7 @@ entries of denied paths are dropped, and a diff section whose paths cannot be to
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,9 +34,15 @@ def _diff_file(section: FileDiff) -> dict[str, Any]:
 
 
 async def _shown_diff(paths: PathFilter, raw: bytes) -> tuple[dict[str, Any], int]:
-    """The files and the text of the diff `raw` without the sections the policy withholds."""
-    sections, withheld = await shown_items(paths, split_diff(raw.decode("utf-8", "replace")), _section_paths)
-    return {"files": [_diff_file(section) for section in sections], "diff": join_diff(sections)}, withheld
+    """The files and the text of the diff `raw` without the sections the policy withholds.
+
+    Bytes that are not UTF-8 are kept as surrogates while splitting, so that two different undecodable
+    names never read as one; a path carrying them is then withheld (gateway.core.paths). Splitting a
+    large diff takes a while: not on the event loop."""
+    parsed = await asyncio.to_thread(split_diff, raw.decode("utf-8", "surrogateescape"))
+    sections, withheld = await shown_items(paths, parsed, _section_paths)
+    text = join_diff(sections).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return {"files": [_diff_file(section) for section in sections], "diff": text}, withheld
 
 
 def _section_paths(section: FileDiff) -> tuple[str, ...]:
@@ -59,7 +66,7 @@ async def get_commit_diff(call: ToolCall) -> ToolOutput:
     summary = commit_summary(commit)
     text = f"commit {summary['sha']}\nAuthor: {summary['author']}\nDate: {summary['date']}\n\n"
     text += f"{summary['message']}\n\n{diff['diff']}"
-    return ToolOutput({**summary, **diff}, text=text, withheld=withheld)
+    return ToolOutput({**summary, **diff}, text=text, content_bytes=len(raw), withheld=withheld)
 
 
 def _affected(commit: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -73,7 +80,7 @@ def _affected(commit: Mapping[str, Any]) -> list[dict[str, Any]]:
 async def compare_refs(call: ToolCall) -> ToolOutput:
     """The commits on `head` since it left `base` (Gitea's compare), each with the files it changed."""
     basehead = f"{call.args['base']}...{call.args['head']}"
-    raw = await call.gitea.get_json(repo_path(call.resource, "compare", basehead))
+    raw = await call.gitea.get_json(repo_path(call.resource, "compare", basehead), {"verification": "false"})
     commits = [item for item in raw.get("commits") or [] if isinstance(item, Mapping)][:MAX_COMPARE_COMMITS]
     changed = {entry["path"]: entry for commit in commits for entry in _affected(commit)}
     shown, withheld = await shown_items(call.paths, list(changed.values()), entry_path)
@@ -124,11 +131,10 @@ async def list_pull_requests(call: ToolCall) -> ToolOutput:
 async def get_pull_request(call: ToolCall) -> ToolOutput:
     """The pull request with its changed files and their diff (base's merge base to head)."""
     index = str(int(call.args["index"]))
-    raw = await call.gitea.get_json(repo_path(call.resource, "pulls", index))
-    diff, withheld = await _shown_diff(
-        call.paths, await call.gitea.get_bytes(repo_path(call.resource, "pulls", f"{index}.diff"))
-    )
-    return ToolOutput({**_pull(raw, with_body=True), **diff}, withheld=withheld)
+    pull = await call.gitea.get_json(repo_path(call.resource, "pulls", index))
+    raw = await call.gitea.get_bytes(repo_path(call.resource, "pulls", f"{index}.diff"))
+    diff, withheld = await _shown_diff(call.paths, raw)
+    return ToolOutput({**_pull(pull, with_body=True), **diff}, content_bytes=len(raw), withheld=withheld)
 
 
 CHANGE_TOOLS: tuple[Tool, ...] = (

@@ -24,7 +24,9 @@ MAX_TREE_PAGES = 10
 MAX_FILES_READ = 200
 MAX_BYTES_READ = 8 << 20
 MAX_FILE_BYTES = 1 << 20
+MAX_LINE_CHARS = 4096
 TIME_BUDGET_S = 10.0
+DEADLINE_CHECK_LINES = 256
 READ_CONCURRENCY = 4
 EXCERPT_CHARS = 160
 BINARY_SNIFF_BYTES = 8000
@@ -33,18 +35,22 @@ DEFAULT_MAX_RESULTS = 30
 
 @dataclasses.dataclass
 class _Budget:
-    """What the search may still spend; `stopped` names the first bound reached."""
+    """What the search may still spend; `stopped` names the first bound reached. Matching runs in worker
+    threads, which read the deadline too."""
 
     deadline: float
     files: int = MAX_FILES_READ
     bytes: int = MAX_BYTES_READ
     stopped: str | None = None
 
+    def out_of_time(self) -> bool:
+        if self.stopped is None and time.monotonic() > self.deadline:
+            self.stopped = "time"
+        return self.stopped == "time"
+
     def admit(self, size: int) -> bool:
-        if self.stopped is None:
-            if time.monotonic() > self.deadline:
-                self.stopped = "time"
-            elif self.files <= 0:
+        if self.stopped is None and not self.out_of_time():
+            if self.files <= 0:
                 self.stopped = "max_files"
             elif size > self.bytes:
                 self.stopped = "max_bytes"
@@ -56,17 +62,15 @@ class _Budget:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Candidate:
+class _Blob:
     path: str
     size: int
 
 
-async def _tree(call: ToolCall, ref: str) -> tuple[list[_Candidate], int, bool]:
-    """The blobs under path_prefix small enough to search, how many larger ones were skipped, and whether
-    the tree was listed in full."""
+async def _tree(call: ToolCall, ref: str) -> tuple[list[_Blob], bool]:
+    """The files under path_prefix, and whether the tree was listed in full."""
     prefix = call.resource.path
-    candidates: list[_Candidate] = []
-    too_large = 0
+    blobs: list[_Blob] = []
     for page in range(1, MAX_TREE_PAGES + 1):
         params: dict[str, str | int] = {"recursive": "true", "page": page, "per_page": TREE_PAGE_ENTRIES}
         tree = await call.gitea.get_json(repo_path(call.resource, "git", "trees", ref), params)
@@ -75,20 +79,21 @@ async def _tree(call: ToolCall, ref: str) -> tuple[list[_Candidate], int, bool]:
             path, size = entry.get("path"), entry.get("size")
             if entry.get("type") != "blob" or not isinstance(path, str) or not isinstance(size, int):
                 continue
-            if prefix and path != prefix and not path.startswith(prefix + "/"):
-                continue
-            if size > MAX_FILE_BYTES:
-                too_large += 1
-            else:
-                candidates.append(_Candidate(path, size))
+            if not prefix or path == prefix or path.startswith(prefix + "/"):
+                blobs.append(_Blob(path, size))
         if not tree.get("truncated") or len(entries) < TREE_PAGE_ENTRIES:
-            return candidates, too_large, True
-    return candidates, too_large, False
+            return blobs, True
+    return blobs, False
 
 
-def _hits(matcher: Matcher, path: str, text: str, limit: int) -> list[dict[str, Any]]:
+def _hits(matcher: Matcher, path: str, text: str, limit: int, budget: _Budget) -> list[dict[str, Any]]:
+    """The first `limit` matching lines (numbered as git numbers them: `\\n` ends a line); only the first
+    MAX_LINE_CHARS of a line are searched, and the deadline is checked as lines go."""
     hits: list[dict[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, full_line in enumerate(text.split("\n"), start=1):
+        if number % DEADLINE_CHECK_LINES == 0 and budget.out_of_time():
+            break
+        line = full_line[:MAX_LINE_CHARS]
         hit = matcher.find(line)
         if hit is None:
             continue
@@ -100,7 +105,7 @@ def _hits(matcher: Matcher, path: str, text: str, limit: int) -> list[dict[str, 
 
 
 async def _read_text(call: ToolCall, ref: str, path: str) -> str | None:
-    """The file as text; None for a binary file, or one that vanished or changed type since the listing."""
+    """The file as text; None for a binary or oversized file, or one that vanished since the listing."""
     try:
         raw = await call.gitea.get_bytes(
             repo_path(call.resource, "raw") + "/" + file_path(path), {"ref": ref}
@@ -109,7 +114,7 @@ async def _read_text(call: ToolCall, ref: str, path: str) -> str | None:
         if exc.kind == "not_found":
             return None
         raise
-    if b"\x00" in raw[:BINARY_SNIFF_BYTES]:
+    if len(raw) > MAX_FILE_BYTES or b"\x00" in raw[:BINARY_SNIFF_BYTES]:
         return None
     try:
         return raw.decode("utf-8")
@@ -123,24 +128,21 @@ async def search_code(call: ToolCall) -> ToolOutput:
     max_results = int(args.get("max_results", DEFAULT_MAX_RESULTS))
     budget = _Budget(deadline=time.monotonic() + TIME_BUDGET_S)
     ref = await ref_or_default_branch(call.gitea, call.resource)
-    listed, too_large, tree_complete = await _tree(call, ref)
-    allowed = await call.paths.allowed([candidate.path for candidate in listed])
-    candidates = [candidate for candidate in listed if candidate.path in allowed]
+    listed, tree_complete = await _tree(call, ref)
+    allowed = await call.paths.allowed([blob.path for blob in listed])
+    readable = [blob for blob in listed if blob.path in allowed]
+    candidates = [blob for blob in readable if blob.size <= MAX_FILE_BYTES]
     results: list[dict[str, Any]] = []
-    searched = skipped = 0
+    searched = 0
     for start in range(0, len(candidates), READ_CONCURRENCY):
-        batch = [
-            candidate
-            for candidate in candidates[start : start + READ_CONCURRENCY]
-            if budget.admit(candidate.size)
-        ]
-        texts = await asyncio.gather(*(_read_text(call, ref, candidate.path) for candidate in batch))
-        for candidate, text in zip(batch, texts, strict=True):
+        batch = [blob for blob in candidates[start : start + READ_CONCURRENCY] if budget.admit(blob.size)]
+        texts = await asyncio.gather(*(_read_text(call, ref, blob.path) for blob in batch))
+        for blob, text in zip(batch, texts, strict=True):
             if text is None:
-                skipped += 1
                 continue
             searched += 1
-            results += _hits(matcher, candidate.path, text, max_results - len(results))
+            limit = max_results - len(results)
+            results += await asyncio.to_thread(_hits, matcher, blob.path, text, limit, budget)
             if len(results) >= max_results:
                 budget.stopped = budget.stopped or "max_results"
                 break
@@ -151,11 +153,11 @@ async def search_code(call: ToolCall) -> ToolOutput:
         "ref": ref,
         "results": results,
         "files_searched": searched,
-        "files_skipped": skipped + too_large,
+        "files_not_searched": len(readable) - searched,
         "complete": stopped is None,
         "stopped_by": stopped,
     }
-    return ToolOutput(summary, withheld=len(listed) - len(candidates))
+    return ToolOutput(summary, withheld=len(listed) - len(readable))
 
 
 SEARCH_TOOLS: tuple[Tool, ...] = (

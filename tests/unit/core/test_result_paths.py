@@ -3,6 +3,7 @@ counted in the result and the audit entry, and a call denied when OPA cannot say
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,31 @@ async def test_one_query_per_result_with_the_calls_own_input_and_revision(tmp_pa
     assert revision == "r7"
     assert query["paths"] == ["src/main.py", "src/secrets/prod.env", "README.md"]  # each path once
     assert {key: value for key, value in query.items() if key != "paths"} == rules.decided[0]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        unicodedata.normalize("NFD", "src/clés/prod.txt"),  # a deny glob is NFC: it would not match
+        "src/a\u200bb.py",  # invisible
+        "src\u2215secrets\u2215prod.env",  # a look-alike of /
+        "src/%2e%2e/x",
+        "src/../secrets/prod.env",
+        "src//x",
+        "/etc/passwd",
+        "src/x/",
+        "src/x?y",
+        "src/\udcff.py",  # undecodable bytes, kept as a surrogate
+    ],
+)
+async def test_a_path_an_argument_could_not_be_is_withheld_without_asking(tmp_path: Path, path: str) -> None:
+    rules = PathRules(denied_prefix="nothing/")
+    with service_over(tmp_path, listing_tool((path, "README.md")), rules) as service:
+        result = await service.call_tool(context(READER, "r1"), "list_entries", {})
+    assert [entry["path"] for entry in result["structuredContent"]["entries"]] == ["README.md"]
+    assert result["structuredContent"]["withheld_by_policy"] == 1
+    ((query, _),) = rules.queries
+    assert query["paths"] == ["README.md"]
 
 
 async def test_nothing_withheld_says_nothing(tmp_path: Path) -> None:

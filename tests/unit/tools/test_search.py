@@ -8,7 +8,19 @@ import pytest
 
 from gateway.errors import InvalidToolCall
 from gateway.tools._matcher import Hit, Matcher
-from gateway.tools.search import EXCERPT_CHARS, MAX_BYTES_READ, MAX_FILES_READ, _Budget, _hits
+from gateway.tools.search import (
+    DEADLINE_CHECK_LINES,
+    EXCERPT_CHARS,
+    MAX_BYTES_READ,
+    MAX_FILES_READ,
+    MAX_LINE_CHARS,
+    _Budget,
+    _hits,
+)
+
+
+def ample() -> _Budget:
+    return _Budget(deadline=time.monotonic() + 60)
 
 
 def test_plain_text_is_literal() -> None:
@@ -46,9 +58,15 @@ def test_patterns_re2_cannot_run_in_linear_time_are_invalid_arguments(pattern: s
     assert reason in str(raised.value)
 
 
-def test_a_pattern_whose_program_is_too_large_is_refused() -> None:
-    with pytest.raises(InvalidToolCall):
-        Matcher("((((a{100}){100}){100}){100})", regex=True, ignore_case=False)
+@pytest.mark.parametrize("pattern", [r"[^x]{1000}y", r"(\w+\s*){1,1000}x", r"\w{400}"])
+def test_a_pattern_whose_program_is_too_large_is_refused(pattern: str) -> None:
+    with pytest.raises(InvalidToolCall, match="too complex a regular expression"):
+        Matcher(pattern, regex=True, ignore_case=False)
+
+
+def test_everyday_patterns_are_accepted() -> None:
+    for pattern in (r"def \w+\(", r"[a-z]{1,100}", r"TODO|FIXME|XXX", r"^import (os|sys)$"):
+        Matcher(pattern, regex=True, ignore_case=True)
 
 
 def test_catastrophic_backtracking_patterns_run_in_linear_time() -> None:
@@ -61,11 +79,32 @@ def test_catastrophic_backtracking_patterns_run_in_linear_time() -> None:
 def test_hits_report_line_numbers_and_bounded_excerpts() -> None:
     long_line = "x" * 1000 + "needle" + "y" * 1000
     text = f"first\nneedle here\n{long_line}\nlast needle"
-    hits = _hits(Matcher("needle", regex=False, ignore_case=False), "a.py", text, limit=10)
+    hits = _hits(Matcher("needle", regex=False, ignore_case=False), "a.py", text, 10, ample())
     assert [hit["line"] for hit in hits] == [2, 3, 4]
     assert hits[0] == {"path": "a.py", "line": 2, "excerpt": "needle here"}
     assert "needle" in hits[1]["excerpt"] and len(hits[1]["excerpt"]) == EXCERPT_CHARS
-    assert _hits(Matcher("needle", regex=False, ignore_case=False), "a.py", text, limit=2)[-1]["line"] == 3
+    assert _hits(Matcher("needle", regex=False, ignore_case=False), "a.py", text, 2, ample())[-1]["line"] == 3
+
+
+def test_lines_end_at_newlines_only_as_in_git() -> None:
+    text = "a\rb\x0cc\u2028d\nneedle"
+    hits = _hits(Matcher("needle", regex=False, ignore_case=False), "a.py", text, 10, ample())
+    assert [hit["line"] for hit in hits] == [2]
+
+
+def test_only_the_start_of_a_very_long_line_is_searched() -> None:
+    matcher = Matcher("needle", regex=False, ignore_case=False)
+    early = "x" * (MAX_LINE_CHARS - 6) + "needle"
+    late = "x" * MAX_LINE_CHARS + "needle"
+    assert len(_hits(matcher, "a", early, 10, ample())) == 1
+    assert _hits(matcher, "a", late, 10, ample()) == []
+
+
+def test_matching_stops_at_the_deadline_and_says_so() -> None:
+    budget = _Budget(deadline=time.monotonic() - 1)
+    text = "needle\n" * (DEADLINE_CHECK_LINES * 3)
+    hits = _hits(Matcher("needle", regex=False, ignore_case=False), "a", text, 10_000, budget)
+    assert len(hits) == DEADLINE_CHECK_LINES - 1 and budget.stopped == "time"
 
 
 def test_budget_stops_at_the_first_bound_and_names_it() -> None:
