@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
+from typing import Any
 
 from gateway.core.normalize import Resource
 from gateway.errors import UpstreamError
 from gateway.gitea import GiteaClient
 from gateway.gitea._client import api_path, file_path
+
+TREE_PAGE_ENTRIES = 1000
 
 
 def repo_path(resource: Resource, *rest: str) -> str:
@@ -32,6 +36,21 @@ async def ref_or_default_branch(gitea: GiteaClient, resource: Resource) -> str:
     if not isinstance(branch, str) or not branch:
         raise UpstreamError("malformed")
     return branch
+
+
+async def tree_page(
+    gitea: GiteaClient, resource: Resource, ref: str, *, page: int, recursive: bool = True
+) -> Mapping[str, Any]:
+    """One page of TREE_PAGE_ENTRIES entries of the git tree at `ref` (Gitea's own largest page)."""
+    params: dict[str, str | int] = {
+        "recursive": "true" if recursive else "false",
+        "page": page,
+        "per_page": TREE_PAGE_ENTRIES,
+    }
+    tree = await gitea.get_json(repo_path(resource, "git", "trees", ref), params)
+    if not isinstance(tree, Mapping):
+        raise UpstreamError("malformed")
+    return tree
 
 
 def decode_base64(content: str) -> bytes:

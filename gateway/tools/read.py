@@ -10,11 +10,10 @@ from gateway.gitea._client import api_path
 from gateway.tools._paging import page_info, paging
 from gateway.tools._shown import entry_path, shown_items
 from gateway.tools._spec import Tool, ToolCall, ToolOutput
-from gateway.tools._upstream import contents_path, decode_base64, ref_or_default_branch
+from gateway.tools._upstream import contents_path, decode_base64, ref_or_default_branch, tree_page
 from gateway.tools._upstream import repo_path as _repo_path
 
 MAX_FILE_BYTES = 1 << 20
-MAX_TREE_ENTRIES = 1000
 MAX_MESSAGE_CHARS = 4000
 
 
@@ -68,12 +67,7 @@ async def get_repository_info(call: ToolCall) -> ToolOutput:
 
 async def get_file_tree(call: ToolCall) -> ToolOutput:
     ref = await ref_or_default_branch(call.gitea, call.resource)
-    params = {
-        "recursive": "true" if call.args.get("recursive", True) else "false",
-        "page": 1,
-        "per_page": MAX_TREE_ENTRIES,
-    }
-    tree = await call.gitea.get_json(_repo_path(call.resource, "git", "trees", ref), params)
+    tree = await tree_page(call.gitea, call.resource, ref, page=1, recursive=call.args.get("recursive", True))
     listed = [
         {"path": entry.get("path"), "type": entry.get("type"), "size": entry.get("size")}
         for entry in tree.get("tree") or []

@@ -82,12 +82,13 @@ async def compare_refs(call: ToolCall) -> ToolOutput:
     basehead = f"{call.args['base']}...{call.args['head']}"
     raw = await call.gitea.get_json(repo_path(call.resource, "compare", basehead), {"verification": "false"})
     commits = [item for item in raw.get("commits") or [] if isinstance(item, Mapping)][:MAX_COMPARE_COMMITS]
-    changed = {entry["path"]: entry for commit in commits for entry in _affected(commit)}
+    affected = [_affected(commit) for commit in commits]
+    changed = {entry["path"]: entry for files in affected for entry in files}
     shown, withheld = await shown_items(call.paths, list(changed.values()), entry_path)
     allowed = {entry["path"] for entry in shown}
     rendered = [
-        {**commit_summary(commit), "files": [e for e in _affected(commit) if e["path"] in allowed]}
-        for commit in commits
+        {**commit_summary(commit), "files": [entry for entry in files if entry["path"] in allowed]}
+        for commit, files in zip(commits, affected, strict=True)
     ]
     result = {
         "base": call.args["base"],

@@ -17,9 +17,8 @@ from gateway.errors import UpstreamError
 from gateway.gitea._client import file_path
 from gateway.tools._matcher import Matcher
 from gateway.tools._spec import Tool, ToolCall, ToolOutput
-from gateway.tools._upstream import ref_or_default_branch, repo_path
+from gateway.tools._upstream import TREE_PAGE_ENTRIES, ref_or_default_branch, repo_path, tree_page
 
-TREE_PAGE_ENTRIES = 1000
 MAX_TREE_PAGES = 10
 MAX_FILES_READ = 200
 MAX_BYTES_READ = 8 << 20
@@ -72,8 +71,7 @@ async def _tree(call: ToolCall, ref: str) -> tuple[list[_Blob], bool]:
     prefix = call.resource.path
     blobs: list[_Blob] = []
     for page in range(1, MAX_TREE_PAGES + 1):
-        params: dict[str, str | int] = {"recursive": "true", "page": page, "per_page": TREE_PAGE_ENTRIES}
-        tree = await call.gitea.get_json(repo_path(call.resource, "git", "trees", ref), params)
+        tree = await tree_page(call.gitea, call.resource, ref, page=page)
         entries = [entry for entry in tree.get("tree") or [] if isinstance(entry, Mapping)]
         for entry in entries:
             path, size = entry.get("path"), entry.get("size")
