@@ -27,7 +27,7 @@ from ._routes_commits import get_commit, list_commits
 from ._routes_compare import compare
 from ._routes_diffs import get_commit_diff, get_pull_diff
 from ._routes_file_writes import create_file, delete_file, update_file
-from ._routes_files import get_contents, get_raw, get_tree
+from ._routes_files import get_blob, get_contents, get_raw, get_tree
 from ._routes_issue_writes import create_comment, create_issue, edit_issue
 from ._routes_issues import get_issue, list_issues
 from ._routes_labels import add_issue_labels, delete_issue_label, list_labels
@@ -69,6 +69,7 @@ ROUTES = [
     Route(f"{_REPO}/branches", create_branch, methods=["POST"]),
     Route(f"{_REPO}/branches/{{branch:path}}", get_branch),
     Route(f"{_REPO}/git/trees/{{sha:path}}", get_tree),
+    Route(f"{_REPO}/git/blobs/{{sha}}", get_blob),
     Route(f"{_REPO}/git/commits/{{sha}}.{{diff_type:diff_type}}", get_commit_diff),  # before {sha}
     Route(f"{_REPO}/git/commits/{{sha}}", get_commit),
     Route(f"{_REPO}/compare/{{basehead:path}}", compare),

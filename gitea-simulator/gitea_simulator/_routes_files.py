@@ -1,4 +1,4 @@
-"""Handlers for repository content: contents (file or directory), raw files and git trees.
+"""Handlers for repository content: contents (file or directory), raw files, git trees and git blobs.
 
 Example::
 
@@ -8,7 +8,9 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import base64
 import posixpath
+import re
 from email.utils import formatdate
 from typing import Any, Final
 
@@ -22,13 +24,15 @@ from ._git import Commit, ObjectReader, TreeEntry, last_commit_sha, last_commit_
 from ._pagination import form_int
 from ._paths import clean_tree_path, go_path_clean
 from ._refs import RefCommit, resolve_legacy_ref, resolve_ref_commit
-from ._render_git import contents_json
+from ._render_git import MAX_BLOB_SIZE, contents_json
 from ._store import Repo
 from ._urls import path_escape
 
-__all__ = ["get_contents", "get_raw", "get_tree"]
+__all__ = ["get_blob", "get_contents", "get_raw", "get_tree"]
 
 DEFAULT_GIT_TREES_PER_PAGE: Final = 1000  # setting.API.DefaultGitTreesPerPage
+_OBJECT_ID_LENGTHS: Final = (40, 64)  # SHA-1 and SHA-256 (git.DefaultFeatures().SupportedObjectFormats)
+_NOT_HEX: Final = re.compile(r"[^0-9a-fA-F]")
 
 
 async def _commits(objects: ObjectReader, shas: set[str]) -> dict[str, Commit]:
@@ -187,3 +191,34 @@ def _git_entry(api_url: str, entry: TreeEntry) -> dict[str, Any]:
         "sha": entry.sha,
         "url": url,
     }
+
+
+async def get_blob(request: Request) -> Response:
+    """``GET /git/blobs/{sha}``: one object by its full id, base64 encoded (``files.GetBlobBySHA``).
+
+    Only a full object id is accepted (``git.NewIDFromString``): a name, a short id or a ref is a 400, as is
+    an id no object has (the error of reading it). Content over ``DefaultMaxBlobSize`` is null."""
+    call = open_call(request)
+    repo, _ = call.repo("repository")
+    sha = request.path_params["sha"]
+    if len(sha) not in _OBJECT_ID_LENGTHS:
+        raise ApiError(400, f"length {len(sha)} has no matched object format: {sha}")
+    bad = _NOT_HEX.search(sha)
+    if bad is not None:
+        raise ApiError(400, f"encoding/hex: invalid byte: U+{ord(bad.group()):04X} {bad.group()!r}")
+    sha = sha.lower()
+    async with ObjectReader.open(call.git_dir(repo)) as objects:
+        found = await objects.read(sha) if len(sha) == 40 else None
+    if found is None:
+        raise ApiError(400, f"object does not exist [id: {sha}, rel_path: ]")
+    info, data = found
+    content = base64.b64encode(data).decode("ascii") if info.size <= MAX_BLOB_SIZE else None
+    return json_response(
+        {
+            "content": content,
+            "encoding": "base64" if content is not None else None,
+            "url": f"{call.site.repo_api_url(repo)}/git/blobs/{sha}",
+            "sha": sha,
+            "size": info.size,
+        }
+    )

@@ -187,3 +187,58 @@ async def test_raw_of_a_symlink_is_its_target(client: httpx.AsyncClient) -> None
     response = await client.get(f"{APP}/raw/docs/latest.md")
     assert response.text == "guide.md"
     assert response.headers["x-gitea-object-type"] == "symlink"
+
+
+async def test_blob_by_its_id_is_exactly_that_object(client: httpx.AsyncClient, seeded: Seeded) -> None:
+    sha = git(seeded, "acme/app", "rev-parse", "main:src/fixture_2k.txt")
+    response = await client.get(f"{APP}/git/blobs/{sha.upper()}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {
+        "content": body["content"],
+        "encoding": "base64",
+        "url": f"{APP}/git/blobs/{sha}",
+        "sha": sha,
+        "size": 2048,
+    }
+    expected = git(seeded, "acme/app", "cat-file", "blob", sha).encode() + b"\n"
+    assert base64.b64decode(body["content"]) == expected
+
+
+async def test_raw_joins_ref_and_path_before_it_looks_for_a_branch(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    """Gitea's legacy lookup: `ref=feature` and `login/src/main.py` read src/main.py of feature/login, a
+    path that exists at no ref. Reading a blob by the id a tree listing gave has no such ambiguity."""
+    response = await client.get(f"{APP}/raw/login/src/main.py", params={"ref": "feature"})
+    assert response.status_code == 200
+    assert response.text == git(seeded, "acme/app", "cat-file", "blob", "feature/login:src/main.py") + "\n"
+
+
+@pytest.mark.parametrize(
+    ("sha", "message"),
+    [
+        pytest.param("main", "length 4 has no matched object format: main", id="a-ref"),
+        pytest.param("0123456", "length 7 has no matched object format: 0123456", id="short"),
+        pytest.param("g" * 40, "encoding/hex: invalid byte: U+0067 'g'", id="not-hex"),
+        pytest.param(
+            "0123456789abcdef0123456789abcdef01234567",
+            "object does not exist [id: 0123456789abcdef0123456789abcdef01234567, rel_path: ]",
+            id="missing",
+        ),
+    ],
+)
+async def test_blob_needs_the_full_id_of_an_existing_object(
+    client: httpx.AsyncClient, sha: str, message: str
+) -> None:
+    response = await client.get(f"{APP}/git/blobs/{sha}")
+    assert response.status_code == 400
+    assert response.json() == {"message": message, "url": SWAGGER}
+
+
+async def test_blob_of_another_repository_is_not_found_here(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    sha = git(seeded, "acme/infra", "rev-parse", "main:deploy/app.yaml")
+    response = await client.get(f"{APP}/git/blobs/{sha}")
+    assert response.status_code == 400 and "object does not exist" in response.json()["message"]

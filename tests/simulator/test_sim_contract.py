@@ -27,6 +27,7 @@ import httpx
 import jsonschema
 import pytest
 import schemathesis
+from gitea_simulator._demo import FIXTURE_2K
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.schemas import OpenApiSchema
@@ -65,6 +66,9 @@ GO_NULLABLE: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# The git blob id of src/fixture_2k.txt: git hashes "blob <size>", a NUL and the content.
+FIXTURE_2K_BLOB = hashlib.sha1(b"blob %d\0" % len(FIXTURE_2K) + FIXTURE_2K, usedforsecurity=False).hexdigest()
+
 ERROR_BODY = {
     "type": "object",
     "properties": {
@@ -95,6 +99,7 @@ CASES = [
     ("/repos/{owner}/{repo}/contents", "/repos/acme/app/contents?ref=v0.1.0", 200),
     ("/repos/{owner}/{repo}/contents", "/repos/acme/infra/contents", 200),
     ("/repos/{owner}/{repo}/raw/{filepath}", "/repos/acme/app/raw/README.md", 200),
+    ("/repos/{owner}/{repo}/git/blobs/{sha}", f"/repos/acme/app/git/blobs/{FIXTURE_2K_BLOB}", 200),
     ("/repos/{owner}/{repo}/commits", "/repos/acme/app/commits", 200),
     (
         "/repos/{owner}/{repo}/commits",
@@ -129,6 +134,7 @@ CASES = [
     ("/repos/{owner}/{repo}/pulls/{index}", "/repos/acme/app/pulls/1", 404),
     ("/repos/{owner}/{repo}/pulls/{index}/files", "/repos/acme/app/pulls/99/files", 404),
     ("/repos/{owner}/{repo}/git/trees/{sha}", "/repos/acme/app/git/trees/nope", 400),
+    ("/repos/{owner}/{repo}/git/blobs/{sha}", "/repos/acme/app/git/blobs/main", 400),
     ("/repos/{owner}/{repo}/git/commits/{sha}", "/repos/acme/app/git/commits/main~1", 422),
     ("/repos/search", "/repos/search?sort=bogus", 422),
 ]
