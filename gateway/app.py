@@ -32,6 +32,7 @@ from gateway.core.service import ToolService
 from gateway.core.writes import WriteGate
 from gateway.edge.auth import ApiKeyAuthMiddleware
 from gateway.edge.events import SecurityEvents
+from gateway.edge.forwarded import TrustedProxyMiddleware
 from gateway.edge.inflight import InFlightLimitMiddleware
 from gateway.edge.keys import KeyStore
 from gateway.edge.limits import Bucket, LimitBackend, MemoryBackend, RedisBackend
@@ -143,6 +144,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
         ],
         middleware=[
+            Middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies),
             Middleware(RequestIdMiddleware),
             Middleware(AccessLogMiddleware, metrics=metrics, routes=ROUTES),
             Middleware(

@@ -7,6 +7,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -29,6 +30,7 @@ LOOPBACK_BINDS = frozenset({"localhost", "::1"})
 DEFAULT_VAR_DIR = Path("var")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def parse_bool(name: str, value: str) -> bool:
@@ -65,6 +67,18 @@ def parse_positive_float(name: str, value: str) -> float:
     if not number > 0:
         raise ConfigError(f"{name} must be positive, got {value!r}")
     return number
+
+
+def parse_networks(name: str, value: str) -> tuple[IPNetwork, ...]:
+    """Comma-separated CIDRs (`10.0.0.0/8, 2001:db8::/32`; an address alone is one host). A network with
+    host bits set (`10.0.0.1/8`) is refused: it is more likely a typo than the network meant."""
+    networks = []
+    for item in _split_list(value):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=True))
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {item!r} is not an IP network ({exc})") from None
+    return tuple(networks)
 
 
 DEFAULT_APPROVAL_TTL_S = 3600.0
@@ -113,6 +127,7 @@ class Settings:
     state_db: Path = DEFAULT_VAR_DIR / "state.db"
     approval_ttl_s: float = DEFAULT_APPROVAL_TTL_S
     write_quota: WriteQuota = DEFAULT_WRITE_QUOTA
+    trusted_proxies: tuple[IPNetwork, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -171,6 +186,7 @@ class Settings:
                 ),
                 max_write_bytes=_int(env, "AEGIS_MAX_WRITE_BYTES", DEFAULT_WRITE_QUOTA.max_write_bytes),
             ),
+            trusted_proxies=parse_networks("AEGIS_TRUSTED_PROXIES", env.get("AEGIS_TRUSTED_PROXIES", "")),
         )
 
     @property

@@ -13,15 +13,22 @@ ENTRY_FIELDS = (
     "path", "args_sha256", "outcome", "reasons", "duration_ms", "prev_hash", "entry_hash",
 )  # fmt: skip
 SECURITY_EVENTS = ("auth_failure", "auth_throttled", "rate_limited", "overloaded", "origin_rejected")
+CLIENT_REQUEST_ID = "client_request_id"
 # Fields of one kind of event beyond ENTRY_FIELDS: (required, optional). A tool call's `output`
 # summary is optional so that logs written before it existed still verify; `approval` and `write`
-# appear on writes only. An approver's decision and a rollback are entries of their own.
+# appear on writes only; `client_request_id` on requests that carried a well-formed X-Request-ID of
+# their own. An approver's decision and a rollback are entries of their own.
 EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "tool_call": ((), ("output", "approval", "write")),
-    **{event: (("client_ip", "repeats_left_out"), ()) for event in SECURITY_EVENTS},
+    "tool_call": ((), ("output", "approval", "write", CLIENT_REQUEST_ID)),
+    **{event: (("client_ip", "repeats_left_out"), (CLIENT_REQUEST_ID,)) for event in SECURITY_EVENTS},
     "approval_decided": (("approval",), ()),
     "rollback": (("rollback",), ()),
 }
+
+
+def client_request_id_field(value: str | None) -> dict[str, str]:
+    """The `client_request_id` field of an entry: the client's own request id, when it sent one."""
+    return {CLIENT_REQUEST_ID: value} if value is not None else {}
 
 
 def canonical_json(value: Any) -> bytes:

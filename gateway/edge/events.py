@@ -14,11 +14,11 @@ from collections.abc import Callable
 
 from starlette.types import Scope
 
-from gateway.audit import AuditLog
+from gateway.audit import AuditLog, client_request_id_field
 from gateway.edge._client_ip import budget_subject_of, client_ip_of
 from gateway.errors import AuditWriteError
 from gateway.observability.metrics import Metrics
-from gateway.observability.request_id import request_id_of
+from gateway.observability.request_id import client_request_id_of, request_id_of
 
 DEFAULT_QUIET_S = 60.0
 MAX_TRACKED_SUBJECTS = 10_000
@@ -69,6 +69,7 @@ class SecurityEvents:
                 {
                     "event": event,
                     "request_id": request_id_of(scope),
+                    **client_request_id_field(client_request_id_of(scope)),
                     "decision_id": None,
                     "bundle_revision": None,
                     "principal": principal,

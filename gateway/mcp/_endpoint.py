@@ -29,7 +29,7 @@ from gateway.mcp._protocol import (
     initialize_result,
     negotiate,
 )
-from gateway.observability.request_id import request_id_of
+from gateway.observability.request_id import client_request_id_of, request_id_of
 
 log = logging.getLogger(__name__)
 JSON_TYPES = (b"application/json", b"application/*", b"*/*")
@@ -76,6 +76,7 @@ class McpEndpoint:
             principal=scope.get("state", {}).get("principal"),
             request_id=request_id_of(scope),
             client_ip=scope["client"][0] if scope.get("client") else None,
+            client_request_id=client_request_id_of(scope),
         )
         if message.method != "initialize" and version is not None and version not in SUPPORTED_VERSIONS:
             if message.method == "tools/call":

@@ -1,4 +1,5 @@
-"""Structured JSON log lines, each carrying the request id of the call that produced it."""
+"""Structured JSON log lines, each carrying the request id of the call that produced it (and the client's
+own X-Request-ID, when it sent a well-formed one)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import sys
 import time
 from typing import Any
 
-from gateway.observability.request_id import current_request_id
+from gateway.observability.request_id import current_client_request_id, current_request_id
 
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: ts, level, logger, msg, request_id, and any `extra=` fields."""
+    """One JSON object per line: ts, level, logger, msg, request_id, client_request_id (when there is one),
+    and any `extra=` fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -25,6 +27,9 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
             "request_id": current_request_id.get(),
         }
+        client_request_id = current_client_request_id.get()
+        if client_request_id is not None:
+            line["client_request_id"] = client_request_id
         line.update({k: v for k, v in record.__dict__.items() if k not in _RESERVED})
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
