@@ -18,6 +18,7 @@ from gateway.sanitize import Sanitized, SecretMode, mark_untrusted, sanitize_out
 from gateway.tools import ToolOutput
 
 SECRETS_BLOCKED = Reason(rule="output.secrets", effect="deny", source="gateway")
+UNSCANNED_BLOCKED = Reason(rule="output.unscanned", effect="deny", source="gateway")
 _NONCE_ATTEMPTS = 8
 
 
@@ -34,7 +35,7 @@ class Presented:
     result: dict[str, Any]
     decision: Decision
     sanitized: Sanitized
-    withheld_paths: int = 0
+    withheld_by_policy: int = 0
 
     @property
     def withheld(self) -> bool:
@@ -49,7 +50,8 @@ class Presented:
             "stripped_chars": self.sanitized.stripped_chars,
             "truncated_bytes": self.sanitized.truncated_bytes,
             "omitted_items": self.sanitized.omitted_items,
-            "withheld_paths": self.withheld_paths,
+            "withheld_by_policy": self.withheld_by_policy,
+            "unscanned": self.sanitized.unscanned,
         }
 
 
@@ -66,19 +68,29 @@ def present(output: ToolOutput, decision: Decision, *, bounds: OutputBounds, req
         mode=secret_mode(decision),
         max_bytes=bounds.max_bytes,
         max_items=bounds.max_items,
+        found=output.findings,
     )
     if sanitized.blocked:
-        withheld = dataclasses.replace(decision, allow=False, reasons=(*decision.reasons, SECRETS_BLOCKED))
-        kinds = ", ".join(sorted({finding.kind for finding in sanitized.findings}))
-        message = (
-            f"Withheld by policy: the result contains secrets ({kinds}) and the policy blocks such output"
-        )
-        return Presented(
-            _error_result(message, request_id, denied=True), withheld, sanitized, output.withheld
-        )
+        return _blocked(sanitized, decision, output.withheld, request_id)
     return Presented(
         _success_result(sanitized, output.withheld, request_id), decision, sanitized, output.withheld
     )
+
+
+def _blocked(sanitized: Sanitized, decision: Decision, withheld_items: int, request_id: str) -> Presented:
+    """The error that replaces a result the policy's `block` withholds: secrets were found in it, or it
+    holds binary data that could not be fully scanned."""
+    reasons, causes = [], []
+    if sanitized.findings:
+        kinds = ", ".join(sorted({finding.kind for finding in sanitized.findings}))
+        reasons.append(SECRETS_BLOCKED)
+        causes.append(f"contains secrets ({kinds})")
+    if sanitized.unscanned:
+        reasons.append(UNSCANNED_BLOCKED)
+        causes.append("holds binary data that cannot be fully scanned for secrets")
+    withheld = dataclasses.replace(decision, allow=False, reasons=(*decision.reasons, *reasons))
+    message = f"Withheld by policy: the result {' and '.join(causes)}, and the policy blocks such output"
+    return Presented(_error_result(message, request_id, denied=True), withheld, sanitized, withheld_items)
 
 
 def denied_result(decision: Decision, request_id: str, *, detail: str | None = None) -> dict[str, Any]:
@@ -133,21 +145,28 @@ def _error_result(message: str, request_id: str, *, denied: bool) -> dict[str, A
     }
 
 
-def _success_result(sanitized: Sanitized, withheld_paths: int, request_id: str) -> dict[str, Any]:
-    """The sanitized output between untrusted-data markers; when path rules withheld part of it, the
-    gateway says so in its own words, outside the markers, naming neither the paths nor their content."""
+def _success_result(sanitized: Sanitized, withheld_items: int, request_id: str) -> dict[str, Any]:
+    """The sanitized output between untrusted-data markers; when the policy withheld part of it, or part
+    of it could not be fully scanned, the gateway says so in its own words, outside the markers, naming
+    neither the items nor their content."""
     text = (
         sanitized.text if sanitized.text is not None else json.dumps(sanitized.structured, ensure_ascii=False)
     )
     content = [{"type": "text", "text": _marked(text)}]
     structured = sanitized.structured
-    if withheld_paths:
+    if withheld_items:
         notice = (
-            f"Withheld by policy: {withheld_paths} item(s) of this result (files, entries or diff sections)"
-            " are on paths the policy denies and are not shown."
+            f"Withheld by policy: {withheld_items} item(s) of this result (repositories, files, entries or"
+            " diff sections) are ones the policy does not let this call show, and are not shown."
         )
         content.append({"type": "text", "text": notice})
-        structured = {**structured, "withheld_by_policy": withheld_paths}
+        structured = {**structured, "withheld_by_policy": withheld_items}
+    if sanitized.unscanned:
+        notice = (
+            f"Not fully scanned: {sanitized.unscanned} value(s) of this result are binary data (base64);"
+            " only secrets written in them as ASCII text were looked for and masked."
+        )
+        content.append({"type": "text", "text": notice})
     return {
         "content": content,
         "structuredContent": structured,
@@ -157,7 +176,8 @@ def _success_result(sanitized: Sanitized, withheld_paths: int, request_id: str) 
                 "untrusted_content": True,
                 "secrets_masked": len(sanitized.findings),
                 "truncated": sanitized.truncated,
-                "withheld_by_policy": withheld_paths,
+                "withheld_by_policy": withheld_items,
+                "unscanned": sanitized.unscanned,
                 "request_id": request_id,
             }
         },

@@ -16,17 +16,17 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from gateway.audit import AuditLog, canonical_json
+from gateway.audit import AuditLog, canonical_json, client_request_id_field
 from gateway.core.normalize import Resource, normalize_name, normalize_path, normalize_pathspec, normalize_ref
-from gateway.core.paths import PathDecider, ResultPaths
 from gateway.core.principal import Principal
-from gateway.core.results import OutputBounds, Presented, denied_result, error_result, present
+from gateway.core.results import OutputBounds, Presented, denied_result, error_result, present, secret_mode
+from gateway.core.shown import ResultPaths, ResultRepos, ShownDecider
 from gateway.core.writes import Admission, WriteGate
 from gateway.errors import AuditWriteError, InvalidToolCall, UpstreamError
 from gateway.gitea import GiteaClient
 from gateway.mcp import CallContext
 from gateway.observability.metrics import Metrics
-from gateway.opa import Decision, PathsUndecided
+from gateway.opa import Decision, ResultUndecided
 from gateway.tools import BoundTool, ToolCall, ToolOutput, ToolRegistry
 
 MAX_AUDITED_NAME = 128
@@ -48,7 +48,7 @@ class _Trace:
     write: dict[str, Any] | None = None
 
 
-class Decider(PathDecider, Protocol):
+class Decider(ShownDecider, Protocol):
     """Where the core gets decisions: a DecisionSource, which may swap OPAs between two calls."""
 
     async def decide(self, opa_input: Mapping[str, Any]) -> Decision: ...
@@ -135,10 +135,18 @@ class ToolService:
             admission = self._admit_write(context, bound, normalized, trace)
             if admission.refusal is not None:
                 return admission.refusal
-        paths = ResultPaths(self._decisions, opa_input, trace.decision.revision)
+        revision = trace.decision.revision
+        call = ToolCall(
+            self._gitea,
+            trace.resource,
+            normalized,
+            paths=ResultPaths(self._decisions, opa_input, revision),
+            repos=ResultRepos(self._decisions, opa_input, revision),
+            secrets=secret_mode(_output_decision(bound, trace.decision)),
+        )
         try:
-            output = await bound.tool.run(ToolCall(self._gitea, trace.resource, normalized, paths))
-        except PathsUndecided as exc:  # nothing of the result may be shown when OPA cannot say what
+            output = await bound.tool.run(call)
+        except ResultUndecided as exc:  # nothing of the result may be shown when OPA cannot say what
             trace.decision = exc.decision
             trace.outcome = "denied"
             return denied_result(trace.decision, context.request_id)
@@ -195,7 +203,7 @@ class ToolService:
             self._metrics.outputs_withheld.inc()
         if presented.sanitized.truncated:
             self._metrics.outputs_truncated.inc()
-        self._metrics.result_items_withheld.inc(presented.withheld_paths)
+        self._metrics.result_items_withheld.inc(presented.withheld_by_policy)
 
     async def _size_allowed(
         self,
@@ -253,6 +261,7 @@ class ToolService:
                 {
                     "event": "tool_call",
                     "request_id": context.request_id,
+                    **client_request_id_field(context.client_request_id),
                     "decision_id": decision.decision_id if decision else None,
                     "bundle_revision": decision.revision if decision else None,  # the bundle that decided
                     "principal": _principal(context).id,

@@ -1,7 +1,7 @@
 """Asking OPA for decisions, and running OPA when no sidecar is configured."""
 
-from gateway.opa._client import Decision, DecisionClient, PathsUndecided, Reason
+from gateway.opa._client import Decision, DecisionClient, Reason, ResultUndecided
 from gateway.opa._process import ManagedOpa
 from gateway.opa._source import DecisionSource
 
-__all__ = ["Decision", "DecisionClient", "DecisionSource", "ManagedOpa", "PathsUndecided", "Reason"]
+__all__ = ["Decision", "DecisionClient", "DecisionSource", "ManagedOpa", "Reason", "ResultUndecided"]

@@ -20,6 +20,7 @@ from gateway.observability.metrics import Metrics
 DECISION_PATH = "/v1/data/aegis/authz/decision"
 VISIBLE_TOOLS_PATH = "/v1/data/aegis/authz/visible_tools"
 ALLOWED_PATHS_PATH = "/v1/data/aegis/authz/allowed_paths"
+ALLOWED_REPOS_PATH = "/v1/data/aegis/authz/allowed_repos"
 POLICY_VALID_PATH = "/v1/data/aegis/authz/policy_valid"
 META_REVISION_PATH = "/v1/data/aegis/meta/revision"
 BUNDLES_PATH = "/v1/data/system/bundles"
@@ -146,20 +147,29 @@ class DecisionClient:
 
     async def allowed_paths(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
         """Which of `opa_input["paths"]` the allowed call's result may show, decided by the bundle `revision`
-        that allowed the call. Raise PathsUndecided when OPA cannot say: the caller must then show none."""
+        that allowed the call. Raise ResultUndecided when OPA cannot say: the caller must then show none."""
+        return await self._allowed_items(ALLOWED_PATHS_PATH, "paths", opa_input, revision)
+
+    async def allowed_repos(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
+        """Which of `opa_input["repos"]` the allowed call (one without a repository) may show; as above."""
+        return await self._allowed_items(ALLOWED_REPOS_PATH, "repos", opa_input, revision)
+
+    async def _allowed_items(
+        self, path: str, key: str, opa_input: Mapping[str, Any], revision: str | None
+    ) -> frozenset[str]:
         try:
-            result = await self._query(ALLOWED_PATHS_PATH, opa_input)
+            result = await self._query(path, opa_input)
         except _QueryFailed as failure:
             self._metrics.opa_errors.labels(kind=failure.kind).inc()
-            raise PathsUndecided(failure.kind, revision) from None
-        paths = result.get("paths") if isinstance(result, dict) else None
-        if not isinstance(paths, list) or not all(isinstance(path, str) for path in paths):
+            raise ResultUndecided(failure.kind, revision) from None
+        items = result.get(key) if isinstance(result, dict) else None
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
             self._metrics.opa_errors.labels(kind="malformed").inc()
-            raise PathsUndecided("malformed", revision)
+            raise ResultUndecided("malformed", revision)
         if result.get("revision") != revision:  # another bundle since the call's decision
             self._metrics.opa_errors.labels(kind="policy_unverified").inc()
-            raise PathsUndecided("policy_unverified", revision)
-        return frozenset(paths)
+            raise ResultUndecided("policy_unverified", revision)
+        return frozenset(items)
 
     async def bundle_revisions(self) -> dict[str, str]:
         """Revision of each bundle OPA has activated, by bundle name; empty when unknown."""
@@ -204,8 +214,9 @@ class DecisionClient:
         return body["result"]
 
 
-class PathsUndecided(OpaError):
-    """OPA could not say which paths of a result may be shown; the call is denied, `decision` says why."""
+class ResultUndecided(OpaError):
+    """OPA could not say which items (paths, repositories) of a result may be shown; the call is denied,
+    `decision` says why."""
 
     def __init__(self, kind: str, revision: str | None) -> None:
         super().__init__(kind)

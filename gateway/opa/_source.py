@@ -105,6 +105,9 @@ class DecisionSource:
     async def allowed_paths(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
         return await self.client.allowed_paths(opa_input, revision=revision)
 
+    async def allowed_repos(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
+        return await self.client.allowed_repos(opa_input, revision=revision)
+
     async def refresh(self) -> bool:
         """Ready when OPA serves a verified bundle (a sidecar's: verified again when its revision changes)."""
         client = self.client

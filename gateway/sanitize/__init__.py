@@ -8,6 +8,7 @@ size bounds, and marking repository content as untrusted data. Pure functions, n
 """
 
 from gateway.sanitize._bounds import DEFAULT_MAX_BYTES, DEFAULT_MAX_ITEMS, TRUNCATION_SUMMARY_KEY
+from gateway.sanitize._content import Binary, Clip, ScannedText, scan_text
 from gateway.sanitize._detectors import SECRET_KINDS
 from gateway.sanitize._output import Finding, Sanitized, SecretMode, sanitize_output
 from gateway.sanitize._untrusted import mark_untrusted
@@ -17,9 +18,13 @@ __all__ = [
     "DEFAULT_MAX_ITEMS",
     "SECRET_KINDS",
     "TRUNCATION_SUMMARY_KEY",
+    "Binary",
+    "Clip",
     "Finding",
     "Sanitized",
+    "ScannedText",
     "SecretMode",
     "mark_untrusted",
     "sanitize_output",
+    "scan_text",
 ]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from typing import Any, Literal
 
 from gateway.sanitize._bounds import DEFAULT_MAX_BYTES, DEFAULT_MAX_ITEMS, TRUNCATION_SUMMARY_KEY, ByteBudget
-from gateway.sanitize._invisible import strip_invisible
-from gateway.sanitize._secrets import mask_secrets
+from gateway.sanitize._content import Binary, Clip, ScannedText, scan_bytes, scan_text
 
 SecretMode = Literal["mask", "block"]
 TEXT_LOCATION = "text"
@@ -24,7 +24,8 @@ class Finding:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Sanitized:
-    """A sanitized tool result and what sanitizing it did."""
+    """A sanitized tool result and what sanitizing it did. `unscanned` counts the binary values in it,
+    which could be scanned only for secrets written as ASCII."""
 
     structured: dict[str, Any]
     text: str | None
@@ -33,6 +34,7 @@ class Sanitized:
     stripped_chars: int
     truncated_bytes: int
     omitted_items: int
+    unscanned: int = 0
 
     @property
     def truncated(self) -> bool:
@@ -40,8 +42,9 @@ class Sanitized:
 
     @property
     def blocked(self) -> bool:
-        """In mode "block", a result with findings must be withheld and an error returned instead."""
-        return self.mode == "block" and bool(self.findings)
+        """In mode "block", a result with findings, or not fully scanned, must be withheld and an error
+        returned instead."""
+        return self.mode == "block" and bool(self.findings or self.unscanned)
 
 
 def sanitize_output(
@@ -51,12 +54,15 @@ def sanitize_output(
     mode: SecretMode,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_items: int = DEFAULT_MAX_ITEMS,
+    found: tuple[Finding, ...] = (),
 ) -> Sanitized:
     """Sanitize a tool result before an agent sees it.
 
     Every string, dict keys included, is first stripped of invisible and control characters, then its
-    secrets are masked as `[REDACTED:<kind>]`, then it is charged to the byte budget. Secrets are masked
-    in both modes, so even a caller that forgets to check `blocked` leaks nothing. `structured` and
+    secrets are masked as `[REDACTED:<kind>]`, then it is charged to the byte budget. A `Clip` is cut
+    after that, and a `Binary` masked where it holds ASCII text and then base64-encoded. `found` are
+    secrets the tool masked itself in content it drew the result from (search excerpts). Secrets are
+    masked in both modes, so even a caller that forgets to check `blocked` leaks nothing. `structured` and
     `text` (an alternative rendering of the same result) each get `max_bytes` of UTF-8 for their strings;
     a cut string ends with a marker, and a list keeps its first `max_items` items (the rest is neither
     scanned nor returned). When anything in `structured` was cut, it gains a `truncated_by_aegis`
@@ -84,15 +90,16 @@ def sanitize_output(
         structured=clean,
         text=clean_text,
         mode=mode,
-        findings=(*body.findings, *plain.findings),
+        findings=(*found, *body.findings, *plain.findings),
         stripped_chars=body.stripped + plain.stripped,
         truncated_bytes=body.budget.omitted + plain.budget.omitted,
         omitted_items=body.omitted_items,
+        unscanned=body.unscanned,
     )
 
 
-# (string, key it sits under) -> (masked, kinds found, invisible characters stripped)
-_Cleaned = dict[tuple[str, str | None], tuple[str, tuple[str, ...], int]]
+# (string, key it sits under) -> its scan
+_Cleaned = dict[tuple[str, str | None], ScannedText]
 
 
 class _Document:
@@ -106,13 +113,20 @@ class _Document:
         self.findings: list[Finding] = []
         self.stripped = 0
         self.omitted_items = 0
+        self.unscanned = 0
 
     def value(self, value: Any, location: str, name: str | None) -> Any:
         """`name` is the key the value sits under, for judging a bare value such as a password."""
-        if isinstance(value, str):
-            masked, kinds = self._clean(value, name)
+        if isinstance(value, str | Clip):
+            whole = value if isinstance(value, str) else value.text
+            masked, kinds = self._clean(whole, name)
             self._note(kinds, location)
-            return self.budget.take(masked)
+            return self.budget.take(masked if isinstance(value, str) else value.cut(masked))
+        if isinstance(value, Binary):
+            masked_bytes, kinds = scan_bytes(value.data)
+            self._note(kinds, location)
+            self.unscanned += 1
+            return self.budget.take(base64.b64encode(masked_bytes).decode("ascii"))
         if value is None or isinstance(value, bool | int | float):
             return value
         if isinstance(value, dict):
@@ -136,13 +150,11 @@ class _Document:
         return clean
 
     def _clean(self, text: str, name: str | None) -> tuple[str, tuple[str, ...]]:
-        known = self.cleaned.get((text, name))
-        if known is None:
-            visible, stripped = strip_invisible(text)
-            known = self.cleaned[(text, name)] = (*mask_secrets(visible, name=name), stripped)
-        masked, kinds, stripped = known
-        self.stripped += stripped
-        return masked, kinds
+        scanned = self.cleaned.get((text, name))
+        if scanned is None:
+            scanned = self.cleaned[(text, name)] = scan_text(text, name=name)
+        self.stripped += scanned.stripped
+        return scanned.text, scanned.kinds
 
     def _note(self, kinds: tuple[str, ...], location: str) -> None:
         self.findings.extend(Finding(kind, location) for kind in kinds)

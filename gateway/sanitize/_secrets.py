@@ -10,7 +10,9 @@ _PRIORITY = {kind: rank for rank, kind in enumerate(SECRET_KINDS)}
 
 
 def mask_secrets(text: str, *, name: str | None = None) -> tuple[str, tuple[str, ...]]:
-    """`text` with each secret replaced by `[REDACTED:<kind>]`, and the kinds replaced, in order.
+    """`text` with each secret replaced by `[REDACTED:<kind>]`, and the kinds replaced, in order. A secret
+    spanning several lines (a private key) is replaced by the marker and as many line breaks, so that every
+    line after it keeps its number.
 
     `name` is the key that `text` is the value of in structured output: when it is secret-like
     (`{"password": "..."}`) and no detector matched, the whole value is judged as an assigned value.
@@ -22,7 +24,8 @@ def mask_secrets(text: str, *, name: str | None = None) -> tuple[str, tuple[str,
     parts: list[str] = []
     position = 0
     for span in spans:
-        parts += [text[position : span.start], f"[REDACTED:{span.kind}]"]
+        line_breaks = "\n" * text.count("\n", span.start, span.end)
+        parts += [text[position : span.start], f"[REDACTED:{span.kind}]{line_breaks}"]
         position = span.end
     parts.append(text[position:])
     return "".join(parts), tuple(span.kind for span in spans)

@@ -8,6 +8,7 @@ from typing import Any, Literal, Protocol
 
 from gateway.core.normalize import Resource
 from gateway.gitea import GiteaClient
+from gateway.sanitize import Finding, SecretMode
 
 Capability = Literal["read", "write"]
 
@@ -19,7 +20,8 @@ class ToolOutput:
     can be enforced and a large result is sanitized off the event loop.
     A write also says what Gitea made (`upstream`: commit sha, issue or PR number, for the audit log) and,
     for a file write, what it replaced (`snapshot`, kept for rollback). `withheld` counts the items (tree
-    entries, files of a diff, search hits) left out because the policy denies their path."""
+    entries, files of a diff, search hits, repositories) left out because the policy denies them to this
+    call. `findings` are the secrets the tool masked itself, in content it drew excerpts from (search)."""
 
     structured: dict[str, Any]
     text: str | None = None
@@ -27,6 +29,7 @@ class ToolOutput:
     upstream: dict[str, Any] | None = None
     snapshot: FileSnapshot | None = None
     withheld: int = 0
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -42,21 +45,26 @@ class FileSnapshot:
     commit_sha: str
 
 
-class PathFilter(Protocol):
-    """The paths of its result a call may show, as OPA decides them for that call (gateway.core.paths)."""
+class ShownFilter(Protocol):
+    """Which of the names its result would show (repository paths, or `owner/name` of repositories) a call
+    may show, as OPA decides them for that call (gateway.core.shown)."""
 
-    async def allowed(self, paths: Collection[str]) -> frozenset[str]: ...
+    async def allowed(self, names: Collection[str]) -> frozenset[str]: ...
 
 
 @dataclasses.dataclass(frozen=True)
 class ToolCall:
     """What a tool runs with: Gitea, the normalized resource, the validated arguments (normalized where
-    they name a repository, path or ref) and the filter every path in its result must pass."""
+    they name a repository, path or ref), the filters every path and repository in its result must pass,
+    and what the policy says of secrets in its output (a tool that scans content itself, as search does,
+    leaves out what `block` would withhold)."""
 
     gitea: GiteaClient
     resource: Resource
     args: Mapping[str, Any]
-    paths: PathFilter
+    paths: ShownFilter
+    repos: ShownFilter
+    secrets: SecretMode
 
 
 Runner = Callable[[ToolCall], Awaitable[ToolOutput]]

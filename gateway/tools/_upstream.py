@@ -53,6 +53,17 @@ async def tree_page(
     return tree
 
 
+async def read_blob(gitea: GiteaClient, resource: Resource, sha: str) -> bytes:
+    """The content of the git blob `sha` of the resource's repository: exactly the object a tree listing
+    named, where `/raw/{path}?ref=` would let Gitea resolve the ref and the path together (it takes the
+    shortest prefix of `ref/path` that names a branch, so a branch `<ref>/<dir>` would answer instead)."""
+    blob = await gitea.get_json(repo_path(resource, "git", "blobs", sha))
+    content = blob.get("content") if isinstance(blob, Mapping) else None
+    if not isinstance(content, str) or blob.get("sha") != sha:
+        raise UpstreamError("malformed")
+    return decode_base64(content)
+
+
 def decode_base64(content: str) -> bytes:
     """Gitea's base64 file content; anything undecodable is a malformed answer."""
     try:

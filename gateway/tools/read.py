@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from typing import Any
 
+from gateway.errors import UpstreamError
 from gateway.gitea._client import api_path
+from gateway.sanitize import Binary, Clip
 from gateway.tools._paging import page_info, paging
-from gateway.tools._shown import entry_path, shown_items
+from gateway.tools._shown import entry_path, repository_name, shown_items
 from gateway.tools._spec import Tool, ToolCall, ToolOutput
+from gateway.tools._text import decode_text
 from gateway.tools._upstream import contents_path, decode_base64, ref_or_default_branch, tree_page
 from gateway.tools._upstream import repo_path as _repo_path
 
 MAX_FILE_BYTES = 1 << 20
-MAX_MESSAGE_CHARS = 4000
+MAX_MESSAGE_CHARS = 4000  # of each message in a list: the sanitizer cuts it once it has scanned it whole
 
 
 def _repository(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -40,12 +42,14 @@ def _issue(raw: Mapping[str, Any], *, with_body: bool) -> dict[str, Any]:
     return issue
 
 
-def commit_summary(raw: Mapping[str, Any]) -> dict[str, Any]:
+def commit_summary(raw: Mapping[str, Any], *, whole_message: bool = False) -> dict[str, Any]:
+    """A commit as listed; its message cut to MAX_MESSAGE_CHARS (after scanning) unless `whole_message`."""
     commit = raw.get("commit") or {}
     author = commit.get("author") or {}
+    message = commit.get("message") or ""
     return {
         "sha": raw.get("sha"),
-        "message": (commit.get("message") or "")[:MAX_MESSAGE_CHARS],
+        "message": message if whole_message else Clip(message, MAX_MESSAGE_CHARS),
         "author": author.get("name"),
         "date": author.get("date"),
         "parents": [parent.get("sha") for parent in raw.get("parents") or []],
@@ -53,12 +57,14 @@ def commit_summary(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def list_repositories(call: ToolCall) -> ToolOutput:
+    """Gitea's repository search, showing only the repositories on which the policy allows this call."""
     page = await call.gitea.get_page(
         api_path("repos", "search"), {"q": call.args.get("query", ""), **paging(call.args)}
     )
-    return ToolOutput(
-        {"repositories": [_repository(repo) for repo in page.items], **page_info(page, call.args)}
-    )
+    listed = [_repository(repo) for repo in page.items if isinstance(repo, Mapping)]
+    repositories, withheld = await shown_items(call.repos, listed, repository_name)
+    info = {**page_info(page, call.args), "count": len(repositories)}
+    return ToolOutput({"repositories": repositories, **info}, withheld=withheld)
 
 
 async def get_repository_info(call: ToolCall) -> ToolOutput:
@@ -80,6 +86,8 @@ async def get_file_tree(call: ToolCall) -> ToolOutput:
 async def get_file_contents(call: ToolCall) -> ToolOutput:
     params = {"ref": call.resource.ref} if call.resource.ref else {}
     contents = await call.gitea.get_json(contents_path(call.resource), params)
+    if not isinstance(contents, list | Mapping):
+        raise UpstreamError("malformed")
     if isinstance(contents, list):
         listed = [
             {"name": e.get("name"), "path": e.get("path"), "type": e.get("type"), "size": e.get("size")}
@@ -87,6 +95,8 @@ async def get_file_contents(call: ToolCall) -> ToolOutput:
         ]
         entries, withheld = await shown_items(call.paths, listed, entry_path)
         return ToolOutput({"path": call.resource.path, "type": "dir", "entries": entries}, withheld=withheld)
+    if contents.get("path") != call.resource.path:  # an answer for another file than the one decided on
+        raise UpstreamError("malformed")
     meta = {
         "path": contents.get("path"),
         "sha": contents.get("sha"),
@@ -100,12 +110,12 @@ async def get_file_contents(call: ToolCall) -> ToolOutput:
     if (contents.get("size") or 0) > MAX_FILE_BYTES:
         return ToolOutput({**meta, "error": f"file larger than {MAX_FILE_BYTES} bytes; not returned"})
     raw = decode_base64(contents.get("content") or "")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        encoded = base64.b64encode(raw).decode("ascii")
-        return ToolOutput({**meta, "encoding": "base64", "content": encoded}, content_bytes=len(raw))
-    return ToolOutput({**meta, "encoding": "utf-8", "content": text}, text=text, content_bytes=len(raw))
+    decoded = decode_text(raw)
+    if decoded is None:
+        return ToolOutput({**meta, "encoding": "base64", "content": Binary(raw)}, content_bytes=len(raw))
+    text = decoded.text
+    document = {**meta, "encoding": "utf-8", "charset": decoded.charset, "content": text}
+    return ToolOutput(document, text=text, content_bytes=len(raw))
 
 
 async def list_commits(call: ToolCall) -> ToolOutput:

@@ -10,10 +10,11 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from gateway.sanitize import Clip
 from gateway.tools._diff import FileDiff, join_diff, split_diff
 from gateway.tools._paging import page_info, paging
 from gateway.tools._shown import entry_path, shown_items
-from gateway.tools._spec import PathFilter, Tool, ToolCall, ToolOutput
+from gateway.tools._spec import ShownFilter, Tool, ToolCall, ToolOutput
 from gateway.tools._upstream import repo_path
 from gateway.tools.read import MAX_MESSAGE_CHARS, commit_summary
 
@@ -33,7 +34,7 @@ def _diff_file(section: FileDiff) -> dict[str, Any]:
     }
 
 
-async def _shown_diff(paths: PathFilter, raw: bytes) -> tuple[dict[str, Any], int]:
+async def _shown_diff(paths: ShownFilter, raw: bytes) -> tuple[dict[str, Any], int]:
     """The files and the text of the diff `raw` without the sections the policy withholds.
 
     Bytes that are not UTF-8 are kept as surrogates while splitting, so that two different undecodable
@@ -63,7 +64,7 @@ async def get_commit_diff(call: ToolCall) -> ToolOutput:
     commit = await call.gitea.get_json(repo_path(call.resource, "git", "commits", sha), _NO_EXTRAS)
     raw = await call.gitea.get_bytes(repo_path(call.resource, "git", "commits", f"{sha}.diff"))
     diff, withheld = await _shown_diff(call.paths, _without_show_header(raw))
-    summary = commit_summary(commit)
+    summary = commit_summary(commit, whole_message=True)
     text = f"commit {summary['sha']}\nAuthor: {summary['author']}\nDate: {summary['date']}\n\n"
     text += f"{summary['message']}\n\n{diff['diff']}"
     return ToolOutput({**summary, **diff}, text=text, content_bytes=len(raw), withheld=withheld)
@@ -116,7 +117,7 @@ def _pull(raw: Mapping[str, Any], *, with_body: bool) -> dict[str, Any]:
         "updated_at": raw.get("updated_at"),
     }
     if with_body:
-        pull["body"] = (raw.get("body") or "")[:MAX_MESSAGE_CHARS]
+        pull["body"] = Clip(raw.get("body") or "", MAX_MESSAGE_CHARS)
         pull["head_sha"] = (raw.get("head") or {}).get("sha")
         pull["mergeable"] = raw.get("mergeable")
     return pull

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from gateway.sanitize import Clip
 from gateway.tools._paging import page_info, paging
 from gateway.tools._spec import Runner, Tool, ToolCall, ToolOutput
 from gateway.tools._upstream import repo_path
 
-MAX_TEXT_CHARS = 4000
+MAX_TEXT_CHARS = 4000  # of a tag message or release notes: cut by the sanitizer once scanned whole
 
 
 def _branch(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -21,7 +22,7 @@ def _tag(raw: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "name": raw.get("name"),
         "commit": (raw.get("commit") or {}).get("sha"),
-        "message": (raw.get("message") or "")[:MAX_TEXT_CHARS],
+        "message": Clip(raw.get("message") or "", MAX_TEXT_CHARS),
     }
 
 
@@ -29,7 +30,7 @@ def _release(raw: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "tag_name": raw.get("tag_name"),
         "name": raw.get("name"),
-        "body": (raw.get("body") or "")[:MAX_TEXT_CHARS],
+        "body": Clip(raw.get("body") or "", MAX_TEXT_CHARS),
         "draft": raw.get("draft"),
         "prerelease": raw.get("prerelease"),
         "target": raw.get("target_commitish"),

@@ -1,8 +1,11 @@
 """search_code: Gitea has no code-search API, so the tool walks the tree at a ref and reads candidate files.
 
-Only files whose path the policy allows are read (one OPA query for every candidate), and the walk is
-bounded: tree entries listed, files read, bytes read and time. Whatever bound stops it, the result says
-which, so an agent never mistakes a partial search for a complete one.
+Only files whose path the policy allows are read (one OPA query for every candidate), each as the blob
+the tree listing named, so that what is read is exactly what the policy decided on. Each file is scanned
+whole before it is searched, and the query runs on the scanned text: no excerpt shows part of a secret,
+and no query can tell what a mask hides. Where the policy blocks secrets, files holding one are not
+searched at all. The walk is bounded: tree entries listed, files read, bytes read and time. Whatever
+bound stops it, the result says which, so an agent never mistakes a partial search for a complete one.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.errors import UpstreamError
-from gateway.gitea._client import file_path
+from gateway.sanitize import Finding, ScannedText, scan_text
 from gateway.tools._matcher import Matcher
 from gateway.tools._spec import Tool, ToolCall, ToolOutput
-from gateway.tools._upstream import TREE_PAGE_ENTRIES, ref_or_default_branch, repo_path, tree_page
+from gateway.tools._text import decode_text
+from gateway.tools._upstream import TREE_PAGE_ENTRIES, read_blob, ref_or_default_branch, tree_page
 
 MAX_TREE_PAGES = 10
 MAX_FILES_READ = 200
@@ -28,8 +32,8 @@ TIME_BUDGET_S = 10.0
 DEADLINE_CHECK_LINES = 256
 READ_CONCURRENCY = 4
 EXCERPT_CHARS = 160
-BINARY_SNIFF_BYTES = 8000
 DEFAULT_MAX_RESULTS = 30
+RESULTS_LOCATION = "/results"  # where the secrets masked in the searched files would have shown
 
 
 @dataclasses.dataclass
@@ -64,6 +68,7 @@ class _Budget:
 class _Blob:
     path: str
     size: int
+    sha: str
 
 
 async def _tree(call: ToolCall, ref: str) -> tuple[list[_Blob], bool]:
@@ -74,11 +79,13 @@ async def _tree(call: ToolCall, ref: str) -> tuple[list[_Blob], bool]:
         tree = await tree_page(call.gitea, call.resource, ref, page=page)
         entries = [entry for entry in tree.get("tree") or [] if isinstance(entry, Mapping)]
         for entry in entries:
-            path, size = entry.get("path"), entry.get("size")
+            path, size, sha = entry.get("path"), entry.get("size"), entry.get("sha")
             if entry.get("type") != "blob" or not isinstance(path, str) or not isinstance(size, int):
                 continue
+            if not isinstance(sha, str):
+                raise UpstreamError("malformed")
             if not prefix or path == prefix or path.startswith(prefix + "/"):
-                blobs.append(_Blob(path, size))
+                blobs.append(_Blob(path, size, sha))
         if not tree.get("truncated") or len(entries) < TREE_PAGE_ENTRIES:
             return blobs, True
     return blobs, False
@@ -102,22 +109,11 @@ def _hits(matcher: Matcher, path: str, text: str, limit: int, budget: _Budget) -
     return hits
 
 
-async def _read_text(call: ToolCall, ref: str, path: str) -> str | None:
-    """The file as text; None for a binary or oversized file, or one that vanished since the listing."""
-    try:
-        raw = await call.gitea.get_bytes(
-            repo_path(call.resource, "raw") + "/" + file_path(path), {"ref": ref}
-        )
-    except UpstreamError as exc:
-        if exc.kind == "not_found":
-            return None
-        raise
-    if len(raw) > MAX_FILE_BYTES or b"\x00" in raw[:BINARY_SNIFF_BYTES]:
-        return None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+def _scanned(raw: bytes) -> ScannedText | None:
+    """The file as an agent may see it (decoded, invisible characters stripped, secrets masked); None for
+    a binary or oversized file. Scanning takes a while: not on the event loop."""
+    decoded = decode_text(raw) if len(raw) <= MAX_FILE_BYTES else None
+    return None if decoded is None else scan_text(decoded.text)
 
 
 async def search_code(call: ToolCall) -> ToolOutput:
@@ -131,16 +127,24 @@ async def search_code(call: ToolCall) -> ToolOutput:
     readable = [blob for blob in listed if blob.path in allowed]
     candidates = [blob for blob in readable if blob.size <= MAX_FILE_BYTES]
     results: list[dict[str, Any]] = []
-    searched = 0
+    found: list[Finding] = []
+    searched = withheld_for_secrets = 0
     for start in range(0, len(candidates), READ_CONCURRENCY):
         batch = [blob for blob in candidates[start : start + READ_CONCURRENCY] if budget.admit(blob.size)]
-        texts = await asyncio.gather(*(_read_text(call, ref, blob.path) for blob in batch))
-        for blob, text in zip(batch, texts, strict=True):
-            if text is None:
+        contents = await asyncio.gather(*(read_blob(call.gitea, call.resource, blob.sha) for blob in batch))
+        for blob, raw in zip(batch, contents, strict=True):
+            scanned = await asyncio.to_thread(_scanned, raw)
+            if scanned is None:
+                continue
+            if scanned.kinds and call.secrets == "block":
+                withheld_for_secrets += 1
                 continue
             searched += 1
             limit = max_results - len(results)
-            results += await asyncio.to_thread(_hits, matcher, blob.path, text, limit, budget)
+            hits = await asyncio.to_thread(_hits, matcher, blob.path, scanned.text, limit, budget)
+            if hits:
+                found += [Finding(kind, RESULTS_LOCATION) for kind in scanned.kinds]
+            results += hits
             if len(results) >= max_results:
                 budget.stopped = budget.stopped or "max_results"
                 break
@@ -151,11 +155,12 @@ async def search_code(call: ToolCall) -> ToolOutput:
         "ref": ref,
         "results": results,
         "files_searched": searched,
-        "files_not_searched": len(readable) - searched,
+        "files_not_searched": len(readable) - searched - withheld_for_secrets,
+        "files_withheld_for_secrets": withheld_for_secrets,
         "complete": stopped is None,
         "stopped_by": stopped,
     }
-    return ToolOutput(summary, withheld=len(listed) - len(readable))
+    return ToolOutput(summary, withheld=len(listed) - len(readable), findings=tuple(found))
 
 
 SEARCH_TOOLS: tuple[Tool, ...] = (

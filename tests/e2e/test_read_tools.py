@@ -121,7 +121,7 @@ def assert_withheld(result: CallToolResult, gateway: Gateway, count: int) -> Non
     ]
     assert len(notices) == 1 and f"{count} item(s)" in notices[0]
     entry = last_audit(gateway)
-    assert entry["outcome"] == "allowed" and entry["output"]["withheld_paths"] == count
+    assert entry["outcome"] == "allowed" and entry["output"]["withheld_by_policy"] == count
 
 
 # -- listed, allowed, denied ----------------------------------------------------------------------
@@ -330,8 +330,12 @@ async def test_search_code_never_reads_or_returns_denied_files(
     found = structured(result)
     assert found["results"] and {hit["path"] for hit in found["results"]} == {"src/main.py"}
     assert password not in shown(result) and "prod.env" not in shown(result)
-    reads = [p for p in paths_requested(simulator, before) if "/raw/" in p]
-    assert reads and not any("secrets" in p or "login.py" in p for p in reads)
+    tree = gitea(simulator, "acme/app/git/trees/fix/rotate-secrets?recursive=true")["tree"]
+    path_of = {entry["sha"]: entry["path"] for entry in tree if entry["type"] == "blob"}
+    reads = [p.rsplit("/", 1)[1] for p in paths_requested(simulator, before) if "/git/blobs/" in p]
+    assert reads and not any("/raw/" in p for p in paths_requested(simulator, before))
+    assert "src/main.py" in {path_of[sha] for sha in reads}
+    assert not any("secrets" in path_of[sha] or "login.py" in path_of[sha] for sha in reads)
     assert_withheld(result, gateway, 1)
 
 

@@ -37,3 +37,20 @@ def client(gateway: Gateway) -> Iterator[CheckedClient]:
     checked = CheckedClient(gateway)
     yield checked
     checked.close()
+
+
+@pytest.fixture(scope="module")
+def blocking_client(
+    upstream: Simulator,
+    tmp_path_factory: pytest.TempPathFactory,
+    opa_bin: str,
+    request: pytest.FixtureRequest,
+) -> Iterator[CheckedClient]:
+    """A client of a second gateway in front of the module's simulator, run with the module's
+    BLOCKING_POLICY (typically its POLICY with `secrets.output: block`)."""
+    workdir = tmp_path_factory.mktemp("security-gw-block")
+    gw = start_gateway(workdir, policy=request.module.BLOCKING_POLICY, upstream=upstream, env=UNTHROTTLED)
+    checked = CheckedClient(gw)
+    yield checked
+    checked.close()
+    gw.stop()

@@ -25,6 +25,9 @@ class CarelessBundle:
     async def allowed_paths(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
         return frozenset()
 
+    async def allowed_repos(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
+        return frozenset()
+
 
 async def test_a_read_key_cannot_run_a_write_tool_that_opa_allowed(tmp_path: Path) -> None:
     runs: list[Resource] = []

@@ -1,5 +1,6 @@
-"""The core's path policy inside results: one OPA query per result with the call's own input, withheld items
-counted in the result and the audit entry, and a call denied when OPA cannot say which paths to show."""
+"""The core's path and repository policy inside results: one OPA query per result with the call's own input,
+withheld items counted in the result and the audit entry, and a call denied when OPA cannot say which paths
+or repositories to show."""
 
 from __future__ import annotations
 
@@ -10,19 +11,23 @@ from typing import Any
 
 import pytest
 
-from gateway.opa import Decision, PathsUndecided, Reason
+from gateway.opa import Decision, Reason, ResultUndecided
 from gateway.tools import Tool, ToolCall, ToolOutput
-from gateway.tools._shown import entry_path, shown_items
+from gateway.tools._shown import entry_path, repository_name, shown_items
 from tests.unit.core.harness import READER, audited, context, service_over
 
 LISTED = ("src/main.py", "src/secrets/prod.env", "README.md", "src/main.py")
 
 
 class PathRules:
-    """Allows every call, and every path not under a denied prefix; records the path queries."""
+    """Allows every call, every path not under a denied prefix and every repository but those of a denied
+    owner; records the path and repository queries."""
 
-    def __init__(self, *, denied_prefix: str = "src/secrets/", failure: str | None = None) -> None:
+    def __init__(
+        self, *, denied_prefix: str = "src/secrets/", denied_owner: str = "other/", failure: str | None = None
+    ) -> None:
         self.denied_prefix = denied_prefix
+        self.denied_owner = denied_owner
         self.failure = failure
         self.queries: list[tuple[Mapping[str, Any], str | None]] = []
         self.decided: list[Mapping[str, Any]] = []
@@ -40,23 +45,36 @@ class PathRules:
     async def allowed_paths(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
         self.queries.append((opa_input, revision))
         if self.failure:
-            raise PathsUndecided(self.failure, revision)
+            raise ResultUndecided(self.failure, revision)
         return frozenset(path for path in opa_input["paths"] if not path.startswith(self.denied_prefix))
+
+    async def allowed_repos(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
+        self.queries.append((opa_input, revision))
+        if self.failure:
+            raise ResultUndecided(self.failure, revision)
+        return frozenset(repo for repo in opa_input["repos"] if not repo.startswith(self.denied_owner))
+
+
+def fixed_list_tool(name: str, listed_as: str, values: tuple[str | None, ...], *, repositories: bool) -> Tool:
+    """A tool listing `values` under `listed_as`, as `{"path": value}` items shown as the core's path filter
+    decides, or with `repositories` as `{"full_name": value}` items shown as its repository filter decides."""
+
+    async def run(call: ToolCall) -> ToolOutput:
+        shown, names_of = (call.repos, repository_name) if repositories else (call.paths, entry_path)
+        key = "full_name" if repositories else "path"
+        items, withheld = await shown_items(shown, [{key: value} for value in values], names_of)
+        return ToolOutput({listed_as: items}, withheld=withheld)
+
+    return Tool(name=name, title="List", description="Lists fixed items.", capability="read", run=run,
+                repo_scoped=False)  # fmt: skip
 
 
 def listing_tool(paths: tuple[str | None, ...]) -> Tool:
-    async def list_entries(call: ToolCall) -> ToolOutput:
-        entries, withheld = await shown_items(call.paths, [{"path": path} for path in paths], entry_path)
-        return ToolOutput({"entries": entries}, withheld=withheld)
+    return fixed_list_tool("list_entries", "entries", paths, repositories=False)
 
-    return Tool(
-        name="list_entries",
-        title="List",
-        description="Lists fixed entries.",
-        capability="read",
-        run=list_entries,
-        repo_scoped=False,
-    )
+
+def repository_tool(names: tuple[str | None, ...]) -> Tool:
+    return fixed_list_tool("list_repositories", "repositories", names, repositories=True)
 
 
 async def test_withheld_entries_are_left_out_counted_and_audited(tmp_path: Path) -> None:
@@ -72,7 +90,7 @@ async def test_withheld_entries_are_left_out_counted_and_audited(tmp_path: Path)
     assert notice.startswith("Withheld by policy: 1 item(s)") and "prod.env" not in notice
     assert "prod.env" not in repr(result)
     (entry,) = audited(tmp_path)
-    assert (entry["outcome"], entry["output"]["withheld_paths"]) == ("allowed", 1)
+    assert (entry["outcome"], entry["output"]["withheld_by_policy"]) == ("allowed", 1)
 
 
 async def test_one_query_per_result_with_the_calls_own_input_and_revision(tmp_path: Path) -> None:
@@ -114,7 +132,7 @@ async def test_nothing_withheld_says_nothing(tmp_path: Path) -> None:
     with service_over(tmp_path, listing_tool(("README.md",)), PathRules()) as service:
         result = await service.call_tool(context(READER, "r1"), "list_entries", {})
     assert "withheld_by_policy" not in result["structuredContent"] and len(result["content"]) == 1
-    assert audited(tmp_path)[0]["output"]["withheld_paths"] == 0
+    assert audited(tmp_path)[0]["output"]["withheld_by_policy"] == 0
 
 
 async def test_an_entry_without_a_usable_path_is_withheld_without_asking(tmp_path: Path) -> None:
@@ -138,3 +156,25 @@ async def test_the_call_is_denied_when_opa_cannot_say_which_paths_to_show(
     ]
     (entry,) = audited(tmp_path)
     assert entry["outcome"] == "denied" and entry["bundle_revision"] == "r7"
+
+
+async def test_repositories_are_shown_only_where_the_call_is_allowed(tmp_path: Path) -> None:
+    names = ("Acme/App", "other/secret", "acme/app", None, "acme/bad name", "acme/infra")
+    rules = PathRules()
+    with service_over(tmp_path, repository_tool(names), rules) as service:
+        result = await service.call_tool(context(READER, "r1"), "list_repositories", {})
+    shown = [repo["full_name"] for repo in result["structuredContent"]["repositories"]]
+    assert shown == ["Acme/App", "acme/app", "acme/infra"]  # as Gitea spells them
+    assert result["structuredContent"]["withheld_by_policy"] == 3
+    ((query, revision),) = rules.queries
+    assert (query["repos"], revision) == (["acme/app", "other/secret", "acme/infra"], "r7")
+    assert {key: value for key, value in query.items() if key != "repos"} == rules.decided[0]
+    (entry,) = audited(tmp_path)
+    assert (entry["outcome"], entry["output"]["withheld_by_policy"]) == ("allowed", 3)
+
+
+async def test_the_call_is_denied_when_opa_cannot_say_which_repositories_to_show(tmp_path: Path) -> None:
+    with service_over(tmp_path, repository_tool(("acme/app",)), PathRules(failure="timeout")) as service:
+        result = await service.call_tool(context(READER, "r1"), "list_repositories", {})
+    assert result["isError"] is True and "repositories" not in result["structuredContent"]
+    assert [reason["rule"] for reason in result["structuredContent"]["reasons"]] == ["opa.timeout"]

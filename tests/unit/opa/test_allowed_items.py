@@ -1,5 +1,6 @@
-"""DecisionClient.allowed_paths against a scripted OPA: only a well-formed answer from the bundle that made
-the call's decision lists paths; every other answer is PathsUndecided, which denies the call."""
+"""DecisionClient.allowed_paths and allowed_repos against a scripted OPA: only a well-formed answer from the
+bundle that made the call's decision lists items; every other answer is ResultUndecided, which denies the
+call."""
 
 from __future__ import annotations
 
@@ -12,20 +13,27 @@ import pytest
 from aiohttp import web
 
 from gateway.observability.metrics import Metrics
-from gateway.opa import DecisionClient, PathsUndecided
+from gateway.opa import DecisionClient, ResultUndecided
 
-INPUT = {"version": 1, "paths": ["a.py", "b.py"]}
+INPUT = {"version": 1, "paths": ["a.py", "b.py"], "repos": ["a/b", "c/d"]}
 
 
-async def scripted_opa(status: int, body: Any) -> AsyncIterator[str]:
+@pytest.fixture(params=["paths", "repos"])
+def items(request: pytest.FixtureRequest) -> str:
+    """Which list is asked for: `paths` (allowed_paths) or `repos` (allowed_repos)."""
+    return str(request.param)
+
+
+async def scripted_opa(items: str, status: int, body: Any) -> AsyncIterator[str]:
+    entrypoint = f"/v1/data/aegis/authz/allowed_{items}"
+
     async def answer(request: web.Request) -> web.Response:
-        assert request.path == "/v1/data/aegis/authz/allowed_paths"
         assert (await request.json()) == {"input": INPUT}
         text = body if isinstance(body, str) else json.dumps(body)
         return web.Response(status=status, text=text, content_type="application/json")
 
     app = web.Application()
-    app.router.add_post("/v1/data/aegis/authz/allowed_paths", answer)
+    app.router.add_post(entrypoint, answer)
     runner = web.AppRunner(app)
     await runner.setup()
     with socket.socket() as probe:
@@ -39,45 +47,58 @@ async def scripted_opa(status: int, body: Any) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-async def ask(status: int, body: Any) -> frozenset[str]:
-    async for url in scripted_opa(status, body):
+async def ask(items: str, status: int, body: Any) -> frozenset[str]:
+    async for url in scripted_opa(items, status, body):
         client = DecisionClient(base_url=url, timeout_s=2, metrics=Metrics.create())
         try:
-            return await client.allowed_paths(INPUT, revision="r1")
+            allowed = client.allowed_paths if items == "paths" else client.allowed_repos
+            return await allowed(INPUT, revision="r1")
         finally:
             await client.aclose()
     raise AssertionError("unreachable")
 
 
-async def test_a_well_formed_answer_of_the_same_bundle_lists_the_paths() -> None:
-    assert await ask(200, {"result": {"paths": ["b.py"], "revision": "r1"}}) == frozenset({"b.py"})
+async def test_a_well_formed_answer_of_the_same_bundle_lists_the_items(items: str) -> None:
+    answer = await ask(items, 200, {"result": {items: ["x", "b.py"], "revision": "r1"}})
+    assert answer == frozenset({"x", "b.py"})
+
+
+async def test_the_other_list_does_not_answer(items: str) -> None:
+    other = "repos" if items == "paths" else "paths"
+    with pytest.raises(ResultUndecided, match="malformed"):
+        await ask(items, 200, {"result": {other: ["x"], "revision": "r1"}})
 
 
 @pytest.mark.parametrize(
     ("status", "body", "kind"),
     [
-        (200, {"result": {"paths": ["b.py"], "revision": "r2"}}, "policy_unverified"),
-        (200, {"result": {"paths": ["b.py"]}}, "policy_unverified"),
-        (200, {"result": {"paths": "b.py", "revision": "r1"}}, "malformed"),
-        (200, {"result": {"paths": [1], "revision": "r1"}}, "malformed"),
+        (200, {"result": {"ITEMS": ["b.py"], "revision": "r2"}}, "policy_unverified"),
+        (200, {"result": {"ITEMS": ["b.py"]}}, "policy_unverified"),
+        (200, {"result": {"ITEMS": "b.py", "revision": "r1"}}, "malformed"),
+        (200, {"result": {"ITEMS": [1], "revision": "r1"}}, "malformed"),
         (200, {"result": ["b.py"]}, "malformed"),
         (200, {}, "undefined"),
         (200, "not json", "malformed"),
         (500, {"code": "internal_error"}, "error"),
     ],
 )
-async def test_any_other_answer_is_undecided(status: int, body: Any, kind: str) -> None:
-    with pytest.raises(PathsUndecided) as raised:
-        await ask(status, body)
+async def test_any_other_answer_is_undecided(items: str, status: int, body: Any, kind: str) -> None:
+    if isinstance(body, dict) and isinstance(body.get("result"), dict):
+        body = {
+            "result": {(items if key == "ITEMS" else key): value for key, value in body["result"].items()}
+        }
+    with pytest.raises(ResultUndecided) as raised:
+        await ask(items, status, body)
     reasons = raised.value.decision.reasons
     assert [reason.rule for reason in reasons] == [f"opa.{kind}"]
     assert raised.value.decision.allow is False and raised.value.decision.revision == "r1"
 
 
-async def test_an_unreachable_opa_is_undecided() -> None:
+async def test_an_unreachable_opa_is_undecided(items: str) -> None:
     client = DecisionClient(base_url="http://127.0.0.1:9", timeout_s=1, metrics=Metrics.create())
+    allowed = client.allowed_paths if items == "paths" else client.allowed_repos
     try:
-        with pytest.raises(PathsUndecided, match="unavailable"):
-            await client.allowed_paths(INPUT, revision="r1")
+        with pytest.raises(ResultUndecided, match="unavailable"):
+            await allowed(INPUT, revision="r1")
     finally:
         await client.aclose()

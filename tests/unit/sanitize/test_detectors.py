@@ -34,36 +34,38 @@ from tests.unit.sanitize.fakes import (
 
 _PSEUDO_RANDOM = b"".join(hashlib.sha256(bytes([index])).digest() for index in range(100))
 
+# A masked private key keeps its line breaks (`private_key()` spans four lines), so that the lines after
+# it keep their numbers.
+KEY_LINES_MASKED = "[REDACTED:private_key]\n\n\n"
+
 # (text, the text once masked, the kinds masked)
 TRUE_POSITIVES = [
     pytest.param(
         f"deploy key:\n{private_key()}\nend of file",
-        "deploy key:\n[REDACTED:private_key]\nend of file",
+        f"deploy key:\n{KEY_LINES_MASKED}\nend of file",
         ("private_key",),
         id="pem-rsa",
     ),
     *(
-        pytest.param(
-            private_key(label), "[REDACTED:private_key]", ("private_key",), id=f"pem-{label or 'pkcs8'}"
-        )
+        pytest.param(private_key(label), KEY_LINES_MASKED, ("private_key",), id=f"pem-{label or 'pkcs8'}")
         for label in ("OPENSSH ", "EC ", "DSA ", "ENCRYPTED ", "")
     ),
     pytest.param(
         f"-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n{KEY_BODY}=tw3K\n-----END PGP PRIVATE KEY BLOCK-----\n",
-        "[REDACTED:private_key]\n",
+        "[REDACTED:private_key]\n\n\n\n\n\n",
         ("private_key",),
         id="pem-pgp",
     ),
     pytest.param(
         private_key("SSH2 ENCRYPTED ", "---- ").replace("KEY---- ", "KEY ----"),
-        "[REDACTED:private_key]",
+        KEY_LINES_MASKED,
         ("private_key",),
         id="pem-ssh2",
     ),
     pytest.param(
         "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,3F17F5316E2BAC89\n\n"
         f"{KEY_BODY}-----END RSA PRIVATE KEY-----",
-        "[REDACTED:private_key]",
+        "[REDACTED:private_key]\n\n\n\n\n\n",
         ("private_key",),
         id="pem-legacy-encrypted",
     ),
@@ -75,7 +77,7 @@ TRUE_POSITIVES = [
     ),
     pytest.param(
         f"Fix login\n\n-----BEGIN OPENSSH PRIVATE KEY-----\n{KEY_BODY}",
-        "Fix login\n\n[REDACTED:private_key]",
+        "Fix login\n\n[REDACTED:private_key]\n\n\n",
         ("private_key",),
         id="pem-truncated",
     ),

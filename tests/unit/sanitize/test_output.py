@@ -26,11 +26,15 @@ def test_public_surface() -> None:
         "DEFAULT_MAX_ITEMS",
         "SECRET_KINDS",
         "TRUNCATION_SUMMARY_KEY",
+        "Binary",
+        "Clip",
         "Finding",
         "Sanitized",
+        "ScannedText",
         "SecretMode",
         "mark_untrusted",
         "sanitize_output",
+        "scan_text",
     }
     assert all(hasattr(gateway.sanitize, name) for name in gateway.sanitize.__all__)
 
@@ -76,7 +80,7 @@ def test_the_input_is_not_changed() -> None:
 def test_text_is_sanitized_with_its_own_location() -> None:
     content = f"# deploy\n{private_key()}\n"
     result = sanitize_output({"path": "deploy.md", "content": content}, content, mode="mask")
-    assert result.text == "# deploy\n[REDACTED:private_key]\n"
+    assert result.text == "# deploy\n[REDACTED:private_key]\n\n\n\n"  # the key's lines, kept as lines
     assert result.structured["content"] == result.text
     assert result.findings == (Finding("private_key", "/content"), Finding("private_key", "text"))
 
