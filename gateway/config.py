@@ -75,9 +75,13 @@ def parse_networks(name: str, value: str) -> tuple[IPNetwork, ...]:
     networks = []
     for item in _split_list(value):
         try:
-            networks.append(ipaddress.ip_network(item, strict=True))
+            network = ipaddress.ip_network(item, strict=True)
         except ValueError as exc:
             raise ConfigError(f"{name}: {item!r} is not an IP network ({exc})") from None
+        if isinstance(network, ipaddress.IPv6Network) and network.network_address.ipv4_mapped is not None:
+            # Clients are compared as IPv4 addresses: an IPv4-mapped network would never match.
+            raise ConfigError(f"{name}: write the IPv4-mapped network {item!r} as an IPv4 network")
+        networks.append(network)
     return tuple(networks)
 
 

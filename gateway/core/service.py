@@ -27,6 +27,7 @@ from gateway.gitea import GiteaClient
 from gateway.mcp import CallContext
 from gateway.observability.metrics import Metrics
 from gateway.opa import Decision, ResultUndecided
+from gateway.sanitize import scan_size
 from gateway.tools import BoundTool, ToolCall, ToolOutput, ToolRegistry
 
 MAX_AUDITED_NAME = 128
@@ -171,8 +172,9 @@ class ToolService:
             bounds=self._output_bounds,
             request_id=context.request_id,
         )
-        # Scanning a large file takes CPU time (about 0.4 s per MiB): not on the event loop.
-        large = (output.content_bytes or 0) > OFFLOAD_SANITIZE_BYTES
+        # Scanning takes CPU time (about 0.4 s per MiB): a large result (a file, or a page of long commit
+        # messages, each scanned whole) is sanitized off the event loop.
+        large = scan_size(output.structured, output.text) > OFFLOAD_SANITIZE_BYTES
         trace.presented = await asyncio.to_thread(presenting) if large else presenting()
         trace.decision = trace.presented.decision
         trace.outcome = "denied" if trace.presented.withheld else "allowed"

@@ -57,13 +57,17 @@ class TrustedProxyMiddleware:
 
 
 def _address(text: str) -> Address | None:
-    """An IP address as a proxy writes it (IPv6 possibly in brackets), IPv4-mapped IPv6 as IPv4."""
+    """An IP address as a proxy writes it (IPv6 possibly in brackets), IPv4-mapped IPv6 as IPv4, an IPv6
+    zone (`%eth0`, meaningful only on the host that wrote it) dropped."""
     try:
         address = ipaddress.ip_address(text.removeprefix("[").removesuffix("]"))
     except ValueError:
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address.scope_id is not None:
+            return ipaddress.IPv6Address(str(address).split("%", 1)[0])
     return address
 
 

@@ -10,7 +10,7 @@ size bounds, and marking repository content as untrusted data. Pure functions, n
 from gateway.sanitize._bounds import DEFAULT_MAX_BYTES, DEFAULT_MAX_ITEMS, TRUNCATION_SUMMARY_KEY
 from gateway.sanitize._content import Binary, Clip, ScannedText, scan_text
 from gateway.sanitize._detectors import SECRET_KINDS
-from gateway.sanitize._output import Finding, Sanitized, SecretMode, sanitize_output
+from gateway.sanitize._output import Finding, Sanitized, SecretMode, sanitize_output, scan_size
 from gateway.sanitize._untrusted import mark_untrusted
 
 __all__ = [
@@ -26,5 +26,6 @@ __all__ = [
     "SecretMode",
     "mark_untrusted",
     "sanitize_output",
+    "scan_size",
     "scan_text",
 ]

@@ -9,9 +9,17 @@ and the scan of one text or byte string.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from gateway.sanitize._invisible import strip_invisible
 from gateway.sanitize._secrets import mask_secrets
+
+# Text written in UTF-16 inside binary content (`strings -el`, `-eb`): runs of at least eight ASCII
+# characters, tabs and line breaks each beside a NUL byte, little-endian first.
+_UTF16_RUNS = (
+    (re.compile(rb"(?:[\t\n\r\x20-\x7e]\x00){8,}"), "utf-16-le"),
+    (re.compile(rb"(?:\x00[\t\n\r\x20-\x7e]){8,}"), "utf-16-be"),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,10 +41,28 @@ def scan_text(text: str, *, name: str | None = None) -> ScannedText:
 
 
 def scan_bytes(data: bytes) -> tuple[bytes, tuple[str, ...]]:
-    """`data` with the secrets written in it as ASCII masked, each byte read as one Latin-1 character
-    (so that the masked bytes are the others unchanged); a secret in another encoding is not found."""
+    """`data` with the secrets written in it as ASCII or UTF-16 text masked (in the same encoding), the
+    other bytes unchanged. ASCII is found by reading each byte as one Latin-1 character; a secret in any
+    other encoding is not found."""
     masked, kinds = mask_secrets(data.decode("latin-1"))
-    return masked.encode("latin-1"), kinds
+    found = list(kinds)
+    masked_bytes = masked.encode("latin-1")
+    for pattern, codec in _UTF16_RUNS:
+        masked_bytes = _mask_runs(masked_bytes, pattern, codec, found)
+    return masked_bytes, tuple(found)
+
+
+def _mask_runs(data: bytes, pattern: re.Pattern[bytes], codec: str, found: list[str]) -> bytes:
+    """`data` with the secrets in each run of `pattern` (text in `codec`) masked, their kinds in `found`."""
+    parts: list[bytes] = []
+    position = 0
+    for run in pattern.finditer(data):
+        masked, kinds = mask_secrets(run.group().decode(codec))
+        if kinds:
+            parts += [data[position : run.start()], masked.encode(codec)]
+            position = run.end()
+            found += kinds
+    return b"".join([*parts, data[position:]]) if parts else data
 
 
 @dataclasses.dataclass(frozen=True)

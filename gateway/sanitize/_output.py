@@ -98,6 +98,28 @@ def sanitize_output(
     )
 
 
+def scan_size(structured: dict[str, Any], text: str | None) -> int:
+    """How much sanitizing this result scans: the characters of its strings and keys (a Clip's whole
+    text) and the bytes of its binary values. Scanning costs time in proportion: the caller decides by it
+    whether to sanitize off the event loop."""
+    size = len(text or "")
+    pending: list[Any] = [structured]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            size += len(value)
+        elif isinstance(value, Clip):
+            size += len(value.text)
+        elif isinstance(value, Binary):
+            size += len(value.data)
+        elif isinstance(value, dict):
+            size += sum(len(key) for key in value if isinstance(key, str))
+            pending += value.values()
+        elif isinstance(value, list):
+            pending += value
+    return size
+
+
 # (string, key it sits under) -> its scan
 _Cleaned = dict[tuple[str, str | None], ScannedText]
 

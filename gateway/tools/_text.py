@@ -21,10 +21,12 @@ _BYTE_ORDER_MARKS = (
     (codecs.BOM_UTF16_LE, "utf-16", "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16", "utf-16"),
 )
-# UTF-16 without a mark: in text that is mostly ASCII, one byte of each pair is NUL and the other is not.
+# UTF-16 without a mark: in text that is mostly ASCII, one byte of most pairs is NUL, the other seldom
+# (U+4E00 and U+2000 have a NUL low byte).
 _UTF16_NUL_SHARE = 0.3
+_UTF16_OTHER_NUL_SHARE = 0.1
 # Control characters text does not hold (tab, line breaks, form feed and escape aside); above this share
-# of the characters, bytes that decode are still binary.
+# of the characters, bytes in a single-byte encoding are binary.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 _MAX_CONTROL_SHARE = 0.01
 _WINDOWS_1252_ONLY = re.compile(rb"[\x80-\x9f]")  # printable in windows-1252, controls in ISO-8859-1
@@ -38,15 +40,20 @@ class DecodedText:
 
 def decode_text(raw: bytes) -> DecodedText | None:
     """The text of `raw`: by its byte order mark; else UTF-16 without one when its NUL bytes say so;
-    else UTF-8; else, without NUL bytes, windows-1252 or ISO-8859-1. None when it is binary."""
+    else UTF-8 (whatever control characters it holds: the sanitizer strips them); else windows-1252 or
+    ISO-8859-1 unless control characters say it is binary. None when it is binary."""
     for mark, codec, charset in _BYTE_ORDER_MARKS:
         if raw.startswith(mark):
-            return _decoded(raw, codec, charset)
+            return _decoded(raw, codec, charset, guessed=False)
+    utf16 = _utf16_without_mark(raw) if b"\x00" in raw[:SNIFF_BYTES] else None
+    if utf16 is not None:
+        return utf16
+    try:
+        return DecodedText(raw.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
     if b"\x00" in raw[:SNIFF_BYTES]:
-        return _utf16_without_mark(raw)
-    utf8 = _decoded(raw, "utf-8", "utf-8")
-    if utf8 is not None:
-        return utf8
+        return None
     if _WINDOWS_1252_ONLY.search(raw):
         return _decoded(raw, "windows-1252", "windows-1252") or _decoded(raw, "iso-8859-1", "iso-8859-1")
     return _decoded(raw, "iso-8859-1", "iso-8859-1")
@@ -58,19 +65,21 @@ def _utf16_without_mark(raw: bytes) -> DecodedText | None:
     if not pairs or len(raw) % 2:
         return None
     nul_low, nul_high = sample[0::2].count(0), sample[1::2].count(0)
-    if nul_high >= _UTF16_NUL_SHARE * pairs and nul_low == 0:
+    if nul_high >= _UTF16_NUL_SHARE * pairs and nul_low <= _UTF16_OTHER_NUL_SHARE * pairs:
         return _decoded(raw, "utf-16-le", "utf-16-le")
-    if nul_low >= _UTF16_NUL_SHARE * pairs and nul_high == 0:
+    if nul_low >= _UTF16_NUL_SHARE * pairs and nul_high <= _UTF16_OTHER_NUL_SHARE * pairs:
         return _decoded(raw, "utf-16-be", "utf-16-be")
     return None
 
 
-def _decoded(raw: bytes, codec: str, charset: str) -> DecodedText | None:
-    """`raw` decoded strictly by `codec`, if that gives text rather than control characters."""
+def _decoded(raw: bytes, codec: str, charset: str, *, guessed: bool = True) -> DecodedText | None:
+    """`raw` decoded strictly by `codec`; when the codec is only `guessed` (no byte order mark said so),
+    only if that gives text rather than control characters."""
     try:
         text = raw.decode(codec)
     except UnicodeDecodeError:
         return None
-    if len(_CONTROL.findall(text[:SNIFF_BYTES])) > _MAX_CONTROL_SHARE * min(len(text), SNIFF_BYTES):
+    sample = text[:SNIFF_BYTES]
+    if guessed and len(_CONTROL.findall(sample)) > _MAX_CONTROL_SHARE * len(sample):
         return None
     return DecodedText(text, charset)

@@ -12,10 +12,12 @@ from gateway.tools._paging import page_info, paging
 from gateway.tools._shown import entry_path, repository_name, shown_items
 from gateway.tools._spec import Tool, ToolCall, ToolOutput
 from gateway.tools._text import decode_text
-from gateway.tools._upstream import contents_path, decode_base64, ref_or_default_branch, tree_page
+from gateway.tools._upstream import NO_COMMIT_EXTRAS, commit_at, contents_path, decode_base64, tree_page
 from gateway.tools._upstream import repo_path as _repo_path
 
 MAX_FILE_BYTES = 1 << 20
+REPOSITORY_PAGE_SIZE = 50  # Gitea's largest page (setting.API.MaxResponseItems)
+MAX_REPOSITORY_PAGES = 20  # so at most 1000 repositories are examined per call
 MAX_MESSAGE_CHARS = 4000  # of each message in a list: the sanitizer cuts it once it has scanned it whole
 
 
@@ -57,14 +59,38 @@ def commit_summary(raw: Mapping[str, Any], *, whole_message: bool = False) -> di
 
 
 async def list_repositories(call: ToolCall) -> ToolOutput:
-    """Gitea's repository search, showing only the repositories on which the policy allows this call."""
-    page = await call.gitea.get_page(
-        api_path("repos", "search"), {"q": call.args.get("query", ""), **paging(call.args)}
-    )
-    listed = [_repository(repo) for repo in page.items if isinstance(repo, Mapping)]
-    repositories, withheld = await shown_items(call.repos, listed, repository_name)
-    info = {**page_info(page, call.args), "count": len(repositories)}
-    return ToolOutput({"repositories": repositories, **info}, withheld=withheld)
+    """The repositories Gitea's search finds that the policy lets this call show, paged by the gateway.
+
+    Gitea's own pages would show where hidden repositories sit among the others, and its total how many
+    there are; with a query, even a count of the hidden matches would spell their names one character at
+    a time. So every match is fetched (up to MAX_REPOSITORY_PAGES pages), filtered, then paged here, and
+    hidden repositories are counted as withheld only when no query narrowed the search."""
+    query = str(call.args.get("query", ""))
+    found, complete = await _search_repositories(call, query)
+    repositories, withheld = await shown_items(call.repos, found, repository_name)
+    asked = paging(call.args)
+    page, limit = asked["page"], asked["limit"]
+    shown = repositories[(page - 1) * limit : page * limit]
+    result = {
+        "repositories": shown,
+        "page": page,
+        "count": len(shown),
+        "total": len(repositories) if complete else None,
+        "complete": complete,
+    }
+    return ToolOutput(result, withheld=0 if query else withheld)
+
+
+async def _search_repositories(call: ToolCall, query: str) -> tuple[list[dict[str, Any]], bool]:
+    """Every repository `/repos/search` finds for `query`, and whether that is all of them."""
+    found: list[dict[str, Any]] = []
+    for page in range(1, MAX_REPOSITORY_PAGES + 1):
+        params: dict[str, str | int] = {"q": query, "page": page, "limit": REPOSITORY_PAGE_SIZE}
+        listed = await call.gitea.get_page(api_path("repos", "search"), params)
+        found += [_repository(repo) for repo in listed.items if isinstance(repo, Mapping)]
+        if len(listed.items) < REPOSITORY_PAGE_SIZE:
+            return found, True
+    return found, False
 
 
 async def get_repository_info(call: ToolCall) -> ToolOutput:
@@ -72,15 +98,17 @@ async def get_repository_info(call: ToolCall) -> ToolOutput:
 
 
 async def get_file_tree(call: ToolCall) -> ToolOutput:
-    ref = await ref_or_default_branch(call.gitea, call.resource)
-    tree = await tree_page(call.gitea, call.resource, ref, page=1, recursive=call.args.get("recursive", True))
+    commit = await commit_at(call.gitea, call.resource)
+    recursive = bool(call.args.get("recursive", True))
+    tree = await tree_page(call.gitea, call.resource, commit, page=1, recursive=recursive)
     listed = [
         {"path": entry.get("path"), "type": entry.get("type"), "size": entry.get("size")}
         for entry in tree.get("tree") or []
     ]
     truncated = bool(tree.get("truncated")) or (tree.get("total_count") or 0) > len(listed)
     entries, withheld = await shown_items(call.paths, listed, entry_path)
-    return ToolOutput({"ref": ref, "entries": entries, "truncated": truncated}, withheld=withheld)
+    listing = {"ref": commit.ref, "commit": commit.id, "entries": entries, "truncated": truncated}
+    return ToolOutput(listing, withheld=withheld)
 
 
 async def get_file_contents(call: ToolCall) -> ToolOutput:
@@ -119,12 +147,7 @@ async def get_file_contents(call: ToolCall) -> ToolOutput:
 
 
 async def list_commits(call: ToolCall) -> ToolOutput:
-    params: dict[str, str | int] = {
-        **paging(call.args),
-        "stat": "false",
-        "verification": "false",
-        "files": "false",
-    }
+    params: dict[str, str | int] = {**paging(call.args), **NO_COMMIT_EXTRAS}
     if call.resource.ref:
         params["sha"] = call.resource.ref
     if call.resource.path:

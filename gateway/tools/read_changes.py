@@ -15,11 +15,10 @@ from gateway.tools._diff import FileDiff, join_diff, split_diff
 from gateway.tools._paging import page_info, paging
 from gateway.tools._shown import entry_path, shown_items
 from gateway.tools._spec import ShownFilter, Tool, ToolCall, ToolOutput
-from gateway.tools._upstream import repo_path
+from gateway.tools._upstream import NO_COMMIT_EXTRAS, repo_path
 from gateway.tools.read import MAX_MESSAGE_CHARS, commit_summary
 
 MAX_COMPARE_COMMITS = 250
-_NO_EXTRAS = {"stat": "false", "verification": "false", "files": "false"}
 
 
 def _diff_file(section: FileDiff) -> dict[str, Any]:
@@ -61,7 +60,7 @@ def _without_show_header(raw: bytes) -> bytes:
 
 async def get_commit_diff(call: ToolCall) -> ToolOutput:
     sha = call.resource.ref or ""
-    commit = await call.gitea.get_json(repo_path(call.resource, "git", "commits", sha), _NO_EXTRAS)
+    commit = await call.gitea.get_json(repo_path(call.resource, "git", "commits", sha), NO_COMMIT_EXTRAS)
     raw = await call.gitea.get_bytes(repo_path(call.resource, "git", "commits", f"{sha}.diff"))
     diff, withheld = await _shown_diff(call.paths, _without_show_header(raw))
     summary = commit_summary(commit, whole_message=True)

@@ -21,7 +21,7 @@ from gateway.sanitize import Finding, ScannedText, scan_text
 from gateway.tools._matcher import Matcher
 from gateway.tools._spec import Tool, ToolCall, ToolOutput
 from gateway.tools._text import decode_text
-from gateway.tools._upstream import TREE_PAGE_ENTRIES, read_blob, ref_or_default_branch, tree_page
+from gateway.tools._upstream import TREE_PAGE_ENTRIES, CommitAt, commit_at, read_blob, tree_page
 
 MAX_TREE_PAGES = 10
 MAX_FILES_READ = 200
@@ -71,21 +71,22 @@ class _Blob:
     sha: str
 
 
-async def _tree(call: ToolCall, ref: str) -> tuple[list[_Blob], bool]:
+async def _tree(call: ToolCall, commit: CommitAt) -> tuple[list[_Blob], bool]:
     """The files under path_prefix, and whether the tree was listed in full."""
     prefix = call.resource.path
     blobs: list[_Blob] = []
     for page in range(1, MAX_TREE_PAGES + 1):
-        tree = await tree_page(call.gitea, call.resource, ref, page=page)
+        tree = await tree_page(call.gitea, call.resource, commit, page=page)
         entries = [entry for entry in tree.get("tree") or [] if isinstance(entry, Mapping)]
         for entry in entries:
             path, size, sha = entry.get("path"), entry.get("size"), entry.get("sha")
             if entry.get("type") != "blob" or not isinstance(path, str) or not isinstance(size, int):
                 continue
+            if prefix and path != prefix and not path.startswith(prefix + "/"):
+                continue
             if not isinstance(sha, str):
                 raise UpstreamError("malformed")
-            if not prefix or path == prefix or path.startswith(prefix + "/"):
-                blobs.append(_Blob(path, size, sha))
+            blobs.append(_Blob(path, size, sha))
         if not tree.get("truncated") or len(entries) < TREE_PAGE_ENTRIES:
             return blobs, True
     return blobs, False
@@ -121,8 +122,8 @@ async def search_code(call: ToolCall) -> ToolOutput:
     matcher = Matcher(args["query"], regex=bool(args.get("regex")), ignore_case=bool(args.get("ignore_case")))
     max_results = int(args.get("max_results", DEFAULT_MAX_RESULTS))
     budget = _Budget(deadline=time.monotonic() + TIME_BUDGET_S)
-    ref = await ref_or_default_branch(call.gitea, call.resource)
-    listed, tree_complete = await _tree(call, ref)
+    commit = await commit_at(call.gitea, call.resource)
+    listed, tree_complete = await _tree(call, commit)
     allowed = await call.paths.allowed([blob.path for blob in listed])
     readable = [blob for blob in listed if blob.path in allowed]
     candidates = [blob for blob in readable if blob.size <= MAX_FILE_BYTES]
@@ -152,7 +153,8 @@ async def search_code(call: ToolCall) -> ToolOutput:
             break
     stopped = budget.stopped or (None if tree_complete else "max_tree_entries")
     summary = {
-        "ref": ref,
+        "ref": commit.ref,
+        "commit": commit.id,
         "results": results,
         "files_searched": searched,
         "files_not_searched": len(readable) - searched - withheld_for_secrets,

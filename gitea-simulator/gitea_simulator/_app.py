@@ -71,7 +71,7 @@ ROUTES = [
     Route(f"{_REPO}/git/trees/{{sha:path}}", get_tree),
     Route(f"{_REPO}/git/blobs/{{sha}}", get_blob),
     Route(f"{_REPO}/git/commits/{{sha}}.{{diff_type:diff_type}}", get_commit_diff),  # before {sha}
-    Route(f"{_REPO}/git/commits/{{sha}}", get_commit),
+    Route(f"{_REPO}/git/commits/{{sha:path}}", get_commit),  # a ref's `/` arrives as %2F
     Route(f"{_REPO}/compare/{{basehead:path}}", compare),
     Route(f"{_REPO}/tags", list_tags),
     Route(f"{_REPO}/releases", list_releases),

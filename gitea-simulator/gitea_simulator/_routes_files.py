@@ -32,7 +32,7 @@ __all__ = ["get_blob", "get_contents", "get_raw", "get_tree"]
 
 DEFAULT_GIT_TREES_PER_PAGE: Final = 1000  # setting.API.DefaultGitTreesPerPage
 _OBJECT_ID_LENGTHS: Final = (40, 64)  # SHA-1 and SHA-256 (git.DefaultFeatures().SupportedObjectFormats)
-_NOT_HEX: Final = re.compile(r"[^0-9a-fA-F]")
+_NOT_HEX: Final = re.compile(rb"[^0-9a-fA-F]")
 
 
 async def _commits(objects: ObjectReader, shas: set[str]) -> dict[str, Commit]:
@@ -201,11 +201,13 @@ async def get_blob(request: Request) -> Response:
     call = open_call(request)
     repo, _ = call.repo("repository")
     sha = request.path_params["sha"]
-    if len(sha) not in _OBJECT_ID_LENGTHS:
-        raise ApiError(400, f"length {len(sha)} has no matched object format: {sha}")
-    bad = _NOT_HEX.search(sha)
+    raw = sha.encode()  # Go measures and reports bytes
+    if len(raw) not in _OBJECT_ID_LENGTHS:
+        raise ApiError(400, f"length {len(raw)} has no matched object format: {sha}")
+    bad = _NOT_HEX.search(raw)
     if bad is not None:
-        raise ApiError(400, f"encoding/hex: invalid byte: U+{ord(bad.group()):04X} {bad.group()!r}")
+        byte = chr(bad.group()[0])
+        raise ApiError(400, f"encoding/hex: invalid byte: U+{ord(byte):04X} {byte!r}")
     sha = sha.lower()
     async with ObjectReader.open(call.git_dir(repo)) as objects:
         found = await objects.read(sha) if len(sha) == 40 else None

@@ -67,14 +67,37 @@ def test_a_scoped_principal_lists_only_its_repositories(client: CheckedClient, g
     assert names == {"acme/app"}
     shown = json.dumps(result)
     assert "infra" not in shown and "private-notes" not in shown
-    assert result["structuredContent"]["withheld_by_policy"] == len(VISIBLE_UPSTREAM) - 1
+    listing = result["structuredContent"]
+    assert (listing["total"], listing["complete"]) == (1, True)
+    assert listing["withheld_by_policy"] == len(VISIBLE_UPSTREAM) - 1
     entry = json.loads(gateway.audit_log.read_text().splitlines()[-1])
     assert entry["tool"] == "list_repositories" and entry["output"]["withheld_by_policy"] == 2
 
 
-def test_a_query_cannot_reach_a_repository_outside_the_scope(client: CheckedClient) -> None:
-    names, result = listed(client, query="infra")
-    assert names == set() and result["structuredContent"]["withheld_by_policy"] == 1
+@pytest.mark.parametrize(("hidden", "absent"), [("infra", "inxra"), ("pri", "prx"), ("i", "q")])
+def test_a_query_tells_nothing_of_repositories_outside_the_scope(
+    client: CheckedClient, hidden: str, absent: str
+) -> None:
+    """A count of hidden matches, or Gitea's total, would spell hidden names one character at a time."""
+    answers = []
+    for query in (hidden, absent):
+        names, result = listed(client, query=query)
+        assert names == set(), query
+        answers.append({key: value for key, value in result["structuredContent"].items()})
+    assert (
+        answers[0] == answers[1] == {"repositories": [], "page": 1, "count": 0, "total": 0, "complete": True}
+    )
+
+
+def test_pages_are_cut_from_the_shown_repositories_only(wide_client: CheckedClient) -> None:
+    """Paging Gitea's own pages would show where hidden repositories sit among the others."""
+    pages = [listed(wide_client, limit=1, page=page)[1]["structuredContent"] for page in (1, 2, 3)]
+    assert [[repo["full_name"].lower() for repo in page["repositories"]] for page in pages] == [
+        ["acme/app"],
+        ["acme/infra"],
+        [],
+    ]
+    assert {page["total"] for page in pages} == {2}
 
 
 def test_what_the_listing_hides_is_what_get_repository_info_denies(client: CheckedClient) -> None:

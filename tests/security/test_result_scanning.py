@@ -32,7 +32,31 @@ TEXT_FILES = {
     "src/config_utf32.txt": ("utf-32", CONFIG.encode("utf-32")),
     "src/config_latin1.txt": ("iso-8859-1", CONFIG.encode("latin-1")),
     "src/config_cp1252.txt": ("windows-1252", ("\u201cquoted\u201d " + CONFIG).encode("cp1252")),
+    # UTF-16 without a mark whose first character has a NUL low byte, as U+4E00 has
+    "src/config_cjk16.txt": ("utf-16-le", ("\u4e00 " + CONFIG).encode("utf-16-le")),
+    # UTF-8 with control characters, and the token split by a zero-width space
+    "src/config_controls.txt": (
+        "utf-8",
+        ("a\x01b\x01\n" + CONFIG.replace(TOKEN, TOKEN[:12] + "\u200b" + TOKEN[12:])).encode(),
+    ),
 }
+# Content that decodes in no encoding but holds text: UTF-16 with a mark and a stray last byte, and
+# UTF-16 text inside binary data.
+NEARLY_TEXT = {
+    "src/odd16.txt": CONFIG.encode("utf-16") + b"\n",
+    "src/strings16.bin": b"\x7fELF\x02\x01\x00\x00\xff" + CONFIG.encode("utf-16-be") + b"\x00\xfe",
+}
+KEY_BODY = [
+    f"MIIEowIBAAKCAQEA{index:02d}zR4c0Vh7b2kQy8tXq1s9Lm3Wn5Pd7Rf2Gh4Jk6Lp8Qr0St2U" for index in range(30)
+]
+
+
+def key_file(body: list[str]) -> bytes:
+    return (
+        "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(body) + "\n-----END RSA PRIVATE KEY-----\n"
+    ).encode()
+
+
 BINARY = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"token=" + TOKEN.encode() + b" \x00\xff\xfe"
 PLAIN_BINARY = b"\x00\x01\x02\x03 no secret in here \xff"
 LONG = 3970  # characters before the token: a cut at 4000 characters would split it
@@ -47,11 +71,16 @@ def planted(upstream: Simulator) -> Iterator[dict[str, Any]]:
         writer.add_file(path, content)
     writer.add_file("src/image.bin", BINARY)
     writer.add_file("src/plain.bin", PLAIN_BINARY)
+    for path, content in NEARLY_TEXT.items():
+        writer.add_file(path, content)
+    writer.add_file("docs/deploy_key.txt", key_file(KEY_BODY))
+    changed = [line.replace("MIIE", "ZZZZ") if index == 15 else line for index, line in enumerate(KEY_BODY)]
+    key_change = writer.update_file("docs/deploy_key.txt", key_file(changed))
     commit = writer.add_file("notes/long.txt", b"long\n", new_branch="long-message", message=LONG_TEXT)
     pull = writer.open_pull_request(head="long-message", title="Long body", body=LONG_TEXT)
     writer.tag("v9.0.0", commit=commit, message=LONG_TEXT)
     writer.add_release("v9.0.0", note=LONG_TEXT)
-    yield {"commit": commit, "pull": pull}
+    yield {"commit": commit, "pull": pull, "key_change": key_change}
     writer.close()
 
 
@@ -100,6 +129,29 @@ def test_binary_content_is_masked_where_it_holds_text_and_marked_unscanned(
     assert base64.b64decode(file["content"]) == BINARY.replace(TOKEN.encode(), b"[REDACTED:github_token]")
     assert result["_meta"]["aegis"]["unscanned"] == 1
     assert any("binary" in block["text"] for block in result["content"][1:])
+
+
+@pytest.mark.parametrize("path", sorted(NEARLY_TEXT))
+def test_text_in_binary_content_is_masked_in_its_encoding(
+    planted: dict[str, Any], client: CheckedClient, path: str
+) -> None:
+    result = read_file(client, path)
+    assert result["isError"] is False and result["structuredContent"]["encoding"] == "base64", result
+    assert TOKEN_BODY[:12] not in every_reading(result) and TOKEN_BODY[-12:] not in every_reading(result)
+    assert result["_meta"]["aegis"]["secrets_masked"] >= 1 and result["_meta"]["aegis"]["unscanned"] == 1
+
+
+def test_a_diff_inside_a_private_key_shows_none_of_its_lines(
+    planted: dict[str, Any], client: CheckedClient
+) -> None:
+    """A hunk is an excerpt: changing one line of a key shows the lines around it, without BEGIN."""
+    arguments = {"owner": "acme", "repo": "app", "sha": planted["key_change"]}
+    result = call_tool(client, "get_commit_diff", arguments)["result"]
+    assert result["isError"] is False, result
+    assert [file["path"] for file in result["structuredContent"]["files"]] == ["docs/deploy_key.txt"]
+    shown = every_reading(result)
+    assert not [line for line in KEY_BODY if line[16:] in shown]
+    assert "[REDACTED:private_key]" in shown
 
 
 @pytest.mark.parametrize("path", ["src/config_utf16.txt", "src/config_latin1.txt", "src/image.bin"])

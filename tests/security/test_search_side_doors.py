@@ -90,6 +90,28 @@ def test_reading_a_file_at_that_commit_returns_the_listed_file(
     assert result["structuredContent"]["content"] == "second decoy\n"
 
 
+@pytest.mark.parametrize("tool", ["get_file_tree", "search_code"])
+@pytest.mark.parametrize("form", ["tree-id", "abbreviated-tree-id", "tag-of-a-tree"])
+def test_a_ref_naming_a_tree_cannot_move_denied_files_to_the_top(
+    planted: UpstreamWriter, client: CheckedClient, tool: str, form: str
+) -> None:
+    """Git resolves a tree id, an abbreviation of one or a tag of one as readily as a commit: the listing
+    of src/secrets would show prod.env at the top level, where no rule denies it."""
+    tree = planted.object_id("main:src/secrets")
+    ref = {"tree-id": tree, "abbreviated-tree-id": tree[:6], "tag-of-a-tree": f"tree-tag-{tool}"}[form]
+    if form == "tag-of-a-tree":
+        planted.tag(ref, commit=tree, message="a tag of a tree")
+    arguments = {
+        "owner": "acme",
+        "repo": "app",
+        "ref": ref,
+        **({"query": "DEMO"} if tool == "search_code" else {}),
+    }
+    result = call_tool(client, tool, arguments)["result"]
+    assert result["isError"] is True and "prod.env" not in shown(result), result
+    assert DENIED_LINE not in shown(result) and "not found" in result["content"][0]["text"]
+
+
 def test_an_excerpt_never_shows_the_rest_of_a_secret_cut_at_its_start(
     planted: UpstreamWriter, client: CheckedClient
 ) -> None:

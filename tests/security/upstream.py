@@ -63,6 +63,13 @@ class UpstreamWriter:
         answer = self._send("POST", f"/contents/{path}", body)
         return str(answer["commit"]["sha"])
 
+    def update_file(self, path: str, content: bytes, *, branch: str = "main") -> str:
+        """Commit a new content of an existing file; returns the commit's id."""
+        current = self._http.get(f"/contents/{path}", params={"ref": branch})
+        assert current.status_code == 200, current.text
+        body = {"content": base64.b64encode(content).decode(), "sha": current.json()["sha"], "branch": branch}
+        return str(self._send("PUT", f"/contents/{path}", body)["commit"]["sha"])
+
     def create_branch(self, name: str, *, start: str) -> None:
         self._send("POST", "/branches", {"new_branch_name": name, "old_ref_name": start})
 
@@ -71,17 +78,24 @@ class UpstreamWriter:
         return int(answer["number"])
 
     def tag(self, name: str, *, commit: str, message: str) -> None:
-        """An annotated tag, made with git in the bare repository (Gitea's API creates none here)."""
+        """An annotated tag of `commit` (or of any object), made with git in the bare repository."""
+        self._git("tag", "-a", name, "-F", "-", commit, stdin=message)
+
+    def object_id(self, name: str) -> str:
+        """What git makes of `name` (`main:src/secrets` is that directory's tree)."""
+        return self._git("rev-parse", name).strip()
+
+    def _git(self, *args: str, stdin: str = "") -> str:
         repo = MetadataStore(self.simulator.state_dir).current().repo(OWNER, NAME)
         assert repo is not None
-        git_dir = repo.git_dir(self.simulator.state_dir)
-        subprocess.run(
-            ["git", "--git-dir", str(git_dir), "tag", "-a", name, "-F", "-", commit],
-            input=message.encode(),
+        done = subprocess.run(
+            ["git", "--git-dir", str(repo.git_dir(self.simulator.state_dir)), *args],
+            input=stdin.encode(),
             env={**os.environ, **_GIT_IDENTITY},
             check=True,
             capture_output=True,
         )
+        return done.stdout.decode()
 
     def add_release(self, tag_name: str, *, note: str) -> None:
         """A published release of an existing tag, written into the simulator's metadata."""

@@ -221,6 +221,10 @@ async def test_raw_joins_ref_and_path_before_it_looks_for_a_branch(
         pytest.param("main", "length 4 has no matched object format: main", id="a-ref"),
         pytest.param("0123456", "length 7 has no matched object format: 0123456", id="short"),
         pytest.param("g" * 40, "encoding/hex: invalid byte: U+0067 'g'", id="not-hex"),
+        pytest.param("\u00e9" * 20, "encoding/hex: invalid byte: U+00C3 '\u00c3'", id="not-ascii"),
+        pytest.param(
+            "\u00e9" * 19, "length 38 has no matched object format: " + "\u00e9" * 19, id="bytes-counted"
+        ),
         pytest.param(
             "0123456789abcdef0123456789abcdef01234567",
             "object does not exist [id: 0123456789abcdef0123456789abcdef01234567, rel_path: ]",

@@ -35,6 +35,7 @@ TRUSTED = parse_networks("AEGIS_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1, 2001:d
         pytest.param("::ffff:10.1.1.1", ["198.51.100.1"], "198.51.100.1", id="ipv4-mapped-peer"),
         pytest.param("2001:db8::1", ["[2001:db9::5]"], "2001:db9::5", id="ipv6-in-brackets"),
         pytest.param("10.1.1.1", ["::ffff:198.51.100.1"], "198.51.100.1", id="ipv4-mapped-hop"),
+        pytest.param("10.1.1.1", ["fe80::1%eth0"], "fe80::1", id="ipv6-zone-dropped"),
         pytest.param("not-an-address", ["198.51.100.1"], "not-an-address", id="odd-peer-unchanged"),
     ],
 )
@@ -63,6 +64,11 @@ def test_trusted_proxies_setting(value: str, networks: tuple[object, ...]) -> No
 def test_a_trusted_proxy_that_is_not_a_network_stops_the_start(value: str) -> None:
     with pytest.raises(ConfigError, match=r"AEGIS_TRUSTED_PROXIES: .* is not an IP network"):
         parse_networks("AEGIS_TRUSTED_PROXIES", value)
+
+
+def test_an_ipv4_mapped_network_is_refused_rather_than_never_matched() -> None:
+    with pytest.raises(ConfigError, match="as an IPv4 network"):
+        parse_networks("AEGIS_TRUSTED_PROXIES", "::ffff:10.0.0.0/104")
 
 
 def client_app(trusted: str) -> TrustedProxyMiddleware:

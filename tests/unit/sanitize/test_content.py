@@ -8,7 +8,7 @@ import base64
 
 import pytest
 
-from gateway.sanitize import Binary, Clip, Finding, SecretMode, sanitize_output, scan_text
+from gateway.sanitize import Binary, Clip, Finding, SecretMode, sanitize_output, scan_size, scan_text
 from tests.unit.sanitize.fakes import GITHUB_TOKEN, private_key
 
 
@@ -74,3 +74,36 @@ def test_findings_a_tool_made_itself_count_and_block() -> None:
     assert sanitize_output({"results": []}, None, mode="block", found=found).blocked
     masked = sanitize_output({"results": []}, None, mode="mask", found=found)
     assert masked.findings == found and not masked.blocked
+
+
+def test_the_scan_size_counts_what_a_scan_reads() -> None:
+    structured = {"message": Clip("m" * 100, 10), "content": Binary(b"\x00" * 50), "list": ["ab", {"cd": 1}]}
+    assert (
+        scan_size(structured, "text") == len("message") + 100 + len("content") + 50 + len("list") + 2 + 2 + 4
+    )
+
+
+def test_ascii_and_utf_16_secrets_in_binary_content_are_masked_in_their_encoding() -> None:
+    line = f"token = {GITHUB_TOKEN}\n"
+    for codec in ("utf-16-le", "utf-16-be"):
+        data = b"\x00\x01binary\xff" + line.encode(codec) + b"\xfe\x00"
+        result = sanitize_output({"content": Binary(data)}, None, mode="mask")
+        decoded = base64.b64decode(result.structured["content"])
+        assert (
+            GITHUB_TOKEN.encode(codec) not in decoded and GITHUB_TOKEN[4:].encode(codec)[:20] not in decoded
+        )
+        assert "token = [REDACTED:github_token]".encode(codec) in decoded, codec
+        assert {finding.kind for finding in result.findings} == {"github_token"}
+
+
+def test_a_key_body_without_its_begin_line_is_masked_but_a_certificate_is_not() -> None:
+    body = [
+        f"MIIEowIBAAKCAQEA{index:02d}zR4c0Vh7b2kQy8tXq1s9Lm3Wn5Pd7Rf2Gh4Jk6Lp8Qr0St2U" for index in range(8)
+    ]
+    hunk = f"@@ -3,7 +3,7 @@ {body[0]}\n" + "".join(f" {line}\n" for line in body[1:4]) + f"-{body[4]}\n+xx\n"
+    scanned = scan_text(f"diff --git a/k.txt b/k.txt\n{hunk}")
+    assert scanned.kinds == ("private_key",) and not any(line[20:] in scanned.text for line in body)
+    assert scanned.text.count("\n") == hunk.count("\n") + 1
+    certificate = "-----BEGIN CERTIFICATE-----\n" + "\n".join(body) + "\nAB==\n-----END CERTIFICATE-----\n"
+    assert scan_text(certificate).kinds == ()
+    assert scan_text("\n".join(body[:2]) + "\n").kinds == ()  # two lines are not yet a key body

@@ -34,6 +34,7 @@ def test_public_surface() -> None:
         "SecretMode",
         "mark_untrusted",
         "sanitize_output",
+        "scan_size",
         "scan_text",
     }
     assert all(hasattr(gateway.sanitize, name) for name in gateway.sanitize.__all__)
