@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
-    token, contents = _capture_upstream_body(workdir)
+    token, contents = capture_upstream_body(workdir)
     expected_text = base64.b64decode(json.loads(contents)["content"]).decode()
     body_file = workdir / "upstream-body.json"
     body_file.write_bytes(contents)
@@ -93,21 +93,9 @@ def run(workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
     ports = {name: free_port() for name in "ABC"}
     upstream = f"http://127.0.0.1:{ports['A']}"
     opa_bin = os.environ.get("AEGIS_OPA_BIN", "opa")
-    gateway_env = {
-        "AEGIS_GITEA_URL": upstream,
-        "AEGIS_GITEA_TOKEN": token,
-        "AEGIS_POLICY": str(POLICY),
-        "AEGIS_KEYS_FILE": str(keys_file),
-        "AEGIS_AUDIT_LOG": str(workdir / "audit.jsonl"),
-        "AEGIS_STATE_DB": str(workdir / "state.db"),
-        "AEGIS_BIND": f"127.0.0.1:{ports['C']}",
-        "AEGIS_OPA_BIN": opa_bin,
-        # Budgets are still checked on every call (their cost is measured) but set above what wrk sends.
-        "AEGIS_IP_RATE": "1000000",
-        "AEGIS_IP_BURST": "1000000",
-        "AEGIS_KEY_RATE": "1000000",
-        "AEGIS_KEY_BURST": "1000000",
-    }
+    gateway_env = gateway_environment(
+        upstream=upstream, token=token, keys_file=keys_file, home=workdir, port=ports["C"]
+    )
     targets = {
         "A": Target(
             "A",
@@ -200,6 +188,36 @@ def run(workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def gateway_environment(
+    *, upstream: str, token: str, keys_file: Path, home: Path, port: int
+) -> dict[str, str]:
+    """The environment of a benchmarked gateway: its upstream, the benchmark policy, files under `home`."""
+    return {
+        "AEGIS_GITEA_URL": upstream,
+        "AEGIS_GITEA_TOKEN": token,
+        "AEGIS_POLICY": str(POLICY),
+        "AEGIS_KEYS_FILE": str(keys_file),
+        "AEGIS_AUDIT_LOG": str(home / "audit.jsonl"),
+        "AEGIS_STATE_DB": str(home / "state.db"),
+        "AEGIS_BIND": f"127.0.0.1:{port}",
+        "AEGIS_OPA_BIN": os.environ.get("AEGIS_OPA_BIN", "opa"),
+        # Budgets are still checked on every call (their cost is measured) but set above what wrk sends.
+        "AEGIS_IP_RATE": "1000000",
+        "AEGIS_IP_BURST": "1000000",
+        "AEGIS_KEY_RATE": "1000000",
+        "AEGIS_KEY_BURST": "1000000",
+    }
+
+
+def check_serves_fixture(target: Target, expected_text: str) -> None:
+    """An MCP scenario must really serve the file: a benchmark of error paths would be worthless."""
+    body = target.body_file.read_bytes() if target.body_file else b""
+    result = httpx.post(target.url, content=body, headers=target.headers).json()["result"]
+    # Aegis wraps the file between untrusted-data markers (docs/hardening.md); the file must be inside.
+    if result.get("isError") or expected_text not in result["content"][0]["text"]:
+        raise RuntimeError(f"scenario {target.scenario} does not serve the fixture: {result}")
+
+
 def _headline(loads: list[LoadResult], concurrencies: list[int]) -> dict[str, Any]:
     by = {(load.scenario, load.concurrency): load for load in loads}
     headline: dict[str, Any] = {
@@ -216,7 +234,7 @@ def _headline(loads: list[LoadResult], concurrencies: list[int]) -> dict[str, An
     return headline
 
 
-def _capture_upstream_body(workdir: Path) -> tuple[str, bytes]:
+def capture_upstream_body(workdir: Path) -> tuple[str, bytes]:
     """The simulator's real ContentsResponse for the 2 KB fixture, and the token it was read with."""
     process, url = spawn_simulator(workdir / "gitea", workdir / "gitea-token")
     try:
@@ -239,12 +257,7 @@ def _check_targets(targets: dict[str, Target], expected_text: str) -> None:
     if base64.b64decode(direct.json()["content"]).decode() != expected_text:
         raise RuntimeError("scenario A does not serve the fixture")
     for name in "BC":
-        target = targets[name]
-        body = target.body_file.read_bytes() if target.body_file else b""
-        result = httpx.post(target.url, content=body, headers=target.headers).json()["result"]
-        # C wraps the file between untrusted-data markers (docs/hardening.md); the file must be inside.
-        if result.get("isError") or expected_text not in result["content"][0]["text"]:
-            raise RuntimeError(f"scenario {name} does not serve the fixture: {result}")
+        check_serves_fixture(targets[name], expected_text)
 
 
 def _gateway_opa_mean_ms(metrics_url: str) -> float:

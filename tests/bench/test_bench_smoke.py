@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +54,25 @@ def test_quick_benchmark_writes_json_and_plot(tmp_path: Path, opa_bin: str) -> N
 
 
 pytestmark = pytest.mark.bench
+
+
+def test_compare_drives_the_base_and_this_gateway_and_prints_their_ratio(opa_bin: str) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.compare",
+            *("--base", "HEAD", "--rounds", "1"),
+            *("--duration", "1", "--concurrency", "4"),
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, "AEGIS_OPA_BIN": opa_binary()},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"^base HEAD +4 +\d+\.\d +\d+\.\d\d$", done.stdout, re.M), done.stdout
+    assert re.search(
+        r"^this/base throughput at concurrency 4: \d+\.\d{3}; p50 this - base: ", done.stdout, re.M
+    )
