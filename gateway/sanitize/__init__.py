@@ -8,7 +8,7 @@ size bounds, and marking repository content as untrusted data. Pure functions, n
 """
 
 from gateway.sanitize._bounds import DEFAULT_MAX_BYTES, DEFAULT_MAX_ITEMS, TRUNCATION_SUMMARY_KEY
-from gateway.sanitize._content import Binary, Clip, ScannedText, scan_text
+from gateway.sanitize._content import Binary, Clip, ScannedText, ascii_secret_kinds, scan_text
 from gateway.sanitize._detectors import SECRET_KINDS
 from gateway.sanitize._output import Finding, Sanitized, SecretMode, sanitize_output, scan_size
 from gateway.sanitize._untrusted import mark_untrusted
@@ -24,6 +24,7 @@ __all__ = [
     "Sanitized",
     "ScannedText",
     "SecretMode",
+    "ascii_secret_kinds",
     "mark_untrusted",
     "sanitize_output",
     "scan_size",

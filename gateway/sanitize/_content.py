@@ -1,7 +1,7 @@
 """What a tool hands the sanitizer when the whole of a value must be scanned before it is cut or encoded,
 and the scan of one text or byte string.
 
-    ScannedText = scan_text("token ghp_...")      # invisible characters stripped, then secrets masked
+    scanned = scan_text("token ghp_...")          # invisible characters stripped, then secrets masked
     {"message": Clip(message, 4000)}               # scanned whole, then cut to 4000 characters
     {"content": Binary(raw)}                       # masked where it holds text, then base64-encoded
 """
@@ -14,11 +14,11 @@ import re
 from gateway.sanitize._invisible import strip_invisible
 from gateway.sanitize._secrets import mask_secrets
 
-# Text written in UTF-16 inside binary content (`strings -el`, `-eb`): runs of at least eight ASCII
-# characters, tabs and line breaks each beside a NUL byte, little-endian first.
+# Text written in UTF-16 inside binary content (`strings -el`, `-eb`): runs of at least eight Latin-1
+# characters (ASCII and U+00A0 to U+00FF), tabs and line breaks, each beside a NUL byte; little-endian first.
 _UTF16_RUNS = (
-    (re.compile(rb"(?:[\t\n\r\x20-\x7e]\x00){8,}"), "utf-16-le"),
-    (re.compile(rb"(?:\x00[\t\n\r\x20-\x7e]){8,}"), "utf-16-be"),
+    (re.compile(rb"(?:[\t\n\r\x20-\x7e\xa0-\xff]\x00){8,}"), "utf-16-le"),
+    (re.compile(rb"(?:\x00[\t\n\r\x20-\x7e\xa0-\xff]){8,}"), "utf-16-be"),
 )
 
 
@@ -38,6 +38,12 @@ def scan_text(text: str, *, name: str | None = None) -> ScannedText:
     visible, stripped = strip_invisible(text)
     masked, kinds = mask_secrets(visible, name=name)
     return ScannedText(masked, kinds, stripped)
+
+
+def ascii_secret_kinds(data: bytes) -> tuple[str, ...]:
+    """The kinds of the secrets written in `data` as ASCII, each byte read as one Latin-1 character: in
+    bytes decoded as UTF-16 or UTF-32, such secrets would be read as other characters and not be found."""
+    return mask_secrets(data.decode("latin-1"))[1]
 
 
 def scan_bytes(data: bytes) -> tuple[bytes, tuple[str, ...]]:
@@ -81,7 +87,8 @@ class Clip:
 
 @dataclasses.dataclass(frozen=True)
 class Binary:
-    """Content that is not text, sent base64-encoded. Only the secrets written in it as ASCII can be found
-    and masked, so a result holding one is marked as not fully scanned (and withheld under `block`)."""
+    """Content that is not text, sent base64-encoded. Only the secrets written in it as ASCII or UTF-16 text
+    can be found and masked, so a result holding one is marked as not fully scanned (and withheld under
+    `block`)."""
 
     data: bytes

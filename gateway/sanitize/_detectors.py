@@ -13,8 +13,9 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
 
+from gateway.sanitize._key_bodies import key_bodies
+from gateway.sanitize._span import Detector, Span
 from gateway.sanitize._values import is_placeholder, looks_like_secret
 
 # Most specific first: where findings overlap, the earliest kind names the merged span.
@@ -34,13 +35,6 @@ SECRET_KINDS = (
 )
 
 
-class Span(NamedTuple):
-    start: int
-    end: int
-    kind: str
-
-
-Detector = Callable[[str], Iterator[Span]]
 Classifier = Callable[[re.Match[str]], str | None]
 
 
@@ -97,68 +91,6 @@ def _private_keys(text: str) -> Iterator[Span]:
         else:
             position = end.end()
         yield Span(begin.start(), position, "private_key")
-
-
-# A private key's body without its BEGIN line, as a diff hunk (or any other excerpt of a key file) shows
-# it: three or more consecutive lines of PEM-width base64 (64 characters; OpenSSH writes 70, MIME 76),
-# each possibly behind a diff marker or a hunk header, and the short line that may end the body. Inside a
-# BEGIN block of a public type (a certificate, a public key) such a run is kept; anywhere else nothing
-# says what it is, and it is masked (a certificate's body in a diff hunk is masked too: fail closed).
-_BODY_HINT = re.compile(r"[A-Za-z0-9+/]{60}")
-_BODY_LINE = re.compile(r"(?:[ +-]|@@ [^@\n]{1,100} @@ )?[A-Za-z0-9+/]{60,80}={0,2}\r?")
-_BODY_TAIL = re.compile(r"[ +-]?[A-Za-z0-9+/]{1,80}={0,2}\r?")
-MIN_BODY_LINES = 3
-_PEM_ANY_BEGIN = re.compile(r"-{4,5} ?BEGIN ([A-Z0-9 ]{1,40}?) ?-{4,5}")
-_PUBLIC_PEM_TYPES = frozenset(
-    {
-        "CERTIFICATE",
-        "TRUSTED CERTIFICATE",
-        "CERTIFICATE REQUEST",
-        "NEW CERTIFICATE REQUEST",
-        "X509 CRL",
-        "PKCS7",
-        "CMS",
-        "PUBLIC KEY",
-        "RSA PUBLIC KEY",
-        "DSA PUBLIC KEY",
-        "EC PUBLIC KEY",
-        "SSH2 PUBLIC KEY",
-        "PGP PUBLIC KEY BLOCK",
-        "PGP SIGNATURE",
-    }
-)
-
-
-def _key_bodies(text: str) -> Iterator[Span]:
-    """Each line is looked at once: from the start of a line holding a long base64 run, the run of body
-    lines is followed to its end, and the search goes on after it."""
-    position = 0
-    while hint := _BODY_HINT.search(text, position):
-        start = text.rfind("\n", 0, hint.start()) + 1
-        end, lines = start, 0
-        while (line_end := _line_end(text, end)) > end and _BODY_LINE.fullmatch(text, end, line_end):
-            end, lines = min(line_end + 1, len(text)), lines + 1
-        if lines >= MIN_BODY_LINES:
-            tail_end = _line_end(text, end)
-            if tail_end > end and _BODY_TAIL.fullmatch(text, end, tail_end):
-                end = tail_end
-            if not _in_public_block(text, start):
-                yield Span(start, end, "private_key")
-        position = max(end, _line_end(text, hint.start()))
-
-
-def _line_end(text: str, start: int) -> int:
-    end = text.find("\n", start)
-    return len(text) if end < 0 else end
-
-
-def _in_public_block(text: str, position: int) -> bool:
-    """`position` lies after the BEGIN line of a public PEM block whose END line has not come yet."""
-    marker = text.rfind("BEGIN ", 0, position)
-    begin = _PEM_ANY_BEGIN.search(text, max(0, marker - 6), position) if marker >= 0 else None
-    if begin is None or text.find("END ", begin.end(), position) >= 0:
-        return False
-    return begin.group(1).strip() in _PUBLIC_PEM_TYPES
 
 
 _GITHUB = re.compile(r"(?P<secret>gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})")
@@ -243,7 +175,7 @@ def _assignment(match: re.Match[str]) -> str | None:
 
 DETECTORS: tuple[Detector, ...] = (
     _private_keys,
-    _key_bodies,
+    key_bodies,
     _RegexDetector(_GITHUB, _always("github_token")),
     _RegexDetector(_GITLAB, _always("gitlab_token")),
     _RegexDetector(_SLACK_TOKEN, _always("slack_token")),

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from gateway.sanitize._bounds import DEFAULT_MAX_BYTES, DEFAULT_MAX_ITEMS, TRUNCATION_SUMMARY_KEY, ByteBudget
 from gateway.sanitize._content import Binary, Clip, ScannedText, scan_bytes, scan_text
+from gateway.sanitize._detectors import SECRET_NAME
 
 SecretMode = Literal["mask", "block"]
 TEXT_LOCATION = "text"
@@ -25,7 +26,7 @@ class Finding:
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Sanitized:
     """A sanitized tool result and what sanitizing it did. `unscanned` counts the binary values in it,
-    which could be scanned only for secrets written as ASCII."""
+    which could be scanned only for secrets written as ASCII or UTF-16 text."""
 
     structured: dict[str, Any]
     text: str | None
@@ -60,7 +61,7 @@ def sanitize_output(
 
     Every string, dict keys included, is first stripped of invisible and control characters, then its
     secrets are masked as `[REDACTED:<kind>]`, then it is charged to the byte budget. A `Clip` is cut
-    after that, and a `Binary` masked where it holds ASCII text and then base64-encoded. `found` are
+    after that, and a `Binary` masked where it holds ASCII or UTF-16 text and then base64-encoded. `found` are
     secrets the tool masked itself in content it drew the result from (search excerpts). Secrets are
     masked in both modes, so even a caller that forgets to check `blocked` leaks nothing. `structured` and
     `text` (an alternative rendering of the same result) each get `max_bytes` of UTF-8 for their strings;
@@ -120,7 +121,7 @@ def scan_size(structured: dict[str, Any], text: str | None) -> int:
     return size
 
 
-# (string, key it sits under) -> its scan
+# (string, the key it sits under when that is secret-like) -> its scan
 _Cleaned = dict[tuple[str, str | None], ScannedText]
 
 
@@ -172,9 +173,12 @@ class _Document:
         return clean
 
     def _clean(self, text: str, name: str | None) -> tuple[str, tuple[str, ...]]:
-        scanned = self.cleaned.get((text, name))
+        # The key matters only when it is secret-like: a file's `content` and its `text` rendering are the
+        # same scan, done once.
+        key = (text, name if name is not None and SECRET_NAME.search(name) else None)
+        scanned = self.cleaned.get(key)
         if scanned is None:
-            scanned = self.cleaned[(text, name)] = scan_text(text, name=name)
+            scanned = self.cleaned[key] = scan_text(text, name=name)
         self.stripped += scanned.stripped
         return scanned.text, scanned.kinds
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gateway.sanitize._detectors import DETECTORS, SECRET_KINDS, SECRET_NAME, Span, classify_assigned
+from gateway.sanitize._detectors import DETECTORS, SECRET_KINDS, SECRET_NAME, classify_assigned
+from gateway.sanitize._span import Span
 
 _PRIORITY = {kind: rank for rank, kind in enumerate(SECRET_KINDS)}
 

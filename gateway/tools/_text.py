@@ -11,6 +11,8 @@ import codecs
 import dataclasses
 import re
 
+from gateway.sanitize import ascii_secret_kinds
+
 SNIFF_BYTES = 8000  # git's own look for a NUL byte ("buffer_is_binary")
 # A byte order mark, the codec that reads it, and the charset it names. UTF-32's little-endian mark
 # starts with UTF-16's, so it is tried first.
@@ -30,6 +32,7 @@ _UTF16_OTHER_NUL_SHARE = 0.1
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 _MAX_CONTROL_SHARE = 0.01
 _WINDOWS_1252_ONLY = re.compile(rb"[\x80-\x9f]")  # printable in windows-1252, controls in ISO-8859-1
+_WIDE_CHARSETS = frozenset({"utf-16", "utf-16-le", "utf-16-be", "utf-32"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +44,16 @@ class DecodedText:
 def decode_text(raw: bytes) -> DecodedText | None:
     """The text of `raw`: by its byte order mark; else UTF-16 without one when its NUL bytes say so;
     else UTF-8 (whatever control characters it holds: the sanitizer strips them); else windows-1252 or
-    ISO-8859-1 unless control characters say it is binary. None when it is binary."""
+    ISO-8859-1 unless control characters say it is binary. None when it is binary, and when it decodes
+    as UTF-16 or UTF-32 but holds a secret written as ASCII (appended to a UTF-16 file, say), which that
+    decoding would turn into other characters: as binary, both are found and masked."""
+    decoded = _decode(raw)
+    if decoded is not None and decoded.charset in _WIDE_CHARSETS and ascii_secret_kinds(raw):
+        return None
+    return decoded
+
+
+def _decode(raw: bytes) -> DecodedText | None:
     for mark, codec, charset in _BYTE_ORDER_MARKS:
         if raw.startswith(mark):
             return _decoded(raw, codec, charset, guessed=False)

@@ -16,7 +16,7 @@ from gateway.tools._upstream import NO_COMMIT_EXTRAS, commit_at, contents_path, 
 from gateway.tools._upstream import repo_path as _repo_path
 
 MAX_FILE_BYTES = 1 << 20
-REPOSITORY_PAGE_SIZE = 50  # Gitea's largest page (setting.API.MaxResponseItems)
+REPOSITORY_PAGE_SIZE = 50  # Gitea's largest page by default (setting.API.MaxResponseItems)
 MAX_REPOSITORY_PAGES = 20  # so at most 1000 repositories are examined per call
 MAX_MESSAGE_CHARS = 4000  # of each message in a list: the sanitizer cuts it once it has scanned it whole
 
@@ -82,13 +82,19 @@ async def list_repositories(call: ToolCall) -> ToolOutput:
 
 
 async def _search_repositories(call: ToolCall, query: str) -> tuple[list[dict[str, Any]], bool]:
-    """Every repository `/repos/search` finds for `query`, and whether that is all of them."""
+    """Every repository `/repos/search` finds for `query`, and whether that is all of them: as many as
+    Gitea's total (X-Total-Count) were read, or, without a total, a page came back short. Gitea may
+    serve pages smaller than asked (its MAX_RESPONSE_ITEMS): a short page proves nothing when a total
+    is known."""
     found: list[dict[str, Any]] = []
+    read = 0
     for page in range(1, MAX_REPOSITORY_PAGES + 1):
         params: dict[str, str | int] = {"q": query, "page": page, "limit": REPOSITORY_PAGE_SIZE}
         listed = await call.gitea.get_page(api_path("repos", "search"), params)
+        read += len(listed.items)
         found += [_repository(repo) for repo in listed.items if isinstance(repo, Mapping)]
-        if len(listed.items) < REPOSITORY_PAGE_SIZE:
+        last = read >= listed.total if listed.total is not None else len(listed.items) < REPOSITORY_PAGE_SIZE
+        if last or not listed.items:
             return found, True
     return found, False
 

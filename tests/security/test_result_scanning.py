@@ -40,10 +40,12 @@ TEXT_FILES = {
         ("a\x01b\x01\n" + CONFIG.replace(TOKEN, TOKEN[:12] + "\u200b" + TOKEN[12:])).encode(),
     ),
 }
-# Content that decodes in no encoding but holds text: UTF-16 with a mark and a stray last byte, and
-# UTF-16 text inside binary data.
+# Content that decodes in no encoding but holds text: UTF-16 with a mark and a stray last byte, UTF-16
+# with ASCII appended, and UTF-16 text inside binary data.
+APPENDED = ("Notes\n".encode("utf-16") + f"GITHUB_TOKEN={TOKEN}\n".encode()).ljust(64, b" ")
 NEARLY_TEXT = {
     "src/odd16.txt": CONFIG.encode("utf-16") + b"\n",
+    "src/appended16.txt": APPENDED,  # ASCII appended to UTF-16: read as UTF-16, it would be other characters
     "src/strings16.bin": b"\x7fELF\x02\x01\x00\x00\xff" + CONFIG.encode("utf-16-be") + b"\x00\xfe",
 }
 KEY_BODY = [

@@ -106,4 +106,10 @@ def test_a_key_body_without_its_begin_line_is_masked_but_a_certificate_is_not() 
     assert scanned.text.count("\n") == hunk.count("\n") + 1
     certificate = "-----BEGIN CERTIFICATE-----\n" + "\n".join(body) + "\nAB==\n-----END CERTIFICATE-----\n"
     assert scan_text(certificate).kinds == ()
-    assert scan_text("\n".join(body[:2]) + "\n").kinds == ()  # two lines are not yet a key body
+    assert scan_text(body[0] + "\n").kinds == ()  # one line is not yet a key body
+
+
+def test_utf_16_text_with_latin_1_letters_is_one_run() -> None:
+    data = b"\x00\xff" + f"password=Gr\u00fc\u00dfeS3cr3tW0rd!2024 {GITHUB_TOKEN[:4]}\n".encode("utf-16-le")
+    result = sanitize_output({"content": Binary(data)}, None, mode="mask")
+    assert "S3cr3tW0rd".encode("utf-16-le") not in base64.b64decode(result.structured["content"])

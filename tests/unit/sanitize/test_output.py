@@ -32,6 +32,7 @@ def test_public_surface() -> None:
         "Sanitized",
         "ScannedText",
         "SecretMode",
+        "ascii_secret_kinds",
         "mark_untrusted",
         "sanitize_output",
         "scan_size",

@@ -1,0 +1,15 @@
+"""What a detector reports: the span of one secret in a text, and its kind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
+
+
+class Span(NamedTuple):
+    start: int
+    end: int
+    kind: str
+
+
+Detector = Callable[[str], Iterator[Span]]
