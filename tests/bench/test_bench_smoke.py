@@ -15,16 +15,21 @@ import pytest
 from tests.processes import REPO_ROOT, opa_binary
 
 
-def test_quick_benchmark_writes_json_and_plot(tmp_path: Path, opa_bin: str) -> None:
-    out = tmp_path / "results"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--quick", "--out", str(out)],
+def run_module(*argv: str) -> subprocess.CompletedProcess[str]:
+    """`python -m ARGV...` in the repository, with the pinned OPA."""
+    return subprocess.run(
+        [sys.executable, "-m", *argv],
         cwd=REPO_ROOT,
         env={**os.environ, "AEGIS_OPA_BIN": opa_binary()},
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def test_quick_benchmark_writes_json_and_plot(tmp_path: Path, opa_bin: str) -> None:
+    out = tmp_path / "results"
+    done = run_module("bench.run", "--quick", "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     document = json.loads((out / "results.json").read_text())
     runs = {(load["scenario"], load["concurrency"]) for load in document["loads"]}
@@ -57,19 +62,8 @@ pytestmark = pytest.mark.bench
 
 
 def test_compare_drives_the_base_and_this_gateway_and_prints_their_ratio(opa_bin: str) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.compare",
-            *("--base", "HEAD", "--rounds", "1"),
-            *("--duration", "1", "--concurrency", "4"),
-        ],
-        cwd=REPO_ROOT,
-        env={**os.environ, "AEGIS_OPA_BIN": opa_binary()},
-        capture_output=True,
-        text=True,
-        timeout=300,
+    done = run_module(
+        "bench.compare", "--base", "HEAD", "--rounds", "1", "--duration", "1", "--concurrency", "4"
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"^base HEAD +4 +\d+\.\d +\d+\.\d\d$", done.stdout, re.M), done.stdout
