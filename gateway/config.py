@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gateway.core.principal import WriteQuota
+from gateway.edge.forwarded import Network
 from gateway.errors import ConfigError
 
 DEFAULT_BIND = "127.0.0.1:8080"
@@ -30,7 +31,6 @@ LOOPBACK_BINDS = frozenset({"localhost", "::1"})
 DEFAULT_VAR_DIR = Path("var")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def parse_bool(name: str, value: str) -> bool:
@@ -69,7 +69,7 @@ def parse_positive_float(name: str, value: str) -> float:
     return number
 
 
-def parse_networks(name: str, value: str) -> tuple[IPNetwork, ...]:
+def parse_networks(name: str, value: str) -> tuple[Network, ...]:
     """Comma-separated CIDRs (`10.0.0.0/8, 2001:db8::/32`; an address alone is one host). A network with
     host bits set (`10.0.0.1/8`) is refused: it is more likely a typo than the network meant."""
     networks = []
@@ -131,7 +131,7 @@ class Settings:
     state_db: Path = DEFAULT_VAR_DIR / "state.db"
     approval_ttl_s: float = DEFAULT_APPROVAL_TTL_S
     write_quota: WriteQuota = DEFAULT_WRITE_QUOTA
-    trusted_proxies: tuple[IPNetwork, ...] = ()
+    trusted_proxies: tuple[Network, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

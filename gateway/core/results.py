@@ -164,7 +164,7 @@ def _success_result(sanitized: Sanitized, withheld_items: int, request_id: str) 
     if sanitized.unscanned:
         notice = (
             f"Not fully scanned: {sanitized.unscanned} value(s) of this result are binary data (base64);"
-            " only secrets written in them as ASCII text were looked for and masked."
+            " only secrets written in them as ASCII or UTF-16 text were looked for and masked."
         )
         content.append({"type": "text", "text": notice})
     return {
