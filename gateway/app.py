@@ -8,12 +8,10 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-import shutil
-import tempfile
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -23,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.admin_api import ADMIN_PATHS, admin_routes
-from gateway.audit import AuditLog
+from gateway.audit import AUDIT_RETRY_S, AuditLog
 from gateway.config import Settings
 from gateway.core.approvals import Approvers
 from gateway.core.results import OutputBounds
@@ -47,6 +45,8 @@ from gateway.observability.access import AccessLogMiddleware
 from gateway.observability.metrics import Metrics
 from gateway.observability.request_id import RequestIdMiddleware
 from gateway.opa import DecisionSource
+from gateway.scratch import ScratchDir
+from gateway.scratch import remove_stale as remove_stale_scratch
 from gateway.state import ApprovalStore, SnapshotStore, StateDB, WriteQuotas
 from gateway.tools import default_registry
 
@@ -64,13 +64,14 @@ def create_app(settings: Settings) -> Starlette:
     if not keys.has_live_key():
         raise ConfigError(f"{settings.keys_file} holds no usable key: create one with `aegis keys create`")
     limits = _limit_backend(settings)
-    workdir = Path(tempfile.mkdtemp(prefix="aegis-"))
+    remove_stale_scratch()
+    scratch = ScratchDir.create()
     try:
-        opa = DecisionSource(settings=settings, metrics=metrics, workdir=workdir)
+        opa = DecisionSource(settings=settings, metrics=metrics, workdir=scratch.path)
         state = StateDB.open(settings.state_db)
         audit = AuditLog.open(settings.audit_log, fsync=settings.audit_fsync)
     except Exception:
-        shutil.rmtree(workdir, ignore_errors=True)
+        scratch.remove()
         raise
     breaker = CircuitBreaker(
         failure_threshold=settings.breaker_failures,
@@ -105,27 +106,41 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        recovering = asyncio.create_task(_keep_recovering(audit, metrics))
         try:
             await limits.ping()  # a shared backend out of reach stops the start: nothing could be served
             await opa.start()  # a managed OPA that does not verify its policy stops start-up here
             metrics.opa_ready.set(1 if await opa.refresh() else 0)
+            metrics.audit_usable.set(1)
             log.info(
                 "aegis ready", extra={"bundle_revision": opa.revision, "write_mode": settings.write_mode}
             )
             yield
         finally:
+            recovering.cancel()
             await opa.stop()
             await gitea.aclose()
             await limits.aclose()
             audit.close()
             state.close()
-            shutil.rmtree(workdir, ignore_errors=True)
+            scratch.remove()
 
     async def readyz(request: Request) -> Response:
         opa_ready = await opa.refresh()
         metrics.opa_ready.set(1 if opa_ready else 0)
-        ready = opa_ready and await _limits_reachable(limits)
-        body = {"status": "ready" if ready else "not ready", "bundle_revision": opa.revision}
+        audit_usable = audit.recover()
+        metrics.audit_usable.set(1 if audit_usable else 0)
+        limits_reachable = await _limits_reachable(limits)
+        ready = opa_ready and audit_usable and limits_reachable
+        body = {
+            "status": "ready" if ready else "not ready",
+            "bundle_revision": opa.revision,
+            "checks": {
+                "opa": "ready" if opa_ready else "not ready",
+                "audit_log": "writable" if audit_usable else "unusable",
+                "limits": "reachable" if limits_reachable else "unreachable",
+            },
+        }
         return JSONResponse(body, status_code=200 if ready else 503)
 
     async def healthz(request: Request) -> Response:
@@ -200,6 +215,13 @@ def _limit_backend(settings: Settings) -> LimitBackend:
     if settings.limits_backend == "redis" and settings.redis_url:
         return RedisBackend.from_url(settings.redis_url)
     return MemoryBackend()
+
+
+async def _keep_recovering(audit: AuditLog, metrics: Metrics) -> None:
+    """Retry an unusable audit log until the disk has room again, whether or not calls arrive."""
+    while True:
+        await asyncio.sleep(AUDIT_RETRY_S)
+        metrics.audit_usable.set(1 if audit.recover() else 0)
 
 
 async def _limits_reachable(limits: LimitBackend) -> bool:

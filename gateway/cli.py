@@ -125,18 +125,47 @@ def _policy_diff(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from gateway.audit import verify_chain
+    from gateway.audit import review_chain
     from gateway.errors import AuditChainError
 
     try:
-        head = verify_chain(args.file)
+        report = review_chain(args.file)
     except AuditChainError as exc:
         print(f"{args.file}: BROKEN at line {exc.line}: {exc.reason}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:
         print(f"{args.file}: cannot read: {exc.strerror}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"{args.file}: OK, {head.entries} entries, head {head.head_hash}")
+    print(f"{args.file}: OK, {report.head.entries} entries, head {report.head.head_hash}")
+    for intent in report.unfinished_intents:
+        print(
+            f"{args.file}: write intent without an outcome: seq {intent['seq']} {intent['ts']}"
+            f" {intent['principal']} {intent['tool']} {intent['repo']} (request {intent['request_id']}):"
+            " the gateway stopped while Gitea had the write; check there whether it happened"
+        )
+    return EXIT_OK
+
+
+def _audit_repair(args: argparse.Namespace) -> int:
+    from gateway.audit import repair_torn_tail
+    from gateway.errors import AuditChainError
+
+    try:
+        repair = repair_torn_tail(args.file)
+    except AuditChainError as exc:
+        print(
+            f"{args.file}: BROKEN at line {exc.line}: {exc.reason}; repair moves only a torn last line"
+            " aside, never a broken chain (keep the file as evidence)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if repair is None:
+        print(f"{args.file}: the last line is whole; nothing to repair")
+        return EXIT_OK
+    print(
+        f"{args.file}: moved {repair.removed_bytes} torn byte(s) to {repair.side_file}; recorded as entry"
+        f" {repair.entry['seq']}"
+    )
     return EXIT_OK
 
 
@@ -310,6 +339,11 @@ def _parser() -> argparse.ArgumentParser:
     verify = audit.add_parser("verify", help="verify the hash chain; exit 1 naming the first broken line")
     verify.add_argument("file", type=Path)
     verify.set_defaults(handler=_audit_verify)
+    repair = audit.add_parser(
+        "repair", help="move a torn last line (an interrupted write) to a side file and record that"
+    )
+    repair.add_argument("file", type=Path)
+    repair.set_defaults(handler=_audit_repair)
 
     _add_keys_commands(commands)
     add_admin_commands(commands)

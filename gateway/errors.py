@@ -24,6 +24,15 @@ class AuditChainError(GatewayError):
         self.reason = reason
 
 
+class TornTailError(AuditChainError):
+    """The log ends in an unterminated line: a write was interrupted (`aegis audit repair` moves it aside)."""
+
+
+class ServiceUnavailable(GatewayError):
+    """The gateway cannot serve the call now (its audit log cannot be written). The message is written
+    for the client and says whether anything was executed."""
+
+
 class OpaError(GatewayError):
     """OPA could not give a usable decision (unreachable, timeout, error, malformed answer)."""
 

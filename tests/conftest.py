@@ -10,6 +10,7 @@ import pytest
 
 from tests.processes import Simulator, opa_binary, start_simulator
 from tests.redis_server import RedisServer, start_redis
+from tests.small_disk import SmallDisk, mount_small_disk, unmount
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +40,14 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server = start_redis(tmp_path_factory.mktemp("redis"))
     yield server
     server.stop()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    """A 1 MiB filesystem of the test's own, to fill and free."""
+    try:
+        disk = mount_small_disk(tmp_path / "disk")
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield disk
+    unmount(disk)

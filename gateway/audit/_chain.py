@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,15 +15,22 @@ ENTRY_FIELDS = (
 )  # fmt: skip
 SECURITY_EVENTS = ("auth_failure", "auth_throttled", "rate_limited", "overloaded", "origin_rejected")
 CLIENT_REQUEST_ID = "client_request_id"
+INTENT_EVENT = "write_intent"
+INTENT_SEQ = "intent_seq"
 # Fields of one kind of event beyond ENTRY_FIELDS: (required, optional). A tool call's `output`
 # summary is optional so that logs written before it existed still verify; `approval` and `write`
 # appear on writes only; `client_request_id` on requests that carried a well-formed X-Request-ID of
-# their own. An approver's decision and a rollback are entries of their own.
+# their own. An approver's decision and a rollback are entries of their own. A write to Gitea is
+# preceded by its `write_intent` entry, which its outcome names by `intent_seq`. `audit_gap` records
+# a time the log could not be written; `repaired`, a torn last line `aegis audit repair` moved aside.
 EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "tool_call": ((), ("output", "approval", "write", CLIENT_REQUEST_ID)),
+    "tool_call": ((), ("output", "approval", "write", CLIENT_REQUEST_ID, INTENT_SEQ)),
     **{event: (("client_ip", "repeats_left_out"), (CLIENT_REQUEST_ID,)) for event in SECURITY_EVENTS},
     "approval_decided": (("approval",), ()),
-    "rollback": (("rollback",), ()),
+    "rollback": (("rollback",), (INTENT_SEQ,)),
+    INTENT_EVENT: ((), (CLIENT_REQUEST_ID, "approval", "rollback")),
+    "audit_gap": (("gap",), ()),
+    "repaired": (("repair",), ()),
 }
 
 
@@ -40,3 +48,32 @@ def entry_hash(entry: Mapping[str, Any]) -> str:
     """SHA-256 hex of the entry's canonical JSON without its own `entry_hash` field."""
     body = {key: value for key, value in entry.items() if key != "entry_hash"}
     return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def intent_entry(outcome_fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The `write_intent` entry of a write about to be sent to Gitea, from the fields its outcome entry
+    will have: who, what and why it was allowed, without what only the outcome knows."""
+    _, optional = EVENT_FIELDS[INTENT_EVENT]
+    kept = {key: value for key, value in outcome_fields.items() if key in ENTRY_FIELDS or key in optional}
+    return {**kept, "event": INTENT_EVENT, "outcome": "intent", "duration_ms": 0.0}
+
+
+def timestamp() -> str:
+    """Now, UTC, to the millisecond: the `ts` of an entry."""
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+
+
+def system_entry(event: str, outcome: str, **detail: Any) -> dict[str, Any]:
+    """An entry the log writes about itself (a gap, a repair): no request, principal or tool."""
+    nulls = (
+        "request_id", "decision_id", "bundle_revision", "principal", "tool", "repo", "path", "args_sha256",
+    )  # fmt: skip
+    return {
+        **dict.fromkeys(nulls),
+        "event": event,
+        "outcome": outcome,
+        "reasons": [],
+        "duration_ms": 0.0,
+        **detail,
+    }

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from gateway.audit._chain import ENTRY_FIELDS, EVENT_FIELDS, GENESIS_HASH, canonical_json, entry_hash
-from gateway.errors import AuditChainError
+from gateway.audit._chain import (
+    ENTRY_FIELDS,
+    EVENT_FIELDS,
+    GENESIS_HASH,
+    INTENT_EVENT,
+    INTENT_SEQ,
+    canonical_json,
+    entry_hash,
+)
+from gateway.errors import AuditChainError, TornTailError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,14 +28,43 @@ class ChainHead:
     head_hash: str
 
 
+@dataclasses.dataclass(frozen=True)
+class ChainReport:
+    """An intact chain's head, and the writes whose intent it records without an outcome: the gateway
+    stopped between sending them to Gitea and recording what Gitea answered."""
+
+    head: ChainHead
+    unfinished_intents: tuple[dict[str, Any], ...]
+
+
 def verify_chain(path: Path) -> ChainHead:
     """Return the chain's head when every entry holds; raise AuditChainError at the first that does not.
 
     Example:
         head = verify_chain(Path("var/audit.jsonl"))
     """
+    return head_of(walk_chain(path))
+
+
+def review_chain(path: Path) -> ChainReport:
+    """verify_chain, and the write intents the chain holds no outcome for."""
+    open_intents: dict[int, dict[str, Any]] = {}
+
+    def tracked() -> Iterator[dict[str, Any]]:
+        for entry in walk_chain(path):
+            if entry["event"] == INTENT_EVENT:
+                open_intents[entry["seq"]] = entry
+            elif INTENT_SEQ in entry:
+                open_intents.pop(entry[INTENT_SEQ], None)
+            yield entry
+
+    head = head_of(tracked())
+    return ChainReport(head=head, unfinished_intents=tuple(open_intents.values()))
+
+
+def head_of(entries: Iterator[dict[str, Any]]) -> ChainHead:
     head = ChainHead(entries=0, head_hash=GENESIS_HASH)
-    for entry in walk_chain(path):
+    for entry in entries:
         head = ChainHead(entries=entry["seq"], head_hash=entry["entry_hash"])
     return head
 
@@ -42,11 +79,13 @@ def find_entry(path: Path, seq: int) -> dict[str, Any] | None:
     return found
 
 
-def walk_chain(path: Path) -> Iterator[dict[str, Any]]:
-    """Every entry, in order, each checked against the one before it."""
+def walk_chain(path: Path, *, stop_at: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every entry, in order, each checked against the one before it; with `stop_at`, only those of the
+    file's first `stop_at` bytes (which must end with a whole line)."""
     prev_hash = GENESIS_HASH
     count = 0
-    with path.open("rb") as lines:
+    with path.open("rb") as handle:
+        lines = handle if stop_at is None else _lines_within(handle, stop_at)
         for line_no, raw in enumerate(lines, start=1):
             entry = _parse_line(raw, line_no)
             if entry["seq"] != count + 1:
@@ -64,9 +103,18 @@ def walk_chain(path: Path) -> Iterator[dict[str, Any]]:
             yield entry
 
 
+def _lines_within(lines: Iterable[bytes], limit: int) -> Iterator[bytes]:
+    consumed = 0
+    for raw in lines:
+        consumed += len(raw)
+        if consumed > limit:
+            return
+        yield raw
+
+
 def _parse_line(raw: bytes, line_no: int) -> dict[str, Any]:
     if not raw.endswith(b"\n"):
-        raise AuditChainError(line_no, "line is not terminated (truncated write?)")
+        raise TornTailError(line_no, "line is not terminated (truncated write?)")
     try:
         entry = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):

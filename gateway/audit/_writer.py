@@ -1,21 +1,33 @@
-"""Append-only writer of the chain. One process owns the file (an exclusive flock)."""
+"""Append-only writer of the chain. One process owns the file (an exclusive flock).
+
+When a write fails (a full disk, an I/O error) the log becomes unusable: nothing is chained onto a
+possibly partial line, and the service refuses calls it cannot record. `recover()` cuts the partial line
+off, records the gap in an `audit_gap` entry and writes the outcomes it had to hold back.
+"""
 
 from __future__ import annotations
 
+import collections
 import fcntl
+import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from gateway.audit._chain import canonical_json, entry_hash
-from gateway.audit._verify import verify_chain
-from gateway.errors import AuditChainError, AuditWriteError
+from gateway.audit._chain import canonical_json, entry_hash, system_entry, timestamp
+from gateway.audit._verify import ChainHead, verify_chain
+from gateway.errors import AuditChainError, AuditWriteError, TornTailError
+
+RETRY_INTERVAL_S = 1.0
+MAX_HELD_OUTCOMES = 10_000
+log = logging.getLogger(__name__)
 
 
 class AuditLog:
-    """Appends hash-chained entries; every append is flushed, and fsynced when `fsync` is on.
+    """Appends hash-chained entries; every append is written with one system call and fsynced when
+    `fsync` is on.
 
     Opening verifies the existing chain so that a new entry is never chained onto a tampered one.
     An append runs on the event loop without an await point, so it is atomic with respect to other
@@ -28,54 +40,158 @@ class AuditLog:
         await log.append({"event": "tool_call", ...})
     """
 
-    def __init__(self, path: Path, handle: IO[bytes], *, seq: int, prev_hash: str, fsync: bool) -> None:
+    def __init__(
+        self,
+        path: Path,
+        fd: int,
+        head: ChainHead,
+        *,
+        size: int,
+        fsync: bool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.path = path
-        self._handle = handle
-        self._seq = seq
-        self._prev_hash = prev_hash
+        self._fd = fd
+        self._seq = head.entries
+        self._prev_hash = head.head_hash
+        self._size = size  # bytes of whole entries: where a partial line would start
         self._fsync = fsync
-        self._broken = False
+        self._clock = clock
+        self._failure: _Failure | None = None
+        self._held: list[dict[str, Any]] = []
 
     @classmethod
-    def open(cls, path: Path, *, fsync: bool) -> AuditLog:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        handle = os.fdopen(fd, "ab")
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            raise AuditWriteError(f"{path} is locked by another process") from None
+    def open(cls, path: Path, *, fsync: bool, clock: Callable[[], float] = time.monotonic) -> AuditLog:
+        """Lock and verify the log. A torn last line is refused with the command that repairs it."""
+        fd = lock_log(path)
         try:
             head = verify_chain(path)
+        except TornTailError as exc:
+            os.close(fd)
+            raise AuditWriteError(
+                f"refusing to append to {path}: its last line is torn ({exc}), as when the gateway is"
+                f" killed during a write; run `aegis audit repair {path}` to move the torn bytes aside and"
+                " record the repair in the chain"
+            ) from exc
         except AuditChainError as exc:
-            handle.close()
+            os.close(fd)
             raise AuditWriteError(f"refusing to append to {path}: the chain is broken at {exc}") from exc
-        return cls(path, handle, seq=head.entries, prev_hash=head.head_hash, fsync=fsync)
+        return cls(path, fd, head, size=os.fstat(fd).st_size, fsync=fsync, clock=clock)
+
+    @property
+    def usable(self) -> bool:
+        """Whether the next entry can be written: no write has failed since the last recovery."""
+        return self._failure is None
+
+    def check_usable(self) -> None:
+        """Raise AuditWriteError unless the next entry can be written, trying to recover first. A refusal
+        is counted, and the `audit_gap` entry of the recovery reports it."""
+        if self._failure is not None and not self.recover():
+            self._failure.unwritten["tool_call"] += 1
+            raise AuditWriteError(f"audit log {self.path} is unusable: {self._failure.error}")
 
     async def append(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Chain, write and return one entry. Raises AuditWriteError when it is not on disk."""
-        if self._broken:
-            raise AuditWriteError(f"audit log {self.path} is unusable after an earlier write failure")
-        entry = {**fields, "seq": self._seq + 1, "ts": _utc_now(), "prev_hash": self._prev_hash}
-        entry["entry_hash"] = entry_hash(entry)
+        return self.write(fields)
+
+    def hold(self, fields: Mapping[str, Any]) -> None:
+        """Keep the outcome of a call that has run but could not be recorded; the recovery writes it.
+        Its intent entry is in the chain already, so a crash before then still shows the call."""
+        if len(self._held) < MAX_HELD_OUTCOMES:
+            self._held.append(dict(fields))
+        elif self._failure is not None:
+            self._failure.unwritten[str(fields.get("event"))] += 1
+
+    def recover(self, *, now: float | None = None) -> bool:
+        """After a failed write, at most once per RETRY_INTERVAL_S: cut the partial line, write the
+        `audit_gap` entry and the held outcomes. Returns whether the log is usable."""
+        failure = self._failure
+        if failure is None:
+            return True
+        now = self._clock() if now is None else now
+        if now - failure.last_try < RETRY_INTERVAL_S:
+            return False
+        failure.last_try = now
+        seq, prev_hash, size = self._seq, self._prev_hash, self._size
         try:
-            self._handle.write(canonical_json(entry) + b"\n")
-            self._handle.flush()
-            if self._fsync:
-                os.fsync(self._handle.fileno())
-        except (OSError, ValueError) as exc:  # ValueError: the file was closed under us
-            # A partial line may now end the file: chaining onto it would hide the failure.
-            self._broken = True
-            raise AuditWriteError(f"audit append to {self.path} failed: {exc}") from exc
-        self._seq = entry["seq"]
-        self._prev_hash = entry["entry_hash"]
-        return entry
+            dropped = os.fstat(self._fd).st_size - size
+            os.ftruncate(self._fd, size)
+            self._write_unchecked(failure.gap_entry(dropped_bytes=dropped, held=len(self._held)))
+            for held in self._held:
+                self._write_unchecked(held)
+        except OSError as exc:
+            self._seq, self._prev_hash, self._size = seq, prev_hash, size
+            failure.error = _describe(exc)
+            return False
+        log.warning("audit log recovered", extra={"path": str(self.path), "dropped_bytes": dropped})
+        self._failure = None
+        self._held.clear()
+        return True
 
     def close(self) -> None:
-        self._handle.close()
+        os.close(self._fd)
+
+    def write(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """append() for code that does not run on an event loop (the repair command)."""
+        if self._failure is not None:
+            self._failure.unwritten[str(fields.get("event"))] += 1
+            raise AuditWriteError(f"audit log {self.path} is unusable: {self._failure.error}")
+        try:
+            return self._write_unchecked(fields)
+        except OSError as exc:
+            # A partial line may now end the file: chaining onto it would hide the failure.
+            self._failure = _Failure(error=_describe(exc), since=timestamp(), last_try=self._clock())
+            self._failure.unwritten[str(fields.get("event"))] += 1
+            raise AuditWriteError(f"audit append to {self.path} failed: {exc}") from exc
+
+    def _write_unchecked(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        entry = {**fields, "seq": self._seq + 1, "ts": timestamp(), "prev_hash": self._prev_hash}
+        entry["entry_hash"] = entry_hash(entry)
+        line = canonical_json(entry) + b"\n"
+        written = 0
+        while written < len(line):
+            written += os.write(self._fd, line[written:])
+        if self._fsync:
+            os.fsync(self._fd)
+        self._seq = entry["seq"]
+        self._prev_hash = entry["entry_hash"]
+        self._size += len(line)
+        return entry
 
 
-def _utc_now() -> str:
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+class _Failure:
+    """Since when the log is unusable, why, and what could not be recorded meanwhile."""
+
+    def __init__(self, *, error: str, since: str, last_try: float) -> None:
+        self.error = error
+        self.since = since
+        self.last_try = last_try
+        self.unwritten: collections.Counter[str] = collections.Counter()
+
+    def gap_entry(self, *, dropped_bytes: int, held: int) -> dict[str, Any]:
+        gap = {
+            "since": self.since,
+            "error": self.error,
+            "unwritten": dict(sorted(self.unwritten.items())),
+            "dropped_bytes": dropped_bytes,
+            "held_outcomes": held,
+        }
+        return system_entry("audit_gap", "error", gap=gap)
+
+
+def lock_log(path: Path, *, create: bool = True) -> int:
+    """Open the log for appending and take its exclusive lock; returns the descriptor."""
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC | (os.O_CREAT if create else 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise AuditWriteError(f"{path} is locked by another process") from None
+    return fd
+
+
+def _describe(exc: OSError) -> str:
+    return exc.strerror or str(exc)

@@ -26,6 +26,10 @@ class Approvers:
         started = time.perf_counter()
         wanted = "approved" if approve else "denied"
         try:
+            self._audit.check_usable()
+        except AuditWriteError as exc:
+            raise ApprovalError(f"{exc}; nothing was decided", 503) from exc
+        try:
             approval = self._store.decide(approval_id, approve=approve, approver=approver, reason=reason)
         except ApprovalError as refused:
             await self._record(

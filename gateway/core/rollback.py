@@ -13,7 +13,7 @@ import sqlite3
 import time
 from typing import Any
 
-from gateway.audit import AuditLog, canonical_json, find_entry
+from gateway.audit import INTENT_SEQ, AuditLog, canonical_json, find_entry, intent_entry
 from gateway.core.normalize import Resource
 from gateway.errors import AuditChainError, AuditWriteError, GatewayError, InvalidToolCall, UpstreamError
 from gateway.gitea import GiteaClient
@@ -34,8 +34,10 @@ class _Attempt:
     seq: int
     principal: str
     request_id: str
+    started: float = dataclasses.field(default_factory=time.perf_counter)
     target: dict[str, Any] | None = None
     snapshot: StoredSnapshot | None = None
+    intent_seq: int | None = None
 
 
 class Rollbacks:
@@ -46,26 +48,29 @@ class Rollbacks:
 
     async def rollback(self, seq: int, *, principal: str, request_id: str) -> dict[str, Any]:
         """Restore the file of audit entry `seq`; returns what was done. Raises RollbackRefused."""
-        started = time.perf_counter()
+        try:
+            self._audit.check_usable()
+        except AuditWriteError as exc:
+            raise RollbackRefused(f"{exc}; nothing was rolled back", 503) from exc
         attempt = _Attempt(seq=seq, principal=principal, request_id=request_id)
         try:
             result = await self._restore(attempt)
         except RollbackRefused as refused:
-            await self._record(attempt, started, outcome="denied", detail={"refused": str(refused)})
+            await self._record(attempt, outcome="denied", detail={"refused": str(refused)})
             raise
         except InvalidToolCall as refused:  # the path is no longer a regular file, or Gitea would not show it
-            await self._record(attempt, started, outcome="denied", detail={"refused": str(refused)})
+            await self._record(attempt, outcome="denied", detail={"refused": str(refused)})
             raise RollbackRefused(str(refused).removeprefix("Invalid arguments: "), 409) from refused
         except UpstreamError as failed:
-            await self._record(attempt, started, outcome="error", detail={"refused": str(failed)})
+            await self._record(attempt, outcome="error", detail={"refused": str(failed)})
             raise RollbackRefused(f"Gitea refused the restore: {failed}", 502) from failed
         except sqlite3.Error as failed:
-            await self._record(attempt, started, outcome="error", detail={"refused": "state database failed"})
+            await self._record(attempt, outcome="error", detail={"refused": "state database failed"})
             raise RollbackRefused("the state database failed; nothing was rolled back", 500) from failed
-        entry = await self._record(attempt, started, outcome="allowed", detail=result)
+        audit_seq = await self._record(attempt, outcome="allowed", detail=result)
         assert attempt.snapshot is not None
-        self._snapshots.complete(attempt.snapshot.id, seq=entry["seq"])
-        return {**result, "audit_seq": entry["seq"]}
+        self._snapshots.complete(attempt.snapshot.id, seq=audit_seq)
+        return {**result, "audit_seq": audit_seq}
 
     async def _restore(self, attempt: _Attempt) -> dict[str, Any]:
         attempt.target = _target_entry(self._audit, attempt.seq)
@@ -87,12 +92,13 @@ class Rollbacks:
         except SnapshotError as exc:
             raise RollbackRefused(str(exc), 409) from exc
         try:
-            return await self._commit_restore(attempt.seq, attempt.snapshot)
+            return await self._commit_restore(attempt, attempt.snapshot)
         except BaseException:
             self._snapshots.release(snapshot_id)
             raise
 
-    async def _commit_restore(self, seq: int, stored: StoredSnapshot) -> dict[str, Any]:
+    async def _commit_restore(self, attempt: _Attempt, stored: StoredSnapshot) -> dict[str, Any]:
+        seq = attempt.seq
         snapshot = stored.snapshot
         owner, name = snapshot.repo.split("/", 1)
         resource = Resource(owner=owner, name=name, path=snapshot.path, branch=snapshot.branch)
@@ -104,6 +110,12 @@ class Rollbacks:
                 f" entry {seq} left: it changed since, and a rollback never overwrites a later change",
                 409,
             )
+        try:
+            fields = self._fields(attempt, outcome="intent", detail={})
+            intent = await self._audit.append(intent_entry(fields))
+        except AuditWriteError as exc:
+            raise RollbackRefused(f"{exc}; nothing was rolled back", 503) from exc
+        attempt.intent_seq = intent["seq"]
         verb = "Restore" if snapshot.previous_sha else "Remove"
         _, commit_sha = await commit_file(
             self._gitea,
@@ -123,30 +135,38 @@ class Rollbacks:
             "commit": commit_sha,
         }
 
-    async def _record(
-        self, attempt: _Attempt, started: float, *, outcome: str, detail: dict[str, Any]
-    ) -> dict[str, Any]:
-        snapshot = attempt.snapshot.snapshot if attempt.snapshot else None
+    async def _record(self, attempt: _Attempt, *, outcome: str, detail: dict[str, Any]) -> int:
+        """Audit the attempt; returns the seq of the entry that records it. A restore that has been
+        committed is never reported as failed: its outcome waits for the log to recover, and its intent
+        entry stands for it meanwhile."""
+        fields = self._fields(attempt, outcome=outcome, detail=detail)
         try:
-            return await self._audit.append(
-                {
-                    "event": "rollback",
-                    "request_id": attempt.request_id,
-                    "decision_id": None,
-                    "bundle_revision": None,
-                    "principal": attempt.principal,
-                    "tool": (attempt.target or {}).get("tool"),
-                    "repo": snapshot.repo if snapshot else None,
-                    "path": snapshot.path if snapshot else None,
-                    "args_sha256": hashlib.sha256(canonical_json({"seq": attempt.seq})).hexdigest(),
-                    "outcome": outcome,
-                    "reasons": [],
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                    "rollback": {"target_seq": attempt.seq, **detail},
-                }
-            )
+            entry = await self._audit.append(fields)
         except AuditWriteError as exc:
+            if attempt.intent_seq is not None and outcome == "allowed":
+                self._audit.hold(fields)
+                return attempt.intent_seq
             raise RollbackRefused(f"the audit log could not record the rollback: {exc}", 500) from exc
+        return int(entry["seq"])
+
+    def _fields(self, attempt: _Attempt, *, outcome: str, detail: dict[str, Any]) -> dict[str, Any]:
+        snapshot = attempt.snapshot.snapshot if attempt.snapshot else None
+        return {
+            "event": "rollback",
+            "request_id": attempt.request_id,
+            "decision_id": None,
+            "bundle_revision": None,
+            "principal": attempt.principal,
+            "tool": (attempt.target or {}).get("tool"),
+            "repo": snapshot.repo if snapshot else None,
+            "path": snapshot.path if snapshot else None,
+            "args_sha256": hashlib.sha256(canonical_json({"seq": attempt.seq})).hexdigest(),
+            "outcome": outcome,
+            "reasons": [],
+            "duration_ms": round((time.perf_counter() - attempt.started) * 1000, 3),
+            "rollback": {"target_seq": attempt.seq, **detail},
+            **({INTENT_SEQ: attempt.intent_seq} if attempt.intent_seq is not None else {}),
+        }
 
 
 def _target_entry(audit: AuditLog, seq: int) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 """The execution core: one tools/call becomes validate -> normalize -> decide -> execute -> audit.
 
-Every call leaves exactly one audit entry, whatever its outcome; when that entry cannot be written, the
-call fails instead of returning a result that left no trace.
+Every call leaves exactly one audit entry, whatever its outcome. A call runs only while the log can be
+written, and a write is preceded by its `write_intent` entry: when that cannot be written, nothing is
+sent to Gitea. A read whose entry cannot be written fails instead of returning a result that left no
+trace; a write that has run answers with its result, and its outcome is held until the log recovers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime
 import functools
@@ -16,21 +19,23 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from gateway.audit import AuditLog, canonical_json, client_request_id_field
+from gateway.audit import INTENT_SEQ, AuditLog, canonical_json, client_request_id_field, intent_entry
 from gateway.core.normalize import Resource, normalize_name, normalize_path, normalize_pathspec, normalize_ref
 from gateway.core.principal import Principal
 from gateway.core.results import OutputBounds, Presented, denied_result, error_result, present, secret_mode
 from gateway.core.shown import ResultPaths, ResultRepos, ShownDecider
 from gateway.core.writes import Admission, WriteGate
-from gateway.errors import AuditWriteError, InvalidToolCall, UpstreamError
+from gateway.errors import AuditWriteError, InvalidToolCall, ServiceUnavailable, UpstreamError
 from gateway.gitea import GiteaClient
 from gateway.mcp import CallContext
 from gateway.observability.metrics import Metrics
-from gateway.opa import Decision, ResultUndecided
+from gateway.opa import Decision, Reason, ResultUndecided
 from gateway.sanitize import scan_size
 from gateway.tools import BoundTool, ToolCall, ToolOutput, ToolRegistry
 
 MAX_AUDITED_NAME = 128
+NOT_EXECUTED = "the audit log cannot be written, so the call was not executed; retry later"
+RESULT_WITHHELD = "the audit log could not record this read, so its result is withheld; retry later"
 OFFLOAD_SANITIZE_BYTES = 64 << 10
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,9 @@ class _Trace:
     presented: Presented | None = None
     approval: dict[str, Any] | None = None
     write: dict[str, Any] | None = None
+    intent_seq: int | None = None  # of the write_intent entry, once the write is about to be sent
+    executed: bool = False  # the tool ran against Gitea
+    refused_by: Reason | None = None  # the transport's reason for refusing a call it never passed on
 
 
 class Decider(ShownDecider, Protocol):
@@ -99,16 +107,26 @@ class ToolService:
         trace = _trace_of(name, arguments)
         bound = self._registry.get(name) if isinstance(name, str) else None
         try:
+            self._audit.check_usable()
+        except AuditWriteError:
+            metric_tool = trace.tool if bound else "unknown"
+            self._metrics.tool_calls.labels(tool=metric_tool, outcome="unaudited").inc()
+            log.critical("audit log unusable; the call is refused before it runs", exc_info=True)
+            raise ServiceUnavailable(NOT_EXECUTED) from None
+        try:
             result = await self._execute(context, bound, arguments, trace)
         finally:
             await self._record(context, trace, started, known=bound is not None)
         return result
 
-    async def refuse_call(self, context: CallContext, name: Any, arguments: Any) -> None:
+    async def refuse_call(self, context: CallContext, name: Any, arguments: Any, *, rule: str) -> None:
         trace = _trace_of(name, arguments)
         trace.outcome = "invalid"
+        trace.refused_by = Reason(rule=rule, effect="deny", source="transport")
         known = isinstance(name, str) and self._registry.get(name) is not None
-        await self._record(context, trace, time.perf_counter(), known=known)
+        # The request is refused whatever happens; _record counts and logs an audit failure.
+        with contextlib.suppress(ServiceUnavailable):
+            await self._record(context, trace, time.perf_counter(), known=known)
 
     async def _execute(
         self, context: CallContext, bound: BoundTool | None, arguments: Any, trace: _Trace
@@ -136,6 +154,8 @@ class ToolService:
             admission = self._admit_write(context, bound, normalized, trace)
             if admission.refusal is not None:
                 return admission.refusal
+        if admission is not None:
+            await self._intend(context, trace, admission)
         revision = trace.decision.revision
         call = ToolCall(
             self._gitea,
@@ -146,6 +166,7 @@ class ToolService:
             secrets=secret_mode(_output_decision(bound, trace.decision)),
         )
         try:
+            trace.executed = True
             output = await bound.tool.run(call)
         except ResultUndecided as exc:  # nothing of the result may be shown when OPA cannot say what
             trace.decision = exc.decision
@@ -193,6 +214,15 @@ class ToolService:
         if admission.refusal is not None:
             trace.outcome = admission.outcome
         return admission
+
+    async def _intend(self, context: CallContext, trace: _Trace, admission: Admission) -> None:
+        """Write the intent entry of a write about to be sent; when it cannot be, the write never runs."""
+        try:
+            intent = await self._audit.append(intent_entry(self._entry_fields(context, trace, 0.0)))
+        except AuditWriteError:
+            self._writes.withdraw(admission)
+            raise
+        trace.intent_seq = intent["seq"]
 
     def _give_back(self, admission: Admission | None) -> None:
         if admission is not None:
@@ -257,35 +287,52 @@ class ToolService:
         metric_tool = trace.tool if known else "unknown"
         self._metrics.tool_calls.labels(tool=metric_tool, outcome=trace.outcome).inc()
         self._metrics.tool_call_duration.labels(tool=metric_tool).observe(duration)
-        decision = trace.decision
+        fields = {
+            **self._entry_fields(context, trace, duration),
+            "output": trace.presented.audit_summary() if trace.presented else None,
+            **({"write": trace.write} if trace.write else {}),
+            **({INTENT_SEQ: trace.intent_seq} if trace.intent_seq is not None else {}),
+        }
         try:
-            await self._audit.append(
-                {
-                    "event": "tool_call",
-                    "request_id": context.request_id,
-                    **client_request_id_field(context.client_request_id),
-                    "decision_id": decision.decision_id if decision else None,
-                    "bundle_revision": decision.revision if decision else None,  # the bundle that decided
-                    "principal": _principal(context).id,
-                    "tool": trace.tool,
-                    "repo": trace.resource.repo,
-                    "path": trace.resource.path,
-                    "args_sha256": trace.args_sha256,
-                    "outcome": trace.outcome,
-                    "reasons": [reason.as_dict() for reason in decision.reasons] if decision else [],
-                    "duration_ms": round(duration * 1000, 3),
-                    "output": trace.presented.audit_summary() if trace.presented else None,
-                    **({"approval": trace.approval} if trace.approval else {}),
-                    **({"write": trace.write} if trace.write else {}),
-                }
-            )
+            await self._audit.append(fields)
         except AuditWriteError:
             self._metrics.audit_failures.inc()
+            if trace.intent_seq is not None:
+                # The write has run and its intent is on record: answering with an error would make a
+                # retrying agent write twice. Its outcome is written once the log recovers.
+                self._audit.hold(fields)
+                log.critical("audit write failed; a write's outcome is held until recovery", exc_info=True)
+                return
             log.critical("audit write failed; the call is answered with an error", exc_info=True)
-            raise
+            raise ServiceUnavailable(RESULT_WITHHELD if trace.executed else NOT_EXECUTED) from None
         log.info(
             "tool call", extra={"tool": trace.tool, "outcome": trace.outcome, "duration_ms": duration * 1000}
         )
+
+    def _entry_fields(self, context: CallContext, trace: _Trace, duration: float) -> dict[str, Any]:
+        decision = trace.decision
+        return {
+            "event": "tool_call",
+            "request_id": context.request_id,
+            **client_request_id_field(context.client_request_id),
+            "decision_id": decision.decision_id if decision else None,
+            "bundle_revision": decision.revision if decision else None,  # the bundle that decided
+            "principal": _principal(context).id,
+            "tool": trace.tool,
+            "repo": trace.resource.repo,
+            "path": trace.resource.path,
+            "args_sha256": trace.args_sha256,
+            "outcome": trace.outcome,
+            "reasons": [reason.as_dict() for reason in _reasons(trace)],
+            "duration_ms": round(duration * 1000, 3),
+            **({"approval": trace.approval} if trace.approval else {}),
+        }
+
+
+def _reasons(trace: _Trace) -> tuple[Reason, ...]:
+    if trace.decision is not None:
+        return trace.decision.reasons
+    return (trace.refused_by,) if trace.refused_by is not None else ()
 
 
 def _output_decision(bound: BoundTool, decision: Decision) -> Decision:

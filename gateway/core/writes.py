@@ -109,6 +109,17 @@ class WriteGate:
         except sqlite3.Error:  # the write is refused anyway; a quota not given back errs on the safe side
             log.error("state database failed; a refused write's quota was not given back", exc_info=True)
 
+    def withdraw(self, admission: Admission) -> None:
+        """The write was never sent (its intent could not be audited): its quota is returned, and the
+        approval it would have used stays approved for the retry."""
+        self.give_back(admission)
+        if admission.approval is None:
+            return
+        try:
+            self._approvals.unuse(admission.approval["id"])
+        except sqlite3.Error:
+            log.error("state database failed; an unsent write's approval stays used", exc_info=True)
+
     def record(self, output: ToolOutput, request_id: str) -> dict[str, Any]:
         """The audit entry's `write` member: what Gitea made, and the snapshot kept for rollback. The write
         has happened, so a snapshot that cannot be saved is recorded as missing, never as a failed call."""

@@ -7,13 +7,14 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from gateway.errors import InvalidToolCall
+from gateway.errors import InvalidToolCall, ServiceUnavailable
 from gateway.mcp._handler import CallContext, ToolHandler
 from gateway.mcp._jsonrpc import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
+    PARSE_ERROR,
     ClientReply,
     JsonRpcError,
     Notification,
@@ -29,6 +30,7 @@ from gateway.mcp._protocol import (
     initialize_result,
     negotiate,
 )
+from gateway.mcp._refused import named_tool_calls
 from gateway.observability.request_id import client_request_id_of, request_id_of
 
 log = logging.getLogger(__name__)
@@ -64,24 +66,30 @@ class McpEndpoint:
         body = await _read_body(receive, self.max_body_bytes)
         if body is None:
             return _http_error(scope, 413, INVALID_REQUEST, "Payload Too Large")
-        try:
-            message = parse_message(body)
-        except JsonRpcError as invalid:
-            return 400, error_body(request_id_or_none(body), _naming(invalid, request_id_of(scope))), []
-        if isinstance(message, ClientReply | Notification):
-            return 202, b"", []
-        raw_version = headers.get(VERSION_HEADER)
-        version = raw_version.decode("latin-1") if raw_version is not None else None
         context = CallContext(
             principal=scope.get("state", {}).get("principal"),
             request_id=request_id_of(scope),
             client_ip=scope["client"][0] if scope.get("client") else None,
             client_request_id=client_request_id_of(scope),
         )
+        try:
+            message = parse_message(body)
+        except JsonRpcError as invalid:
+            rule = "jsonrpc.parse_error" if invalid.code == PARSE_ERROR else "jsonrpc.invalid_request"
+            for name, arguments in named_tool_calls(body):
+                await self.handler.refuse_call(context, name, arguments, rule=rule)
+            return 400, error_body(request_id_or_none(body), _naming(invalid, context.request_id)), []
+        if isinstance(message, ClientReply | Notification):
+            return 202, b"", []
+        raw_version = headers.get(VERSION_HEADER)
+        version = raw_version.decode("latin-1") if raw_version is not None else None
         if message.method != "initialize" and version is not None and version not in SUPPORTED_VERSIONS:
             if message.method == "tools/call":
                 await self.handler.refuse_call(
-                    context, message.params.get("name"), message.params.get("arguments", {})
+                    context,
+                    message.params.get("name"),
+                    message.params.get("arguments", {}),
+                    rule="mcp.unsupported_version",
                 )
             unsupported = JsonRpcError(
                 INVALID_REQUEST, f"Bad Request: unsupported MCP-Protocol-Version {version[:40]!r}"
@@ -96,6 +104,8 @@ class McpEndpoint:
             failure = error
         except InvalidToolCall as exc:
             failure = JsonRpcError(INVALID_PARAMS, str(exc))
+        except ServiceUnavailable as exc:
+            failure = JsonRpcError(INTERNAL_ERROR, f"Internal error: {exc}")
         except Exception:
             log.exception("internal error handling %s", request.method)
             failure = JsonRpcError(INTERNAL_ERROR, "Internal error")

@@ -26,7 +26,7 @@ class ToolHandler(Protocol):
         every tools/call, malformed ones included."""
         ...
 
-    async def refuse_call(self, context: CallContext, name: Any, arguments: Any) -> None:
-        """Record a tools/call the transport refused before it reached `call_tool` (an unsupported
-        protocol version): every call leaves a trace."""
+    async def refuse_call(self, context: CallContext, name: Any, arguments: Any, *, rule: str) -> None:
+        """Record a tools/call the transport refused before it reached `call_tool` (a body the strict
+        parser refused, an unsupported protocol version), `rule` naming why: every call leaves a trace."""
         ...

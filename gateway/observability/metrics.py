@@ -20,6 +20,7 @@ class Metrics:
     audit_failures: Counter
     http_requests: Counter
     opa_ready: Gauge
+    audit_usable: Gauge
     policy_reloads: Counter
     security_events: Counter
     rate_limited: Counter
@@ -71,6 +72,9 @@ class Metrics:
                 registry=registry,
             ),
             opa_ready=Gauge("aegis_opa_ready", "1 when OPA serves the policy bundle.", registry=registry),
+            audit_usable=Gauge(
+                "aegis_audit_log_usable", "1 while the audit log can be written.", registry=registry
+            ),
             policy_reloads=Counter(
                 "aegis_policy_reloads",
                 "Policy file changes, applied or refused.",

@@ -175,14 +175,10 @@ class DecisionClient:
         """Revision of each bundle OPA has activated, by bundle name; empty when unknown."""
         try:
             response = await self._http.request("GET", BUNDLES_PATH)
-            bundles = json.loads(response.body).get("result", {}) if response.status == 200 else {}
-        except (aiohttp.ClientError, TimeoutError, BodyTooLarge, ValueError, AttributeError):
+            document = json.loads(response.body) if response.status == 200 else {}
+        except (aiohttp.ClientError, TimeoutError, BodyTooLarge, ValueError):
             return {}
-        return {
-            name: str(info.get("manifest", {}).get("revision", ""))
-            for name, info in bundles.items()
-            if isinstance(info, dict)
-        }
+        return _revisions_of(document)
 
     async def is_ready(self) -> bool:
         """OPA answers and every configured bundle is activated."""
@@ -221,6 +217,22 @@ class ResultUndecided(OpaError):
     def __init__(self, kind: str, revision: str | None) -> None:
         super().__init__(kind)
         self.decision = Decision.fail_closed(kind, revision=revision)
+
+
+def _revisions_of(document: Any) -> dict[str, str]:
+    """The bundle revisions of OPA's `system.bundles` answer; empty when it has any other shape (a
+    sidecar that answers something else is not ready, not an error)."""
+    bundles = document.get("result") if isinstance(document, dict) else None
+    if not isinstance(bundles, dict):
+        return {}
+    revisions = {}
+    for name, info in bundles.items():
+        manifest = info.get("manifest", {}) if isinstance(info, dict) else None
+        revision = manifest.get("revision", "") if isinstance(manifest, dict) else None
+        if not isinstance(revision, str):
+            return {}
+        revisions[name] = revision
+    return revisions
 
 
 class _QueryFailed(Exception):

@@ -178,6 +178,14 @@ class ApprovalStore:
                 (approval_id,),
             )
 
+    def unuse(self, approval_id: str) -> None:
+        """Give back an approval whose call never ran: approved again, for the retry of that call."""
+        with self._db.transaction() as conn:
+            conn.execute(
+                "UPDATE approvals SET state = 'approved', used_at = NULL WHERE id = ? AND state = 'used'",
+                (approval_id,),
+            )
+
     def list(self, *, include_closed: bool = False) -> list[Approval]:
         """Pending approvals, oldest first; with `include_closed`, the most recent of every state."""
         now = self._clock()

@@ -13,6 +13,7 @@ import pytest
 from tests.processes import Gateway, Simulator, start_gateway
 
 pytestmark = pytest.mark.e2e
+POLICY = "defaults: {read: allow}\n"
 
 
 def opa_children(gateway: Gateway) -> list[int]:
@@ -46,7 +47,7 @@ def call_repo_info(gateway: Gateway) -> dict[str, object]:
 def test_killed_opa_is_restarted_and_stopped_with_the_gateway(
     simulator: Simulator, tmp_path: Path, opa_bin: str
 ) -> None:
-    gateway = start_gateway(tmp_path, policy="defaults: {read: allow}\n", upstream=simulator)
+    gateway = start_gateway(tmp_path, policy=POLICY, upstream=simulator)
     try:
         (first,) = opa_children(gateway)
         assert call_repo_info(gateway)["isError"] is False
@@ -66,3 +67,23 @@ def test_killed_opa_is_restarted_and_stopped_with_the_gateway(
     assert "Application shutdown complete." in gateway.logs()
     assert not alive(second)
     assert '"managed OPA exited, restarting"' in gateway.logs()
+
+
+def test_the_next_start_removes_the_scratch_directory_a_killed_gateway_left(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    first = start_gateway(tmp_path / "first", policy=POLICY, upstream=simulator, env={"TMPDIR": str(temp)})
+    left = list(temp.iterdir())
+    assert len(left) == 1
+    os.kill(first.process.pid, signal.SIGKILL)
+    first.process.wait()
+    assert left[0].exists()
+    second = start_gateway(tmp_path / "second", policy=POLICY, upstream=simulator, env={"TMPDIR": str(temp)})
+    try:
+        assert not left[0].exists()
+        assert len(list(temp.iterdir())) == 1  # the running gateway's own
+    finally:
+        second.stop()
+    assert list(temp.iterdir()) == []

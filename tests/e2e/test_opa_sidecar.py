@@ -3,10 +3,12 @@ bundle revision before it serves any call."""
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
 import subprocess
 import tarfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ import httpx
 import pytest
 from policy_compiler import build_bundle
 
+from gateway.opa._client import BUNDLES_PATH
 from tests.processes import Simulator, free_port, start_gateway, wait_healthy
 
 pytestmark = pytest.mark.e2e
@@ -161,3 +164,72 @@ def test_a_sidecar_that_loads_a_new_unverifiable_bundle_is_not_trusted(
             gateway.stop()
         process.terminate()
         process.wait(timeout=10)
+
+
+class OddBundlesProxy:
+    """A sidecar as seen through a proxy that answers the bundles query with another shape."""
+
+    def __init__(self, sidecar_url: str, bundles_answer: bytes) -> None:
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.startswith(BUNDLES_PATH):
+                    self._answer(200, bundles_answer)
+                else:
+                    self._answer(*proxy.forward("GET", self.path, b""))
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                self._answer(*proxy.forward("POST", self.path, body))
+
+            def _answer(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._sidecar_url = sidecar_url
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def forward(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
+        headers = {"content-type": "application/json"}
+        response = httpx.request(method, self._sidecar_url + path, content=body, headers=headers)
+        return response.status_code, response.content
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.mark.parametrize("sidecar", ["valid"], indirect=True)
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(b'{"result": ["bundle"]}', id="a-list"),
+        pytest.param(b'{"result": {"bundle": {"manifest": "r1"}}}', id="manifest-a-string"),
+        pytest.param(b'{"result": {"bundle": {"manifest": {"revision": 7}}}}', id="revision-a-number"),
+        pytest.param(b"[]", id="not-an-object"),
+    ],
+)
+def test_a_sidecar_answering_an_odd_bundles_shape_is_not_ready(
+    sidecar: tuple[str, str], simulator: Simulator, tmp_path: Path, answer: bytes
+) -> None:
+    proxy = OddBundlesProxy(sidecar[0], answer)
+    gateway = start_gateway(
+        tmp_path / "gw", policy=POLICY, upstream=simulator, env={"AEGIS_OPA_URL": proxy.url}, wait_ready=False
+    )
+    try:
+        wait_healthy(gateway)
+        ready = httpx.get(f"{gateway.base_url}/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["opa"] == "not ready"
+    finally:
+        gateway.stop()
+        proxy.close()

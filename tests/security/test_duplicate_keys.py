@@ -6,11 +6,13 @@ read one value and the executor another; the gateway reads the message once, and
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gateway.mcp._jsonrpc import INVALID_REQUEST
 from tests.fuzz.client import CheckedClient
-from tests.processes import SECRETS_DENIED_POLICY, Simulator
+from tests.processes import SECRETS_DENIED_POLICY, Gateway, Simulator
 from tests.security.rpc import assert_plain, no_upstream_request
 
 pytestmark = pytest.mark.e2e
@@ -101,3 +103,50 @@ def test_a_repeated_key_is_an_invalid_request(
     error = reply.json()["error"]
     assert (error["code"], error["message"]) == (INVALID_REQUEST, f"Invalid Request: duplicate key {key!r}")
     assert_plain(error["message"])
+
+
+@pytest.mark.parametrize(
+    ("raw", "tools", "rule"),
+    [
+        pytest.param(
+            call('{"name":"list_repositories","name":"get_file_contents","arguments":{' + README + "}}"),
+            ["list_repositories", "get_file_contents"],
+            "jsonrpc.invalid_request",
+            id="duplicate-name",
+        ),
+        pytest.param(
+            call('{"name":"get_file_contents","arguments":{' + README + ',"filepath":"a"}}'),
+            ["get_file_contents"],
+            "jsonrpc.invalid_request",
+            id="duplicate-argument",
+        ),
+        pytest.param(
+            b"[" + call('{"name":"get_file_contents","arguments":{' + SECRET + "}}") + b","
+            + call('{"name":"get_issue","arguments":{"owner":"acme","repo":"app","index":1}}') + b"]",
+            ["get_file_contents", "get_issue"],
+            "jsonrpc.invalid_request",
+            id="batch",
+        ),
+        pytest.param(
+            call('{"name":"get_file_contents","arguments":{' + README)[:-1],
+            ["get_file_contents"],
+            "jsonrpc.parse_error",
+            id="malformed-json",
+        ),
+    ],
+)  # fmt: skip
+def test_a_refused_tool_call_is_audited_as_invalid(
+    client: CheckedClient, gateway: Gateway, upstream: Simulator, raw: bytes, tools: list[str], rule: str
+) -> None:
+    seen = len(gateway.audit_log.read_bytes().splitlines())
+    with no_upstream_request(upstream):
+        reply = client.post(raw, kind="refused tool call")
+    assert reply.status == 400, reply
+    entries = [json.loads(line) for line in gateway.audit_log.read_bytes().splitlines()[seen:]]
+    assert [(entry["event"], entry["tool"], entry["outcome"]) for entry in entries] == [
+        ("tool_call", tool, "invalid") for tool in tools
+    ]
+    assert all(
+        entry["reasons"] == [{"rule": rule, "effect": "deny", "source": "transport"}] for entry in entries
+    )
+    assert all(entry["request_id"] == reply.headers["x-request-id"] for entry in entries)

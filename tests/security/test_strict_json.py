@@ -7,11 +7,13 @@ may not, and two parsers that disagree on a message are how a policy check gets 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gateway.mcp._jsonrpc import PARSE_ERROR
 from tests.fuzz.client import CheckedClient
-from tests.processes import Simulator
+from tests.processes import Gateway, Simulator
 from tests.security.rpc import assert_plain, no_upstream_request
 
 pytestmark = pytest.mark.e2e
@@ -69,3 +71,13 @@ def assert_parse_error(client: CheckedClient, upstream: Simulator, raw: bytes) -
     error = reply.json()["error"]
     assert error["code"] == PARSE_ERROR, error
     assert_plain(error["message"])
+
+
+def test_a_refused_call_with_a_lone_surrogate_is_audited_without_it(
+    client: CheckedClient, gateway: Gateway
+) -> None:
+    seen = len(gateway.audit_log.read_bytes().splitlines())
+    reply = client.post(call('{"query":"\\ud800"}', name='"get_issue\\ud800"').encode(), kind="surrogates")
+    assert reply.status == 400, reply
+    entries = [json.loads(line) for line in gateway.audit_log.read_bytes().splitlines()[seen:]]
+    assert [(entry["tool"], entry["outcome"]) for entry in entries] == [("get_issue\\ud800", "invalid")]
