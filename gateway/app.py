@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.admin_api import ADMIN_PATHS, admin_routes
-from gateway.audit import AUDIT_RETRY_S, AuditLog
+from gateway.audit import AUDIT_RETRY_S, AuditLog, Checkpointing, CheckpointSigner
 from gateway.config import Settings
 from gateway.core.approvals import Approvers
 from gateway.core.results import OutputBounds
@@ -69,7 +69,9 @@ def create_app(settings: Settings) -> Starlette:
     try:
         opa = DecisionSource(settings=settings, metrics=metrics, workdir=scratch.path)
         state = StateDB.open(settings.state_db)
-        audit = AuditLog.open(settings.audit_log, fsync=settings.audit_fsync)
+        audit = AuditLog.open(
+            settings.audit_log, fsync=settings.audit_fsync, checkpointing=_checkpointing(settings)
+        )
     except Exception:
         scratch.remove()
         raise
@@ -106,7 +108,7 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        recovering = asyncio.create_task(_keep_recovering(audit, metrics))
+        recovering = asyncio.create_task(_maintain_audit(audit, metrics))
         try:
             await limits.ping()  # a shared backend out of reach stops the start: nothing could be served
             await opa.start()  # a managed OPA that does not verify its policy stops start-up here
@@ -217,11 +219,24 @@ def _limit_backend(settings: Settings) -> LimitBackend:
     return MemoryBackend()
 
 
-async def _keep_recovering(audit: AuditLog, metrics: Metrics) -> None:
-    """Retry an unusable audit log until the disk has room again, whether or not calls arrive."""
+def _checkpointing(settings: Settings) -> Checkpointing | None:
+    if settings.audit_signing_key is None:
+        return None
+    return Checkpointing(
+        signer=CheckpointSigner.load(settings.audit_signing_key),
+        sink=settings.audit_checkpoint_sink,
+        every_entries=settings.audit_checkpoint_entries,
+        every_s=settings.audit_checkpoint_s,
+    )
+
+
+async def _maintain_audit(audit: AuditLog, metrics: Metrics) -> None:
+    """Retry an unusable audit log until the disk has room again, and sign checkpoints when due, whether
+    or not calls arrive."""
     while True:
         await asyncio.sleep(AUDIT_RETRY_S)
         metrics.audit_usable.set(1 if audit.recover() else 0)
+        audit.checkpoint_if_due()
 
 
 async def _limits_reachable(limits: LimitBackend) -> bool:

@@ -125,24 +125,58 @@ def _policy_diff(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from gateway.audit import review_chain
+    from gateway.audit import AnchorError, load_public_key, review_anchored, review_chain
     from gateway.errors import AuditChainError
 
     try:
-        report = review_chain(args.file)
+        if args.public_key is None:
+            report, signed = review_chain(args.file), None
+        else:
+            sink = args.checkpoints or args.file.with_name(args.file.name + ".checkpoints")
+            anchored = review_anchored(args.file, load_public_key(args.public_key), sink)
+            report, signed = anchored.chain, anchored
     except AuditChainError as exc:
         print(f"{args.file}: BROKEN at line {exc.line}: {exc.reason}", file=sys.stderr)
+        return EXIT_FAILED
+    except AnchorError as exc:
+        print(f"{args.file}: CONTRADICTS ITS SIGNED CHECKPOINTS: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:
         print(f"{args.file}: cannot read: {exc.strerror}", file=sys.stderr)
         return EXIT_FAILED
     print(f"{args.file}: OK, {report.head.entries} entries, head {report.head.head_hash}")
+    if signed is not None:
+        through = f"entry {signed.signed.seq} ({signed.signed.ts})" if signed.signed else "no entry"
+        print(
+            f"{args.file}: signed through {through}; {signed.uncovered} entr(ies) after it not yet covered"
+            " by a signature"
+        )
     for intent in report.unfinished_intents:
         print(
             f"{args.file}: write intent without an outcome: seq {intent['seq']} {intent['ts']}"
             f" {intent['principal']} {intent['tool']} {intent['repo']} (request {intent['request_id']}):"
             " the gateway stopped while Gitea had the write; check there whether it happened"
         )
+    return EXIT_OK
+
+
+def _audit_keygen(args: argparse.Namespace) -> int:
+    from gateway.audit import generate_signing_key, public_key_pem
+
+    try:
+        public_key = generate_signing_key(args.out)
+    except FileExistsError:
+        print(f"aegis: {args.out} exists; a signing key is never overwritten", file=sys.stderr)
+        return EXIT_FAILED
+    sys.stdout.buffer.write(public_key_pem(public_key))
+    print(f"Signing key written to {args.out} (mode 0600); its public key is above.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _audit_public_key(args: argparse.Namespace) -> int:
+    from gateway.audit import CheckpointSigner, public_key_pem
+
+    sys.stdout.buffer.write(public_key_pem(CheckpointSigner.load(args.signing_key).public_key))
     return EXIT_OK
 
 
@@ -338,7 +372,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify = audit.add_parser("verify", help="verify the hash chain; exit 1 naming the first broken line")
     verify.add_argument("file", type=Path)
+    verify.add_argument(
+        "--public-key", type=Path, help="also check the signed checkpoints against this Ed25519 public key"
+    )
+    verify.add_argument(
+        "--checkpoints", type=Path, help="the checkpoints' copy outside the log (default: FILE.checkpoints)"
+    )
     verify.set_defaults(handler=_audit_verify)
+    keygen = audit.add_parser(
+        "keygen", help="create an Ed25519 key to sign checkpoints; prints its public key"
+    )
+    keygen.add_argument("out", type=Path, help="where to write the private key (PEM, mode 0600)")
+    keygen.set_defaults(handler=_audit_keygen)
+    public_key = audit.add_parser("public-key", help="print the public key of a checkpoint signing key")
+    public_key.add_argument("signing_key", type=Path)
+    public_key.set_defaults(handler=_audit_public_key)
     repair = audit.add_parser(
         "repair", help="move a torn last line (an interrupted write) to a side file and record that"
     )

@@ -86,6 +86,8 @@ def parse_networks(name: str, value: str) -> tuple[Network, ...]:
 
 
 DEFAULT_APPROVAL_TTL_S = 3600.0
+DEFAULT_AUDIT_CHECKPOINT_ENTRIES = 1000
+DEFAULT_AUDIT_CHECKPOINT_S = 60.0
 DEFAULT_WRITE_QUOTA = WriteQuota(writes_per_day=100, write_bytes_per_day=10 << 20, max_write_bytes=1 << 20)
 
 
@@ -132,6 +134,15 @@ class Settings:
     approval_ttl_s: float = DEFAULT_APPROVAL_TTL_S
     write_quota: WriteQuota = DEFAULT_WRITE_QUOTA
     trusted_proxies: tuple[Network, ...] = ()
+    audit_signing_key: Path | None = None
+    audit_checkpoints: Path | None = None  # None: beside the audit log
+    audit_checkpoint_entries: int = DEFAULT_AUDIT_CHECKPOINT_ENTRIES
+    audit_checkpoint_s: float = DEFAULT_AUDIT_CHECKPOINT_S
+
+    @property
+    def audit_checkpoint_sink(self) -> Path:
+        """Where the copies of the signed checkpoints go: AEGIS_AUDIT_CHECKPOINTS, else beside the log."""
+        return self.audit_checkpoints or self.audit_log.with_name(self.audit_log.name + ".checkpoints")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -191,6 +202,12 @@ class Settings:
                 max_write_bytes=_int(env, "AEGIS_MAX_WRITE_BYTES", DEFAULT_WRITE_QUOTA.max_write_bytes),
             ),
             trusted_proxies=parse_networks("AEGIS_TRUSTED_PROXIES", env.get("AEGIS_TRUSTED_PROXIES", "")),
+            audit_signing_key=_optional_path(env.get("AEGIS_AUDIT_SIGNING_KEY")),
+            audit_checkpoints=_optional_path(env.get("AEGIS_AUDIT_CHECKPOINTS")),
+            audit_checkpoint_entries=_int(
+                env, "AEGIS_AUDIT_CHECKPOINT_ENTRIES", DEFAULT_AUDIT_CHECKPOINT_ENTRIES
+            ),
+            audit_checkpoint_s=_float(env, "AEGIS_AUDIT_CHECKPOINT_INTERVAL", DEFAULT_AUDIT_CHECKPOINT_S),
         )
 
     @property

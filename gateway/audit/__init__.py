@@ -1,5 +1,6 @@
 """The tamper-evident audit log: a JSON-lines SHA-256 hash chain, its writer, verifier and repair."""
 
+from gateway.audit._anchor import AnchoredReport, AnchorError, review_anchored
 from gateway.audit._chain import (
     GENESIS_HASH,
     INTENT_SEQ,
@@ -8,25 +9,34 @@ from gateway.audit._chain import (
     entry_hash,
     intent_entry,
 )
+from gateway.audit._checkpoint import CheckpointSigner, generate_signing_key, load_public_key, public_key_pem
 from gateway.audit._repair import Repair, repair_torn_tail
 from gateway.audit._verify import ChainHead, ChainReport, find_entry, review_chain, verify_chain
 from gateway.audit._writer import RETRY_INTERVAL_S as AUDIT_RETRY_S
-from gateway.audit._writer import AuditLog
+from gateway.audit._writer import AuditLog, Checkpointing
 
 __all__ = [
     "AUDIT_RETRY_S",
     "GENESIS_HASH",
     "INTENT_SEQ",
+    "AnchorError",
+    "AnchoredReport",
     "AuditLog",
     "ChainHead",
     "ChainReport",
+    "CheckpointSigner",
+    "Checkpointing",
     "Repair",
     "canonical_json",
     "client_request_id_field",
     "entry_hash",
     "find_entry",
+    "generate_signing_key",
     "intent_entry",
+    "load_public_key",
+    "public_key_pem",
     "repair_torn_tail",
+    "review_anchored",
     "review_chain",
     "verify_chain",
 ]

@@ -22,7 +22,8 @@ INTENT_SEQ = "intent_seq"
 # appear on writes only; `client_request_id` on requests that carried a well-formed X-Request-ID of
 # their own. An approver's decision and a rollback are entries of their own. A write to Gitea is
 # preceded by its `write_intent` entry, which its outcome names by `intent_seq`. `audit_gap` records
-# a time the log could not be written; `repaired`, a torn last line `aegis audit repair` moved aside.
+# a time the log could not be written; `repaired`, a torn last line `aegis audit repair` moved aside;
+# `checkpoint`, the signed head of the entry before it (also copied to a sink outside the log).
 EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "tool_call": ((), ("output", "approval", "write", CLIENT_REQUEST_ID, INTENT_SEQ)),
     **{event: (("client_ip", "repeats_left_out"), (CLIENT_REQUEST_ID,)) for event in SECURITY_EVENTS},
@@ -31,6 +32,7 @@ EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     INTENT_EVENT: ((), (CLIENT_REQUEST_ID, "approval", "rollback")),
     "audit_gap": (("gap",), ()),
     "repaired": (("repair",), ()),
+    "checkpoint": (("checkpoint",), ()),
 }
 
 

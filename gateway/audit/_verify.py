@@ -48,17 +48,19 @@ def verify_chain(path: Path) -> ChainHead:
 
 def review_chain(path: Path) -> ChainReport:
     """verify_chain, and the write intents the chain holds no outcome for."""
+    return review_entries(walk_chain(path))
+
+
+def review_entries(entries: Iterator[dict[str, Any]]) -> ChainReport:
+    """The report of a walk over a chain's entries."""
     open_intents: dict[int, dict[str, Any]] = {}
-
-    def tracked() -> Iterator[dict[str, Any]]:
-        for entry in walk_chain(path):
-            if entry["event"] == INTENT_EVENT:
-                open_intents[entry["seq"]] = entry
-            elif INTENT_SEQ in entry:
-                open_intents.pop(entry[INTENT_SEQ], None)
-            yield entry
-
-    head = head_of(tracked())
+    head = ChainHead(entries=0, head_hash=GENESIS_HASH)
+    for entry in entries:
+        if entry["event"] == INTENT_EVENT:
+            open_intents[entry["seq"]] = entry
+        elif INTENT_SEQ in entry:
+            open_intents.pop(entry[INTENT_SEQ], None)
+        head = ChainHead(entries=entry["seq"], head_hash=entry["entry_hash"])
     return ChainReport(head=head, unfinished_intents=tuple(open_intents.values()))
 
 
@@ -79,14 +81,29 @@ def find_entry(path: Path, seq: int) -> dict[str, Any] | None:
     return found
 
 
-def walk_chain(path: Path, *, stop_at: int | None = None) -> Iterator[dict[str, Any]]:
+@dataclasses.dataclass(frozen=True)
+class ChainPoint:
+    """A point of the chain trusted without walking to it: entry `head.entries` ends at byte `offset`."""
+
+    head: ChainHead
+    offset: int
+
+
+START = ChainPoint(ChainHead(entries=0, head_hash=GENESIS_HASH), offset=0)
+
+
+def walk_chain(
+    path: Path, *, stop_at: int | None = None, after: ChainPoint = START
+) -> Iterator[dict[str, Any]]:
     """Every entry, in order, each checked against the one before it; with `stop_at`, only those of the
-    file's first `stop_at` bytes (which must end with a whole line)."""
-    prev_hash = GENESIS_HASH
-    count = 0
+    file's first `stop_at` bytes (which must end with a whole line); with `after`, only those after it
+    (an entry is one line, so line numbers stay those of the file)."""
+    prev_hash = after.head.head_hash
+    count = after.head.entries
     with path.open("rb") as handle:
-        lines = handle if stop_at is None else _lines_within(handle, stop_at)
-        for line_no, raw in enumerate(lines, start=1):
+        handle.seek(after.offset)
+        lines = handle if stop_at is None else _lines_within(handle, stop_at - after.offset)
+        for line_no, raw in enumerate(lines, start=count + 1):
             entry = _parse_line(raw, line_no)
             if entry["seq"] != count + 1:
                 raise AuditChainError(line_no, f"seq is {entry['seq']!r}, expected {count + 1}")

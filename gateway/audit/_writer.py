@@ -8,6 +8,7 @@ off, records the gap in an `audit_gap` entry and writes the outcomes it had to h
 from __future__ import annotations
 
 import collections
+import dataclasses
 import fcntl
 import logging
 import os
@@ -16,13 +17,26 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from gateway.audit._anchor import CHECKPOINT_EVENT, AnchorError, start_head
 from gateway.audit._chain import canonical_json, entry_hash, system_entry, timestamp
+from gateway.audit._checkpoint import CheckpointSigner
 from gateway.audit._verify import ChainHead, verify_chain
 from gateway.errors import AuditChainError, AuditWriteError, TornTailError
 
 RETRY_INTERVAL_S = 1.0
 MAX_HELD_OUTCOMES = 10_000
 log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpointing:
+    """Sign the head every `every_entries` entries, and every `every_s` seconds when entries came in; the
+    copy outside the log goes to `sink`."""
+
+    signer: CheckpointSigner
+    sink: Path
+    every_entries: int
+    every_s: float
 
 
 class AuditLog:
@@ -49,6 +63,7 @@ class AuditLog:
         size: int,
         fsync: bool,
         clock: Callable[[], float] = time.monotonic,
+        checkpointing: Checkpointing | None = None,
     ) -> None:
         self.path = path
         self._fd = fd
@@ -59,13 +74,24 @@ class AuditLog:
         self._clock = clock
         self._failure: _Failure | None = None
         self._held: list[dict[str, Any]] = []
+        self._checkpointing = checkpointing
+        self._signed_seq = head.entries  # what start-up verified needs no new checkpoint
+        self._signed_at = clock()
 
     @classmethod
-    def open(cls, path: Path, *, fsync: bool, clock: Callable[[], float] = time.monotonic) -> AuditLog:
-        """Lock and verify the log. A torn last line is refused with the command that repairs it."""
+    def open(
+        cls,
+        path: Path,
+        *,
+        fsync: bool,
+        clock: Callable[[], float] = time.monotonic,
+        checkpointing: Checkpointing | None = None,
+    ) -> AuditLog:
+        """Lock and verify the log (from its last signed checkpoint on, with `checkpointing`). A torn last
+        line is refused with the command that repairs it."""
         fd = lock_log(path)
         try:
-            head = verify_chain(path)
+            head = _verified_head(path, fd, checkpointing)
         except TornTailError as exc:
             os.close(fd)
             raise AuditWriteError(
@@ -76,7 +102,11 @@ class AuditLog:
         except AuditChainError as exc:
             os.close(fd)
             raise AuditWriteError(f"refusing to append to {path}: the chain is broken at {exc}") from exc
-        return cls(path, fd, head, size=os.fstat(fd).st_size, fsync=fsync, clock=clock)
+        except AnchorError as exc:
+            os.close(fd)
+            raise AuditWriteError(f"refusing to append to {path}: {exc}") from exc
+        size = os.fstat(fd).st_size
+        return cls(path, fd, head, size=size, fsync=fsync, clock=clock, checkpointing=checkpointing)
 
     @property
     def usable(self) -> bool:
@@ -128,8 +158,35 @@ class AuditLog:
         self._held.clear()
         return True
 
+    def checkpoint_if_due(self) -> None:
+        """Sign the head when entries came in and `every_s` has passed since the last checkpoint."""
+        plan = self._checkpointing
+        if plan is None or self._seq == self._signed_seq or self._failure is not None:
+            return
+        if self._clock() - self._signed_at >= plan.every_s:
+            self._checkpoint(plan)
+
     def close(self) -> None:
+        """Sign what is not yet signed, then let go of the log: after a clean stop, entries after the
+        last checkpoint mean a crash, or someone else's hand."""
+        plan = self._checkpointing
+        if plan is not None and self._seq != self._signed_seq and self._failure is None:
+            self._checkpoint(plan)
         os.close(self._fd)
+
+    def _checkpoint(self, plan: Checkpointing) -> None:
+        """Write the signed head into the chain, then its copy to the sink. A failure is logged as
+        critical and never fails the call whose entry made the checkpoint due."""
+        checkpoint = plan.signer.sign(
+            seq=self._seq, head_hash=self._prev_hash, offset=self._size, ts=timestamp()
+        )
+        self._signed_at = self._clock()
+        try:
+            self.write(system_entry(CHECKPOINT_EVENT, "allowed", checkpoint=dataclasses.asdict(checkpoint)))
+            self._signed_seq = self._seq  # the checkpoint's own entry needs no checkpoint
+            _append_durably(plan.sink, checkpoint.line())
+        except (AuditWriteError, OSError):
+            log.critical("an audit checkpoint could not be written", exc_info=True)
 
     def write(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """append() for code that does not run on an event loop (the repair command)."""
@@ -137,12 +194,17 @@ class AuditLog:
             self._failure.unwritten[str(fields.get("event"))] += 1
             raise AuditWriteError(f"audit log {self.path} is unusable: {self._failure.error}")
         try:
-            return self._write_unchecked(fields)
+            entry = self._write_unchecked(fields)
         except OSError as exc:
             # A partial line may now end the file: chaining onto it would hide the failure.
             self._failure = _Failure(error=_describe(exc), since=timestamp(), last_try=self._clock())
             self._failure.unwritten[str(fields.get("event"))] += 1
             raise AuditWriteError(f"audit append to {self.path} failed: {exc}") from exc
+        plan = self._checkpointing
+        due = plan is not None and self._seq - self._signed_seq >= plan.every_entries
+        if plan is not None and due and entry["event"] != CHECKPOINT_EVENT:
+            self._checkpoint(plan)
+        return entry
 
     def _write_unchecked(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         entry = {**fields, "seq": self._seq + 1, "ts": timestamp(), "prev_hash": self._prev_hash}
@@ -177,6 +239,22 @@ class _Failure:
             "held_outcomes": held,
         }
         return system_entry("audit_gap", "error", gap=gap)
+
+
+def _verified_head(path: Path, fd: int, checkpointing: Checkpointing | None) -> ChainHead:
+    if checkpointing is None:
+        return verify_chain(path)
+    signer = checkpointing.signer
+    return start_head(path, fd, checkpointing.sink, signer.public_key, signer.key_id)
+
+
+def _append_durably(path: Path, line: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def lock_log(path: Path, *, create: bool = True) -> int:
