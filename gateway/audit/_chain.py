@@ -12,7 +12,14 @@ ENTRY_FIELDS = (
     "seq", "ts", "event", "request_id", "decision_id", "bundle_revision", "principal", "tool", "repo",
     "path", "args_sha256", "outcome", "reasons", "duration_ms", "prev_hash", "entry_hash",
 )  # fmt: skip
-SECURITY_EVENTS = ("auth_failure", "auth_throttled", "rate_limited", "overloaded", "origin_rejected")
+SECURITY_EVENTS = (
+    "auth_failure",
+    "auth_throttled",
+    "rate_limited",
+    "overloaded",
+    "origin_rejected",
+    "body_timeout",
+)
 CLIENT_REQUEST_ID = "client_request_id"
 # Fields of one kind of event beyond ENTRY_FIELDS: (required, optional). A tool call's `output`
 # summary is optional so that logs written before it existed still verify; `approval` and `write`
