@@ -2,7 +2,7 @@
 and the state database.
 
 Example:
-    app = create_app(Settings.from_env(os.environ))
+    app = create_app(Settings.from_env(os.environ), metrics=Metrics.create())
     uvicorn.run(app, host="127.0.0.1", port=8080)
 """
 
@@ -29,8 +29,10 @@ from gateway.core.rollback import Rollbacks
 from gateway.core.service import ToolService
 from gateway.core.writes import WriteGate
 from gateway.edge.auth import ApiKeyAuthMiddleware
+from gateway.edge.body import BodyDeadlineMiddleware
 from gateway.edge.events import SecurityEvents
 from gateway.edge.forwarded import TrustedProxyMiddleware
+from gateway.edge.headers import HeaderCountMiddleware
 from gateway.edge.inflight import InFlightLimitMiddleware
 from gateway.edge.keys import KeyStore
 from gateway.edge.limits import Bucket, LimitBackend, MemoryBackend, RedisBackend
@@ -55,11 +57,11 @@ ROUTES = frozenset({MCP_PATH, *ADMIN_PATHS, "/metrics", "/healthz", "/readyz"})
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the app; raises ConfigError (or PolicyError) for anything that would make it unsafe to run."""
+def create_app(settings: Settings, *, metrics: Metrics) -> Starlette:
+    """Build the app; raises ConfigError (or PolicyError) for anything that would make it unsafe to run.
+    `metrics` are shared with the HTTP protocol, which counts the connections it closes early."""
     gitea_url = settings.require_upstream()
     settings.check_bind()
-    metrics = Metrics.create()
     keys = KeyStore(settings.keys_file)
     if not keys.has_live_key():
         raise ConfigError(f"{settings.keys_file} holds no usable key: create one with `aegis keys create`")
@@ -164,13 +166,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies),
             Middleware(RequestIdMiddleware),
             Middleware(AccessLogMiddleware, metrics=metrics, routes=ROUTES),
-            Middleware(
-                InFlightLimitMiddleware,
-                max_in_flight=settings.max_in_flight,
-                events=events,
-                metrics=metrics,
-                protected=protected,
-            ),
+            Middleware(HeaderCountMiddleware, max_headers=settings.max_headers),
             Middleware(
                 HostOriginMiddleware,
                 bind_host=settings.bind_host,
@@ -203,6 +199,22 @@ def create_app(settings: Settings) -> Starlette:
                 per="key",
                 default=Bucket(rate_per_s=settings.key_rate_per_s, burst=settings.key_burst),
                 backend=limits,
+                events=events,
+                metrics=metrics,
+                protected=protected,
+            ),
+            # Last: a request counts as in flight only once its whole body is in.
+            Middleware(
+                BodyDeadlineMiddleware,
+                timeout_s=settings.body_timeout_s,
+                max_bytes=settings.max_body_bytes,
+                events=events,
+                protected=protected,
+            ),
+            Middleware(
+                InFlightLimitMiddleware,
+                max_in_flight=settings.max_in_flight,
+                max_per_key=settings.max_in_flight_per_key,
                 events=events,
                 metrics=metrics,
                 protected=protected,

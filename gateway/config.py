@@ -23,6 +23,12 @@ DEFAULT_IP_RATE, DEFAULT_IP_BURST = 50.0, 100
 DEFAULT_KEY_RATE, DEFAULT_KEY_BURST = 20.0, 40
 DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_WINDOW_S = 10, 60.0
 DEFAULT_MAX_IN_FLIGHT = 64
+IN_FLIGHT_SHARE_PER_KEY = 4  # unless set, one key may hold a quarter of the in-flight cap
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+DEFAULT_BODY_TIMEOUT_S = 30.0
+DEFAULT_MAX_HEADER_BYTES = 16 << 10
+DEFAULT_MAX_HEADERS = 100
+DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 32
 DEFAULT_BREAKER_FAILURES, DEFAULT_BREAKER_COOLDOWN_S = 5, 30.0
 DEFAULT_MAX_OUTPUT_BYTES = 1 << 20  # the largest file a read tool returns
 DEFAULT_MAX_OUTPUT_ITEMS = 1000
@@ -121,6 +127,12 @@ class Settings:
     auth_failure_limit: int = DEFAULT_AUTH_FAILURE_LIMIT
     auth_failure_window_s: float = DEFAULT_AUTH_FAILURE_WINDOW_S
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    max_in_flight_per_key: int = DEFAULT_MAX_IN_FLIGHT // IN_FLIGHT_SHARE_PER_KEY
+    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    max_headers: int = DEFAULT_MAX_HEADERS
+    max_connections_per_address: int = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
     limits_backend: str = "memory"
     redis_url: str | None = dataclasses.field(default=None, repr=False)
     breaker_failures: int = DEFAULT_BREAKER_FAILURES
@@ -147,6 +159,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         host, port = parse_bind(env.get("AEGIS_BIND", DEFAULT_BIND))
+        max_in_flight = _int(env, "AEGIS_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT)
         return cls(
             gitea_url=env.get("AEGIS_GITEA_URL") or None,
             gitea_token=env.get("AEGIS_GITEA_TOKEN") or None,
@@ -178,7 +191,15 @@ class Settings:
             key_burst=_int(env, "AEGIS_KEY_BURST", DEFAULT_KEY_BURST),
             auth_failure_limit=_int(env, "AEGIS_AUTH_FAILURE_LIMIT", DEFAULT_AUTH_FAILURE_LIMIT),
             auth_failure_window_s=_float(env, "AEGIS_AUTH_FAILURE_WINDOW", DEFAULT_AUTH_FAILURE_WINDOW_S),
-            max_in_flight=_int(env, "AEGIS_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT),
+            max_in_flight=max_in_flight,
+            max_in_flight_per_key=_share_per_key(env, max_in_flight),
+            header_timeout_s=_float(env, "AEGIS_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT_S),
+            body_timeout_s=_float(env, "AEGIS_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT_S),
+            max_header_bytes=_int(env, "AEGIS_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES),
+            max_headers=_int(env, "AEGIS_MAX_HEADERS", DEFAULT_MAX_HEADERS),
+            max_connections_per_address=_int(
+                env, "AEGIS_MAX_CONNECTIONS_PER_ADDRESS", DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
+            ),
             limits_backend=_limits_backend(
                 env.get("AEGIS_LIMITS_BACKEND") or "memory", env.get("AEGIS_REDIS_URL")
             ),
@@ -244,6 +265,16 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return parse_positive_int(name, env[name]) if env.get(name) else default
+
+
+def _share_per_key(env: Mapping[str, str], max_in_flight: int) -> int:
+    """AEGIS_MAX_IN_FLIGHT_PER_KEY, at most the whole cap; unset, a quarter of the cap (at least 1)."""
+    share = _int(env, "AEGIS_MAX_IN_FLIGHT_PER_KEY", max(1, max_in_flight // IN_FLIGHT_SHARE_PER_KEY))
+    if share > max_in_flight:
+        raise ConfigError(
+            f"AEGIS_MAX_IN_FLIGHT_PER_KEY ({share}) must not exceed AEGIS_MAX_IN_FLIGHT ({max_in_flight})"
+        )
+    return share
 
 
 def _limits_backend(value: str, redis_url: str | None) -> str:

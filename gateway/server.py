@@ -8,22 +8,33 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.config import Settings, is_loopback
+from gateway.edge.connections import ConnectionLimits, edge_protocol
 from gateway.observability.logs import configure_logging
+from gateway.observability.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings) -> None:
     configure_logging()
-    app = create_app(settings)  # refuses an unsafe bind before anything listens
+    metrics = Metrics.create()
+    app = create_app(settings, metrics=metrics)  # refuses an unsafe bind before anything listens
     if not settings.tls and not is_loopback(settings.bind_host):
         log.warning(
             "UNSAFE: serving plain HTTP on a non-loopback address (--allow-insecure-bind); keys and "
             "repository data cross the network unencrypted unless a proxy or mesh terminates TLS",
             extra={"bind_host": settings.bind_host},
         )
+    limits = ConnectionLimits(
+        header_timeout_s=settings.header_timeout_s,
+        max_header_bytes=settings.max_header_bytes,
+        max_per_address=settings.max_connections_per_address,
+        trusted_proxies=settings.trusted_proxies,
+    )
     config = uvicorn.Config(
         app,
+        http=edge_protocol(limits, metrics.connections_closed_early),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
         host=settings.bind_host,
         port=settings.bind_port,
         log_config=None,

@@ -13,7 +13,14 @@ ENTRY_FIELDS = (
     "seq", "ts", "event", "request_id", "decision_id", "bundle_revision", "principal", "tool", "repo",
     "path", "args_sha256", "outcome", "reasons", "duration_ms", "prev_hash", "entry_hash",
 )  # fmt: skip
-SECURITY_EVENTS = ("auth_failure", "auth_throttled", "rate_limited", "overloaded", "origin_rejected")
+SECURITY_EVENTS = (
+    "auth_failure",
+    "auth_throttled",
+    "rate_limited",
+    "overloaded",
+    "origin_rejected",
+    "body_timeout",
+)
 CLIENT_REQUEST_ID = "client_request_id"
 INTENT_EVENT = "write_intent"
 INTENT_SEQ = "intent_seq"

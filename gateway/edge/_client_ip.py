@@ -16,9 +16,12 @@ def client_ip_of(scope: Scope) -> str:
 
 
 def budget_subject_of(scope: Scope) -> str:
+    return budget_subject(client_ip_of(scope))
+
+
+def budget_subject(address: str) -> str:
     """Who shares a budget: the IPv4 address, or the IPv6 /64 the address is in (else an attacker with
     one /64 would hold 2**64 budgets)."""
-    address = client_ip_of(scope)
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:

@@ -40,6 +40,11 @@ def forwarded_client(peer: str, forwarded_for: Iterable[bytes], trusted: tuple[N
     return client
 
 
+def is_trusted_proxy(peer: str, trusted: tuple[Network, ...]) -> bool:
+    address = _address(peer)
+    return address is not None and _is_trusted(address, trusted)
+
+
 class TrustedProxyMiddleware:
     """Sets the scope's `client` to the client behind the trusted proxies (see `forwarded_client`)."""
 

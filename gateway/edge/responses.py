@@ -16,6 +16,9 @@ from gateway.observability.metrics import Metrics
 from gateway.observability.request_id import request_id_of
 
 EDGE_ERROR_CODE = -32000
+# For refusals that leave the request unread (a body that did not come or is too large, a head over
+# bounds): the server closes the connection after the answer.
+CLOSE_CONNECTION = [(b"connection", b"close")]
 log = logging.getLogger(__name__)
 
 

@@ -2,7 +2,9 @@
 
 Closed, calls pass and `failure_threshold` consecutive failures (timeouts, connection errors, 5xx)
 open it. Open, every call fails at once with UpstreamError("circuit_open") for `cooldown_s`. Then one
-trial call passes (half-open): its success closes the circuit, its failure opens it again.
+trial call passes (half-open): its success closes the circuit, its failure opens it again. A call that
+failed for a shortage of the gateway's own (no file descriptor or memory for a socket) says nothing
+about Gitea and changes nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ DEFAULT_FAILURE_THRESHOLD = 5
 DEFAULT_COOLDOWN_S = 30.0
 # Kinds that say Gitea itself is unwell; a 404 or 403 is a healthy answer.
 HEALTH_FAILURES = frozenset({"timeout", "unavailable"})
+# Kinds that happened on our side before Gitea was reached: no verdict either way.
+LOCAL_FAILURES = frozenset({"gateway_overloaded"})
 
 
 class CircuitBreaker:
@@ -47,11 +51,13 @@ class CircuitBreaker:
         try:
             yield
         except UpstreamError as exc:
-            self._record(healthy=exc.kind not in HEALTH_FAILURES)
+            if exc.kind in LOCAL_FAILURES:
+                self._no_verdict(trial)
+            else:
+                self._record(healthy=exc.kind not in HEALTH_FAILURES)
             raise
-        except BaseException:  # cancelled: no verdict on Gitea, but a trial slot must not stay taken
-            if trial:
-                self._trial_in_flight = False
+        except BaseException:  # cancelled: no verdict on Gitea
+            self._no_verdict(trial)
             raise
         else:
             self._record(healthy=True)
@@ -63,6 +69,11 @@ class CircuitBreaker:
             raise UpstreamError("circuit_open")
         self._trial_in_flight = True
         return True
+
+    def _no_verdict(self, trial: bool) -> None:
+        """The call said nothing about Gitea; a trial slot it held must not stay taken."""
+        if trial:
+            self._trial_in_flight = False
 
     def _record(self, *, healthy: bool) -> None:
         self._trial_in_flight = False

@@ -4,6 +4,7 @@ every failure translated to UpstreamError at this one boundary."""
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +19,10 @@ from gateway.gitea._writes import check_write
 from gateway.http import BodyTooLarge, HttpResponse, HttpSession
 
 MAX_RESPONSE_BYTES = 16 << 20
+# Failures of our own host, not of Gitea: no descriptor, memory, buffer or local port for a socket.
+LOCAL_RESOURCE_ERRNOS = frozenset(
+    {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS, errno.EADDRNOTAVAIL}
+)
 _KIND_BY_STATUS = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "rejected"}
 
 
@@ -104,6 +109,9 @@ class GiteaClient:
             raise UpstreamError("timeout") from None
         except BodyTooLarge:
             raise UpstreamError("too_large") from None
+        except aiohttp.ClientOSError as exc:
+            local = exc.errno in LOCAL_RESOURCE_ERRNOS
+            raise UpstreamError("gateway_overloaded" if local else "unavailable") from None
         except aiohttp.ClientError:
             raise UpstreamError("unavailable") from None
         if response.status not in ((200,) if method == "GET" else (200, 201, 204)):

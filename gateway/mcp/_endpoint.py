@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
+from gateway.asgi_body import ClientGone, read_body
 from gateway.errors import InvalidToolCall, ServiceUnavailable
 from gateway.mcp._handler import CallContext, ToolHandler
 from gateway.mcp._jsonrpc import (
@@ -47,7 +48,7 @@ class McpEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             status, body, headers = await self._respond(scope, receive)
-        except _ClientGone:
+        except ClientGone:
             return  # nothing to answer, and a truncated body is never executed
         await _send(send, status, body, headers)
 
@@ -63,7 +64,7 @@ class McpEndpoint:
             return _http_error(
                 scope, 406, INVALID_REQUEST, "Not Acceptable: the client must accept application/json"
             )
-        body = await _read_body(receive, self.max_body_bytes)
+        body = await read_body(receive, self.max_body_bytes)
         if body is None:
             return _http_error(scope, 413, INVALID_REQUEST, "Payload Too Large")
         context = CallContext(
@@ -140,27 +141,6 @@ def _http_error(
     scope: Scope, status: int, code: int, message: str
 ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
     return status, error_body(None, _naming(JsonRpcError(code, message), request_id_of(scope))), []
-
-
-class _ClientGone(Exception):
-    """The client disconnected before its request body was complete."""
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it grows past `limit`; raises _ClientGone on disconnect."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _ClientGone
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:

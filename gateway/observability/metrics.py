@@ -26,6 +26,7 @@ class Metrics:
     rate_limited: Counter
     limit_backend_errors: Counter
     in_flight: Gauge
+    connections_closed_early: Counter
     gitea_circuit_open: Gauge
     secrets_found: Counter
     outputs_withheld: Counter
@@ -99,6 +100,12 @@ class Metrics:
                 registry=registry,
             ),
             in_flight=Gauge("aegis_in_flight_requests", "MCP requests in flight.", registry=registry),
+            connections_closed_early=Counter(
+                "aegis_connections_closed_early",
+                "Connections closed before a request: over the cap per address, head too slow or too large.",
+                ["reason"],
+                registry=registry,
+            ),
             gitea_circuit_open=Gauge(
                 "aegis_gitea_circuit_open",
                 "1 while the circuit breaker around Gitea is open.",

@@ -5,8 +5,6 @@ circuit breaker around Gitea, and the request id on every error."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +15,15 @@ import httpx
 import pytest
 
 from bench._processes import free_port
-from tests.processes import UNLIMITED, Gateway, Simulator, Upstream, create_key, start_gateway
+from tests.processes import (
+    UNLIMITED,
+    Gateway,
+    SilentUpstream,
+    Simulator,
+    Upstream,
+    create_key,
+    start_gateway,
+)
 from tests.redis_server import RedisServer, start_redis
 
 pytestmark = pytest.mark.e2e
@@ -178,34 +184,12 @@ def test_an_unreachable_redis_refuses_requests_and_readiness(gateway_with: Any, 
     assert metric(gateway, "aegis_limit_backend_errors_total") >= 1
 
 
-class SilentUpstream:
-    """A TCP server that accepts connections and never answers: a Gitea that hangs."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
-        self.connections: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self.server.accept()
-            except OSError:
-                return
-            self.connections.append(connection)
-
-    def close(self) -> None:
-        self.server.close()
-        for connection in self.connections:
-            connection.close()
-
-
 def test_calls_over_the_in_flight_cap_get_503_with_retry_after(gateway_with: Any) -> None:
     upstream = SilentUpstream()
     try:
         gateway = gateway_with(
-            {"AEGIS_MAX_IN_FLIGHT": "2", "AEGIS_GITEA_TIMEOUT": "4"}, upstream=Upstream(upstream.url)
+            {"AEGIS_MAX_IN_FLIGHT": "2", "AEGIS_MAX_IN_FLIGHT_PER_KEY": "2", "AEGIS_GITEA_TIMEOUT": "4"},
+            upstream=Upstream(upstream.url),
         )
         with ThreadPoolExecutor(2) as pool, client() as http:
             hanging = [pool.submit(read_once, gateway) for _ in range(2)]

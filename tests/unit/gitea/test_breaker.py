@@ -94,3 +94,26 @@ def test_a_cancelled_trial_frees_the_trial_slot() -> None:
         raise KeyboardInterrupt
     succeed(breaker)  # a new trial is admitted
     assert not breaker.is_open
+
+
+def test_a_local_shortage_during_the_trial_neither_closes_nor_holds_the_circuit() -> None:
+    clock = Clock()
+    breaker = make(clock)
+    for _ in range(3):
+        fail(breaker)
+    clock.now = 10.0
+    fail(breaker, "gateway_overloaded")
+    assert breaker.is_open  # no verdict on Gitea: still open
+    succeed(breaker)  # and the trial slot is free again
+    assert not breaker.is_open
+
+
+def test_local_shortages_neither_count_nor_reset_the_failures() -> None:
+    breaker = make(Clock())
+    fail(breaker)
+    fail(breaker)
+    for _ in range(5):
+        fail(breaker, "gateway_overloaded")
+    assert not breaker.is_open
+    fail(breaker)
+    assert breaker.is_open

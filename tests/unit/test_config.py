@@ -1,0 +1,43 @@
+"""The settings that bound slow and greedy clients: defaults, and a clear refusal of bad values."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.config import Settings
+from gateway.errors import ConfigError
+
+
+def test_defaults_bound_every_client() -> None:
+    settings = Settings.from_env({})
+    assert (settings.max_in_flight, settings.max_in_flight_per_key) == (64, 16)
+    assert (settings.header_timeout_s, settings.body_timeout_s) == (10.0, 30.0)
+    assert (settings.max_header_bytes, settings.max_headers) == (16384, 100)
+    assert settings.max_connections_per_address == 32
+
+
+@pytest.mark.parametrize(("cap", "share"), [("64", 16), ("8", 2), ("3", 1), ("1", 1)])
+def test_a_key_gets_a_quarter_of_the_in_flight_cap_unless_told(cap: str, share: int) -> None:
+    assert Settings.from_env({"AEGIS_MAX_IN_FLIGHT": cap}).max_in_flight_per_key == share
+
+
+def test_a_share_over_the_whole_cap_stops_the_start() -> None:
+    env = {"AEGIS_MAX_IN_FLIGHT": "4", "AEGIS_MAX_IN_FLIGHT_PER_KEY": "5"}
+    with pytest.raises(ConfigError, match=r"AEGIS_MAX_IN_FLIGHT_PER_KEY \(5\) must not exceed"):
+        Settings.from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("AEGIS_HEADER_TIMEOUT", "0", "positive"),
+        ("AEGIS_BODY_TIMEOUT", "soon", "a number"),
+        ("AEGIS_MAX_HEADER_BYTES", "-1", "a whole number >= 1"),
+        ("AEGIS_MAX_HEADERS", "1.5", "a whole number >= 1"),
+        ("AEGIS_MAX_CONNECTIONS_PER_ADDRESS", "0", "a whole number >= 1"),
+        ("AEGIS_MAX_IN_FLIGHT_PER_KEY", "0", "a whole number >= 1"),
+    ],
+)
+def test_a_bad_value_names_its_setting(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=f"{name} must be {message}"):
+        Settings.from_env({name: value})
