@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -21,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.admin_api import ADMIN_PATHS, admin_routes
-from gateway.audit import AUDIT_RETRY_S, AuditLog, Checkpointing, CheckpointSigner
+from gateway.audit import AUDIT_RETRY_S, AuditLog, Checkpointing, CheckpointSigner, Rotation
 from gateway.config import Settings
 from gateway.core.approvals import Approvers
 from gateway.core.results import OutputBounds
@@ -72,7 +73,15 @@ def create_app(settings: Settings, *, metrics: Metrics) -> Starlette:
         opa = DecisionSource(settings=settings, metrics=metrics, workdir=scratch.path)
         state = StateDB.open(settings.state_db)
         audit = AuditLog.open(
-            settings.audit_log, fsync=settings.audit_fsync, checkpointing=_checkpointing(settings)
+            settings.audit_log,
+            fsync=settings.audit_fsync,
+            checkpointing=_checkpointing(settings),
+            rotation=Rotation(
+                max_bytes=settings.audit_rotate_bytes,
+                max_age_s=settings.audit_rotate_s,
+                retain_segments=settings.audit_retain_segments,
+                retain_s=settings.audit_retain_s,
+            ),
         )
     except Exception:
         scratch.remove()
@@ -110,7 +119,9 @@ def create_app(settings: Settings, *, metrics: Metrics) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        recovering = asyncio.create_task(_maintain_audit(audit, metrics))
+        upkeep = asyncio.create_task(_maintain_audit(audit, metrics))
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, audit.reopen)  # logrotate's signal reopens, never kills
         try:
             await limits.ping()  # a shared backend out of reach stops the start: nothing could be served
             await opa.start()  # a managed OPA that does not verify its policy stops start-up here
@@ -121,7 +132,8 @@ def create_app(settings: Settings, *, metrics: Metrics) -> Starlette:
             )
             yield
         finally:
-            recovering.cancel()
+            upkeep.cancel()
+            loop.remove_signal_handler(signal.SIGHUP)
             await opa.stop()
             await gitea.aclose()
             await limits.aclose()
@@ -243,12 +255,11 @@ def _checkpointing(settings: Settings) -> Checkpointing | None:
 
 
 async def _maintain_audit(audit: AuditLog, metrics: Metrics) -> None:
-    """Retry an unusable audit log until the disk has room again, and sign checkpoints when due, whether
-    or not calls arrive."""
+    """Retry an unusable audit log until the disk has room again, follow it when moved, rotate it and
+    sign checkpoints when due, whether or not calls arrive."""
     while True:
         await asyncio.sleep(AUDIT_RETRY_S)
-        metrics.audit_usable.set(1 if audit.recover() else 0)
-        audit.checkpoint_if_due()
+        metrics.audit_usable.set(1 if audit.maintain() else 0)
 
 
 async def _limits_reachable(limits: LimitBackend) -> bool:

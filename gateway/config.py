@@ -94,6 +94,7 @@ def parse_networks(name: str, value: str) -> tuple[Network, ...]:
 DEFAULT_APPROVAL_TTL_S = 3600.0
 DEFAULT_AUDIT_CHECKPOINT_ENTRIES = 1000
 DEFAULT_AUDIT_CHECKPOINT_S = 60.0
+DEFAULT_AUDIT_ROTATE_BYTES = 100 << 20
 DEFAULT_WRITE_QUOTA = WriteQuota(writes_per_day=100, write_bytes_per_day=10 << 20, max_write_bytes=1 << 20)
 
 
@@ -150,6 +151,10 @@ class Settings:
     audit_checkpoints: Path | None = None  # None: beside the audit log
     audit_checkpoint_entries: int = DEFAULT_AUDIT_CHECKPOINT_ENTRIES
     audit_checkpoint_s: float = DEFAULT_AUDIT_CHECKPOINT_S
+    audit_rotate_bytes: int = DEFAULT_AUDIT_ROTATE_BYTES
+    audit_rotate_s: float = 0.0
+    audit_retain_segments: int = 0
+    audit_retain_s: float = 0.0
 
     @property
     def audit_checkpoint_sink(self) -> Path:
@@ -229,6 +234,10 @@ class Settings:
                 env, "AEGIS_AUDIT_CHECKPOINT_ENTRIES", DEFAULT_AUDIT_CHECKPOINT_ENTRIES
             ),
             audit_checkpoint_s=_float(env, "AEGIS_AUDIT_CHECKPOINT_INTERVAL", DEFAULT_AUDIT_CHECKPOINT_S),
+            audit_rotate_bytes=_non_negative_int(env, "AEGIS_AUDIT_ROTATE_BYTES", DEFAULT_AUDIT_ROTATE_BYTES),
+            audit_rotate_s=_non_negative_int(env, "AEGIS_AUDIT_ROTATE_INTERVAL", 0),
+            audit_retain_segments=_non_negative_int(env, "AEGIS_AUDIT_RETAIN_SEGMENTS", 0),
+            audit_retain_s=_non_negative_int(env, "AEGIS_AUDIT_RETAIN_DAYS", 0) * 86400.0,
         )
 
     @property
@@ -265,6 +274,14 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return parse_positive_int(name, env[name]) if env.get(name) else default
+
+
+def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
+    """A count where 0 turns the feature off."""
+    value = env.get(name)
+    if not value:
+        return default
+    return 0 if value.strip() == "0" else parse_positive_int(name, value)
 
 
 def _share_per_key(env: Mapping[str, str], max_in_flight: int) -> int:

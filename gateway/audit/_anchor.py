@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gateway.audit._chain import entry_hash
 from gateway.audit._checkpoint import Checkpoint, CheckpointError, last_checkpoint, read_checkpoints
+from gateway.audit._segments import walk_segments
 from gateway.audit._verify import ChainHead, ChainPoint, ChainReport, head_of, review_entries, walk_chain
 
 CHECKPOINT_EVENT = "checkpoint"
@@ -37,21 +38,29 @@ class AnchoredReport:
         return self.chain.head.entries - (self.signed.seq if self.signed else 0)
 
 
-def start_head(path: Path, fd: int, sink: Path, public_key: Ed25519PublicKey, key_id: str) -> ChainHead:
-    """The head of the log, verified from its last signed checkpoint on; the whole chain when there is
-    none yet, or it was signed by another key. Raises AnchorError when the log contradicts it."""
+def start_head(
+    path: Path, fd: int, start: ChainPoint, sink: Path, public_key: Ed25519PublicKey, key_id: str
+) -> ChainHead:
+    """The head of the log file, which begins at `start`, verified from its last signed checkpoint on;
+    from `start` when there is none yet, it was signed by another key, or it lies in an older segment.
+    Raises AnchorError when the log contradicts it."""
     try:
         checkpoint = last_checkpoint(sink)
     except CheckpointError as exc:
         raise AnchorError(f"{sink}: {exc}") from exc
-    if checkpoint is None or checkpoint.key_id != key_id:
-        if checkpoint is not None:
-            log.warning("the last checkpoint is signed by another key; verifying the whole chain")
-        return head_of(walk_chain(path))
-    try:
-        checkpoint.verify(public_key)
-    except CheckpointError as exc:
-        raise AnchorError(f"{sink}: {exc}") from exc
+    if checkpoint is not None and checkpoint.key_id != key_id:
+        log.warning("the last checkpoint is signed by another key; verifying the whole file")
+        checkpoint = None
+    if checkpoint is not None:
+        try:
+            checkpoint.verify(public_key)
+        except CheckpointError as exc:
+            raise AnchorError(f"{sink}: {exc}") from exc
+    if checkpoint is None or checkpoint.seq <= start.head.entries:
+        head = head_of(walk_chain(path, after=start))
+        if checkpoint is not None and head.entries < checkpoint.seq:
+            raise AnchorError(_cut_short(path, head.entries, checkpoint))
+        return head
     size = os.fstat(fd).st_size
     if size < checkpoint.offset:
         raise AnchorError(
@@ -75,6 +84,13 @@ def start_head(path: Path, fd: int, sink: Path, public_key: Ed25519PublicKey, ke
             extra={"signed_through": checkpoint.seq, "entries": head.entries},
         )
     return head
+
+
+def _cut_short(path: Path, entries: int, checkpoint: Checkpoint) -> str:
+    return (
+        f"{path} ends at entry {entries}, but a signed checkpoint ({checkpoint.ts}) names entry"
+        f" {checkpoint.seq}: entries were removed from its end"
+    )
 
 
 def review_anchored(path: Path, public_key: Ed25519PublicKey, sink: Path | None) -> AnchoredReport:
@@ -101,13 +117,12 @@ def review_anchored(path: Path, public_key: Ed25519PublicKey, sink: Path | None)
             previous = entry
             yield entry
 
-    report = review_entries(checked(walk_chain(path)))
+    report = review_entries(checked(walk_segments(path)))
     for checkpoint in external:
         if checkpoint.seq > report.head.entries:
-            raise AnchorError(
-                f"the log ends at entry {report.head.entries}, but a signed checkpoint ({checkpoint.ts})"
-                f" names entry {checkpoint.seq}: entries were removed from its end"
-            )
+            raise AnchorError(_cut_short(path, report.head.entries, checkpoint))
+        if checkpoint.seq not in hashes:
+            continue  # in a segment retention removed (recorded in the chain)
         if hashes[checkpoint.seq] != checkpoint.head_hash:
             raise AnchorError(
                 f"entry {checkpoint.seq} differs from its signed checkpoint ({checkpoint.ts}): the chain was"

@@ -30,7 +30,8 @@ INTENT_SEQ = "intent_seq"
 # their own. An approver's decision and a rollback are entries of their own. A write to Gitea is
 # preceded by its `write_intent` entry, which its outcome names by `intent_seq`. `audit_gap` records
 # a time the log could not be written; `repaired`, a torn last line `aegis audit repair` moved aside;
-# `checkpoint`, the signed head of the entry before it (also copied to a sink outside the log).
+# `checkpoint`, the signed head of the entry before it (also copied to a sink outside the log);
+# `segment_start` opens each segment after the first; `retention`, the removal of old segments.
 EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "tool_call": ((), ("output", "approval", "write", CLIENT_REQUEST_ID, INTENT_SEQ)),
     **{event: (("client_ip", "repeats_left_out"), (CLIENT_REQUEST_ID,)) for event in SECURITY_EVENTS},
@@ -40,6 +41,8 @@ EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "audit_gap": (("gap",), ()),
     "repaired": (("repair",), ()),
     "checkpoint": (("checkpoint",), ()),
+    "segment_start": (("segment",), ()),
+    "retention": (("retention",), ()),
 }
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit._chain import system_entry
+from gateway.audit._segments import first_entry, start_point
 from gateway.audit._verify import head_of, walk_chain
 from gateway.audit._writer import AuditLog, lock_log
 
@@ -38,7 +39,7 @@ def repair_torn_tail(path: Path, *, fsync: bool = True) -> Repair | None:
     try:
         size = os.fstat(fd).st_size
         whole = _whole_lines_length(fd, size)
-        head = head_of(walk_chain(path, stop_at=whole))
+        head = head_of(walk_chain(path, stop_at=whole, after=start_point(first_entry(fd))))
         if whole == size:
             return None
         torn = os.pread(fd, size - whole, whole)

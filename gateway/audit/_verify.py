@@ -46,11 +46,6 @@ def verify_chain(path: Path) -> ChainHead:
     return head_of(walk_chain(path))
 
 
-def review_chain(path: Path) -> ChainReport:
-    """verify_chain, and the write intents the chain holds no outcome for."""
-    return review_entries(walk_chain(path))
-
-
 def review_entries(entries: Iterator[dict[str, Any]]) -> ChainReport:
     """The report of a walk over a chain's entries."""
     open_intents: dict[int, dict[str, Any]] = {}
@@ -69,16 +64,6 @@ def head_of(entries: Iterator[dict[str, Any]]) -> ChainHead:
     for entry in entries:
         head = ChainHead(entries=entry["seq"], head_hash=entry["entry_hash"])
     return head
-
-
-def find_entry(path: Path, seq: int) -> dict[str, Any] | None:
-    """Entry `seq` of a chain that holds from its first line to its last, or None when there is none;
-    raises AuditChainError where the chain breaks."""
-    found = None
-    for entry in walk_chain(path):
-        if entry["seq"] == seq:
-            found = entry
-    return found
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,6 +8,7 @@ off, records the gap in an `audit_gap` entry and writes the outcomes it had to h
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import fcntl
 import logging
@@ -20,10 +21,21 @@ from typing import Any
 from gateway.audit._anchor import CHECKPOINT_EVENT, AnchorError, start_head
 from gateway.audit._chain import canonical_json, entry_hash, system_entry, timestamp
 from gateway.audit._checkpoint import CheckpointSigner
-from gateway.audit._verify import ChainHead, verify_chain
+from gateway.audit._segments import (
+    RETENTION,
+    SEGMENT_START,
+    Segment,
+    closed_name,
+    closed_segments,
+    first_entry,
+    last_entry,
+    start_point,
+)
+from gateway.audit._verify import ChainHead, ChainPoint, head_of, walk_chain
 from gateway.errors import AuditChainError, AuditWriteError, TornTailError
 
 RETRY_INTERVAL_S = 1.0
+UPKEEP_EVENTS = frozenset({CHECKPOINT_EVENT, SEGMENT_START, RETENTION})
 MAX_HELD_OUTCOMES = 10_000
 log = logging.getLogger(__name__)
 
@@ -37,6 +49,17 @@ class Checkpointing:
     sink: Path
     every_entries: int
     every_s: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Rotation:
+    """Close the active segment at `max_bytes` or after `max_age_s` (0: never); keep at most
+    `retain_segments` closed segments and none older than `retain_s` (0: keep all)."""
+
+    max_bytes: int = 0
+    max_age_s: float = 0.0
+    retain_segments: int = 0
+    retain_s: float = 0.0
 
 
 class AuditLog:
@@ -64,6 +87,8 @@ class AuditLog:
         fsync: bool,
         clock: Callable[[], float] = time.monotonic,
         checkpointing: Checkpointing | None = None,
+        rotation: Rotation | None = None,
+        segment_first: int = 1,
     ) -> None:
         self.path = path
         self._fd = fd
@@ -77,6 +102,10 @@ class AuditLog:
         self._checkpointing = checkpointing
         self._signed_seq = head.entries  # what start-up verified needs no new checkpoint
         self._signed_at = clock()
+        self._rotation = rotation or Rotation()
+        self._segment_first = segment_first  # seq of the active file's first entry
+        self._segment_opened = clock()
+        self._segment_start: dict[str, Any] | None = None  # the next segment's first entry, until written
 
     @classmethod
     def open(
@@ -86,12 +115,15 @@ class AuditLog:
         fsync: bool,
         clock: Callable[[], float] = time.monotonic,
         checkpointing: Checkpointing | None = None,
+        rotation: Rotation | None = None,
     ) -> AuditLog:
-        """Lock and verify the log (from its last signed checkpoint on, with `checkpointing`). A torn last
-        line is refused with the command that repairs it."""
+        """Lock and verify the active segment (from its last signed checkpoint on, with `checkpointing`).
+        A torn last line is refused with the command that repairs it."""
         fd = lock_log(path)
         try:
-            head = _verified_head(path, fd, checkpointing)
+            start = start_point(first_entry(fd))
+            _check_link(path, start)
+            head = _verified_head(path, fd, start, checkpointing)
         except TornTailError as exc:
             os.close(fd)
             raise AuditWriteError(
@@ -105,8 +137,17 @@ class AuditLog:
         except AnchorError as exc:
             os.close(fd)
             raise AuditWriteError(f"refusing to append to {path}: {exc}") from exc
-        size = os.fstat(fd).st_size
-        return cls(path, fd, head, size=size, fsync=fsync, clock=clock, checkpointing=checkpointing)
+        return cls(
+            path,
+            fd,
+            head,
+            size=os.fstat(fd).st_size,
+            fsync=fsync,
+            clock=clock,
+            checkpointing=checkpointing,
+            rotation=rotation,
+            segment_first=start.head.entries + 1,
+        )
 
     @property
     def usable(self) -> bool:
@@ -146,6 +187,8 @@ class AuditLog:
         try:
             dropped = os.fstat(self._fd).st_size - size
             os.ftruncate(self._fd, size)
+            if self._segment_start is not None:
+                self._write_unchecked(self._segment_start)
             self._write_unchecked(failure.gap_entry(dropped_bytes=dropped, held=len(self._held)))
             for held in self._held:
                 self._write_unchecked(held)
@@ -156,7 +199,101 @@ class AuditLog:
         log.warning("audit log recovered", extra={"path": str(self.path), "dropped_bytes": dropped})
         self._failure = None
         self._held.clear()
+        self._segment_start = None
         return True
+
+    def maintain(self) -> bool:
+        """The periodic upkeep: recover when unusable, follow a log moved away, rotate and sign when
+        due. Returns whether the log is usable."""
+        if not self.recover():
+            return False
+        self.reopen()
+        rotation = self._rotation
+        if rotation.max_age_s and self._clock() - self._segment_opened >= rotation.max_age_s:
+            self._rotate("age")
+        self.checkpoint_if_due()
+        return self._failure is None
+
+    def reopen(self) -> None:
+        """Follow the log's path (SIGHUP, or the maintenance tick): when the file there is no longer the
+        one being written (renamed or deleted by hand), the next segment opens at the path; when the
+        file was truncated under the gateway (copytruncate), the chain goes on in it with a
+        `segment_start` that says so. Never loses an entry: nothing was written to a file it left."""
+        mine = os.fstat(self._fd)
+        try:
+            there = os.stat(self.path)
+        except FileNotFoundError:
+            there = None
+        if there is not None and (there.st_dev, there.st_ino) == (mine.st_dev, mine.st_ino):
+            if mine.st_size < self._size:
+                log.critical("the audit log was truncated under the gateway; copytruncate is not supported")
+                self._size = mine.st_size
+                self._open_segment_here(previous=None, reason="truncated under the gateway")
+            return
+        moved_to = _descriptor_path(self._fd)
+        log.warning("the audit log was moved away; a new segment opens", extra={"moved_to": moved_to})
+        self._next_segment(previous=moved_to, reason="moved away")
+
+    def _rotate(self, reason: str) -> None:
+        """Close the active segment under its closed name and open the next one at the path."""
+        if self._seq < self._segment_first or self._failure is not None:
+            return  # nothing in it yet, or nothing can be written
+        plan = self._checkpointing
+        if plan is not None and self._seq != self._signed_seq:
+            self._checkpoint(plan)
+        closed = closed_name(self.path, self._segment_first, self._seq)
+        try:
+            os.rename(self.path, closed)
+        except OSError:
+            log.critical("the audit log could not be rotated; it stays the active segment", exc_info=True)
+            return
+        self._next_segment(previous=closed.name, reason=reason)
+        self._apply_retention()
+
+    def _next_segment(self, *, previous: str | None, reason: str) -> None:
+        try:
+            fd = lock_log(self.path)
+        except (OSError, AuditWriteError):
+            log.critical("no new audit segment could be opened; the current one stays", exc_info=True)
+            return
+        os.close(self._fd)
+        self._fd, self._size = fd, 0
+        self._open_segment_here(previous=previous, reason=reason)
+
+    def _open_segment_here(self, *, previous: str | None, reason: str) -> None:
+        self._segment_first, self._segment_opened = self._seq + 1, self._clock()
+        detail = {"previous": previous, "previous_last_seq": self._seq, "reason": reason}
+        self._segment_start = system_entry(SEGMENT_START, "allowed", segment=detail)
+        with contextlib.suppress(AuditWriteError):  # the recovery writes it first
+            self.write(self._segment_start)
+            self._segment_start = None
+
+    def _apply_retention(self) -> None:
+        """Remove the oldest closed segments the retention rules no longer keep, recording the removal
+        (with what lets the rest verify) before it happens."""
+        rotation = self._rotation
+        doomed = retention_victims(closed_segments(self.path), rotation, now=time.time())
+        if not doomed:
+            return
+        removed = []
+        for segment in doomed:
+            last = last_entry(segment.path) or {}
+            removed.append(
+                {
+                    "segment": segment.path.name,
+                    "first_seq": segment.first_seq,
+                    "last_seq": segment.last_seq,
+                    "last_hash": last.get("entry_hash"),
+                    "bytes": segment.path.stat().st_size,
+                }
+            )
+        rules = {"retain_segments": rotation.retain_segments, "retain_s": rotation.retain_s}
+        try:
+            self.write(system_entry(RETENTION, "allowed", retention={"removed": removed, "rules": rules}))
+        except AuditWriteError:
+            return  # not recorded: not removed
+        for segment in doomed:
+            segment.path.unlink(missing_ok=True)
 
     def checkpoint_if_due(self) -> None:
         """Sign the head when entries came in and `every_s` has passed since the last checkpoint."""
@@ -193,6 +330,9 @@ class AuditLog:
         if self._failure is not None:
             self._failure.unwritten[str(fields.get("event"))] += 1
             raise AuditWriteError(f"audit log {self.path} is unusable: {self._failure.error}")
+        upkeep = fields.get("event") in UPKEEP_EVENTS
+        if not upkeep:
+            self.reopen()  # two stat calls: no entry goes to a file moved or cut away since the last one
         try:
             entry = self._write_unchecked(fields)
         except OSError as exc:
@@ -200,10 +340,13 @@ class AuditLog:
             self._failure = _Failure(error=_describe(exc), since=timestamp(), last_try=self._clock())
             self._failure.unwritten[str(fields.get("event"))] += 1
             raise AuditWriteError(f"audit append to {self.path} failed: {exc}") from exc
+        if upkeep:
+            return entry  # the log's own upkeep triggers no more upkeep
         plan = self._checkpointing
-        due = plan is not None and self._seq - self._signed_seq >= plan.every_entries
-        if plan is not None and due and entry["event"] != CHECKPOINT_EVENT:
+        if plan is not None and self._seq - self._signed_seq >= plan.every_entries:
             self._checkpoint(plan)
+        if self._rotation.max_bytes and self._size >= self._rotation.max_bytes:
+            self._rotate("size")
         return entry
 
     def _write_unchecked(self, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -241,11 +384,41 @@ class _Failure:
         return system_entry("audit_gap", "error", gap=gap)
 
 
-def _verified_head(path: Path, fd: int, checkpointing: Checkpointing | None) -> ChainHead:
+def _verified_head(path: Path, fd: int, start: ChainPoint, checkpointing: Checkpointing | None) -> ChainHead:
     if checkpointing is None:
-        return verify_chain(path)
+        return head_of(walk_chain(path, after=start))
     signer = checkpointing.signer
-    return start_head(path, fd, checkpointing.sink, signer.public_key, signer.key_id)
+    return start_head(path, fd, start, checkpointing.sink, signer.public_key, signer.key_id)
+
+
+def _check_link(path: Path, start: ChainPoint) -> None:
+    """A segment that rotation opened must go on from the newest closed segment, when that is here."""
+    segments = closed_segments(path)
+    if not segments or segments[-1].last_seq != start.head.entries:
+        return
+    last = last_entry(segments[-1].path)
+    if last is None or last.get("entry_hash") != start.head.head_hash:
+        raise AuditChainError(
+            start.head.entries + 1, f"it does not go on from the closed segment {segments[-1].path.name}"
+        )
+
+
+def retention_victims(segments: list[Segment], rotation: Rotation, *, now: float) -> list[Segment]:
+    """The oldest closed segments past the count or the age to keep: always a prefix of the chain."""
+    doomed = 0
+    if rotation.retain_segments:
+        doomed = max(0, len(segments) - rotation.retain_segments)
+    if rotation.retain_s:
+        while doomed < len(segments) and now - segments[doomed].path.stat().st_mtime > rotation.retain_s:
+            doomed += 1
+    return segments[:doomed]
+
+
+def _descriptor_path(fd: int) -> str:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return "an unknown path"
 
 
 def _append_durably(path: Path, line: bytes) -> None:

@@ -218,3 +218,107 @@ def test_a_torn_last_line_is_named_at_start_and_repaired_by_command(
     restarted = start_gateway(tmp_path / "restarted", policy=POLICY, upstream=upstream, env=on_the_log)
     restarted.stop()
     assert aegis("audit", "verify", str(audit_log)).returncode == 0
+
+
+def test_signed_checkpoints_expose_truncation_and_forgery(tmp_path: Path, upstream: Simulator) -> None:
+    signing_key, public_key = tmp_path / "signing.pem", tmp_path / "signing.pub"
+    generated = aegis("audit", "keygen", str(signing_key))
+    assert generated.returncode == 0, generated.stderr
+    public_key.write_text(generated.stdout)
+    assert aegis("audit", "public-key", str(signing_key)).stdout == generated.stdout
+    audit_log = tmp_path / "gw" / "audit.jsonl"
+    signed = {"AEGIS_AUDIT_SIGNING_KEY": str(signing_key), "AEGIS_AUDIT_CHECKPOINT_ENTRIES": "3"}
+    gateway = start_gateway(tmp_path / "gw", policy=POLICY, upstream=upstream, env=signed)
+    try:
+        for _ in range(7):
+            assert "result" in rpc(
+                gateway, gateway.key, "get_repository_info", {"owner": "acme", "repo": "app"}
+            )
+    finally:
+        gateway.stop()
+    verified = aegis("audit", "verify", str(audit_log), "--public-key", str(public_key))
+    assert verified.returncode == 0, verified.stderr
+    last = entries(audit_log)[-1]
+    assert last["event"] == "checkpoint"  # a clean stop signs what was not yet signed
+    assert f"signed through entry {last['seq'] - 1}" in verified.stdout
+
+    whole = audit_log.read_bytes()
+    audit_log.write_bytes(b"".join(whole.splitlines(keepends=True)[:-4]))  # a shorter, valid chain
+    assert aegis("audit", "verify", str(audit_log)).returncode == 0  # the chain alone cannot tell
+    truncated = aegis("audit", "verify", str(audit_log), "--public-key", str(public_key))
+    assert truncated.returncode == 1
+    assert "removed from its end" in truncated.stderr
+    refused = start_gateway(
+        tmp_path / "refused",
+        policy=POLICY,
+        upstream=upstream,
+        wait_ready=False,
+        env={**signed, "AEGIS_AUDIT_LOG": str(audit_log)},
+    )
+    assert refused.process.wait(timeout=60) != 0
+    assert "removed from its end" in refused.logs()
+
+    audit_log.write_bytes(whole)
+    forger_key = tmp_path / "forger.pem"
+    assert aegis("audit", "keygen", str(forger_key)).returncode == 0
+    forged = start_gateway(
+        tmp_path / "forger",
+        policy=POLICY,
+        upstream=upstream,
+        env={
+            "AEGIS_AUDIT_LOG": str(audit_log),
+            "AEGIS_AUDIT_SIGNING_KEY": str(forger_key),
+            "AEGIS_AUDIT_CHECKPOINTS": str(tmp_path / "forger.checkpoints"),
+        },
+    )
+    rpc(forged, forged.key, "get_repository_info", {"owner": "acme", "repo": "app"})
+    forged.stop()  # its checkpoint is chained on, signed by the wrong key
+    caught = aegis("audit", "verify", str(audit_log), "--public-key", str(public_key))
+    assert caught.returncode == 1
+    assert "forged" in caught.stderr
+
+
+def test_the_gateway_rotates_and_follows_sighup_moves_and_copytruncate(
+    tmp_path: Path, upstream: Simulator
+) -> None:
+    audit_log = tmp_path / "gw" / "audit.jsonl"
+    rotating = {"AEGIS_AUDIT_ROTATE_BYTES": "4000", "AEGIS_AUDIT_RETAIN_SEGMENTS": "2"}
+    gateway = start_gateway(tmp_path / "gw", policy=POLICY, upstream=upstream, env=rotating)
+    info = {"owner": "acme", "repo": "app"}
+    try:
+        for _ in range(20):
+            assert "result" in rpc(gateway, gateway.key, "get_repository_info", info)
+        closed = sorted(audit_log.parent.glob("audit.*-*.jsonl"))
+        assert len(closed) == 2  # retention kept the newest two
+        assert any(entry["event"] == "retention" for path in [*closed, audit_log] for entry in entries(path))
+        verified = aegis("audit", "verify", str(audit_log))
+        assert verified.returncode == 0, verified.stderr
+
+        moved = audit_log.with_name("moved.jsonl")
+        audit_log.rename(moved)
+        os.kill(gateway.process.pid, signal.SIGHUP)
+        time.sleep(0.5)
+        assert gateway.process.poll() is None  # SIGHUP reopens, never kills
+        held = moved.read_bytes()
+        assert "result" in rpc(gateway, gateway.key, "get_repository_info", info)
+        assert moved.read_bytes() == held  # nothing more goes to the moved file
+        opened = entries(audit_log)[0]
+        assert (opened["event"], opened["segment"]["previous"]) == ("segment_start", str(moved))
+
+        copy = audit_log.read_bytes()
+        os.truncate(audit_log, 0)  # logrotate's copytruncate, which loses nothing here either
+        assert "result" in rpc(gateway, gateway.key, "get_repository_info", info)
+        first = entries(audit_log)[0]
+        assert (
+            first["event"] == "segment_start"
+            and first["prev_hash"] == json.loads(copy.splitlines()[-1])["entry_hash"]
+        )
+    finally:
+        gateway.stop()
+    restarted = start_gateway(
+        tmp_path / "again",
+        policy=POLICY,
+        upstream=upstream,
+        env={**rotating, "AEGIS_AUDIT_LOG": str(audit_log)},
+    )
+    restarted.stop()  # a log cut by copytruncate does not stop the next start

@@ -10,9 +10,18 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway.audit import AnchorError, AuditLog, Checkpointing, CheckpointSigner, entry_hash, review_anchored
+from gateway.audit import (
+    AnchorError,
+    AuditLog,
+    Checkpointing,
+    CheckpointSigner,
+    Rotation,
+    entry_hash,
+    review_anchored,
+)
 from gateway.audit._checkpoint import read_checkpoints
-from gateway.errors import AuditWriteError
+from gateway.audit._segments import closed_segments
+from gateway.errors import AuditChainError, AuditWriteError
 from tests.unit.test_audit import FIELDS
 
 
@@ -160,3 +169,20 @@ def test_start_up_verifies_from_the_last_checkpoint_only(tmp_path: Path) -> None
     path.write_bytes(b"".join(damaged))
     with pytest.raises(AuditWriteError, match="not the one its signed checkpoint names"):
         AuditLog.open(path, fsync=False, checkpointing=plan(tmp_path))
+
+
+def test_checkpoints_hold_across_rotated_segments(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    for _ in range(2):  # the second opening starts from a checkpoint in a closed segment
+        log = AuditLog.open(
+            path, fsync=False, checkpointing=plan(tmp_path), rotation=Rotation(max_bytes=3000)
+        )
+        for _ in range(10):
+            log.write(FIELDS)
+        log.close()
+    assert len(closed_segments(path)) >= 3
+    report = review_anchored(path, SIGNER.public_key, tmp_path / "sink.jsonl")
+    assert report.signed is not None and report.uncovered == 1
+    (closed_segments(path)[-1].path).unlink()
+    with pytest.raises(AuditChainError):
+        review_anchored(path, SIGNER.public_key, tmp_path / "sink.jsonl")

@@ -1,0 +1,138 @@
+"""Segments of one chain: the active log file and the closed segments rotation left beside it.
+
+A closed segment of `audit.jsonl` is `audit.<first seq>-<last seq>.jsonl` (12 digits each), so that a
+listing sorts in chain order. A new segment opens with a `segment_start` entry whose `prev_hash` is the
+previous segment's head: the segments are one chain, and `aegis audit verify` walks them as one.
+Retention removes the oldest segments, each removal recorded in a `retention` entry first, which is
+what lets a chain that no longer begins at entry 1 verify.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from gateway.audit._verify import START, ChainHead, ChainPoint, ChainReport, review_entries, walk_chain
+from gateway.errors import AuditChainError
+
+SEGMENT_START = "segment_start"
+RETENTION = "retention"
+TAIL_READ = 64 << 10
+
+
+@dataclasses.dataclass(frozen=True)
+class Segment:
+    """A closed segment: its file and the seqs of its first and last entries."""
+
+    path: Path
+    first_seq: int
+    last_seq: int
+
+
+def closed_name(active: Path, first_seq: int, last_seq: int) -> Path:
+    return active.with_name(f"{active.stem}.{first_seq:012d}-{last_seq:012d}{active.suffix}")
+
+
+def closed_segments(active: Path) -> list[Segment]:
+    """The closed segments beside `active`, oldest first."""
+    pattern = re.compile(rf"{re.escape(active.stem)}\.(\d{{12}})-(\d{{12}}){re.escape(active.suffix)}")
+    found = []
+    for candidate in active.parent.iterdir() if active.parent.exists() else ():
+        match = pattern.fullmatch(candidate.name)
+        if match:
+            found.append(Segment(candidate, int(match[1]), int(match[2])))
+    return sorted(found, key=lambda segment: segment.first_seq)
+
+
+def first_entry(fd: int) -> dict[str, Any] | None:
+    """The first entry of an open log file, or None when it has no whole first line."""
+    head = b""
+    while b"\n" not in head:
+        more = os.pread(fd, TAIL_READ, len(head))
+        if not more:
+            return None
+        head += more
+    return _entry(head[: head.index(b"\n")])
+
+
+def last_entry(path: Path) -> dict[str, Any] | None:
+    """The last whole entry of a closed segment, or None."""
+    with path.open("rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - TAIL_READ))
+        tail = handle.read()
+    lines = tail.rstrip(b"\n").rsplit(b"\n", 1)
+    return _entry(lines[-1]) if lines[-1] else None
+
+
+def start_point(first: dict[str, Any] | None) -> ChainPoint:
+    """Where the chain of a file begins: entry 1, or the segment_start entry a rotation opened it with
+    (trusted here; whoever verifies the whole chain checks the link)."""
+    if first is None or first.get("seq") == 1:
+        return START
+    if first.get("event") != SEGMENT_START or not isinstance(first.get("seq"), int):
+        raise AuditChainError(1, "the file begins neither at entry 1 nor with a segment_start entry")
+    return ChainPoint(ChainHead(entries=first["seq"] - 1, head_hash=str(first.get("prev_hash"))), offset=0)
+
+
+def walk_segments(active: Path) -> Iterator[dict[str, Any]]:
+    """Every entry of the closed segments beside `active` and of `active`, as one chain. A chain that no
+    longer begins at entry 1 must record, in a `retention` entry, the removal of what came before."""
+    files = [segment.path for segment in closed_segments(active)] + [active]
+    point: ChainPoint | None = None
+    first_start: ChainHead | None = None
+    removals: set[tuple[int, str]] = set()
+    for path in files:
+        if point is None:
+            with path.open("rb") as handle:
+                start = start_point(first_entry(handle.fileno()))
+            first_start = start.head if start is not START else None
+        else:
+            start = dataclasses.replace(point, offset=0)
+        head = start.head
+        try:
+            for entry in walk_chain(path, after=start):
+                head = ChainHead(entries=entry["seq"], head_hash=entry["entry_hash"])
+                if entry["event"] == RETENTION:
+                    removals.update(
+                        (item["last_seq"], item["last_hash"]) for item in entry[RETENTION]["removed"]
+                    )
+                yield entry
+        except AuditChainError as exc:
+            raise AuditChainError(exc.line, f"{path.name}: {exc.reason}") from exc
+        point = ChainPoint(head, offset=0)
+    if first_start is not None and (first_start.entries, first_start.head_hash) not in removals:
+        raise AuditChainError(
+            first_start.entries + 1,
+            f"{files[0].name}: the entries before it are missing, and no retention entry records their"
+            " removal",
+        )
+
+
+def review_chain(active: Path) -> ChainReport:
+    """The chain of `active` and its closed segments verified, with the write intents it holds no
+    outcome for; raises AuditChainError at the first entry that breaks it."""
+    return review_entries(walk_segments(active))
+
+
+def find_entry(active: Path, seq: int) -> dict[str, Any] | None:
+    """Entry `seq` of a chain that holds throughout, or None when there is none; raises AuditChainError
+    where the chain breaks."""
+    found = None
+    for entry in walk_segments(active):
+        if entry["seq"] == seq:
+            found = entry
+    return found
+
+
+def _entry(raw: bytes) -> dict[str, Any] | None:
+    try:
+        entry = json.loads(raw)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) else None
