@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -120,20 +121,18 @@ def create_app(settings: Settings, *, metrics: Metrics) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         upkeep = asyncio.create_task(_maintain_audit(audit, metrics))
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, audit.reopen)  # logrotate's signal reopens, never kills
         try:
-            await limits.ping()  # a shared backend out of reach stops the start: nothing could be served
-            await opa.start()  # a managed OPA that does not verify its policy stops start-up here
-            metrics.opa_ready.set(1 if await opa.refresh() else 0)
-            metrics.audit_usable.set(1)
-            log.info(
-                "aegis ready", extra={"bundle_revision": opa.revision, "write_mode": settings.write_mode}
-            )
-            yield
+            with _sighup_followed(audit):
+                await limits.ping()  # a shared backend out of reach stops the start: nothing could be served
+                await opa.start()  # a managed OPA that does not verify its policy stops start-up here
+                metrics.opa_ready.set(1 if await opa.refresh() else 0)
+                metrics.audit_usable.set(1)
+                log.info(
+                    "aegis ready", extra={"bundle_revision": opa.revision, "write_mode": settings.write_mode}
+                )
+                yield
         finally:
             upkeep.cancel()
-            loop.remove_signal_handler(signal.SIGHUP)
             await opa.stop()
             await gitea.aclose()
             await limits.aclose()
@@ -243,6 +242,21 @@ def _limit_backend(settings: Settings) -> LimitBackend:
     return MemoryBackend()
 
 
+@contextlib.contextmanager
+def _sighup_followed(audit: AuditLog) -> Iterator[None]:
+    """SIGHUP (logrotate's signal) makes the audit log follow its path, and never stops the gateway.
+    Only the main thread can take signals: an app run in a test's thread goes without."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGHUP, audit.reopen)
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGHUP)
+
+
 def _checkpointing(settings: Settings) -> Checkpointing | None:
     if settings.audit_signing_key is None:
         return None
@@ -259,7 +273,10 @@ async def _maintain_audit(audit: AuditLog, metrics: Metrics) -> None:
     sign checkpoints when due, whether or not calls arrive."""
     while True:
         await asyncio.sleep(AUDIT_RETRY_S)
-        metrics.audit_usable.set(1 if audit.maintain() else 0)
+        try:
+            metrics.audit_usable.set(1 if audit.maintain() else 0)
+        except Exception:  # the next tick tries again: upkeep must never stop for good
+            log.critical("audit upkeep failed", exc_info=True)
 
 
 async def _limits_reachable(limits: LimitBackend) -> bool:

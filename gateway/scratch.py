@@ -11,10 +11,12 @@ import fcntl
 import logging
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
 PREFIX = "aegis-gw-"
+MAKING_PREFIX = ".aegis-gw-making-"
 LOCK_NAME = ".owner.lock"
 log = logging.getLogger(__name__)
 
@@ -34,9 +36,13 @@ class ScratchDir:
 
     @classmethod
     def create(cls, parent: Path | None = None) -> ScratchDir:
-        path = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
-        fd = os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        """Made and locked under a name no cleanup looks at, then given its name: a starting gateway's
+        cleanup never sees it unlocked."""
+        making = Path(tempfile.mkdtemp(prefix=MAKING_PREFIX, dir=parent))
+        fd = os.open(making / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
+        path = making.with_name(PREFIX + making.name.removeprefix(MAKING_PREFIX))
+        os.rename(making, path)
         return cls(path, fd)
 
     def remove(self) -> None:
@@ -48,12 +54,21 @@ def remove_stale(parent: Path | None = None) -> list[Path]:
     """Remove the scratch directories under `parent` (default: the system's) that no live gateway holds."""
     removed = []
     for candidate in Path(parent or tempfile.gettempdir()).glob(f"{PREFIX}*"):
-        if candidate.is_dir() and not candidate.is_symlink() and _unowned(candidate):
+        if _ours(candidate) and _unowned(candidate):
             shutil.rmtree(candidate, ignore_errors=True)
             removed.append(candidate)
     if removed:
         log.info("removed scratch directories of gateways that stopped", extra={"count": len(removed)})
     return removed
+
+
+def _ours(candidate: Path) -> bool:
+    """A real directory (no symlink) of this user: another user's are theirs to clean."""
+    try:
+        status = candidate.lstat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(status.st_mode) and status.st_uid == os.getuid()
 
 
 def _unowned(directory: Path) -> bool:

@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -26,7 +25,6 @@ from gateway.audit._chain import canonical_json
 from gateway.errors import ConfigError
 
 DOMAIN = b"aegis-audit-checkpoint/v1\n"  # a signature over a checkpoint can be nothing else
-TAIL_BYTES = 4096
 
 
 class CheckpointError(Exception):
@@ -145,19 +143,17 @@ def read_checkpoints(sink: Path) -> list[Checkpoint]:
     return [Checkpoint.parse(line) for line in lines[:-1]]
 
 
-def last_checkpoint(sink: Path) -> Checkpoint | None:
-    """The sink's last whole checkpoint, read from its end whatever its length."""
-    try:
-        with sink.open("rb") as handle:
-            size = handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, size - TAIL_BYTES))
-            tail = handle.read()
-    except FileNotFoundError:
-        return None
-    whole = tail[: tail.rfind(b"\n")].split(b"\n")
-    return Checkpoint.parse(whole[-1]) if whole and whole[-1] else None
-
-
-def as_entry_detail(checkpoint: Checkpoint) -> dict[str, Any]:
-    """The `checkpoint` member of the chain's own copy of a checkpoint."""
-    return dataclasses.asdict(checkpoint)
+def latest_checkpoint(sink: Path, key_id: str) -> Checkpoint | None:
+    """The latest checkpoint `key_id` signed in the sink, its signature not yet checked. The whole sink is
+    read: a line replayed from earlier makes its seqs go backwards, which is refused, and lines of other
+    keys (an old key, or one no one trusts) are left out rather than let decide. Raises CheckpointError."""
+    latest: Checkpoint | None = None
+    for checkpoint in read_checkpoints(sink):
+        if checkpoint.key_id != key_id:
+            continue
+        if latest is not None and checkpoint.seq <= latest.seq:
+            raise CheckpointError(
+                f"the checkpoint of seq {checkpoint.seq} follows one of seq {latest.seq}: lines were replayed"
+            )
+        latest = checkpoint
+    return latest

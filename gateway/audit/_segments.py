@@ -26,6 +26,17 @@ TAIL_READ = 64 << 10
 
 
 @dataclasses.dataclass(frozen=True)
+class Rotation:
+    """Close the active segment at `max_bytes` or after `max_age_s` (0: never); keep at most
+    `retain_segments` closed segments and none older than `retain_s` (0: keep all)."""
+
+    max_bytes: int = 0
+    max_age_s: float = 0.0
+    retain_segments: int = 0
+    retain_s: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
 class Segment:
     """A closed segment: its file and the seqs of its first and last entries."""
 
@@ -44,9 +55,40 @@ def closed_segments(active: Path) -> list[Segment]:
     found = []
     for candidate in active.parent.iterdir() if active.parent.exists() else ():
         match = pattern.fullmatch(candidate.name)
-        if match:
+        if match and candidate.is_file():
             found.append(Segment(candidate, int(match[1]), int(match[2])))
     return sorted(found, key=lambda segment: segment.first_seq)
+
+
+def retention_victims(segments: list[Segment], rotation: Rotation, *, now: float) -> list[Segment]:
+    """The oldest closed segments past the count or the age to keep: always a prefix of the chain."""
+    doomed = 0
+    if rotation.retain_segments:
+        doomed = max(0, len(segments) - rotation.retain_segments)
+    if rotation.retain_s:
+        while doomed < len(segments) and now - segments[doomed].path.stat().st_mtime > rotation.retain_s:
+            doomed += 1
+    return segments[:doomed]
+
+
+def removal_record(segment: Segment) -> dict[str, Any]:
+    """What a `retention` entry says of a segment it removes: enough for the next one to verify."""
+    last = last_entry(segment.path) or {}
+    return {
+        "segment": segment.path.name,
+        "first_seq": segment.first_seq,
+        "last_seq": segment.last_seq,
+        "last_hash": last.get("entry_hash"),
+        "bytes": segment.path.stat().st_size,
+    }
+
+
+def descriptor_path(fd: int) -> str:
+    """Where an open file is now (after a rename), as the kernel tells."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return "an unknown path"
 
 
 def first_entry(fd: int) -> dict[str, Any] | None:
@@ -83,7 +125,7 @@ def start_point(first: dict[str, Any] | None) -> ChainPoint:
 def walk_segments(active: Path) -> Iterator[dict[str, Any]]:
     """Every entry of the closed segments beside `active` and of `active`, as one chain. A chain that no
     longer begins at entry 1 must record, in a `retention` entry, the removal of what came before."""
-    files = [segment.path for segment in closed_segments(active)] + [active]
+    files = _with_moved_predecessors([segment.path for segment in closed_segments(active)] + [active])
     point: ChainPoint | None = None
     first_start: ChainHead | None = None
     removals: set[tuple[int, str]] = set()
@@ -112,6 +154,22 @@ def walk_segments(active: Path) -> Iterator[dict[str, Any]]:
             f"{files[0].name}: the entries before it are missing, and no retention entry records their"
             " removal",
         )
+
+
+def _with_moved_predecessors(files: list[Path]) -> list[Path]:
+    """`files`, preceded by the files the first of them names as its predecessor when those were moved
+    away by hand (logrotate's rename): their `segment_start` entries say where."""
+    while True:
+        with files[0].open("rb") as handle:
+            first = first_entry(handle.fileno()) or {}
+        segment = first.get("segment") if first.get("event") == SEGMENT_START else None
+        previous = segment.get("previous") if isinstance(segment, dict) else None
+        if not isinstance(previous, str):
+            return files
+        candidate = files[0].parent / previous  # an absolute path stays as it is
+        if not candidate.is_file() or candidate in files:
+            return files
+        files = [candidate, *files]
 
 
 def review_chain(active: Path) -> ChainReport:

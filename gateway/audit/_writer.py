@@ -24,18 +24,22 @@ from gateway.audit._checkpoint import CheckpointSigner
 from gateway.audit._segments import (
     RETENTION,
     SEGMENT_START,
-    Segment,
+    Rotation,
     closed_name,
     closed_segments,
+    descriptor_path,
     first_entry,
     last_entry,
+    removal_record,
+    retention_victims,
     start_point,
 )
-from gateway.audit._verify import ChainHead, ChainPoint, head_of, walk_chain
+from gateway.audit._verify import START, ChainHead, ChainPoint, head_of, walk_chain
 from gateway.errors import AuditChainError, AuditWriteError, TornTailError
 
 RETRY_INTERVAL_S = 1.0
 UPKEEP_EVENTS = frozenset({CHECKPOINT_EVENT, SEGMENT_START, RETENTION})
+ROTATION_REASONS = frozenset({"size", "age"})
 MAX_HELD_OUTCOMES = 10_000
 log = logging.getLogger(__name__)
 
@@ -49,17 +53,6 @@ class Checkpointing:
     sink: Path
     every_entries: int
     every_s: float
-
-
-@dataclasses.dataclass(frozen=True)
-class Rotation:
-    """Close the active segment at `max_bytes` or after `max_age_s` (0: never); keep at most
-    `retain_segments` closed segments and none older than `retain_s` (0: keep all)."""
-
-    max_bytes: int = 0
-    max_age_s: float = 0.0
-    retain_segments: int = 0
-    retain_s: float = 0.0
 
 
 class AuditLog:
@@ -121,8 +114,9 @@ class AuditLog:
         A torn last line is refused with the command that repairs it."""
         fd = lock_log(path)
         try:
-            start = start_point(first_entry(fd))
-            _check_link(path, start)
+            first = first_entry(fd)
+            start = start_point(first)
+            _check_link(path, first, start)
             head = _verified_head(path, fd, start, checkpointing)
         except TornTailError as exc:
             os.close(fd)
@@ -173,14 +167,15 @@ class AuditLog:
         elif self._failure is not None:
             self._failure.unwritten[str(fields.get("event"))] += 1
 
-    def recover(self, *, now: float | None = None) -> bool:
-        """After a failed write, at most once per RETRY_INTERVAL_S: cut the partial line, write the
-        `audit_gap` entry and the held outcomes. Returns whether the log is usable."""
+    def recover(self, *, force: bool = False) -> bool:
+        """After a failed write, at most once per RETRY_INTERVAL_S (or now, with `force`): cut the
+        partial line, write the `audit_gap` entry and the held outcomes. Returns whether the log is
+        usable."""
         failure = self._failure
         if failure is None:
             return True
-        now = self._clock() if now is None else now
-        if now - failure.last_try < RETRY_INTERVAL_S:
+        now = self._clock()
+        if not force and now - failure.last_try < RETRY_INTERVAL_S:
             return False
         failure.last_try = now
         seq, prev_hash, size = self._seq, self._prev_hash, self._size
@@ -211,26 +206,39 @@ class AuditLog:
         rotation = self._rotation
         if rotation.max_age_s and self._clock() - self._segment_opened >= rotation.max_age_s:
             self._rotate("age")
-        self.checkpoint_if_due()
+        plan = self._checkpointing
+        if plan is not None and self._unsigned and self._clock() - self._signed_at >= plan.every_s:
+            self._checkpoint(plan)
         return self._failure is None
 
     def reopen(self) -> None:
-        """Follow the log's path (SIGHUP, or the maintenance tick): when the file there is no longer the
-        one being written (renamed or deleted by hand), the next segment opens at the path; when the
-        file was truncated under the gateway (copytruncate), the chain goes on in it with a
-        `segment_start` that says so. Never loses an entry: nothing was written to a file it left."""
-        mine = os.fstat(self._fd)
+        """Follow the log's path (SIGHUP, and before every entry): when the file there is no longer the
+        one being written (moved or deleted by hand), the next segment opens at the path, naming where
+        the last one went; when the file was cut short under the gateway (copytruncate), the chain goes
+        on in it with a `segment_start` that says so. An unusable log is left as it is: its recovery
+        must cut the partial line in the file that has it."""
+        if self._failure is not None:
+            return
         try:
-            there = os.stat(self.path)
+            mine = os.fstat(self._fd)
+            there: os.stat_result | None = os.stat(self.path)
         except FileNotFoundError:
             there = None
+        except OSError:
+            log.warning("the audit log's path cannot be checked; writing on", exc_info=True)
+            return
         if there is not None and (there.st_dev, there.st_ino) == (mine.st_dev, mine.st_ino):
             if mine.st_size < self._size:
-                log.critical("the audit log was truncated under the gateway; copytruncate is not supported")
-                self._size = mine.st_size
-                self._open_segment_here(previous=None, reason="truncated under the gateway")
+                log.critical(
+                    "the audit log was cut short under the gateway (copytruncate?): entries written since"
+                    " it was copied are lost; rotate with the gateway's own rotation instead"
+                )
+                written, self._size = self._size, mine.st_size
+                self._open_segment_here(
+                    previous=None, reason=f"cut short from {written} bytes under the gateway"
+                )
             return
-        moved_to = _descriptor_path(self._fd)
+        moved_to = descriptor_path(self._fd)
         log.warning("the audit log was moved away; a new segment opens", extra={"moved_to": moved_to})
         self._next_segment(previous=moved_to, reason="moved away")
 
@@ -239,7 +247,7 @@ class AuditLog:
         if self._seq < self._segment_first or self._failure is not None:
             return  # nothing in it yet, or nothing can be written
         plan = self._checkpointing
-        if plan is not None and self._seq != self._signed_seq:
+        if plan is not None and self._unsigned:
             self._checkpoint(plan)
         closed = closed_name(self.path, self._segment_first, self._seq)
         try:
@@ -247,18 +255,23 @@ class AuditLog:
         except OSError:
             log.critical("the audit log could not be rotated; it stays the active segment", exc_info=True)
             return
-        self._next_segment(previous=closed.name, reason=reason)
+        if not self._next_segment(previous=closed.name, reason=reason):
+            # Entries go on into the file: its closed name would soon tell a wrong last seq.
+            with contextlib.suppress(OSError):
+                os.rename(closed, self.path)
+            return
         self._apply_retention()
 
-    def _next_segment(self, *, previous: str | None, reason: str) -> None:
+    def _next_segment(self, *, previous: str | None, reason: str) -> bool:
         try:
             fd = lock_log(self.path)
         except (OSError, AuditWriteError):
             log.critical("no new audit segment could be opened; the current one stays", exc_info=True)
-            return
+            return False
         os.close(self._fd)
         self._fd, self._size = fd, 0
         self._open_segment_here(previous=previous, reason=reason)
+        return True
 
     def _open_segment_here(self, *, previous: str | None, reason: str) -> None:
         self._segment_first, self._segment_opened = self._seq + 1, self._clock()
@@ -270,46 +283,37 @@ class AuditLog:
 
     def _apply_retention(self) -> None:
         """Remove the oldest closed segments the retention rules no longer keep, recording the removal
-        (with what lets the rest verify) before it happens."""
+        (with what lets the rest verify) before it happens. A segment that cannot be read or removed
+        stays; the next rotation tries again."""
         rotation = self._rotation
-        doomed = retention_victims(closed_segments(self.path), rotation, now=time.time())
+        try:
+            doomed = retention_victims(closed_segments(self.path), rotation, now=time.time())
+            removed = [removal_record(segment) for segment in doomed]
+        except OSError:
+            log.critical("audit retention could not read the closed segments", exc_info=True)
+            return
         if not doomed:
             return
-        removed = []
-        for segment in doomed:
-            last = last_entry(segment.path) or {}
-            removed.append(
-                {
-                    "segment": segment.path.name,
-                    "first_seq": segment.first_seq,
-                    "last_seq": segment.last_seq,
-                    "last_hash": last.get("entry_hash"),
-                    "bytes": segment.path.stat().st_size,
-                }
-            )
         rules = {"retain_segments": rotation.retain_segments, "retain_s": rotation.retain_s}
         try:
             self.write(system_entry(RETENTION, "allowed", retention={"removed": removed, "rules": rules}))
-        except AuditWriteError:
-            return  # not recorded: not removed
-        for segment in doomed:
-            segment.path.unlink(missing_ok=True)
-
-    def checkpoint_if_due(self) -> None:
-        """Sign the head when entries came in and `every_s` has passed since the last checkpoint."""
-        plan = self._checkpointing
-        if plan is None or self._seq == self._signed_seq or self._failure is not None:
-            return
-        if self._clock() - self._signed_at >= plan.every_s:
-            self._checkpoint(plan)
+            for segment in doomed:
+                segment.path.unlink(missing_ok=True)
+        except (AuditWriteError, OSError):  # not recorded: not removed; recorded but not removed: harmless
+            log.critical("audit retention did not complete", exc_info=True)
 
     def close(self) -> None:
-        """Sign what is not yet signed, then let go of the log: after a clean stop, entries after the
-        last checkpoint mean a crash, or someone else's hand."""
+        """Write what a recovery would, and sign what is not yet signed, then let go of the log: after a
+        clean stop, entries after the last checkpoint mean a crash, or someone else's hand."""
+        self.recover(force=True)
         plan = self._checkpointing
-        if plan is not None and self._seq != self._signed_seq and self._failure is None:
+        if plan is not None and self._unsigned and self._failure is None:
             self._checkpoint(plan)
         os.close(self._fd)
+
+    @property
+    def _unsigned(self) -> bool:
+        return self._seq != self._signed_seq
 
     def _checkpoint(self, plan: Checkpointing) -> None:
         """Write the signed head into the chain, then its copy to the sink. A failure is logged as
@@ -326,13 +330,14 @@ class AuditLog:
             log.critical("an audit checkpoint could not be written", exc_info=True)
 
     def write(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """append() for code that does not run on an event loop (the repair command)."""
-        if self._failure is not None:
-            self._failure.unwritten[str(fields.get("event"))] += 1
-            raise AuditWriteError(f"audit log {self.path} is unusable: {self._failure.error}")
+        """Chain, write and return one entry (append() on the event loop; the repair command directly).
+        Raises AuditWriteError when it is not on disk."""
         upkeep = fields.get("event") in UPKEEP_EVENTS
         if not upkeep:
             self.reopen()  # two stat calls: no entry goes to a file moved or cut away since the last one
+        if self._failure is not None:  # checked after reopen(), which may have failed to start a segment
+            self._failure.unwritten[str(fields.get("event"))] += 1
+            raise AuditWriteError(f"audit log {self.path} is unusable: {self._failure.error}")
         try:
             entry = self._write_unchecked(fields)
         except OSError as exc:
@@ -340,14 +345,20 @@ class AuditLog:
             self._failure = _Failure(error=_describe(exc), since=timestamp(), last_try=self._clock())
             self._failure.unwritten[str(fields.get("event"))] += 1
             raise AuditWriteError(f"audit append to {self.path} failed: {exc}") from exc
-        if upkeep:
-            return entry  # the log's own upkeep triggers no more upkeep
-        plan = self._checkpointing
-        if plan is not None and self._seq - self._signed_seq >= plan.every_entries:
-            self._checkpoint(plan)
-        if self._rotation.max_bytes and self._size >= self._rotation.max_bytes:
-            self._rotate("size")
+        if not upkeep:  # the log's own upkeep triggers no more upkeep
+            self._after_entry()
         return entry
+
+    def _after_entry(self) -> None:
+        """Sign and rotate when due. The entry is on disk: nothing here may fail the call it records."""
+        plan = self._checkpointing
+        try:
+            if plan is not None and self._seq - self._signed_seq >= plan.every_entries:
+                self._checkpoint(plan)
+            if self._rotation.max_bytes and self._size >= self._rotation.max_bytes:
+                self._rotate("size")
+        except OSError:
+            log.critical("audit upkeep failed after an entry was written", exc_info=True)
 
     def _write_unchecked(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         entry = {**fields, "seq": self._seq + 1, "ts": timestamp(), "prev_hash": self._prev_hash}
@@ -391,34 +402,31 @@ def _verified_head(path: Path, fd: int, start: ChainPoint, checkpointing: Checkp
     return start_head(path, fd, start, checkpointing.sink, signer.public_key, signer.key_id)
 
 
-def _check_link(path: Path, start: ChainPoint) -> None:
-    """A segment that rotation opened must go on from the newest closed segment, when that is here."""
-    segments = closed_segments(path)
-    if not segments or segments[-1].last_seq != start.head.entries:
+def _check_link(path: Path, first: dict[str, Any] | None, start: ChainPoint) -> None:
+    """The active segment must go on from the one before it, named by its `segment_start`: the closed
+    segment rotation made (which must be there), or the file it was moved to by hand (checked while it
+    is there). A log cut short under the gateway went on from bytes no longer anywhere."""
+    if start is START:
+        if closed_segments(path):
+            raise AuditChainError(
+                1, "it begins at entry 1, yet closed segments of an older chain lie beside it"
+            )
         return
-    last = last_entry(segments[-1].path)
-    if last is None or last.get("entry_hash") != start.head.head_hash:
+    segment = (first or {}).get("segment") or {}
+    previous = segment.get("previous")
+    predecessor = path.parent / previous if isinstance(previous, str) else None
+    if segment.get("reason") not in ROTATION_REASONS and (predecessor is None or not predecessor.is_file()):
+        log.warning("the audit segment before the active one is not here", extra={"previous": previous})
+        return
+    last = last_entry(predecessor) if predecessor is not None and predecessor.is_file() else None
+    if last is None or (last.get("seq"), last.get("entry_hash")) != (
+        start.head.entries,
+        start.head.head_hash,
+    ):
         raise AuditChainError(
-            start.head.entries + 1, f"it does not go on from the closed segment {segments[-1].path.name}"
+            start.head.entries + 1,
+            f"it does not go on from the segment before it, {previous}: a segment is missing or was changed",
         )
-
-
-def retention_victims(segments: list[Segment], rotation: Rotation, *, now: float) -> list[Segment]:
-    """The oldest closed segments past the count or the age to keep: always a prefix of the chain."""
-    doomed = 0
-    if rotation.retain_segments:
-        doomed = max(0, len(segments) - rotation.retain_segments)
-    if rotation.retain_s:
-        while doomed < len(segments) and now - segments[doomed].path.stat().st_mtime > rotation.retain_s:
-            doomed += 1
-    return segments[:doomed]
-
-
-def _descriptor_path(fd: int) -> str:
-    try:
-        return os.readlink(f"/proc/self/fd/{fd}")
-    except OSError:
-        return "an unknown path"
 
 
 def _append_durably(path: Path, line: bytes) -> None:

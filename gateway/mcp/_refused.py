@@ -8,8 +8,10 @@ tool names that match the form a tool name has.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 MAX_REFUSED_CALLS = 16
@@ -29,22 +31,21 @@ def named_tool_calls(body: bytes) -> list[tuple[Any, Any]]:
     except (ValueError, RecursionError):
         return _scanned_calls(body)
     messages = document if isinstance(document, list) else [document]
-    calls = [call for message in messages for call in _calls_of(message)]
-    return calls[:MAX_REFUSED_CALLS]
+    calls = (call for message in messages for call in _calls_of(message))
+    return list(itertools.islice(calls, MAX_REFUSED_CALLS))
 
 
-def _calls_of(message: Any) -> list[tuple[Any, Any]]:
+def _calls_of(message: Any) -> Iterator[tuple[Any, Any]]:
     if not isinstance(message, dict) or "tools/call" not in _every(message.get("method")):
-        return []
-    calls: list[tuple[Any, Any]] = []
+        return
     for params in _every(message.get("params")):
         if not isinstance(params, dict):
             continue
         arguments = _every(params.get("arguments", {}))
-        names = _every(params.get("name"))
         argument = arguments[0] if len(arguments) == 1 and _encodable(arguments[0]) else None
-        calls.extend((_escaped(name), argument) for name in names if isinstance(name, str))
-    return calls
+        for name in _every(params.get("name")):
+            if isinstance(name, str):
+                yield _escaped(name), argument
 
 
 def _scanned_calls(body: bytes) -> list[tuple[Any, Any]]:

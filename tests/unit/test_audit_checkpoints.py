@@ -23,15 +23,7 @@ from gateway.audit._checkpoint import read_checkpoints
 from gateway.audit._segments import closed_segments
 from gateway.errors import AuditChainError, AuditWriteError
 from tests.unit.test_audit import FIELDS
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
+from tests.unit.test_audit_faults import Clock
 
 SIGNER = CheckpointSigner(Ed25519PrivateKey.generate())
 
@@ -89,11 +81,11 @@ def test_a_quiet_log_is_signed_after_the_interval(tmp_path: Path) -> None:
         checkpointing=plan(tmp_path, every_entries=1000, every_s=60),
     )
     log.write(FIELDS)
-    log.checkpoint_if_due()
+    log.maintain()
     assert read_checkpoints(tmp_path / "sink.jsonl") == []
     clock.now += 60
-    log.checkpoint_if_due()
-    log.checkpoint_if_due()  # nothing new since: no second checkpoint
+    log.maintain()
+    log.maintain()  # nothing new since: no second checkpoint
     log.close()
     assert [checkpoint.seq for checkpoint in read_checkpoints(tmp_path / "sink.jsonl")] == [1]
 
