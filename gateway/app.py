@@ -34,7 +34,7 @@ from gateway.edge.auth import ApiKeyAuthMiddleware
 from gateway.edge.body import BodyDeadlineMiddleware
 from gateway.edge.events import SecurityEvents
 from gateway.edge.forwarded import TrustedProxyMiddleware
-from gateway.edge.headers import HeaderCountMiddleware
+from gateway.edge.headers import RequestHeadMiddleware
 from gateway.edge.inflight import InFlightLimitMiddleware
 from gateway.edge.keys import KeyStore
 from gateway.edge.limits import Bucket, LimitBackend, MemoryBackend, RedisBackend
@@ -177,7 +177,7 @@ def create_app(settings: Settings, *, metrics: Metrics) -> Starlette:
             Middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies),
             Middleware(RequestIdMiddleware),
             Middleware(AccessLogMiddleware, metrics=metrics, routes=ROUTES),
-            Middleware(HeaderCountMiddleware, max_headers=settings.max_headers),
+            Middleware(RequestHeadMiddleware, max_headers=settings.max_headers),
             Middleware(
                 HostOriginMiddleware,
                 bind_host=settings.bind_host,

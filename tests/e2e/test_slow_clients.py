@@ -238,3 +238,12 @@ def test_a_head_within_the_limits_is_served(gateway_with: Any) -> None:
     with connect(gateway) as connection:
         connection.sendall(head(gateway.key, extra=extra) + PING)
         assert read_response(connection)[0] == 200
+
+
+def test_a_body_framed_both_ways_is_refused_at_once_and_closed(gateway_with: Any) -> None:
+    gateway = gateway_with({})
+    with connect(gateway) as connection:
+        connection.sendall(head(gateway.key, extra=b"Transfer-Encoding: chunked\r\n") + PING)
+        status, headers, _ = read_response(connection)
+        assert (status, headers.get("connection")) == (400, "close")
+        assert is_closed(connection)
