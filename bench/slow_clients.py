@@ -1,17 +1,20 @@
 """A fault run against slow and greedy clients: is a normal client served while they hold connections?
 
     python -m bench.slow_clients [--slow-bodies 200] [--slow-heads 1000] [--calls 50]
+                                 [--open-files 1024] [--addresses 1]
 
-One gateway with its default limits and 1,024 open files (as on many hosts) serves the demo Gitea. One
-valid key opens `--slow-bodies` requests whose body never completes; one address opens `--slow-heads`
-connections whose request head never completes. Meanwhile a second client, from another loopback
-address and with its own key, makes `--calls` calls one after another; the run reports how many were
-served and how fast, and how many of the slow connections the gateway had closed.
+One gateway with its default limits and `--open-files` open files serves the demo Gitea. One valid key
+opens `--slow-bodies` requests whose body never completes; `--slow-heads` connections send a request head
+that never completes. Both come from `--addresses` loopback addresses (127.0.1.x), so that one address
+(the per-address cap closes most at once) or many (they stay open until their deadlines) can be tried.
+Meanwhile a client from 127.0.0.2 with its own key makes `--calls` calls one after another; the run
+reports how many were served and how fast, and how many slow connections were still open.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -32,7 +35,6 @@ from bench.run import gateway_environment
 from gateway.demo import spawn_simulator
 from gateway.edge.keys import create_key
 
-OPEN_FILES = 1024
 CALL = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -46,13 +48,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--slow-bodies", type=int, default=200)
     parser.add_argument("--slow-heads", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--open-files", type=int, default=1024)
+    parser.add_argument("--addresses", type=int, default=1)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="aegis-bench-slow-") as scratch:
-        print(json.dumps(fault_run(Path(scratch), args.slow_bodies, args.slow_heads, args.calls), indent=2))
+        load = Load(args.slow_bodies, args.slow_heads, args.calls, args.open_files, args.addresses)
+        print(json.dumps(fault_run(Path(scratch), load), indent=2))
     return 0
 
 
-def fault_run(home: Path, slow_bodies: int, slow_heads: int, calls: int) -> dict[str, object]:
+@dataclasses.dataclass(frozen=True)
+class Load:
+    slow_bodies: int
+    slow_heads: int
+    calls: int
+    open_files: int
+    addresses: int
+
+    def source(self, n: int) -> str:
+        return f"127.0.1.{n % self.addresses + 1}"
+
+
+def fault_run(home: Path, load: Load) -> dict[str, object]:
     simulator, upstream = spawn_simulator(home / "gitea", home / "gitea.token")
     keys_file = home / "keys.json"
     greedy, normal = create_key(keys_file, name="greedy"), create_key(keys_file, name="normal")
@@ -70,20 +87,21 @@ def fault_run(home: Path, slow_bodies: int, slow_heads: int, calls: int) -> dict
             env={**os.environ, **env},
             stdout=out,
             stderr=subprocess.STDOUT,
-            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES)),
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (load.open_files, load.open_files)),
         )
     try:
         _wait_ready(port)
         with ExitStack() as held:
-            bodies = [held.enter_context(_slow_body(port, greedy)) for _ in range(slow_bodies)]
-            heads = [held.enter_context(_slow_head(port)) for _ in range(slow_heads)]
+            bodies = [
+                held.enter_context(_slow_body(port, greedy, load.source(n))) for n in range(load.slow_bodies)
+            ]
+            heads = [held.enter_context(_slow_head(port, load.source(n))) for n in range(load.slow_heads)]
             time.sleep(0.5)
-            served, latencies = _normal_calls(port, normal, calls)
+            served, latencies = _normal_calls(port, normal, load.calls)
             return {
-                "slow_bodies_opened": len(bodies),
-                "slow_heads_opened": len(heads),
-                "slow_heads_closed_by_gateway": sum(_closed(connection) for connection in heads),
-                "normal_calls": calls,
+                **dataclasses.asdict(load),
+                "slow_bodies_still_open": sum(not _closed(connection) for connection in bodies),
+                "slow_heads_still_open": sum(not _closed(connection) for connection in heads),
                 "normal_calls_served": served,
                 "normal_call_ms_median": round(statistics.median(latencies), 1) if latencies else None,
                 "normal_call_ms_max": round(max(latencies), 1) if latencies else None,
@@ -94,8 +112,8 @@ def fault_run(home: Path, slow_bodies: int, slow_heads: int, calls: int) -> dict
         simulator.wait()
 
 
-def _slow_body(port: int, key: str) -> socket.socket:
-    connection = socket.create_connection(("127.0.0.1", port))
+def _slow_body(port: int, key: str, source: str) -> socket.socket:
+    connection = socket.create_connection(("127.0.0.1", port), source_address=(source, 0))
     connection.sendall(
         b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Accept: application/json\r\n"
@@ -104,8 +122,8 @@ def _slow_body(port: int, key: str) -> socket.socket:
     return connection
 
 
-def _slow_head(port: int) -> socket.socket:
-    connection = socket.create_connection(("127.0.0.1", port))
+def _slow_head(port: int, source: str) -> socket.socket:
+    connection = socket.create_connection(("127.0.0.1", port), source_address=(source, 0))
     connection.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")
     return connection
 

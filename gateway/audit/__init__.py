@@ -10,11 +10,12 @@ from gateway.audit._chain import (
     intent_entry,
 )
 from gateway.audit._checkpoint import CheckpointSigner, generate_signing_key, load_public_key, public_key_pem
+from gateway.audit._opening import Checkpointing
 from gateway.audit._repair import Repair, repair_torn_tail
 from gateway.audit._segments import Rotation, find_entry, review_chain
 from gateway.audit._verify import ChainHead, ChainReport, verify_chain
 from gateway.audit._writer import RETRY_INTERVAL_S as AUDIT_RETRY_S
-from gateway.audit._writer import AuditLog, Checkpointing
+from gateway.audit._writer import AuditLog
 
 __all__ = [
     "AUDIT_RETRY_S",

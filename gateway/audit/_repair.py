@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit._chain import system_entry
+from gateway.audit._opening import lock_log
 from gateway.audit._segments import first_entry, start_point
 from gateway.audit._verify import head_of, walk_chain
-from gateway.audit._writer import AuditLog, lock_log
+from gateway.audit._writer import AuditLog
 
 CHUNK = 64 << 10
 

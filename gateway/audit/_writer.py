@@ -1,4 +1,5 @@
-"""Append-only writer of the chain. One process owns the file (an exclusive flock).
+"""Append-only writer of the chain: entries, their failures and recovery, rotation and retention, and
+signed checkpoints when due. One process owns the file (an exclusive flock).
 
 When a write fails (a full disk, an I/O error) the log becomes unusable: nothing is chained onto a
 possibly partial line, and the service refuses calls it cannot record. `recover()` cuts the partial line
@@ -10,7 +11,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
-import fcntl
 import logging
 import os
 import time
@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from gateway.audit._anchor import CHECKPOINT_EVENT, AnchorError, start_head
+from gateway.audit._anchor import CHECKPOINT_EVENT
 from gateway.audit._chain import canonical_json, entry_hash, system_entry, timestamp
-from gateway.audit._checkpoint import CheckpointSigner
+from gateway.audit._opening import Checkpointing, lock_log, verified_start
 from gateway.audit._segments import (
     RETENTION,
     SEGMENT_START,
@@ -28,38 +28,23 @@ from gateway.audit._segments import (
     closed_name,
     closed_segments,
     descriptor_path,
-    first_entry,
-    last_entry,
     removal_record,
     retention_victims,
-    start_point,
 )
-from gateway.audit._verify import START, ChainHead, ChainPoint, head_of, walk_chain
-from gateway.errors import AuditChainError, AuditWriteError, TornTailError
+from gateway.audit._verify import ChainHead
+from gateway.errors import AuditWriteError
 
 RETRY_INTERVAL_S = 1.0
 UPKEEP_EVENTS = frozenset({CHECKPOINT_EVENT, SEGMENT_START, RETENTION})
-ROTATION_REASONS = frozenset({"size", "age"})
 MAX_HELD_OUTCOMES = 10_000
 log = logging.getLogger(__name__)
 
 
-@dataclasses.dataclass(frozen=True)
-class Checkpointing:
-    """Sign the head every `every_entries` entries, and every `every_s` seconds when entries came in; the
-    copy outside the log goes to `sink`."""
-
-    signer: CheckpointSigner
-    sink: Path
-    every_entries: int
-    every_s: float
-
-
 class AuditLog:
-    """Appends hash-chained entries; every append is written with one system call and fsynced when
-    `fsync` is on.
+    """Appends hash-chained entries; every append is written at once and fsynced when `fsync` is on.
 
-    Opening verifies the existing chain so that a new entry is never chained onto a tampered one.
+    Opening verifies the active segment (`_opening.py`) so that a new entry is never chained onto a
+    tampered one.
     An append runs on the event loop without an await point, so it is atomic with respect to other
     calls and to cancellation. The fsync briefly holds the loop (0.08 ms on the benchmark machine);
     measured against a worker thread, this was faster at low concurrency and equal at high
@@ -110,37 +95,24 @@ class AuditLog:
         checkpointing: Checkpointing | None = None,
         rotation: Rotation | None = None,
     ) -> AuditLog:
-        """Lock and verify the active segment (from its last signed checkpoint on, with `checkpointing`).
-        A torn last line is refused with the command that repairs it."""
+        """Lock the log and verify its active segment (from its latest signed checkpoint on, with
+        `checkpointing`); raises AuditWriteError saying why it cannot be appended to."""
         fd = lock_log(path)
         try:
-            first = first_entry(fd)
-            start = start_point(first)
-            _check_link(path, first, start)
-            head = _verified_head(path, fd, start, checkpointing)
-        except TornTailError as exc:
+            start = verified_start(path, fd, checkpointing)
+        except BaseException:
             os.close(fd)
-            raise AuditWriteError(
-                f"refusing to append to {path}: its last line is torn ({exc}), as when the gateway is"
-                f" killed during a write; run `aegis audit repair {path}` to move the torn bytes aside and"
-                " record the repair in the chain"
-            ) from exc
-        except AuditChainError as exc:
-            os.close(fd)
-            raise AuditWriteError(f"refusing to append to {path}: the chain is broken at {exc}") from exc
-        except AnchorError as exc:
-            os.close(fd)
-            raise AuditWriteError(f"refusing to append to {path}: {exc}") from exc
+            raise
         return cls(
             path,
             fd,
-            head,
+            start.head,
             size=os.fstat(fd).st_size,
             fsync=fsync,
             clock=clock,
             checkpointing=checkpointing,
             rotation=rotation,
-            segment_first=start.head.entries + 1,
+            segment_first=start.segment_first,
         )
 
     @property
@@ -395,40 +367,6 @@ class _Failure:
         return system_entry("audit_gap", "error", gap=gap)
 
 
-def _verified_head(path: Path, fd: int, start: ChainPoint, checkpointing: Checkpointing | None) -> ChainHead:
-    if checkpointing is None:
-        return head_of(walk_chain(path, after=start))
-    signer = checkpointing.signer
-    return start_head(path, fd, start, checkpointing.sink, signer.public_key, signer.key_id)
-
-
-def _check_link(path: Path, first: dict[str, Any] | None, start: ChainPoint) -> None:
-    """The active segment must go on from the one before it, named by its `segment_start`: the closed
-    segment rotation made (which must be there), or the file it was moved to by hand (checked while it
-    is there). A log cut short under the gateway went on from bytes no longer anywhere."""
-    if start is START:
-        if closed_segments(path):
-            raise AuditChainError(
-                1, "it begins at entry 1, yet closed segments of an older chain lie beside it"
-            )
-        return
-    segment = (first or {}).get("segment") or {}
-    previous = segment.get("previous")
-    predecessor = path.parent / previous if isinstance(previous, str) else None
-    if segment.get("reason") not in ROTATION_REASONS and (predecessor is None or not predecessor.is_file()):
-        log.warning("the audit segment before the active one is not here", extra={"previous": previous})
-        return
-    last = last_entry(predecessor) if predecessor is not None and predecessor.is_file() else None
-    if last is None or (last.get("seq"), last.get("entry_hash")) != (
-        start.head.entries,
-        start.head.head_hash,
-    ):
-        raise AuditChainError(
-            start.head.entries + 1,
-            f"it does not go on from the segment before it, {previous}: a segment is missing or was changed",
-        )
-
-
 def _append_durably(path: Path, line: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
     try:
@@ -436,20 +374,6 @@ def _append_durably(path: Path, line: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def lock_log(path: Path, *, create: bool = True) -> int:
-    """Open the log for appending and take its exclusive lock; returns the descriptor."""
-    if create:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC | (os.O_CREAT if create else 0)
-    fd = os.open(path, flags, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise AuditWriteError(f"{path} is locked by another process") from None
-    return fd
 
 
 def _describe(exc: OSError) -> str:
