@@ -70,3 +70,20 @@ def test_compare_drives_the_base_and_this_gateway_and_prints_their_ratio(opa_bin
     assert re.search(
         r"^this/base throughput at concurrency 4: \d+\.\d{3}; p50 this - base: ", done.stdout, re.M
     )
+
+
+def test_audit_start_benchmark_starts_a_gateway_on_each_log(tmp_path: Path, opa_bin: str) -> None:
+    out = tmp_path / "audit_start.json"
+    done = run_module("bench.audit_start", "--entries", "50", "2500", "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = json.loads(out.read_text())
+    assert [row["entries"] for row in rows] == [50, 2500]
+    assert all(row["ready_s_checkpoints"] > 0 and row["ready_s_full_verify"] > 0 for row in rows)
+
+
+def test_slow_clients_fault_run_serves_the_normal_client(opa_bin: str) -> None:
+    done = run_module("bench.slow_clients", "--slow-bodies", "3", "--slow-heads", "3", "--calls", "3")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["normal_calls_served"] == 3
+    assert report["slow_bodies_still_open"] == 3 and report["slow_heads_still_open"] == 3
