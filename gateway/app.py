@@ -2,7 +2,7 @@
 and the state database.
 
 Example:
-    app = create_app(Settings.from_env(os.environ), metrics=Metrics.create())
+    app = create_app(Settings.from_env(os.environ))
     uvicorn.run(app, host="127.0.0.1", port=8080)
 """
 
@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.admin_api import ADMIN_PATHS, admin_routes
-from gateway.audit import AUDIT_RETRY_S, AuditLog, Checkpointing, CheckpointSigner, Rotation
+from gateway.audit import AUDIT_RETRY_S, AuditLog
 from gateway.config import Settings
 from gateway.core.approvals import Approvers
 from gateway.core.results import OutputBounds
@@ -36,22 +36,18 @@ from gateway.edge.events import SecurityEvents
 from gateway.edge.forwarded import TrustedProxyMiddleware
 from gateway.edge.headers import RequestHeadMiddleware
 from gateway.edge.inflight import InFlightLimitMiddleware
-from gateway.edge.keys import KeyStore
-from gateway.edge.limits import Bucket, LimitBackend, MemoryBackend, RedisBackend
+from gateway.edge.limits import Bucket, LimitBackend
 from gateway.edge.origin import HostOriginMiddleware
 from gateway.edge.ratelimit import RateLimitMiddleware
 from gateway.edge.responses import json_error_handler
 from gateway.edge.throttle import AuthFailureThrottle
-from gateway.errors import ConfigError, LimitBackendError
-from gateway.gitea import CircuitBreaker, GiteaClient
+from gateway.errors import LimitBackendError
 from gateway.mcp import McpEndpoint
 from gateway.observability.access import AccessLogMiddleware
 from gateway.observability.metrics import Metrics
 from gateway.observability.request_id import RequestIdMiddleware
-from gateway.opa import DecisionSource
-from gateway.scratch import ScratchDir
-from gateway.scratch import remove_stale as remove_stale_scratch
-from gateway.state import ApprovalStore, SnapshotStore, StateDB, WriteQuotas
+from gateway.parts import Parts, build_parts
+from gateway.state import ApprovalStore, SnapshotStore, WriteQuotas
 from gateway.tools import default_registry
 
 MCP_PATH = "/mcp"
@@ -59,42 +55,13 @@ ROUTES = frozenset({MCP_PATH, *ADMIN_PATHS, "/metrics", "/healthz", "/readyz"})
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, *, metrics: Metrics) -> Starlette:
-    """Build the app; raises ConfigError (or PolicyError) for anything that would make it unsafe to run.
-    `metrics` are shared with the HTTP protocol, which counts the connections it closes early."""
-    gitea_url = settings.require_upstream()
-    settings.check_bind()
-    keys = KeyStore(settings.keys_file)
-    if not keys.has_live_key():
-        raise ConfigError(f"{settings.keys_file} holds no usable key: create one with `aegis keys create`")
-    limits = _limit_backend(settings)
-    remove_stale_scratch()
-    scratch = ScratchDir.create()
-    try:
-        opa = DecisionSource(settings=settings, metrics=metrics, workdir=scratch.path)
-        state = StateDB.open(settings.state_db)
-        audit = AuditLog.open(
-            settings.audit_log,
-            fsync=settings.audit_fsync,
-            checkpointing=_checkpointing(settings),
-            rotation=Rotation(
-                max_bytes=settings.audit_rotate_bytes,
-                max_age_s=settings.audit_rotate_s,
-                retain_segments=settings.audit_retain_segments,
-                retain_s=settings.audit_retain_s,
-            ),
-        )
-    except Exception:
-        scratch.remove()
-        raise
-    breaker = CircuitBreaker(
-        failure_threshold=settings.breaker_failures,
-        cooldown_s=settings.breaker_cooldown_s,
-        on_change=lambda is_open: metrics.gitea_circuit_open.set(1 if is_open else 0),
-    )
-    gitea = GiteaClient(
-        base_url=gitea_url, token=settings.gitea_token, timeout_s=settings.gitea_timeout_s, breaker=breaker
-    )
+def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
+    """Build the app on `parts` (build_parts(settings) when none are given: the real key store, OPA,
+    state database, audit log and Gitea client); raises ConfigError (or PolicyError) for anything that
+    would make it unsafe to run. The app's lifespan starts the parts and closes them."""
+    parts = parts or build_parts(settings)
+    metrics, keys, limits, opa = parts.metrics, parts.keys, parts.limits, parts.decisions
+    state, audit, gitea = parts.state, parts.audit, parts.gitea
     events = SecurityEvents(audit=audit, metrics=metrics)
     approvals = ApprovalStore(state, ttl_s=settings.approval_ttl_s)
     snapshots = SnapshotStore(state)
@@ -133,12 +100,7 @@ def create_app(settings: Settings, *, metrics: Metrics) -> Starlette:
                 yield
         finally:
             upkeep.cancel()
-            await opa.stop()
-            await gitea.aclose()
-            await limits.aclose()
-            audit.close()
-            state.close()
-            scratch.remove()
+            await parts.aclose()
 
     async def readyz(request: Request) -> Response:
         opa_ready = await opa.refresh()
@@ -236,12 +198,6 @@ def create_app(settings: Settings, *, metrics: Metrics) -> Starlette:
     )
 
 
-def _limit_backend(settings: Settings) -> LimitBackend:
-    if settings.limits_backend == "redis" and settings.redis_url:
-        return RedisBackend.from_url(settings.redis_url)
-    return MemoryBackend()
-
-
 @contextlib.contextmanager
 def _sighup_followed(audit: AuditLog) -> Iterator[None]:
     """SIGHUP (logrotate's signal) makes the audit log follow its path, and never stops the gateway.
@@ -255,17 +211,6 @@ def _sighup_followed(audit: AuditLog) -> Iterator[None]:
         yield
     finally:
         loop.remove_signal_handler(signal.SIGHUP)
-
-
-def _checkpointing(settings: Settings) -> Checkpointing | None:
-    if settings.audit_signing_key is None:
-        return None
-    return Checkpointing(
-        signer=CheckpointSigner.load(settings.audit_signing_key),
-        sink=settings.audit_checkpoint_sink,
-        every_entries=settings.audit_checkpoint_entries,
-        every_s=settings.audit_checkpoint_s,
-    )
 
 
 async def _maintain_audit(audit: AuditLog, metrics: Metrics) -> None:

@@ -119,6 +119,7 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     policy_reload_s: float = 2.0
+    keys_reload_s: float = 1.0
     bundle_verification_key: Path | None = None
     bundle_signing_alg: str = "RS256"
     ip_rate_per_s: float = DEFAULT_IP_RATE
@@ -187,6 +188,9 @@ class Settings:
             allowed_origins=_split_list(env.get("AEGIS_ALLOWED_ORIGINS", "")),
             policy_reload_s=_non_negative_float(
                 "AEGIS_POLICY_RELOAD_INTERVAL", env.get("AEGIS_POLICY_RELOAD_INTERVAL", "2")
+            ),
+            keys_reload_s=_non_negative_float(
+                "AEGIS_KEYS_RELOAD_INTERVAL", env.get("AEGIS_KEYS_RELOAD_INTERVAL", "1")
             ),
             bundle_verification_key=_optional_path(env.get("AEGIS_BUNDLE_VERIFICATION_KEY")),
             bundle_signing_alg=env.get("AEGIS_BUNDLE_SIGNING_ALG") or "RS256",

@@ -10,15 +10,15 @@ from gateway.app import create_app
 from gateway.config import Settings, is_loopback
 from gateway.edge.connections import ConnectionLimits, edge_protocol
 from gateway.observability.logs import configure_logging
-from gateway.observability.metrics import Metrics
+from gateway.parts import build_parts
 
 log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings) -> None:
     configure_logging()
-    metrics = Metrics.create()
-    app = create_app(settings, metrics=metrics)  # refuses an unsafe bind before anything listens
+    parts = build_parts(settings)  # refuses an unsafe bind before anything listens
+    app = create_app(settings, parts)
     if not settings.tls and not is_loopback(settings.bind_host):
         log.warning(
             "UNSAFE: serving plain HTTP on a non-loopback address (--allow-insecure-bind); keys and "
@@ -33,7 +33,7 @@ def serve(settings: Settings) -> None:
     )
     config = uvicorn.Config(
         app,
-        http=edge_protocol(limits, metrics.connections_closed_early),
+        http=edge_protocol(limits, parts.metrics.connections_closed_early),
         h11_max_incomplete_event_size=settings.max_header_bytes,
         host=settings.bind_host,
         port=settings.bind_port,

@@ -157,6 +157,7 @@ def start_gateway(
         "AEGIS_STATE_DB": str(workdir / "state.db"),
         "AEGIS_BIND": f"{bind_host}:{port}",
         "AEGIS_OPA_BIN": opa_binary(),
+        "AEGIS_KEYS_RELOAD_INTERVAL": "0",  # a key a test creates works at once: no test waits for it
         **(env or {}),
     }
     log_file = workdir / "gateway.log"

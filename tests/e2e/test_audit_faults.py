@@ -41,7 +41,6 @@ write:
   repositories: [acme/app]
 """
 GITEA_SCOPES = ("read:repository", "write:repository", "read:issue", "write:issue", "read:user")
-KEYS_RELOAD_S = 1.2
 ISSUE = {"owner": "acme", "repo": "app", "title": "Found by the agent"}
 
 
@@ -60,7 +59,6 @@ def writing_gateway(workdir: Path, upstream: Simulator | Upstream, audit_log: Pa
         env={**UNLIMITED, "WRITE_MODE": "true", "AEGIS_AUDIT_LOG": str(audit_log)},
     )
     key = create_key(gateway.keys_file, "writer", ("tools:read", "tools:write"))
-    time.sleep(KEYS_RELOAD_S)
     return gateway, key
 
 

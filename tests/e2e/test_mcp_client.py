@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -34,7 +33,6 @@ repositories:
     paths:
       deny: ["src/secrets/*"]
 """
-KEYS_RELOAD_S = 1.2
 # Every read tool but list_issues, which POLICY denies globally.
 READ_TOOLS = {bound.tool.name for bound in default_registry() if bound.tool.capability == "read"} - {
     "list_issues"
@@ -244,7 +242,6 @@ async def test_commit_path_cannot_smuggle_a_pathspec_past_the_path_policy(
 
 async def test_a_key_without_the_read_scope_sees_and_runs_nothing(gateway: Gateway) -> None:
     admin_only = create_key(gateway.keys_file, name="admin-only", scopes=("admin",))
-    await asyncio.sleep(KEYS_RELOAD_S)  # the gateway re-reads the keys file at most once a second
     async with connect(gateway, admin_only) as client:
         listed = await client.list_tools()
         result = await client.call_tool("get_repository_info", {"owner": "acme", "repo": "app"})

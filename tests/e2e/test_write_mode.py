@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -52,7 +51,6 @@ repositories:
       deny: ["src/secrets/**"]
 """
 GITEA_SCOPES = ("read:repository", "write:repository", "read:issue", "write:issue", "read:user")
-KEYS_RELOAD_S = 1.2
 # One example call of every write tool, each on a fresh name so that the calls do not collide.
 EXAMPLES: dict[str, dict[str, Any]] = {
     "create_issue": {"title": "Found by the agent", "body": "Steps to reproduce..."},
@@ -112,7 +110,6 @@ def keys(gateway: Gateway) -> dict[str, str]:
         ),
         "self-approver": create_key(gateway.keys_file, "self-approver", ("tools:write", "admin")),
     }
-    time.sleep(KEYS_RELOAD_S)
     return issued
 
 
@@ -313,7 +310,6 @@ def read_only_gateway(
         tmp_path_factory.mktemp("gw-no-writes"), policy=POLICY, upstream=upstream, env=UNLIMITED
     )
     key = create_key(gw.keys_file, "writer", ("tools:read", "tools:write"))
-    time.sleep(KEYS_RELOAD_S)
     yield gw, key
     gw.stop()
 
@@ -530,7 +526,6 @@ def hasty_gateway(
         "writer": create_key(gw.keys_file, "writer", ("tools:write",)),
         "approver": create_key(gw.keys_file, "approver", ("admin",)),
     }
-    time.sleep(KEYS_RELOAD_S)
     yield gw, issued
     gw.stop()
 
@@ -674,7 +669,6 @@ async def test_bytes_written_per_day(gateway: Gateway, upstream: Simulator, keys
 
 async def test_a_write_gitea_refuses_gives_its_quota_back(gateway: Gateway, keys: dict[str, str]) -> None:
     key = create_key(gateway.keys_file, "one-write", ("tools:write",), ("--writes-per-day", "1"))
-    await asyncio.sleep(KEYS_RELOAD_S)
     missing = await call(gateway, key, "create_issue_comment", app(index=999, body="x"))
     assert structured(missing)["pending_approval"] is True  # held: counts nothing
     refused = await call(gateway, key, "create_branch", app(branch="aegis/fix-crash"))  # exists: 409

@@ -20,7 +20,8 @@ log = logging.getLogger("gateway.edge.keys")
 
 
 class KeyStore:
-    """Authenticates presented keys; re-reads the file when it changes (checked at most once a second).
+    """Authenticates presented keys; re-reads the file when it changes (checked at most once per
+    `reload_interval_s`, AEGIS_KEYS_RELOAD_INTERVAL: a second by default, 0 at every request).
 
     A file that vanishes, breaks or becomes writable by group or others authenticates nobody until fixed.
     `clock` gives the wall-clock time that expiries are checked against, at every authentication."""

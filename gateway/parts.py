@@ -1,0 +1,119 @@
+"""The parts the app is built on: everything that holds a file, a process or a connection.
+
+`create_app(settings)` builds them with build_parts; a test gives the app parts of its own (an engine
+that needs no OPA, a Gitea client to nowhere) and drives it in process.
+
+Example:
+    parts = build_parts(settings)
+    app = create_app(settings, parts)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Protocol
+
+from gateway.audit import AuditLog, Checkpointing, CheckpointSigner, Rotation
+from gateway.config import Settings
+from gateway.core.service import Decider
+from gateway.edge.keys import KeyStore
+from gateway.edge.limits import LimitBackend, MemoryBackend, RedisBackend
+from gateway.errors import ConfigError
+from gateway.gitea import CircuitBreaker, GiteaClient
+from gateway.observability.metrics import Metrics
+from gateway.opa import DecisionSource
+from gateway.scratch import ScratchDir
+from gateway.scratch import remove_stale as remove_stale_scratch
+from gateway.state import StateDB
+
+
+class PolicyEngine(Decider, Protocol):
+    """Where decisions come from, as the app runs it: started with the app, asked for readiness."""
+
+    @property
+    def revision(self) -> str | None:
+        """The bundle revision in force, for /readyz and the logs."""
+        ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def refresh(self) -> bool: ...
+
+
+@dataclasses.dataclass
+class Parts:
+    metrics: Metrics
+    keys: KeyStore
+    limits: LimitBackend
+    decisions: PolicyEngine
+    state: StateDB
+    audit: AuditLog
+    gitea: GiteaClient
+    scratch: ScratchDir | None = None  # the managed OPA's private directory
+
+    async def aclose(self) -> None:
+        await self.decisions.stop()
+        await self.gitea.aclose()
+        await self.limits.aclose()
+        self.audit.close()
+        self.state.close()
+        if self.scratch is not None:
+            self.scratch.remove()
+
+
+def build_parts(settings: Settings, metrics: Metrics | None = None) -> Parts:
+    """The real parts; raises ConfigError (or PolicyError) for anything that would make it unsafe to run."""
+    gitea_url = settings.require_upstream()
+    settings.check_bind()
+    metrics = metrics or Metrics.create()
+    keys = KeyStore(settings.keys_file, reload_interval_s=settings.keys_reload_s)
+    if not keys.has_live_key():
+        raise ConfigError(f"{settings.keys_file} holds no usable key: create one with `aegis keys create`")
+    limits = _limit_backend(settings)
+    remove_stale_scratch()
+    scratch = ScratchDir.create()
+    try:
+        opa = DecisionSource(settings=settings, metrics=metrics, workdir=scratch.path)
+        state = StateDB.open(settings.state_db)
+        audit = AuditLog.open(
+            settings.audit_log,
+            fsync=settings.audit_fsync,
+            checkpointing=_checkpointing(settings),
+            rotation=Rotation(
+                max_bytes=settings.audit_rotate_bytes,
+                max_age_s=settings.audit_rotate_s,
+                retain_segments=settings.audit_retain_segments,
+                retain_s=settings.audit_retain_s,
+            ),
+        )
+    except Exception:
+        scratch.remove()
+        raise
+    breaker = CircuitBreaker(
+        failure_threshold=settings.breaker_failures,
+        cooldown_s=settings.breaker_cooldown_s,
+        on_change=lambda is_open: metrics.gitea_circuit_open.set(1 if is_open else 0),
+    )
+    gitea = GiteaClient(
+        base_url=gitea_url, token=settings.gitea_token, timeout_s=settings.gitea_timeout_s, breaker=breaker
+    )
+    return Parts(metrics, keys, limits, opa, state, audit, gitea, scratch)
+
+
+def _checkpointing(settings: Settings) -> Checkpointing | None:
+    if settings.audit_signing_key is None:
+        return None
+    return Checkpointing(
+        signer=CheckpointSigner.load(settings.audit_signing_key),
+        sink=settings.audit_checkpoint_sink,
+        every_entries=settings.audit_checkpoint_entries,
+        every_s=settings.audit_checkpoint_s,
+    )
+
+
+def _limit_backend(settings: Settings) -> LimitBackend:
+    if settings.limits_backend == "redis" and settings.redis_url:
+        return RedisBackend.from_url(settings.redis_url)
+    return MemoryBackend()
