@@ -19,11 +19,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.core.approvals import Approvers
-from gateway.core.principal import Principal
 from gateway.core.rollback import RollbackRefused, Rollbacks
-from gateway.edge.auth import PRINCIPAL_STATE_KEY
 from gateway.observability.request_id import request_id_of
 from gateway.state import ApprovalError
+from gateway.vocabulary import PRINCIPAL_STATE_KEY, Principal
 
 ADMIN_SCOPE = "admin"
 APPROVALS_PATH = "/admin/approvals"

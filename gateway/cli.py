@@ -16,7 +16,6 @@ from typing import Any
 from policy_compiler import PolicyError
 
 from gateway.cli_admin import add_admin_commands
-from gateway.core.principal import QuotaOverride
 from gateway.edge.keys import (
     DEFAULT_ROTATION_OVERLAP,
     DEFAULT_SCOPES,
@@ -32,6 +31,7 @@ from gateway.edge.keys import (
     rotate_key,
 )
 from gateway.errors import GatewayError, KeyStoreError
+from gateway.vocabulary import QuotaOverride
 
 EXIT_OK, EXIT_FAILED = 0, 1
 

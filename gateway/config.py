@@ -11,9 +11,8 @@ import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
 
-from gateway.core.principal import WriteQuota
-from gateway.edge.forwarded import Network
 from gateway.errors import ConfigError
+from gateway.vocabulary import Network, WriteQuota
 
 DEFAULT_BIND = "127.0.0.1:8080"
 DEFAULT_OPA_TIMEOUT_S = 2.0

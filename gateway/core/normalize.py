@@ -6,10 +6,8 @@ rejected when absolute, climbing (`..`), or carrying NUL, backslash, control or 
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import unicodedata
-from typing import Any
 
 from gateway.errors import InvalidToolCall
 
@@ -28,32 +26,6 @@ _LOOKALIKE_FOLD = re.compile(r"[./\\]")
 # Look-alikes NFKC leaves alone (from Unicode's confusables of '.', '/' and '\').
 _LOOKALIKES = frozenset("\u2215\u2044\u29f8\u2571\u3002\ufe52\u2216\u29f5\u29f9\u2572\ufe68")
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-
-
-@dataclasses.dataclass(frozen=True)
-class Resource:
-    """What a call touches, in normalized form. `repo` is `owner/name`."""
-
-    owner: str | None = None
-    name: str | None = None
-    path: str | None = None
-    ref: str | None = None
-    size: int | None = None  # bytes, once known (a fetched file, a write's content)
-    branch: str | None = None  # the branch a write targets
-
-    @property
-    def repo(self) -> str | None:
-        return f"{self.owner}/{self.name}" if self.owner and self.name else None
-
-    def as_input(self) -> dict[str, Any]:
-        """The `resource` member of the OPA input document."""
-        return {
-            "repo": self.repo,
-            "path": self.path,
-            "ref": self.ref,
-            "size": self.size,
-            "branch": self.branch,
-        }
 
 
 def normalize_name(field: str, value: str) -> str:

@@ -14,11 +14,10 @@ import time
 from typing import Any
 
 from gateway.audit import INTENT_SEQ, AuditLog, canonical_json, find_entry, intent_entry
-from gateway.core.normalize import Resource
 from gateway.errors import AuditChainError, AuditWriteError, GatewayError, InvalidToolCall, UpstreamError
-from gateway.gitea import GiteaClient
+from gateway.gitea import GiteaClient, commit_file, current_file, git_blob_sha
 from gateway.state import SnapshotError, SnapshotStore, StoredSnapshot
-from gateway.tools.write import commit_file, current_file, git_blob_sha
+from gateway.vocabulary import Resource
 
 
 class RollbackRefused(GatewayError):

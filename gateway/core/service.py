@@ -20,18 +20,17 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from gateway.audit import INTENT_SEQ, AuditLog, canonical_json, client_request_id_field, intent_entry
-from gateway.core.normalize import Resource, normalize_name, normalize_path, normalize_pathspec, normalize_ref
-from gateway.core.principal import Principal
+from gateway.core.normalize import normalize_name, normalize_path, normalize_pathspec, normalize_ref
 from gateway.core.results import OutputBounds, Presented, denied_result, error_result, present, secret_mode
 from gateway.core.shown import ResultPaths, ResultRepos, ShownDecider
 from gateway.core.writes import Admission, WriteGate
 from gateway.errors import AuditWriteError, InvalidToolCall, ServiceUnavailable, UpstreamError
 from gateway.gitea import GiteaClient
-from gateway.mcp import CallContext
 from gateway.observability.metrics import Metrics
 from gateway.opa import Decision, Reason, ResultUndecided
 from gateway.sanitize import scan_size
 from gateway.tools import BoundTool, ToolCall, ToolOutput, ToolRegistry
+from gateway.vocabulary import CallContext, Principal, Resource
 
 MAX_AUDITED_NAME = 128
 NOT_EXECUTED = "the audit log cannot be written, so the call was not executed; retry later"

@@ -15,12 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.audit import canonical_json
-from gateway.core.normalize import Resource
-from gateway.core.principal import Principal, WriteQuota
 from gateway.core.results import denied_result, pending_result
 from gateway.opa import Decision, Reason
 from gateway.state import ApprovalKey, ApprovalStore, QuotaExceeded, Reservation, SnapshotStore, WriteQuotas
 from gateway.tools import Tool, ToolOutput
+from gateway.vocabulary import Principal, Resource, WriteQuota
 
 APPROVAL_OBLIGATION = "require_approval"
 STATE_UNAVAILABLE = Reason(rule="state.unavailable", effect="deny", source="gateway")

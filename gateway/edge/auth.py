@@ -19,9 +19,8 @@ from gateway.edge.responses import refuse_for_backend_failure, send_json_error, 
 from gateway.edge.throttle import AuthFailureThrottle
 from gateway.errors import LimitBackendError
 from gateway.observability.metrics import Metrics
+from gateway.vocabulary import KEY_LIMIT_STATE_KEY, PRINCIPAL_STATE_KEY
 
-PRINCIPAL_STATE_KEY = "principal"
-KEY_LIMIT_STATE_KEY = "key_rate_limit"
 # One scheme, one space, one token of the RFC 6750 alphabet, bounded: anything else is malformed.
 _BEARER = re.compile(rb"Bearer ([A-Za-z0-9._~+/-]{1,%d}=*)" % MAX_KEY_LENGTH, re.IGNORECASE)
 log = logging.getLogger(__name__)

@@ -13,9 +13,9 @@ import asyncio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.asgi_body import ClientGone, read_body
-from gateway.edge.auth import PRINCIPAL_STATE_KEY
 from gateway.edge.events import SecurityEvents
 from gateway.edge.responses import CLOSE_CONNECTION, send_json_error
+from gateway.vocabulary import PRINCIPAL_STATE_KEY
 
 
 class BodyDeadlineMiddleware:

@@ -22,7 +22,8 @@ from prometheus_client import Counter
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from gateway.edge._client_ip import budget_subject
-from gateway.edge.forwarded import Network, is_trusted_proxy
+from gateway.edge.forwarded import is_trusted_proxy
+from gateway.vocabulary import Network
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

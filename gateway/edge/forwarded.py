@@ -14,7 +14,8 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from gateway.vocabulary import Network
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 FORWARDED_FOR_HEADER = b"x-forwarded-for"
 MAX_HOPS = 32  # hops read from the right; a chain of trusted proxies is never this long

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.edge.auth import PRINCIPAL_STATE_KEY
 from gateway.edge.events import SecurityEvents
 from gateway.edge.responses import send_unavailable
 from gateway.observability.metrics import Metrics
+from gateway.vocabulary import PRINCIPAL_STATE_KEY
 
 
 class InFlightLimitMiddleware:

@@ -11,13 +11,13 @@ from typing import Literal
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.edge._client_ip import budget_subject_of
-from gateway.edge.auth import KEY_LIMIT_STATE_KEY, PRINCIPAL_STATE_KEY
 from gateway.edge.events import SecurityEvents
 from gateway.edge.keys import KeyRateLimit
 from gateway.edge.limits import Bucket, LimitBackend
 from gateway.edge.responses import refuse_for_backend_failure, send_too_many_requests
 from gateway.errors import LimitBackendError
 from gateway.observability.metrics import Metrics
+from gateway.vocabulary import KEY_LIMIT_STATE_KEY, PRINCIPAL_STATE_KEY
 
 Per = Literal["ip", "key"]
 

@@ -1,8 +1,8 @@
 """MCP over streamable HTTP (JSON responses): framing, versions, dispatch. No policy here."""
 
 from gateway.mcp._endpoint import McpEndpoint
-from gateway.mcp._handler import CallContext, ToolHandler
+from gateway.mcp._handler import ToolHandler
 from gateway.mcp._jsonrpc import JsonRpcError, error_body
 from gateway.mcp._protocol import SUPPORTED_VERSIONS
 
-__all__ = ["SUPPORTED_VERSIONS", "CallContext", "JsonRpcError", "McpEndpoint", "ToolHandler", "error_body"]
+__all__ = ["SUPPORTED_VERSIONS", "JsonRpcError", "McpEndpoint", "ToolHandler", "error_body"]

@@ -9,7 +9,7 @@ from starlette.types import Receive, Scope, Send
 
 from gateway.asgi_body import ClientGone, read_body
 from gateway.errors import InvalidToolCall, ServiceUnavailable
-from gateway.mcp._handler import CallContext, ToolHandler
+from gateway.mcp._handler import ToolHandler
 from gateway.mcp._jsonrpc import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
@@ -33,6 +33,7 @@ from gateway.mcp._protocol import (
 )
 from gateway.mcp._refused import named_tool_calls
 from gateway.observability.request_id import client_request_id_of, request_id_of
+from gateway.vocabulary import PRINCIPAL_STATE_KEY, CallContext
 
 log = logging.getLogger(__name__)
 JSON_TYPES = (b"application/json", b"application/*", b"*/*")
@@ -68,7 +69,7 @@ class McpEndpoint:
         if body is None:
             return _http_error(scope, 413, INVALID_REQUEST, "Payload Too Large")
         context = CallContext(
-            principal=scope.get("state", {}).get("principal"),
+            principal=scope.get("state", {}).get(PRINCIPAL_STATE_KEY),
             request_id=request_id_of(scope),
             client_ip=scope["client"][0] if scope.get("client") else None,
             client_request_id=client_request_id_of(scope),

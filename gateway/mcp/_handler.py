@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Protocol
 
-
-@dataclasses.dataclass(frozen=True)
-class CallContext:
-    """Facts about the HTTP request the core may use; `principal` is opaque to the MCP layer.
-    `client_request_id` is the client's own well-formed X-Request-ID, kept beside the gateway's."""
-
-    principal: Any
-    request_id: str
-    client_ip: str | None
-    client_request_id: str | None = None
+from gateway.vocabulary import CallContext
 
 
 class ToolHandler(Protocol):

@@ -6,9 +6,9 @@ import dataclasses
 import time
 from collections.abc import Callable
 
-from gateway.core.principal import WriteQuota
 from gateway.errors import GatewayError
 from gateway.state._db import StateDB
+from gateway.vocabulary import WriteQuota
 
 
 class QuotaExceeded(GatewayError):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from gateway.errors import GatewayError
 from gateway.state._db import StateDB
-from gateway.tools import FileSnapshot
+from gateway.vocabulary import FileSnapshot
 
 
 class SnapshotError(GatewayError):

@@ -6,9 +6,9 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any, Literal, Protocol
 
-from gateway.core.normalize import Resource
 from gateway.gitea import GiteaClient
 from gateway.sanitize import Finding, SecretMode
+from gateway.vocabulary import FileSnapshot, Resource
 
 Capability = Literal["read", "write"]
 
@@ -30,19 +30,6 @@ class ToolOutput:
     snapshot: FileSnapshot | None = None
     withheld: int = 0
     findings: tuple[Finding, ...] = ()
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class FileSnapshot:
-    """A file write's before and after: `previous_*` are None when the write created the file."""
-
-    repo: str
-    path: str
-    branch: str
-    previous_sha: str | None
-    previous_content: bytes | None
-    new_sha: str
-    commit_sha: str
 
 
 class ShownFilter(Protocol):

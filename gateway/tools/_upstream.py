@@ -3,33 +3,18 @@ Gitea encodes it."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.core.normalize import Resource
 from gateway.errors import UpstreamError
-from gateway.gitea import GiteaClient
-from gateway.gitea._client import api_path, file_path
+from gateway.gitea import GiteaClient, decode_base64, repo_path
+from gateway.vocabulary import Resource
 
 TREE_PAGE_ENTRIES = 1000
 NO_COMMIT_EXTRAS = {"stat": "false", "verification": "false", "files": "false"}
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-
-
-def repo_path(resource: Resource, *rest: str) -> str:
-    """`/api/v1/repos/{owner}/{name}/...`, each segment percent-encoded."""
-    if resource.owner is None or resource.name is None:
-        raise UpstreamError("rejected")
-    return api_path("repos", resource.owner, resource.name, *rest)
-
-
-def contents_path(resource: Resource) -> str:
-    """`.../contents/{path}` of the resource's file, its `/` kept as separators."""
-    return repo_path(resource, "contents") + "/" + file_path(resource.path or "")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,11 +71,3 @@ async def read_blob(gitea: GiteaClient, resource: Resource, sha: str) -> bytes:
     if not isinstance(content, str) or blob.get("sha") != sha:
         raise UpstreamError("malformed")
     return decode_base64(content)
-
-
-def decode_base64(content: str) -> bytes:
-    """Gitea's base64 file content; anything undecodable is a malformed answer."""
-    try:
-        return base64.b64decode(content, validate=False)
-    except (binascii.Error, ValueError):
-        raise UpstreamError("malformed") from None

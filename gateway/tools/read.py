@@ -6,14 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.errors import UpstreamError
+from gateway.gitea import contents_path, decode_base64
+from gateway.gitea import repo_path as _repo_path
 from gateway.gitea._client import api_path
 from gateway.sanitize import Binary, Clip
 from gateway.tools._paging import page_info, paging
 from gateway.tools._shown import entry_path, repository_name, shown_items
 from gateway.tools._spec import Tool, ToolCall, ToolOutput
 from gateway.tools._text import decode_text
-from gateway.tools._upstream import NO_COMMIT_EXTRAS, commit_at, contents_path, decode_base64, tree_page
-from gateway.tools._upstream import repo_path as _repo_path
+from gateway.tools._upstream import NO_COMMIT_EXTRAS, commit_at, tree_page
 
 MAX_FILE_BYTES = 1 << 20
 REPOSITORY_PAGE_SIZE = 50  # Gitea's largest page by default (setting.API.MaxResponseItems)

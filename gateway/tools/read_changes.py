@@ -10,12 +10,13 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from gateway.gitea import repo_path
 from gateway.sanitize import Clip
 from gateway.tools._diff import FileDiff, join_diff, split_diff
 from gateway.tools._paging import page_info, paging
 from gateway.tools._shown import entry_path, shown_items
 from gateway.tools._spec import ShownFilter, Tool, ToolCall, ToolOutput
-from gateway.tools._upstream import NO_COMMIT_EXTRAS, repo_path
+from gateway.tools._upstream import NO_COMMIT_EXTRAS
 from gateway.tools.read import MAX_MESSAGE_CHARS, commit_summary
 
 MAX_COMPARE_COMMITS = 250

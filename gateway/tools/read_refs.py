@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from gateway.gitea import repo_path
 from gateway.sanitize import Clip
 from gateway.tools._paging import page_info, paging
 from gateway.tools._spec import Runner, Tool, ToolCall, ToolOutput
-from gateway.tools._upstream import repo_path
 
 MAX_TEXT_CHARS = 4000  # of a tag message or release notes: cut by the sanitizer once scanned whole
 

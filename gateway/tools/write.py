@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.core.normalize import Resource
 from gateway.errors import InvalidToolCall, UpstreamError
-from gateway.gitea import GiteaClient
-from gateway.tools._spec import FileSnapshot, Tool, ToolCall, ToolOutput, WriteSize
-from gateway.tools._upstream import contents_path, decode_base64, repo_path
+from gateway.gitea import (
+    GiteaClient,
+    commit_file,
+    current_file,
+    repo_path,
+)
+from gateway.tools._spec import Tool, ToolCall, ToolOutput, WriteSize
+from gateway.vocabulary import FileSnapshot, Resource
 
 LABEL_PAGE_SIZE = 50
 MAX_LABEL_PAGES = 20
@@ -181,57 +184,6 @@ async def create_or_update_file(call: ToolCall) -> ToolOutput:
         "bytes": len(content),
     }
     return ToolOutput(result, upstream={"commit": commit_sha, "blob": new_sha}, snapshot=snapshot)
-
-
-async def commit_file(
-    gitea: GiteaClient, resource: Resource, *, content: bytes | None, replacing: str | None, message: str
-) -> tuple[str | None, str]:
-    """One commit on the resource's branch: create the file (`replacing` None), update the blob
-    `replacing`, or delete it (`content` None). Returns the new blob sha (None after a delete) and the
-    commit sha. Gitea refuses an update or delete whose `replacing` is no longer the file's blob."""
-    body: dict[str, Any] = {"message": message, "branch": resource.branch}
-    if replacing is not None:
-        body["sha"] = replacing
-    if content is None:
-        method = "DELETE"
-    else:
-        method = "POST" if replacing is None else "PUT"
-        body["content"] = base64.b64encode(content).decode("ascii")
-    raw = await gitea.send_json(method, contents_path(resource), body)
-    new_sha = ((raw or {}).get("content") or {}).get("sha")
-    commit_sha = ((raw or {}).get("commit") or {}).get("sha")
-    if not isinstance(commit_sha, str) or not (new_sha is None or isinstance(new_sha, str)):
-        raise UpstreamError("malformed")
-    return new_sha, commit_sha
-
-
-async def current_file(gitea: GiteaClient, resource: Resource) -> tuple[str | None, bytes | None]:
-    """The blob sha and content of the resource's file on its branch, or (None, None) when absent."""
-    try:
-        current = await gitea.get_json(contents_path(resource), {"ref": resource.branch or ""})
-    except UpstreamError as exc:
-        if exc.kind == "not_found":
-            return None, None
-        raise
-    if not isinstance(current, dict) or current.get("type") != "file":
-        raise InvalidToolCall(f"Invalid arguments: {resource.path} is not a regular file")
-    sha = current.get("sha")
-    if not isinstance(sha, str):
-        raise UpstreamError("malformed")
-    content = decode_base64(current.get("content") or "")
-    if git_blob_sha(content, like=sha) != sha:
-        # Gitea leaves `content` empty for blobs over its API size limit: a snapshot of it would be wrong.
-        raise InvalidToolCall(
-            f"Invalid arguments: Gitea did not return the whole of {resource.path}, so its content cannot"
-            " be kept for rollback; it is not overwritten"
-        )
-    return sha, content
-
-
-def git_blob_sha(content: bytes, *, like: str) -> str:
-    """The git object id of a blob of `content`: SHA-1, or SHA-256 when `like` has 64 characters."""
-    digest = hashlib.sha256 if len(like) == 64 else hashlib.sha1
-    return digest(b"blob %d\x00" % len(content) + content).hexdigest()
 
 
 async def create_pull_request(call: ToolCall) -> ToolOutput:

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from gateway.core.principal import QuotaOverride, WriteQuota
 from gateway.edge.keys import (
     KeyRateLimit,
     StoredKey,
@@ -25,6 +24,7 @@ from gateway.edge.keys import (
     rotate_key,
 )
 from gateway.errors import KeyStoreError
+from gateway.vocabulary import QuotaOverride, WriteQuota
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 LEGACY_HASH = "ab" * 32

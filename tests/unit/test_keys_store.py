@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 import gateway.edge.keys._store as keys_module
-from gateway.core.principal import Principal
 from gateway.edge.keys import (
     MAX_KEY_LENGTH,
     KeyMatch,
@@ -25,6 +24,7 @@ from gateway.edge.keys import (
     rotate_key,
 )
 from gateway.errors import KeyStoreError
+from gateway.vocabulary import Principal
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 

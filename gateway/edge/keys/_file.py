@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.core.principal import QuotaOverride
 from gateway.edge.keys._model import (
     KEY_NAME,
     KNOWN_SCOPES,
@@ -30,6 +29,7 @@ from gateway.edge.keys._model import (
     format_time,
 )
 from gateway.errors import KeyStoreError
+from gateway.vocabulary import QuotaOverride
 
 Signature = tuple[int, ...]
 _KEY_ID = re.compile(r"[0-9a-f]{12}")

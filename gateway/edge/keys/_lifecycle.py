@@ -7,7 +7,6 @@ import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from gateway.core.principal import NO_QUOTA_OVERRIDE, QuotaOverride
 from gateway.edge.keys._file import editing
 from gateway.edge.keys._model import (
     KEY_NAME,
@@ -20,6 +19,7 @@ from gateway.edge.keys._model import (
     utc_now,
 )
 from gateway.errors import KeyStoreError
+from gateway.vocabulary import NO_QUOTA_OVERRIDE, QuotaOverride
 
 DEFAULT_SCOPES = ("tools:read",)
 DEFAULT_ROTATION_OVERLAP = timedelta(hours=24)

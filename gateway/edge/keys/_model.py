@@ -9,8 +9,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from gateway.core.principal import NO_QUOTA_OVERRIDE, Principal, QuotaOverride
 from gateway.errors import KeyStoreError
+from gateway.vocabulary import NO_QUOTA_OVERRIDE, Principal, QuotaOverride
 
 KEY_PREFIX = "aegis_"
 MAX_KEY_LENGTH = 256

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from gateway.core.principal import Principal
 from gateway.edge.keys._file import Signature, exposure_warning, read_keys, stat_signature
 from gateway.edge.keys._model import MAX_KEY_LENGTH, KeyMatch, StoredKey, hash_key, utc_now
 from gateway.errors import KeyStoreError
+from gateway.vocabulary import Principal
 
 RELOAD_INTERVAL_S = 1.0
 # The package's logger, not this private module's: log records name the module that callers import.

@@ -10,15 +10,14 @@ from typing import Any
 
 from gateway.audit import AuditLog
 from gateway.config import DEFAULT_WRITE_QUOTA
-from gateway.core.principal import Principal
 from gateway.core.results import OutputBounds
 from gateway.core.service import Decider, ToolService
 from gateway.core.writes import WriteGate
 from gateway.gitea import GiteaClient
-from gateway.mcp import CallContext
 from gateway.observability.metrics import Metrics
 from gateway.state import ApprovalStore, SnapshotStore, StateDB, WriteQuotas
 from gateway.tools import Tool, ToolRegistry
+from gateway.vocabulary import CallContext, Principal
 
 READER = Principal(id="reader", kind="api_key", scopes=("tools:read",))
 WRITER = Principal(id="writer", kind="api_key", scopes=("tools:read", "tools:write"))

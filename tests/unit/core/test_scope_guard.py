@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gateway.core.normalize import Resource
 from gateway.opa import Decision, Reason
 from gateway.tools import Tool, ToolCall, ToolOutput
+from gateway.vocabulary import Resource
 from tests.unit.core.harness import READER, WRITER, context, service_over
 
 

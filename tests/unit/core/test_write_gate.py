@@ -10,13 +10,13 @@ import pytest
 from gateway.audit import AuditLog
 from gateway.config import DEFAULT_WRITE_QUOTA
 from gateway.core.approvals import Approvers
-from gateway.core.normalize import Resource
-from gateway.core.principal import Principal
 from gateway.core.writes import WriteGate
+from gateway.gitea import git_blob_sha
 from gateway.opa import Decision, Reason
 from gateway.state import ApprovalError, ApprovalKey, ApprovalStore, SnapshotStore, StateDB, WriteQuotas
-from gateway.tools import FileSnapshot, ToolOutput
-from gateway.tools.write import WRITE_TOOLS, git_blob_sha
+from gateway.tools import ToolOutput
+from gateway.tools.write import WRITE_TOOLS
+from gateway.vocabulary import FileSnapshot, Principal, Resource
 
 WRITER = Principal(id="writer", kind="api_key", scopes=("tools:write",))
 ALLOW = Decision(

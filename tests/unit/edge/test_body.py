@@ -12,11 +12,10 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway.audit import AuditLog
-from gateway.core.principal import Principal
-from gateway.edge.auth import PRINCIPAL_STATE_KEY
 from gateway.edge.body import BodyDeadlineMiddleware
 from gateway.edge.events import SecurityEvents
 from gateway.observability.metrics import Metrics
+from gateway.vocabulary import PRINCIPAL_STATE_KEY, Principal
 
 SCOPE: Scope = {
     "type": "http",

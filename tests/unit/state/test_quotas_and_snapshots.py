@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.core.principal import WriteQuota
 from gateway.state import QuotaExceeded, SnapshotError, SnapshotStore, StateDB, WriteQuotas
-from gateway.tools import FileSnapshot
+from gateway.vocabulary import FileSnapshot, WriteQuota
 
 QUOTA = WriteQuota(writes_per_day=3, write_bytes_per_day=100, max_write_bytes=60)
 DAY = 86400.0

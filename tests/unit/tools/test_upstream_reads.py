@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from gateway.core.normalize import Resource
 from gateway.errors import UpstreamError
 from gateway.gitea import Page
 from gateway.tools import ToolCall
 from gateway.tools._upstream import commit_at, tree_page
 from gateway.tools.read import MAX_REPOSITORY_PAGES, list_repositories
+from gateway.vocabulary import Resource
 
 COMMIT = "c" * 40
 APP = Resource(owner="acme", name="app", ref="v1")
