@@ -19,9 +19,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.core.approvals import Approvers
-from gateway.core.rollback import RollbackRefused, Rollbacks
+from gateway.core.rollback import Rollbacks
+from gateway.errors import Kind, Refused
 from gateway.observability.request_id import request_id_of
-from gateway.state import ApprovalError
 from gateway.vocabulary import PRINCIPAL_STATE_KEY, Principal
 
 ADMIN_SCOPE = "admin"
@@ -33,6 +33,16 @@ ADMIN_PATHS = (APPROVALS_PATH, APPROVE_PATH, DENY_PATH, ROLLBACK_PATH)
 MAX_ADMIN_BODY_BYTES = 4096
 MAX_REASON_CHARS = 500
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+# The one place where why an operation was refused becomes an HTTP status.
+STATUS_OF_KIND = {
+    Kind.INVALID: 422,
+    Kind.FORBIDDEN: 403,
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.UPSTREAM: 502,
+    Kind.UNAVAILABLE: 503,
+    Kind.INTERNAL: 500,
+}
 
 
 class _BadRequest(Exception):
@@ -70,8 +80,8 @@ async def _answer(request: Request, action: Any, *, read_body: bool = True) -> R
         result = await action(body)
     except _BadRequest as bad:
         return _error(str(bad), bad.status, request_id)
-    except (ApprovalError, RollbackRefused) as refused:
-        return _error(str(refused), refused.status, request_id)
+    except Refused as refused:
+        return _error(str(refused), STATUS_OF_KIND[refused.kind], request_id)
     return JSONResponse({**result, "request_id": request_id})
 
 

@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+import enum
+
 
 class GatewayError(Exception):
     """Root of every error the gateway raises on purpose."""
+
+
+class Kind(enum.Enum):
+    """Why an operation was refused, as the layer that refuses it knows it; the HTTP boundary alone turns
+    a kind into a status."""
+
+    INVALID = "invalid"  # the request itself is wrong
+    FORBIDDEN = "forbidden"  # this caller may not
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"  # the state it acts on forbids it now
+    UPSTREAM = "upstream"  # Gitea refused or failed
+    UNAVAILABLE = "unavailable"  # a part the gateway needs cannot serve now (the audit log)
+    INTERNAL = "internal"
+
+
+class Refused(GatewayError):
+    """An operation that was not carried out, of a `kind`; the message is written for the caller."""
+
+    def __init__(self, message: str, kind: Kind) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class ConfigError(GatewayError):

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from gateway.audit import AuditLog
-from gateway.errors import AuditWriteError
+from gateway.errors import AuditWriteError, Kind
 from gateway.state import ApprovalError, ApprovalStore
 
 
@@ -28,7 +28,7 @@ class Approvers:
         try:
             self._audit.check_usable()
         except AuditWriteError as exc:
-            raise ApprovalError(f"{exc}; nothing was decided", 503) from exc
+            raise ApprovalError(f"{exc}; nothing was decided", Kind.UNAVAILABLE) from exc
         try:
             approval = self._store.decide(approval_id, approve=approve, approver=approver, reason=reason)
         except ApprovalError as refused:
@@ -63,7 +63,7 @@ class Approvers:
         except AuditWriteError as exc:
             self._store.reopen(approval_id)  # a decision the audit log does not hold must not stand
             raise ApprovalError(
-                f"the audit log could not record the decision, so it was undone: {exc}", 500
+                f"the audit log could not record the decision, so it was undone: {exc}", Kind.INTERNAL
             ) from exc
         return decided
 

@@ -14,18 +14,14 @@ import time
 from typing import Any
 
 from gateway.audit import INTENT_SEQ, AuditLog, canonical_json, find_entry, intent_entry
-from gateway.errors import AuditChainError, AuditWriteError, GatewayError, InvalidToolCall, UpstreamError
+from gateway.errors import AuditChainError, AuditWriteError, Kind, Refused, UpstreamError
 from gateway.gitea import GiteaClient, commit_file, current_file, git_blob_sha
 from gateway.state import SnapshotError, SnapshotStore, StoredSnapshot
 from gateway.vocabulary import Resource
 
 
-class RollbackRefused(GatewayError):
-    """The rollback was not carried out; `status` is the HTTP status that says why."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
+class RollbackRefused(Refused):
+    """The rollback was not carried out."""
 
 
 @dataclasses.dataclass
@@ -50,22 +46,24 @@ class Rollbacks:
         try:
             self._audit.check_usable()
         except AuditWriteError as exc:
-            raise RollbackRefused(f"{exc}; nothing was rolled back", 503) from exc
+            raise RollbackRefused(f"{exc}; nothing was rolled back", Kind.UNAVAILABLE) from exc
         attempt = _Attempt(seq=seq, principal=principal, request_id=request_id)
         try:
             result = await self._restore(attempt)
         except RollbackRefused as refused:
             await self._record(attempt, outcome="denied", detail={"refused": str(refused)})
             raise
-        except InvalidToolCall as refused:  # the path is no longer a regular file, or Gitea would not show it
+        except Refused as refused:  # the path is no longer a regular file, or Gitea would not show it all
             await self._record(attempt, outcome="denied", detail={"refused": str(refused)})
-            raise RollbackRefused(str(refused).removeprefix("Invalid arguments: "), 409) from refused
+            raise RollbackRefused(str(refused), refused.kind) from refused
         except UpstreamError as failed:
             await self._record(attempt, outcome="error", detail={"refused": str(failed)})
-            raise RollbackRefused(f"Gitea refused the restore: {failed}", 502) from failed
+            raise RollbackRefused(f"Gitea refused the restore: {failed}", Kind.UPSTREAM) from failed
         except sqlite3.Error as failed:
             await self._record(attempt, outcome="error", detail={"refused": "state database failed"})
-            raise RollbackRefused("the state database failed; nothing was rolled back", 500) from failed
+            raise RollbackRefused(
+                "the state database failed; nothing was rolled back", Kind.INTERNAL
+            ) from failed
         audit_seq = await self._record(attempt, outcome="allowed", detail=result)
         assert attempt.snapshot is not None
         self._snapshots.complete(attempt.snapshot.id, seq=audit_seq)
@@ -77,19 +75,21 @@ class Rollbacks:
         try:
             attempt.snapshot = self._snapshots.get(snapshot_id)
         except SnapshotError as exc:
-            raise RollbackRefused(f"{exc}: the state database no longer holds it", 404) from exc
+            raise RollbackRefused(f"{exc}: the state database no longer holds it", Kind.NOT_FOUND) from exc
         previous = attempt.snapshot.snapshot
         if previous.previous_sha is not None and (
             previous.previous_content is None
             or git_blob_sha(previous.previous_content, like=previous.previous_sha) != previous.previous_sha
         ):
-            raise RollbackRefused(f"snapshot {snapshot_id} does not match the blob it claims to restore", 409)
+            raise RollbackRefused(
+                f"snapshot {snapshot_id} does not match the blob it claims to restore", Kind.CONFLICT
+            )
         try:
             if attempt.snapshot.rolled_back_by is not None:
                 raise SnapshotError(f"audit entry {attempt.seq} was already rolled back")
             self._snapshots.claim(snapshot_id)
         except SnapshotError as exc:
-            raise RollbackRefused(str(exc), 409) from exc
+            raise RollbackRefused(str(exc), Kind.CONFLICT) from exc
         try:
             return await self._commit_restore(attempt, attempt.snapshot)
         except BaseException:
@@ -107,13 +107,13 @@ class Rollbacks:
             raise RollbackRefused(
                 f"{snapshot.path} on {snapshot.branch} {now}, not the {snapshot.new_sha} the write of audit"
                 f" entry {seq} left: it changed since, and a rollback never overwrites a later change",
-                409,
+                Kind.CONFLICT,
             )
         try:
             fields = self._fields(attempt, outcome="intent", detail={})
             intent = await self._audit.append(intent_entry(fields))
         except AuditWriteError as exc:
-            raise RollbackRefused(f"{exc}; nothing was rolled back", 503) from exc
+            raise RollbackRefused(f"{exc}; nothing was rolled back", Kind.UNAVAILABLE) from exc
         attempt.intent_seq = intent["seq"]
         verb = "Restore" if snapshot.previous_sha else "Remove"
         _, commit_sha = await commit_file(
@@ -145,7 +145,9 @@ class Rollbacks:
             if attempt.intent_seq is not None and outcome == "allowed":
                 self._audit.hold(fields)
                 return attempt.intent_seq
-            raise RollbackRefused(f"the audit log could not record the rollback: {exc}", 500) from exc
+            raise RollbackRefused(
+                f"the audit log could not record the rollback: {exc}", Kind.INTERNAL
+            ) from exc
         return int(entry["seq"])
 
     def _fields(self, attempt: _Attempt, *, outcome: str, detail: dict[str, Any]) -> dict[str, Any]:
@@ -172,10 +174,14 @@ def _target_entry(audit: AuditLog, seq: int) -> dict[str, Any]:
     try:
         entry = find_entry(audit.path, seq)
     except AuditChainError as exc:
-        raise RollbackRefused(f"the audit chain is broken ({exc}); nothing is rolled back", 409) from exc
+        raise RollbackRefused(
+            f"the audit chain is broken ({exc}); nothing is rolled back", Kind.CONFLICT
+        ) from exc
     if entry is None:
-        raise RollbackRefused(f"the audit log has no entry {seq}", 404)
+        raise RollbackRefused(f"the audit log has no entry {seq}", Kind.NOT_FOUND)
     write = entry.get("write")
     if entry.get("event") != "tool_call" or not isinstance(write, dict) or not write.get("snapshot"):
-        raise RollbackRefused(f"audit entry {seq} is not a file write: there is nothing to roll back", 422)
+        raise RollbackRefused(
+            f"audit entry {seq} is not a file write: there is nothing to roll back", Kind.INVALID
+        )
     return entry

@@ -9,7 +9,7 @@ import binascii
 import hashlib
 from typing import Any
 
-from gateway.errors import InvalidToolCall, UpstreamError
+from gateway.errors import Kind, Refused, UpstreamError
 from gateway.gitea._client import GiteaClient, api_path, file_path
 from gateway.vocabulary import Resource
 
@@ -57,7 +57,8 @@ async def commit_file(
 
 
 async def current_file(gitea: GiteaClient, resource: Resource) -> tuple[str | None, bytes | None]:
-    """The blob sha and content of the resource's file on its branch, or (None, None) when absent."""
+    """The blob sha and content of the resource's file on its branch, or (None, None) when absent. Refused
+    (a conflict) when the path is not a regular file, or Gitea does not return all of it."""
     try:
         current = await gitea.get_json(contents_path(resource), {"ref": resource.branch or ""})
     except UpstreamError as exc:
@@ -65,16 +66,17 @@ async def current_file(gitea: GiteaClient, resource: Resource) -> tuple[str | No
             return None, None
         raise
     if not isinstance(current, dict) or current.get("type") != "file":
-        raise InvalidToolCall(f"Invalid arguments: {resource.path} is not a regular file")
+        raise Refused(f"{resource.path} is not a regular file", Kind.CONFLICT)
     sha = current.get("sha")
     if not isinstance(sha, str):
         raise UpstreamError("malformed")
     content = decode_base64(current.get("content") or "")
     if git_blob_sha(content, like=sha) != sha:
         # Gitea leaves `content` empty for blobs over its API size limit: a snapshot of it would be wrong.
-        raise InvalidToolCall(
-            f"Invalid arguments: Gitea did not return the whole of {resource.path}, so its content cannot"
-            " be kept for rollback; it is not overwritten"
+        raise Refused(
+            f"Gitea did not return the whole of {resource.path}, so its content cannot be kept for rollback;"
+            " it is not overwritten",
+            Kind.CONFLICT,
         )
     return sha, content
 

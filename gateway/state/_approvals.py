@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from gateway.errors import GatewayError
+from gateway.errors import Kind, Refused
 from gateway.state._db import StateDB
 
 ApprovalState = Literal["pending", "approved", "denied", "used", "expired"]
@@ -22,12 +22,8 @@ GateOutcome = Literal["run", "pending", "denied"]
 _LIST_LIMIT = 500
 
 
-class ApprovalError(GatewayError):
-    """An approver's request that cannot be carried out; `status` is the HTTP status that says why."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
+class ApprovalError(Refused):
+    """An approver's request that cannot be carried out."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,12 +152,14 @@ class ApprovalStore:
         with self._db.transaction() as conn:
             row = conn.execute("SELECT * FROM approvals WHERE id = ?", (approval_id,)).fetchone()
             if row is None:
-                raise ApprovalError(f"no approval {approval_id!r}", 404)
+                raise ApprovalError(f"no approval {approval_id!r}", Kind.NOT_FOUND)
             current = _approval(row, now)
             if current.state != "pending":
-                raise ApprovalError(f"approval {approval_id} is {current.state}, not pending", 409)
+                raise ApprovalError(f"approval {approval_id} is {current.state}, not pending", Kind.CONFLICT)
             if current.key.principal == approver:
-                raise ApprovalError(f"{approver} asked for this call and cannot approve or deny it", 403)
+                raise ApprovalError(
+                    f"{approver} asked for this call and cannot approve or deny it", Kind.FORBIDDEN
+                )
             state: ApprovalState = "approved" if approve else "denied"
             conn.execute(
                 "UPDATE approvals SET state = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ?",

@@ -11,7 +11,7 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.errors import InvalidToolCall, UpstreamError
+from gateway.errors import InvalidToolCall, Refused, UpstreamError
 from gateway.gitea import (
     GiteaClient,
     commit_file,
@@ -149,7 +149,10 @@ async def create_or_update_file(call: ToolCall) -> ToolOutput:
     if call.resource.repo is None or call.resource.path is None or call.resource.branch is None:
         raise UpstreamError("rejected")
     content = file_content(call.args)
-    previous_sha, previous = await current_file(call.gitea, call.resource)
+    try:
+        previous_sha, previous = await current_file(call.gitea, call.resource)
+    except Refused as refused:
+        raise InvalidToolCall(f"Invalid arguments: {refused}") from refused
     expected = call.args.get("sha")
     if expected is None and previous_sha is not None:
         raise InvalidToolCall(

@@ -11,6 +11,7 @@ from gateway.audit import AuditLog
 from gateway.config import DEFAULT_WRITE_QUOTA
 from gateway.core.approvals import Approvers
 from gateway.core.writes import WriteGate
+from gateway.errors import Kind
 from gateway.gitea import git_blob_sha
 from gateway.opa import Decision, Reason
 from gateway.state import ApprovalError, ApprovalKey, ApprovalStore, SnapshotStore, StateDB, WriteQuotas
@@ -77,7 +78,7 @@ async def test_a_decision_the_audit_log_cannot_hold_is_undone(tmp_path: Path) ->
     approvers = Approvers(store=store, audit=audit)
     with pytest.raises(ApprovalError, match="undone") as refused:
         await approvers.decide(approval.id, approve=True, approver="alice", reason=None, request_id="r2")
-    assert refused.value.status == 500
+    assert refused.value.kind is Kind.INTERNAL
     assert store.list()[0].state == "pending"
     assert store.gate(key, repo="acme/app", path=None, arguments={}, request_id="r3")[1] == "pending"
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.errors import Kind
 from gateway.state import ApprovalError, ApprovalKey, ApprovalStore, StateDB
 
 KEY = ApprovalKey(tool="create_or_update_file", args_sha256="a" * 64, principal="agent", revision="rev1")
@@ -93,7 +94,7 @@ def test_an_expired_request_cannot_be_approved(store: ApprovalStore, clock: Cloc
     clock.now += 601
     with pytest.raises(ApprovalError, match="expired") as refused:
         store.decide(approval_id, approve=True, approver="alice")
-    assert refused.value.status == 409
+    assert refused.value.kind is Kind.CONFLICT
     assert store.list() == []
 
 
@@ -101,7 +102,7 @@ def test_nobody_approves_their_own_call(store: ApprovalStore) -> None:
     approval_id, _ = gate(store)
     with pytest.raises(ApprovalError, match="cannot approve") as refused:
         store.decide(approval_id, approve=True, approver="agent")
-    assert refused.value.status == 403
+    assert refused.value.kind is Kind.FORBIDDEN
     assert gate(store) == (approval_id, "pending")
 
 
@@ -112,7 +113,7 @@ def test_decisions_are_final_and_ids_must_exist(store: ApprovalStore) -> None:
         store.decide(approval_id, approve=True, approver="bob")
     with pytest.raises(ApprovalError, match="no approval") as missing:
         store.decide("apr_0000000000000000", approve=True, approver="bob")
-    assert missing.value.status == 404
+    assert missing.value.kind is Kind.NOT_FOUND
 
 
 def test_pending_approvals_survive_a_restart(tmp_path: Path, clock: Clock) -> None:
