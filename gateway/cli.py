@@ -104,7 +104,7 @@ def _policy_explain(args: argparse.Namespace) -> int:
 
 
 def _policy_test(args: argparse.Namespace) -> int:
-    from gateway.authoring.policy_test import run_policy_tests
+    from gateway.authoring.run_tests import run_policy_tests
 
     code = run_policy_tests(args.policy, args.tests, opa_bin=_opa_bin(), verbose=args.verbose)
     return EXIT_OK if code == 0 else EXIT_FAILED

@@ -13,8 +13,8 @@ import pytest
 from gateway.audit import AuditLog, Rotation, find_entry, review_chain
 from gateway.audit._segments import closed_segments
 from gateway.errors import AuditChainError, AuditWriteError
-from tests.unit.test_audit import FIELDS
-from tests.unit.test_audit_faults import Clock
+from tests.unit.audit.test_audit import FIELDS
+from tests.unit.audit.test_audit_faults import Clock
 
 ENTRY_BYTES = len(json.dumps(FIELDS)) + 200  # about one entry with its chain fields
 

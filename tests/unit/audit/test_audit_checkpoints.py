@@ -22,8 +22,8 @@ from gateway.audit import (
 from gateway.audit._checkpoint import read_checkpoints
 from gateway.audit._segments import closed_segments
 from gateway.errors import AuditChainError, AuditWriteError
-from tests.unit.test_audit import FIELDS
-from tests.unit.test_audit_faults import Clock
+from tests.unit.audit.test_audit import FIELDS
+from tests.unit.audit.test_audit_faults import Clock
 
 SIGNER = CheckpointSigner(Ed25519PrivateKey.generate())
 

@@ -15,9 +15,9 @@ from gateway.audit._segments import closed_segments
 from gateway.audit._writer import RETRY_INTERVAL_S
 from gateway.errors import AuditWriteError
 from tests.small_disk import SmallDisk
-from tests.unit.test_audit import FIELDS
-from tests.unit.test_audit_checkpoints import plan, write
-from tests.unit.test_audit_faults import Clock, entries, failing_log
+from tests.unit.audit.test_audit import FIELDS
+from tests.unit.audit.test_audit_checkpoints import plan, write
+from tests.unit.audit.test_audit_faults import Clock, entries, failing_log
 
 
 def _truncate_to_lines(path: Path, count: int) -> None:

@@ -14,7 +14,7 @@ from gateway.audit import AuditLog, repair_torn_tail, review_chain, verify_chain
 from gateway.audit._writer import RETRY_INTERVAL_S
 from gateway.errors import AuditChainError, AuditWriteError
 from tests.small_disk import SmallDisk
-from tests.unit.test_audit import FIELDS, write_entries
+from tests.unit.audit.test_audit import FIELDS, write_entries
 
 LARGE = {**FIELDS, "reasons": [{"rule": "x" * 6000, "effect": "allow", "source": "test"}]}
 
