@@ -38,6 +38,10 @@ class AuditWriteError(GatewayError):
     """An audit entry could not be written; the call it describes must not succeed silently."""
 
 
+class AuditEntryError(GatewayError):
+    """Code asked the audit log to write an entry whose fields its verifier would refuse: a bug."""
+
+
 class AuditChainError(GatewayError):
     """The audit log's hash chain is broken at `line` (1-based)."""
 

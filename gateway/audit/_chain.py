@@ -89,3 +89,20 @@ def system_entry(event: str, outcome: str, **detail: Any) -> dict[str, Any]:
         "duration_ms": 0.0,
         **detail,
     }
+
+
+def field_problem(entry: Mapping[str, Any]) -> str | None:
+    """What is wrong with the fields of a whole entry for its kind of event, or None. The writer checks
+    every entry with it before writing, and `verify` every line, so that an entry the verifier would
+    refuse is never written."""
+    event = entry.get("event")
+    required, optional = EVENT_FIELDS.get(event, ((), ())) if isinstance(event, str) else ((), ())
+    missing = [name for name in (*ENTRY_FIELDS, *required) if name not in entry]
+    if not missing and event not in EVENT_FIELDS:
+        return f"unknown event {str(event)[:40]!r}"
+    if missing:
+        return f"missing fields: {', '.join(missing)}"
+    unknown = sorted(set(entry) - {*ENTRY_FIELDS, *required, *optional})
+    if unknown:
+        return f"unknown fields: {', '.join(unknown)}"
+    return None

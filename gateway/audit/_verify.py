@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit._chain import (
-    ENTRY_FIELDS,
-    EVENT_FIELDS,
     GENESIS_HASH,
     INTENT_EVENT,
     INTENT_SEQ,
     canonical_json,
     entry_hash,
+    field_problem,
 )
 from gateway.errors import AuditChainError, TornTailError
 
@@ -123,16 +122,9 @@ def _parse_line(raw: bytes, line_no: int) -> dict[str, Any]:
         raise AuditChainError(line_no, "not valid UTF-8 JSON") from None
     if not isinstance(entry, dict):
         raise AuditChainError(line_no, "not a JSON object")
-    event = entry.get("event")
-    required, optional = EVENT_FIELDS.get(event, ((), ())) if isinstance(event, str) else ((), ())
-    missing = [name for name in (*ENTRY_FIELDS, *required) if name not in entry]
-    if not missing and event not in EVENT_FIELDS:
-        raise AuditChainError(line_no, f"unknown event {str(event)[:40]!r}")
-    if missing:
-        raise AuditChainError(line_no, f"missing fields: {', '.join(missing)}")
-    unknown = sorted(set(entry) - {*ENTRY_FIELDS, *required, *optional})
-    if unknown:
-        raise AuditChainError(line_no, f"unknown fields: {', '.join(unknown)}")
+    problem = field_problem(entry)
+    if problem is not None:
+        raise AuditChainError(line_no, problem)
     if not isinstance(entry["seq"], int) or isinstance(entry["seq"], bool):
         raise AuditChainError(line_no, "seq is not an integer")
     return entry

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit._anchor import CHECKPOINT_EVENT
-from gateway.audit._chain import canonical_json, entry_hash, system_entry, timestamp
+from gateway.audit._chain import canonical_json, entry_hash, field_problem, system_entry, timestamp
 from gateway.audit._opening import Checkpointing, lock_log, verified_start
 from gateway.audit._segments import (
     RETENTION,
@@ -32,7 +32,7 @@ from gateway.audit._segments import (
     retention_victims,
 )
 from gateway.audit._verify import ChainHead
-from gateway.errors import AuditWriteError
+from gateway.errors import AuditEntryError, AuditWriteError
 
 RETRY_INTERVAL_S = 1.0
 UPKEEP_EVENTS = frozenset({CHECKPOINT_EVENT, SEGMENT_START, RETENTION})
@@ -335,6 +335,9 @@ class AuditLog:
     def _write_unchecked(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         entry = {**fields, "seq": self._seq + 1, "ts": timestamp(), "prev_hash": self._prev_hash}
         entry["entry_hash"] = entry_hash(entry)
+        problem = field_problem(entry)
+        if problem is not None:  # a bug of the caller's: written, it would stop the next start-up
+            raise AuditEntryError(f"refusing to write an entry the verifier would refuse: {problem}")
         line = canonical_json(entry) + b"\n"
         written = 0
         while written < len(line):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.audit import GENESIS_HASH, AuditLog, entry_hash, verify_chain
-from gateway.errors import AuditChainError, AuditWriteError
+from gateway.audit import GENESIS_HASH, AuditLog, canonical_json, entry_hash, verify_chain
+from gateway.errors import AuditChainError, AuditEntryError, AuditWriteError
 
 FIELDS = {
     "event": "tool_call",
@@ -136,10 +136,16 @@ async def test_each_event_has_its_own_fields(
 ) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog.open(path, fsync=False)
-    await log.append({**FIELDS, **extra})
-    log.close()
     if verdict is None:
+        await log.append({**FIELDS, **extra})
+        log.close()
         assert verify_chain(path).entries == 1
-    else:
-        with pytest.raises(AuditChainError, match=verdict):
-            verify_chain(path)
+        return
+    with pytest.raises(AuditEntryError, match=verdict):  # the writer refuses what verify would
+        await log.append({**FIELDS, **extra})
+    assert log.usable and path.read_bytes() == b""
+    log.close()
+    entry = {**FIELDS, **extra, "seq": 1, "ts": "2026-12-03T00:00:00.000Z", "prev_hash": GENESIS_HASH}
+    path.write_bytes(canonical_json({**entry, "entry_hash": entry_hash(entry)}) + b"\n")  # another hand
+    with pytest.raises(AuditChainError, match=verdict):
+        verify_chain(path)
