@@ -93,7 +93,9 @@ def _policy_compile(args: argparse.Namespace) -> int:
 
 
 def _opa_bin() -> str:
-    return os.environ.get("AEGIS_OPA_BIN") or "opa"
+    from gateway.config import default_opa_bin
+
+    return default_opa_bin(os.environ)
 
 
 def _policy_explain(args: argparse.Namespace) -> int:
@@ -353,7 +355,7 @@ def _parser() -> argparse.ArgumentParser:
         "test", help="opa test over the compiled policy, the core Rego and your *_test.rego"
     )
     test.add_argument("policy", type=Path)
-    test.add_argument("tests", type=Path, nargs="+", help="your Rego test files or directories")
+    test.add_argument("tests", type=Path, nargs="*", help="your Rego test files or directories (optional)")
     test.add_argument("-v", "--verbose", action="store_true")
     test.set_defaults(handler=_policy_test)
     diff = policy.add_parser(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -34,6 +35,7 @@ DEFAULT_MAX_OUTPUT_ITEMS = 1000
 LIMIT_BACKENDS = ("memory", "redis")
 LOOPBACK_BINDS = frozenset({"localhost", "::1"})
 DEFAULT_VAR_DIR = Path("var")
+CHECKOUT_OPA = Path(__file__).resolve().parents[1] / ".tools" / "bin" / "opa"  # in a source checkout
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
 
@@ -62,6 +64,14 @@ def parse_positive_int(name: str, value: str) -> int:
 
 def is_loopback(host: str) -> bool:
     return host in LOOPBACK_BINDS or host.startswith("127.")
+
+
+def default_opa_bin(env: Mapping[str, str]) -> str:
+    """AEGIS_OPA_BIN; else `opa` on PATH; else, in a checkout, the pinned OPA ./scripts/setup built."""
+    if env.get("AEGIS_OPA_BIN"):
+        return env["AEGIS_OPA_BIN"]
+    built = CHECKOUT_OPA
+    return "opa" if shutil.which("opa") or not built.is_file() else str(built)
 
 
 def parse_positive_float(name: str, value: str) -> float:
@@ -169,7 +179,7 @@ class Settings:
             gitea_url=env.get("AEGIS_GITEA_URL") or None,
             gitea_token=env.get("AEGIS_GITEA_TOKEN") or None,
             opa_url=env.get("AEGIS_OPA_URL") or None,
-            opa_bin=env.get("AEGIS_OPA_BIN") or "opa",
+            opa_bin=default_opa_bin(env),
             policy_path=Path(env.get("AEGIS_POLICY", "policy.yaml")),
             audit_log=Path(env.get("AEGIS_AUDIT_LOG", str(DEFAULT_VAR_DIR / "audit.jsonl"))),
             audit_fsync=parse_bool("AEGIS_AUDIT_FSYNC", env.get("AEGIS_AUDIT_FSYNC", "true")),

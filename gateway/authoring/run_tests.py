@@ -1,5 +1,5 @@
-"""`aegis policy test POLICY TESTS...`: `opa test` over the compiled policy (its data and the core Rego)
-and the author's own *_test.rego files."""
+"""`aegis policy test POLICY [TESTS...]`: `opa test` over the compiled policy (its data and the core
+Rego) and the author's own *_test.rego files."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from policy_compiler import build_bundle
 
 from gateway.errors import OpaError
+from gateway.opa import cannot_run_opa as cannot_run
 
 
 def run_policy_tests(policy: Path, author_tests: Sequence[Path], *, opa_bin: str, verbose: bool) -> int:
@@ -24,10 +25,12 @@ def run_policy_tests(policy: Path, author_tests: Sequence[Path], *, opa_bin: str
         tree = Path(tmp) / "bundle"
         with tarfile.open(bundle.path) as archive:
             archive.extractall(tree, filter="data")
-        argv = [opa_bin, "test", "--fail-on-empty", str(tree), *map(str, author_tests)]
+        # Without tests of the author's, the run checks that the compiled policy loads into OPA.
+        fail_on_empty = ["--fail-on-empty"] if author_tests else []
+        argv = [opa_bin, "test", *fail_on_empty, str(tree), *map(str, author_tests)]
         if verbose:
             argv.append("--verbose")
         try:
             return subprocess.run(argv, check=False, timeout=600).returncode
         except OSError as exc:
-            raise OpaError(f"cannot run OPA ({opa_bin}): {exc.strerror}") from exc
+            raise cannot_run(opa_bin, exc) from exc

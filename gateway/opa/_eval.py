@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import OpaError
+from gateway.opa._binary import cannot_run
 
 BATCH_QUERY = "[d | some c in input.cases; d := data.aegis.authz.decision with input as c]"
 EVAL_TIMEOUT_S = 300
@@ -29,7 +30,7 @@ def evaluate_decisions(opa_bin: str, bundle: Path, inputs: Sequence[dict[str, An
             timeout=EVAL_TIMEOUT_S,
         )
     except OSError as exc:
-        raise OpaError(f"cannot run OPA ({opa_bin}): {exc.strerror}") from exc
+        raise cannot_run(opa_bin, exc) from exc
     except subprocess.TimeoutExpired:
         raise OpaError(f"opa eval took longer than {EVAL_TIMEOUT_S}s") from None
     if done.returncode != 0:

@@ -13,6 +13,7 @@ import aiohttp
 from gateway.children import die_with_parent
 from gateway.errors import OpaError
 from gateway.http import HttpSession
+from gateway.opa._binary import cannot_run
 
 READY_TIMEOUT_S = 30.0
 STOP_GRACE_S = 5.0
@@ -93,7 +94,7 @@ class ManagedOpa:
                 preexec_fn=die_with_parent,
             )
         except OSError as exc:
-            raise OpaError(f"cannot start OPA ({self._opa_bin}): {exc.strerror}") from exc
+            raise cannot_run(self._opa_bin, exc) from exc
         await self._wait_ready()
 
     async def _wait_ready(self) -> None:

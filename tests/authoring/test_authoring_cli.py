@@ -156,3 +156,32 @@ def test_diff_lists_exactly_the_decisions_that_change(
     assert all(
         " list_issues " in line and "allow -> deny" in line and "tools.deny[0]" in line for line in lines
     )
+
+
+def test_policy_test_without_tests_of_the_authors_checks_that_the_policy_loads(policy: Path) -> None:
+    assert main(["policy", "test", str(policy)]) == 0
+
+
+def test_a_missing_opa_is_named_with_the_setting_that_fixes_it(
+    policy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AEGIS_OPA_BIN", str(tmp_path / "no-opa-here"))
+    request = tmp_path / "input.json"
+    request.write_text(json.dumps(opa_input("README.md")))
+    assert main(["policy", "explain", str(policy), "--input", str(request)]) == 1
+    assert "set AEGIS_OPA_BIN to an OPA binary" in capsys.readouterr().err
+
+
+def test_without_aegis_opa_bin_the_checkout_opa_is_found(
+    opa_bin: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from gateway import config
+
+    built = tmp_path / ".tools" / "bin" / "opa"
+    monkeypatch.setattr(config, "CHECKOUT_OPA", built)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no opa on PATH
+    assert config.default_opa_bin({}) == "opa"  # nothing built: the error will say what to set
+    built.parent.mkdir(parents=True)
+    built.write_bytes(b"")
+    assert config.default_opa_bin({}) == str(built)
+    assert config.default_opa_bin({"AEGIS_OPA_BIN": opa_bin}) == opa_bin
