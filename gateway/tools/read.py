@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.errors import UpstreamError
+from gateway.errors import InvalidToolCall, UpstreamError
 from gateway.gitea import contents_path, decode_base64
 from gateway.gitea import repo_path as _repo_path
 from gateway.gitea._client import api_path
@@ -180,7 +180,12 @@ async def list_issues(call: ToolCall) -> ToolOutput:
 
 
 async def get_issue(call: ToolCall) -> ToolOutput:
-    raw = await call.gitea.get_json(_repo_path(call.resource, "issues", str(int(call.args["index"]))))
+    index = int(call.args["index"])
+    raw = await call.gitea.get_json(_repo_path(call.resource, "issues", str(index)))
+    if not isinstance(raw, Mapping):
+        raise UpstreamError("malformed")
+    if raw.get("pull_request") is not None:  # Gitea serves a pull request as an issue too
+        raise InvalidToolCall(f"Invalid arguments: 'index' {index} is a pull request: use get_pull_request")
     return ToolOutput(_issue(raw, with_body=True))
 
 

@@ -383,3 +383,15 @@ async def test_diffs_of_a_change_touching_allowed_and_denied_files(
             assert line not in shown(result), (tool, line)
         assert "prod.env" not in shown(result), tool
         assert_withheld(result, gateway, 1)
+
+
+async def test_get_issue_refuses_a_pull_requests_number(gateway: Gateway, simulator: Simulator) -> None:
+    pull = rotate_pull(simulator)
+    async with connect(gateway) as client:
+        with pytest.raises(MCPError) as raised:
+            await client.call_tool("get_issue", {"owner": "acme", "repo": "app", "index": pull})
+    assert raised.value.error.code == -32602
+    assert f"'index' {pull} is a pull request: use get_pull_request" in raised.value.error.message
+    assert last_audit(gateway)["outcome"] == "invalid"
+    issue = structured(await call(gateway, "get_issue", {"owner": "acme", "repo": "app", "index": 1}))
+    assert issue["is_pull_request"] is False
