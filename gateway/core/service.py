@@ -224,8 +224,10 @@ class ToolService:
         trace.intent_seq = intent["seq"]
 
     def _give_back(self, admission: Admission | None) -> None:
+        """Gitea refused the write, so nothing was written: its quota and its approval are kept for the
+        retry (an approval is used up only by a write Gitea accepted)."""
         if admission is not None:
-            self._writes.give_back(admission)
+            self._writes.withdraw(admission)
 
     def _count_output(self, presented: Presented) -> None:
         for finding in presented.sanitized.findings:

@@ -109,8 +109,8 @@ class WriteGate:
             log.error("state database failed; a refused write's quota was not given back", exc_info=True)
 
     def withdraw(self, admission: Admission) -> None:
-        """The write was never sent (its intent could not be audited): its quota is returned, and the
-        approval it would have used stays approved for the retry."""
+        """The write did not happen (it was never sent, or Gitea refused it): its quota is returned, and
+        the approval it would have used stays approved for the retry."""
         self.give_back(admission)
         if admission.approval is None:
             return

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from gateway.errors import UpstreamError
 from gateway.opa import Decision, Reason
 from gateway.tools import Tool, ToolCall, ToolOutput
 from gateway.vocabulary import Resource
@@ -52,3 +53,41 @@ async def test_a_read_key_cannot_run_a_write_tool_that_opa_allowed(tmp_path: Pat
         {"rule": "opa.scope_missing", "effect": "deny", "source": "gateway"}
     ]
     assert allowed["isError"] is False and len(runs) == 1  # only the writer's call ran
+
+
+class ApprovingBundle(CarelessBundle):
+    """Allows everything, holding each call for a human's approval."""
+
+    async def decide(self, opa_input: Mapping[str, Any]) -> Decision:
+        allow = Reason(rule="write.require_approval[0]", effect="allow", source="policy.yaml:5")
+        obligations = {"secrets": "mask", "require_approval": True}
+        return Decision(allow=True, reasons=(allow,), decision_id="d", obligations=obligations, revision="r")
+
+
+async def test_an_approval_is_used_up_only_by_a_write_gitea_accepted(tmp_path: Path) -> None:
+    attempts: list[int] = []
+
+    async def refused_then_written(call: ToolCall) -> ToolOutput:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise UpstreamError("forbidden", 403)  # a token without write scope, say
+        return ToolOutput({"written": True}, upstream={"issue": 7})
+
+    tool = Tool(
+        name="write_something",
+        title="Write",
+        description="A write tool for this test.",
+        capability="write",
+        run=refused_then_written,
+        repo_scoped=False,
+    )
+    with service_over(tmp_path, tool, ApprovingBundle()) as service:
+        held = await service.call_tool(context(WRITER, "r1"), tool.name, {})
+        approval_id = held["structuredContent"]["approval_id"]
+        service._writes._approvals.decide(approval_id, approve=True, approver="alice")
+        refused = await service.call_tool(context(WRITER, "r2"), tool.name, {})
+        retried = await service.call_tool(context(WRITER, "r3"), tool.name, {})
+        again = await service.call_tool(context(WRITER, "r4"), tool.name, {})
+    assert refused["isError"] is True and "forbidden" in refused["content"][0]["text"]
+    assert retried["isError"] is False and len(attempts) == 2  # the same approval ran the retry
+    assert again["structuredContent"].get("pending_approval") is True  # used up: a new approval is asked
