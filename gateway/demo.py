@@ -4,48 +4,69 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from gateway.audit import lock_log
 from gateway.children import die_with_parent
 from gateway.config import Settings
 from gateway.edge.keys import create_key
-from gateway.errors import ConfigError
+from gateway.errors import AuditWriteError, ConfigError
 from gateway.server import serve
 
 EXAMPLE_POLICY = Path(__file__).resolve().parents[1] / "examples" / "policy.yaml"
 SIMULATOR_READY_PREFIX = "gitea-simulator listening on "
 DEMO_KEY_NAME = "demo"
+WRITE_TOKEN_SCOPES = ("read:repository", "write:repository", "read:issue", "write:issue", "read:user")
 
 
 def run_demo(*, state_dir: Path, env: Mapping[str, str]) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
-    with _upstream(state_dir, env) as (gitea_url, gitea_token):
-        keys_file = state_dir / "keys.json"
+    keys_file = state_dir / "keys.json"
+    base = Settings.from_env(env)
+    audit_log = Path(env.get("AEGIS_AUDIT_LOG", str(state_dir / "audit.jsonl")))
+    _refuse_if_running(audit_log)  # before anything of a running demo's is touched
+    with _upstream(state_dir, env, writable=base.write_mode) as (gitea_url, gitea_token):
         keys_file.unlink(missing_ok=True)
-        key = create_key(keys_file, name=DEMO_KEY_NAME, scopes=("tools:read",))
+        scopes = ("tools:read", "tools:write") if base.write_mode else ("tools:read",)
+        key = create_key(keys_file, name=DEMO_KEY_NAME, scopes=scopes)
         settings = dataclasses.replace(
             Settings.from_env({**env, "AEGIS_GITEA_URL": gitea_url}),
             gitea_token=gitea_token,
             keys_file=keys_file,
             policy_path=Path(env.get("AEGIS_POLICY", str(EXAMPLE_POLICY))),
-            audit_log=Path(env.get("AEGIS_AUDIT_LOG", str(state_dir / "audit.jsonl"))),
+            audit_log=audit_log,
             state_db=Path(env.get("AEGIS_STATE_DB", str(state_dir / "state.db"))),
         )
-        _print_banner(settings, key, gitea_url)
-        serve(settings)
+        serve(settings, announce=lambda: _print_banner(settings, key, gitea_url))
+
+
+def _refuse_if_running(audit_log: Path) -> None:
+    if not audit_log.exists():
+        return
+    try:
+        fd = lock_log(audit_log, create=False)
+    except AuditWriteError:
+        raise ConfigError(
+            f"{audit_log} is held by a running gateway: a demo runs already (stop it first, or give this one"
+            " another --state-dir)"
+        ) from None
+    os.close(fd)
 
 
 @contextlib.contextmanager
-def _upstream(state_dir: Path, env: Mapping[str, str]) -> Iterator[tuple[str, str | None]]:
-    """The configured Gitea, or a simulator seeded with demo repositories (stopped on exit)."""
+def _upstream(state_dir: Path, env: Mapping[str, str], *, writable: bool) -> Iterator[tuple[str, str | None]]:
+    """The configured Gitea, or a simulator seeded with demo repositories (stopped on exit), whose token
+    may write when WRITE_MODE is on."""
     if env.get("AEGIS_GITEA_URL"):
         yield env["AEGIS_GITEA_URL"], env.get("AEGIS_GITEA_TOKEN")
         return
     token_file = state_dir / "gitea-token"
-    process, url = spawn_simulator(state_dir / "gitea", token_file)
+    scopes = ("--token-scopes", ",".join(WRITE_TOKEN_SCOPES)) if writable else ()
+    process, url = spawn_simulator(state_dir / "gitea", token_file, *scopes)
     try:
         yield url, token_file.read_text(encoding="utf-8").strip()
     finally:
@@ -97,6 +118,13 @@ def _await_simulator(process: subprocess.Popen[str]) -> str:
 
 def _print_banner(settings: Settings, key: str, gitea_url: str) -> None:
     url = f"http://{settings.bind_host}:{settings.bind_port}/mcp"
+    aegis = Path(sys.executable).with_name("aegis")
+    example = (
+        "\n  e.g. read acme/app README.md with the tool get_file_contents;"
+        " src/secrets/ is denied by the policy."
+        if settings.policy_path.resolve() == EXAMPLE_POLICY
+        else ""
+    )
     print(
         f"""
 Aegis demo
@@ -104,10 +132,14 @@ Aegis demo
   API key      : {key}
   upstream     : {gitea_url}
   policy       : {settings.policy_path}
-  audit log    : {settings.audit_log}   (verify: aegis audit verify {settings.audit_log})
+  write mode   : {"on" if settings.write_mode else "off (WRITE_MODE=true turns it on)"}
+  keys file    : {settings.keys_file}   (new at every start)
+  audit log    : {settings.audit_log}
 
-Connect an MCP client with the header  Authorization: Bearer {key}
-  e.g. read acme/app README.md with the tool get_file_contents; src/secrets/ is denied by the policy.
+Connect an MCP client with the header  Authorization: Bearer {key}{example}
+The aegis command is {aegis} (not on PATH unless you add it):
+  {aegis} audit verify {settings.audit_log}
+  {aegis} keys create --keys-file {settings.keys_file} --name approver --scope admin
 """,
         flush=True,
     )

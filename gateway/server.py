@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import logging
+import socket
+from collections.abc import Callable
 
 import uvicorn
 
 from gateway.app import create_app
 from gateway.config import Settings, is_loopback
 from gateway.edge.connections import ConnectionLimits, edge_protocol
+from gateway.errors import ConfigError
 from gateway.observability.logs import configure_logging
 from gateway.parts import build_parts
 
 log = logging.getLogger(__name__)
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, *, announce: Callable[[], None] | None = None) -> None:
+    """Serve until stopped. The port is bound and the parts are built before `announce` runs, so that
+    nothing is announced for a gateway that cannot start (a port in use, an audit log another holds)."""
     configure_logging()
-    parts = build_parts(settings)  # refuses an unsafe bind before anything listens
+    settings.check_bind()  # refuses an unsafe bind before anything is bound
+    listener = _listen(settings)
+    try:
+        parts = build_parts(settings)
+    except BaseException:
+        listener.close()
+        raise
     app = create_app(settings, parts)
     if not settings.tls and not is_loopback(settings.bind_host):
         log.warning(
@@ -46,4 +57,22 @@ def serve(settings: Settings) -> None:
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
     )
-    uvicorn.Server(config).run()
+    if announce is not None:
+        announce()
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def _listen(settings: Settings) -> socket.socket:
+    family = socket.AF_INET6 if ":" in settings.bind_host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((settings.bind_host, settings.bind_port))
+    except OSError as exc:
+        listener.close()
+        raise ConfigError(
+            f"cannot listen on {settings.bind_host}:{settings.bind_port} ({exc.strerror}): is another gateway"
+            " running there? Set AEGIS_BIND to a free HOST:PORT"
+        ) from exc
+    listener.set_inheritable(True)
+    return listener

@@ -10,7 +10,7 @@ from gateway.audit._chain import (
     intent_entry,
 )
 from gateway.audit._checkpoint import CheckpointSigner, generate_signing_key, load_public_key, public_key_pem
-from gateway.audit._opening import Checkpointing
+from gateway.audit._opening import Checkpointing, lock_log
 from gateway.audit._repair import Repair, repair_torn_tail
 from gateway.audit._segments import Rotation, find_entry, review_chain
 from gateway.audit._verify import ChainHead, ChainReport, verify_chain
@@ -37,6 +37,7 @@ __all__ = [
     "generate_signing_key",
     "intent_entry",
     "load_public_key",
+    "lock_log",
     "public_key_pem",
     "repair_torn_tail",
     "review_anchored",
