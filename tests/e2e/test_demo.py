@@ -152,3 +152,14 @@ async def test_with_write_mode_the_demo_completes_a_write(tmp_path: Path) -> Non
             )
     assert created.is_error is False, created.content
     assert created.structured_content is not None and created.structured_content["number"] > 0
+
+
+def test_the_readme_client_example_reads_through_the_demo(demo: Demo) -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "examples" / "client.py"), demo.url, demo.key],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "## Benchmarks" in done.stdout  # the demo README's own text, as main has it
