@@ -12,25 +12,14 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.config import DEFAULT_BIND, parse_bind
+from gateway.config import ADMIN_KEY_VARIABLE, admin_connection
 from gateway.errors import GatewayError
 
-ADMIN_KEY_VARIABLE = "AEGIS_ADMIN_KEY"
 TIMEOUT_S = 30.0
 
 
 class AdminApiError(GatewayError):
     """The gateway refused the request or could not be reached; the message says which and why."""
-
-
-def default_admin_url(env: Mapping[str, str]) -> str:
-    """AEGIS_ADMIN_URL, else the gateway's own bind address (https when it serves TLS)."""
-    if env.get("AEGIS_ADMIN_URL"):
-        return env["AEGIS_ADMIN_URL"].rstrip("/")
-    host, port = parse_bind(env.get("AEGIS_BIND", DEFAULT_BIND))
-    host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - a wildcard bind is reached locally
-    scheme = "https" if env.get("AEGIS_TLS_CERT") else "http"
-    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
 class AdminClient:
@@ -46,10 +35,10 @@ class AdminClient:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, url: str | None = None) -> AdminClient:
-        key = env.get(ADMIN_KEY_VARIABLE)
-        if not key:
+        connection = admin_connection(env)
+        if not connection.key:
             raise AdminApiError(f"set {ADMIN_KEY_VARIABLE} to an API key with the admin scope")
-        return cls(base_url=url or default_admin_url(env), key=key, ca_file=env.get("AEGIS_ADMIN_CA_FILE"))
+        return cls(base_url=url or connection.url, key=connection.key, ca_file=connection.ca_file)
 
     def call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The decoded JSON answer; AdminApiError with the gateway's own message for any refusal."""

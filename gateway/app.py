@@ -66,7 +66,7 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
     approvals = ApprovalStore(state, ttl_s=settings.approval_ttl_s)
     snapshots = SnapshotStore(state)
     service = ToolService(
-        registry=default_registry(),
+        registry=default_registry(settings.schemas_dir),
         decisions=opa,
         gitea=gitea,
         audit=audit,

@@ -16,6 +16,7 @@ from typing import Any
 from policy_compiler import PolicyError
 
 from gateway.cli_admin import add_admin_commands
+from gateway.config import keys_file_of, schemas_dir_of
 from gateway.edge.keys import (
     DEFAULT_ROTATION_OVERLAP,
     DEFAULT_SCOPES,
@@ -116,7 +117,8 @@ def _policy_diff(args: argparse.Namespace) -> int:
     from gateway.authoring.diff import diff_policies
     from gateway.tools import default_registry
 
-    tools = {bound.tool.name: bound.tool.capability for bound in default_registry()}
+    schemas = schemas_dir_of(os.environ)
+    tools = {bound.tool.name: bound.tool.capability for bound in default_registry(schemas)}
     changes = diff_policies(
         args.old, args.new, opa_bin=_opa_bin(), tools=tools, write_mode=args.write_mode, at=args.at
     )
@@ -405,7 +407,7 @@ def _add_keys_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     keys_file.add_argument(
         "--keys-file",
         type=Path,
-        default=Path(os.environ.get("AEGIS_KEYS_FILE", "var/keys.json")),
+        default=keys_file_of(os.environ),
         help="the keys file (default: $AEGIS_KEYS_FILE or var/keys.json)",
     )
     overlap_hours = DEFAULT_ROTATION_OVERLAP // timedelta(hours=1)

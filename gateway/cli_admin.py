@@ -11,7 +11,8 @@ import json
 import os
 from typing import Any
 
-from gateway.admin_client import ADMIN_KEY_VARIABLE, AdminApiError, AdminClient
+from gateway.admin_client import AdminApiError, AdminClient
+from gateway.config import ADMIN_KEY_VARIABLE
 
 EXIT_OK = 0
 

@@ -66,6 +66,56 @@ def is_loopback(host: str) -> bool:
     return host in LOOPBACK_BINDS or host.startswith("127.")
 
 
+ADMIN_KEY_VARIABLE = "AEGIS_ADMIN_KEY"
+
+
+@dataclasses.dataclass(frozen=True)
+class AdminConnection:
+    """How `aegis approvals` and `aegis rollback` reach the gateway's admin API."""
+
+    url: str
+    key: str | None = dataclasses.field(repr=False)
+    ca_file: str | None
+
+
+def admin_connection(env: Mapping[str, str]) -> AdminConnection:
+    """AEGIS_ADMIN_URL (else the gateway's own AEGIS_BIND, https when it serves TLS), the key in
+    AEGIS_ADMIN_KEY, and a private CA in AEGIS_ADMIN_CA_FILE."""
+    if env.get("AEGIS_ADMIN_URL"):
+        url = env["AEGIS_ADMIN_URL"].rstrip("/")
+    else:
+        host, port = parse_bind(env.get("AEGIS_BIND", DEFAULT_BIND))
+        host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - a wildcard bind is reached locally
+        scheme = "https" if env.get("AEGIS_TLS_CERT") else "http"
+        url = f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+    return AdminConnection(
+        url=url, key=env.get(ADMIN_KEY_VARIABLE) or None, ca_file=env.get("AEGIS_ADMIN_CA_FILE")
+    )
+
+
+def schemas_dir_of(env: Mapping[str, str]) -> Path | None:
+    """AEGIS_SCHEMAS_DIR, where the tools' JSON Schemas are read from; None: the source tree's."""
+    return _optional_path(env.get("AEGIS_SCHEMAS_DIR"))
+
+
+def keys_file_of(env: Mapping[str, str]) -> Path:
+    """The keys file the `aegis keys` commands use by default: AEGIS_KEYS_FILE, else var/keys.json."""
+    return Path(env.get("AEGIS_KEYS_FILE", str(DEFAULT_VAR_DIR / "keys.json")))
+
+
+def demo_settings(env: Mapping[str, str], *, state_dir: Path, policy: Path) -> Settings:
+    """The settings of `aegis demo`: the environment's, with the demo's own files under `state_dir` and
+    `policy` where the environment names none."""
+    defaults = {
+        "AEGIS_POLICY": str(policy),
+        "AEGIS_AUDIT_LOG": str(state_dir / "audit.jsonl"),
+        "AEGIS_STATE_DB": str(state_dir / "state.db"),
+    }
+    settings = Settings.from_env({**defaults, **{name: value for name, value in env.items() if value}})
+    # Its own keys file always: the demo makes it anew at every start, so it must never be someone's.
+    return dataclasses.replace(settings, keys_file=state_dir / "keys.json")
+
+
 def default_opa_bin(env: Mapping[str, str]) -> str:
     """AEGIS_OPA_BIN; else `opa` on PATH; else, in a checkout, the pinned OPA ./scripts/setup built."""
     if env.get("AEGIS_OPA_BIN"):
@@ -128,6 +178,7 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     policy_reload_s: float = 2.0
+    schemas_dir: Path | None = None  # None: schemas/ of the source tree
     keys_reload_s: float = 1.0
     bundle_verification_key: Path | None = None
     bundle_signing_alg: str = "RS256"
@@ -183,7 +234,7 @@ class Settings:
             policy_path=Path(env.get("AEGIS_POLICY", "policy.yaml")),
             audit_log=Path(env.get("AEGIS_AUDIT_LOG", str(DEFAULT_VAR_DIR / "audit.jsonl"))),
             audit_fsync=parse_bool("AEGIS_AUDIT_FSYNC", env.get("AEGIS_AUDIT_FSYNC", "true")),
-            keys_file=Path(env.get("AEGIS_KEYS_FILE", str(DEFAULT_VAR_DIR / "keys.json"))),
+            keys_file=keys_file_of(env),
             bind_host=host,
             bind_port=port,
             write_mode=parse_bool("WRITE_MODE", env.get("WRITE_MODE", "false")),
@@ -198,6 +249,7 @@ class Settings:
             policy_reload_s=_non_negative_float(
                 "AEGIS_POLICY_RELOAD_INTERVAL", env.get("AEGIS_POLICY_RELOAD_INTERVAL", "2")
             ),
+            schemas_dir=schemas_dir_of(env),
             keys_reload_s=_non_negative_float(
                 "AEGIS_KEYS_RELOAD_INTERVAL", env.get("AEGIS_KEYS_RELOAD_INTERVAL", "1")
             ),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from gateway.audit import lock_log
 from gateway.children import die_with_parent
-from gateway.config import Settings
+from gateway.config import Settings, demo_settings
 from gateway.edge.keys import create_key
 from gateway.errors import AuditWriteError, ConfigError
 from gateway.server import serve
@@ -25,22 +25,13 @@ WRITE_TOKEN_SCOPES = ("read:repository", "write:repository", "read:issue", "writ
 
 def run_demo(*, state_dir: Path, env: Mapping[str, str]) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
-    keys_file = state_dir / "keys.json"
-    base = Settings.from_env(env)
-    audit_log = Path(env.get("AEGIS_AUDIT_LOG", str(state_dir / "audit.jsonl")))
-    _refuse_if_running(audit_log)  # before anything of a running demo's is touched
-    with _upstream(state_dir, env, writable=base.write_mode) as (gitea_url, gitea_token):
-        keys_file.unlink(missing_ok=True)
+    base = demo_settings(env, state_dir=state_dir, policy=EXAMPLE_POLICY)
+    _refuse_if_running(base.audit_log)  # before anything of a running demo's is touched
+    with _upstream(state_dir, base) as (gitea_url, gitea_token):
+        base.keys_file.unlink(missing_ok=True)
         scopes = ("tools:read", "tools:write") if base.write_mode else ("tools:read",)
-        key = create_key(keys_file, name=DEMO_KEY_NAME, scopes=scopes)
-        settings = dataclasses.replace(
-            Settings.from_env({**env, "AEGIS_GITEA_URL": gitea_url}),
-            gitea_token=gitea_token,
-            keys_file=keys_file,
-            policy_path=Path(env.get("AEGIS_POLICY", str(EXAMPLE_POLICY))),
-            audit_log=audit_log,
-            state_db=Path(env.get("AEGIS_STATE_DB", str(state_dir / "state.db"))),
-        )
+        key = create_key(base.keys_file, name=DEMO_KEY_NAME, scopes=scopes)
+        settings = dataclasses.replace(base, gitea_url=gitea_url, gitea_token=gitea_token)
         serve(settings, announce=lambda: _print_banner(settings, key, gitea_url))
 
 
@@ -58,14 +49,14 @@ def _refuse_if_running(audit_log: Path) -> None:
 
 
 @contextlib.contextmanager
-def _upstream(state_dir: Path, env: Mapping[str, str], *, writable: bool) -> Iterator[tuple[str, str | None]]:
+def _upstream(state_dir: Path, settings: Settings) -> Iterator[tuple[str, str | None]]:
     """The configured Gitea, or a simulator seeded with demo repositories (stopped on exit), whose token
     may write when WRITE_MODE is on."""
-    if env.get("AEGIS_GITEA_URL"):
-        yield env["AEGIS_GITEA_URL"], env.get("AEGIS_GITEA_TOKEN")
+    if settings.gitea_url:
+        yield settings.gitea_url, settings.gitea_token
         return
     token_file = state_dir / "gitea-token"
-    scopes = ("--token-scopes", ",".join(WRITE_TOKEN_SCOPES)) if writable else ()
+    scopes = ("--token-scopes", ",".join(WRITE_TOKEN_SCOPES)) if settings.write_mode else ()
     process, url = spawn_simulator(state_dir / "gitea", token_file, *scopes)
     try:
         yield url, token_file.read_text(encoding="utf-8").strip()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,7 @@ from gateway.tools._spec import Tool
 MAX_ERROR_CHARS = 300
 
 
-def schemas_dir() -> Path:
-    """schemas/ of the source tree, or AEGIS_SCHEMAS_DIR."""
-    override = os.environ.get("AEGIS_SCHEMAS_DIR")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "schemas"
+SOURCE_SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"  # of the source tree
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +54,9 @@ class ToolRegistry:
         return iter(self._tools.values())
 
 
-def default_registry() -> ToolRegistry:
+def default_registry(schemas: Path | None = None) -> ToolRegistry:
+    """Every tool, bound to its schema under `schemas`/tools (Settings.schemas_dir, AEGIS_SCHEMAS_DIR),
+    by default those of the source tree."""
     from gateway.tools.read import READ_TOOLS
     from gateway.tools.read_changes import CHANGE_TOOLS
     from gateway.tools.read_refs import REF_TOOLS
@@ -66,7 +64,7 @@ def default_registry() -> ToolRegistry:
     from gateway.tools.write import WRITE_TOOLS
 
     tools = [*READ_TOOLS, *REF_TOOLS, *CHANGE_TOOLS, *SEARCH_TOOLS, *WRITE_TOOLS]
-    return ToolRegistry(tools, schemas_dir() / "tools")
+    return ToolRegistry(tools, (schemas or SOURCE_SCHEMAS) / "tools")
 
 
 def _bind(tool: Tool, schema_root: Path) -> BoundTool:

@@ -5,6 +5,7 @@ utilities, and the shared vocabulary at the bottom. A new module must be placed 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,14 @@ def test_the_core_imports_no_web_framework_and_no_tool_internals() -> None:
         }
         assert not {name for name in names if name.split(".")[0] in {"starlette", "uvicorn"}}, path
         assert not {name for name in names if name.startswith("gateway.tools.")}, path
+
+
+def test_only_config_reads_the_environment() -> None:
+    """Entry points hand `os.environ` to config.py's functions; no other module picks a variable out."""
+    reading = re.compile(r"environ\.get|getenv|environ\[|\.get\(\s*[\"']AEGIS_|\[[\"']AEGIS_")
+    offenders = [
+        str(path.relative_to(GATEWAY))
+        for path in sources()
+        if path.name != "config.py" and reading.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
