@@ -13,8 +13,8 @@ from typing import Any
 from policy_compiler import build_bundle
 
 from gateway.audit import AuditLog
-from gateway.http import HttpSession
 from gateway.opa import ManagedOpa
+from gateway.outbound import HttpSession
 
 DECISION_INPUT = {
     "version": 1,

@@ -10,13 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
-
 from gateway import __version__
 from gateway.errors import UpstreamError
 from gateway.gitea._breaker import CircuitBreaker
 from gateway.gitea._writes import check_write
-from gateway.http import BodyTooLarge, HttpResponse, HttpSession
+from gateway.outbound import BodyTooLarge, HttpResponse, HttpSession, RequestFailed
 
 MAX_RESPONSE_BYTES = 16 << 20
 # Failures of our own host, not of Gitea: no descriptor, memory, buffer or local port for a socket.
@@ -109,11 +107,9 @@ class GiteaClient:
             raise UpstreamError("timeout") from None
         except BodyTooLarge:
             raise UpstreamError("too_large") from None
-        except aiohttp.ClientOSError as exc:
+        except RequestFailed as exc:
             local = exc.errno in LOCAL_RESOURCE_ERRNOS
             raise UpstreamError("gateway_overloaded" if local else "unavailable") from None
-        except aiohttp.ClientError:
-            raise UpstreamError("unavailable") from None
         if response.status not in ((200,) if method == "GET" else (200, 201, 204)):
             kind = _KIND_BY_STATUS.get(response.status, "unavailable" if response.status >= 500 else "error")
             raise UpstreamError(kind, response.status)

@@ -11,11 +11,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from gateway.errors import OpaError
-from gateway.http import BodyTooLarge, HttpSession
 from gateway.observability.metrics import Metrics
+from gateway.outbound import BodyTooLarge, HttpSession, RequestFailed
 
 DECISION_PATH = "/v1/data/aegis/authz/decision"
 VISIBLE_TOOLS_PATH = "/v1/data/aegis/authz/visible_tools"
@@ -176,7 +174,7 @@ class DecisionClient:
         try:
             response = await self._http.request("GET", BUNDLES_PATH)
             document = json.loads(response.body) if response.status == 200 else {}
-        except (aiohttp.ClientError, TimeoutError, BodyTooLarge, ValueError):
+        except (RequestFailed, TimeoutError, BodyTooLarge, ValueError):
             return {}
         return _revisions_of(document)
 
@@ -184,7 +182,7 @@ class DecisionClient:
         """OPA answers and every configured bundle is activated."""
         try:
             response = await self._http.request("GET", HEALTH_PATH, params={"bundles": "true"})
-        except (aiohttp.ClientError, TimeoutError, BodyTooLarge):
+        except (RequestFailed, TimeoutError, BodyTooLarge):
             return False
         return response.status == 200
 
@@ -197,7 +195,7 @@ class DecisionClient:
             response = await self._http.request("POST", path, body=payload, content_type="application/json")
         except TimeoutError:
             raise _QueryFailed("timeout") from None
-        except (aiohttp.ClientError, BodyTooLarge):
+        except (RequestFailed, BodyTooLarge):
             raise _QueryFailed("unavailable") from None
         if response.status != 200:
             raise _QueryFailed("error")

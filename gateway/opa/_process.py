@@ -8,12 +8,10 @@ import logging
 import signal
 from pathlib import Path
 
-import aiohttp
-
 from gateway.children import die_with_parent
 from gateway.errors import OpaError
-from gateway.http import HttpSession
 from gateway.opa._binary import cannot_run
+from gateway.outbound import HttpSession, RequestFailed
 
 READY_TIMEOUT_S = 30.0
 STOP_GRACE_S = 5.0
@@ -104,7 +102,7 @@ class ManagedOpa:
             while asyncio.get_running_loop().time() < deadline:
                 if self._process is None or self._process.returncode is not None:
                     raise OpaError("OPA exited during start-up (is the bundle valid?)")
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                with contextlib.suppress(RequestFailed, TimeoutError):
                     if (await probe.request("GET", "/health", params={"bundles": "true"})).status == 200:
                         return
                 await asyncio.sleep(0.05)

@@ -18,7 +18,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"core"}),
     frozenset({"tools"}),
     frozenset({"opa", "gitea", "state", "audit", "authoring"}),
-    frozenset({"sanitize", "observability", "http", "children", "scratch", "asgi_body", "config"}),
+    frozenset({"sanitize", "observability", "outbound", "children", "scratch", "asgi_body", "config"}),
     frozenset({"vocabulary", "errors", "__init__"}),
 )
 LAYER_OF = {unit: depth for depth, units in enumerate(LAYERS) for unit in units}
@@ -60,13 +60,8 @@ def test_no_module_imports_a_layer_above_its_own(path: Path) -> None:
 
 def test_the_core_imports_no_web_framework_and_no_tool_internals() -> None:
     for path in (GATEWAY / "core").rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        names = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-        names |= {
-            alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
-        }
-        assert not {name for name in names if name.split(".")[0] in {"starlette", "uvicorn"}}, path
-        assert not {name for name in names if name.startswith("gateway.tools.")}, path
+        assert not imports_of_anything(path) & {"starlette", "uvicorn"}, path
+        assert not {name for name in imports_of(path) if name.startswith("gateway.tools.")}, path
 
 
 def test_only_config_reads_the_environment() -> None:
@@ -78,3 +73,15 @@ def test_only_config_reads_the_environment() -> None:
         if path.name != "config.py" and reading.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_aiohttp_stays_inside_the_outbound_module() -> None:
+    users = [str(path.relative_to(GATEWAY)) for path in sources() if "aiohttp" in imports_of_anything(path)]
+    assert users == ["outbound.py"]
+
+
+def imports_of_anything(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    names |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    return {name.split(".")[0] for name in names}

@@ -20,6 +20,15 @@ class BodyTooLarge(Exception):
     """The response body exceeded the configured bound; it was not read further."""
 
 
+class RequestFailed(Exception):
+    """No answer came: no connection, a connection lost, or a broken response. `errno` is the operating
+    system's reason when it gave one. aiohttp's own errors never leave this module."""
+
+    def __init__(self, reason: str, errno: int | None = None) -> None:
+        super().__init__(reason)
+        self.errno = errno
+
+
 @dataclasses.dataclass(frozen=True)
 class HttpResponse:
     status: int
@@ -60,12 +69,22 @@ class HttpSession:
         body: bytes | None = None,
         content_type: str | None = None,
     ) -> HttpResponse:
-        """`path` must already be percent-encoded; it is not re-quoted. Raises aiohttp.ClientError,
-        TimeoutError or BodyTooLarge."""
+        """`path` must already be percent-encoded; it is not re-quoted. Raises RequestFailed, TimeoutError
+        or BodyTooLarge."""
         url = URL(self._base + path, encoded=True)
         if params:
             url = url.update_query({key: str(value) for key, value in params.items()})
         headers = {"Content-Type": content_type} if content_type else None
+        try:
+            return await self._exchange(method, url, body, headers)
+        except aiohttp.ClientOSError as exc:
+            raise RequestFailed(str(exc), exc.errno) from exc
+        except aiohttp.ClientError as exc:
+            raise RequestFailed(str(exc)) from exc
+
+    async def _exchange(
+        self, method: str, url: URL, body: bytes | None, headers: Mapping[str, str] | None
+    ) -> HttpResponse:
         async with self._get_session().request(
             method, url, data=body, headers=headers, allow_redirects=False
         ) as response:
