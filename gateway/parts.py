@@ -21,7 +21,7 @@ from gateway.edge.limits import LimitBackend, MemoryBackend, RedisBackend
 from gateway.errors import ConfigError
 from gateway.gitea import CircuitBreaker, GiteaClient
 from gateway.observability.metrics import Metrics
-from gateway.opa import DecisionSource
+from gateway.opa import ManagedSettings, ManagedSource, SidecarSource
 from gateway.scratch import ScratchDir
 from gateway.scratch import remove_stale as remove_stale_scratch
 from gateway.state import StateDB
@@ -75,7 +75,7 @@ def build_parts(settings: Settings, metrics: Metrics | None = None) -> Parts:
     remove_stale_scratch()
     scratch = ScratchDir.create()
     try:
-        opa = DecisionSource(settings=settings, metrics=metrics, workdir=scratch.path)
+        opa = _decision_source(settings, metrics, scratch)
         state = StateDB.open(settings.state_db)
         audit = AuditLog.open(
             settings.audit_log,
@@ -100,6 +100,20 @@ def build_parts(settings: Settings, metrics: Metrics | None = None) -> Parts:
         base_url=gitea_url, token=settings.gitea_token, timeout_s=settings.gitea_timeout_s, breaker=breaker
     )
     return Parts(metrics, keys, limits, opa, state, audit, gitea, scratch)
+
+
+def _decision_source(settings: Settings, metrics: Metrics, scratch: ScratchDir) -> PolicyEngine:
+    if settings.opa_url:
+        return SidecarSource(url=settings.opa_url, timeout_s=settings.opa_timeout_s, metrics=metrics)
+    managed = ManagedSettings(
+        opa_bin=settings.opa_bin,
+        policy_path=settings.policy_path,
+        policy_reload_s=settings.policy_reload_s,
+        opa_timeout_s=settings.opa_timeout_s,
+        bundle_verification_key=settings.bundle_verification_key,
+        bundle_signing_alg=settings.bundle_signing_alg,
+    )
+    return ManagedSource(settings=managed, metrics=metrics, workdir=scratch.path)
 
 
 def _checkpointing(settings: Settings) -> Checkpointing | None:

@@ -57,7 +57,8 @@ class _Trace:
 
 
 class Decider(ShownDecider, Protocol):
-    """Where the core gets decisions: a DecisionSource, which may swap OPAs between two calls."""
+    """Where the core gets decisions: a managed or a sidecar source; a managed one may swap OPAs between
+    two calls."""
 
     async def decide(self, opa_input: Mapping[str, Any]) -> Decision: ...
 

@@ -1,4 +1,4 @@
-"""Where decisions come from: a managed OPA, hot-swapped when the policy file changes, or a sidecar.
+"""Decisions from an OPA the gateway runs itself, hot-swapped when the policy file changes.
 
 A change to the policy file is compiled and served by a second managed OPA; once that OPA answers and its
 policy verifies, new calls go to it and the old one is retired after a grace period, so in-flight calls
@@ -15,20 +15,30 @@ import json
 import logging
 import shutil
 import tarfile
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from policy_compiler import PolicyCompilerError, build_bundle
 
-from gateway.config import Settings
 from gateway.errors import ConfigError, GatewayError, OpaError
 from gateway.observability.metrics import Metrics
-from gateway.opa._client import Decision, DecisionClient
+from gateway.opa._client import DecisionClient
+from gateway.opa._delegating import Delegating
 from gateway.opa._process import ManagedOpa
 
 BUNDLE_SUFFIXES = (".tar.gz", ".tgz")
 log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class ManagedSettings:
+    """What a managed OPA needs of the configuration, and nothing else."""
+
+    opa_bin: str
+    policy_path: Path
+    policy_reload_s: float  # 0: the policy file is not watched
+    opa_timeout_s: float
+    bundle_verification_key: Path | None = None
+    bundle_signing_alg: str = "RS256"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,16 +49,16 @@ class _Generation:
     workdir: Path
 
 
-class DecisionSource:
-    """Decisions, readiness and the current bundle revision, whichever OPA serves them.
+class ManagedSource(Delegating):
+    """Decisions, readiness and the bundle revision of the OPA generation in service.
 
     Example:
-        source = DecisionSource(settings=settings, metrics=metrics, workdir=Path(tempfile.mkdtemp()))
+        source = ManagedSource(settings=managed_settings, metrics=metrics, workdir=Path(tempfile.mkdtemp()))
         await source.start()
         decision = await source.decide(opa_input)
     """
 
-    def __init__(self, *, settings: Settings, metrics: Metrics, workdir: Path) -> None:
+    def __init__(self, *, settings: ManagedSettings, metrics: Metrics, workdir: Path) -> None:
         self._settings = settings
         self._metrics = metrics
         self._workdir = workdir
@@ -56,29 +66,17 @@ class DecisionSource:
         self._current: _Generation | None = None
         self._retiring: set[asyncio.Task[None]] = set()
         self._watcher: asyncio.Task[None] | None = None
-        self._verified_revision: str | None = None
-        if settings.opa_url:
-            self._sidecar: DecisionClient | None = DecisionClient(
-                base_url=settings.opa_url, timeout_s=settings.opa_timeout_s, metrics=metrics
-            )
-            self.revision = "unknown"
-            return
-        self._sidecar = None
         self._digest = _digest(settings.policy_path)
         # Compiled now, not in start(): a bad policy stops the gateway before it binds its port.
         self._first_bundle, self.revision = self._materialize(self._next_workdir())
 
     @property
     def client(self) -> DecisionClient:
-        if self._sidecar is not None:
-            return self._sidecar
         if self._current is None:
             raise OpaError("the managed OPA has not started")
         return self._current.client
 
     async def start(self) -> None:
-        if self._sidecar is not None:
-            return
         self._current = await self._launch(self._first_bundle, self.revision, self._first_bundle.parent)
         if self._settings.policy_reload_s > 0:
             self._watcher = asyncio.create_task(self._watch(), name="policy-watcher")
@@ -93,35 +91,11 @@ class DecisionSource:
         await asyncio.gather(*self._retiring, return_exceptions=True)
         if self._current is not None:
             await self._shut(self._current)
-        if self._sidecar is not None:
-            await self._sidecar.aclose()
-
-    async def decide(self, opa_input: Mapping[str, Any]) -> Decision:
-        return await self.client.decide(opa_input)
-
-    async def visible_tools(self, opa_input: Mapping[str, Any]) -> frozenset[str]:
-        return await self.client.visible_tools(opa_input)
-
-    async def allowed_paths(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
-        return await self.client.allowed_paths(opa_input, revision=revision)
-
-    async def allowed_repos(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
-        return await self.client.allowed_repos(opa_input, revision=revision)
 
     async def refresh(self) -> bool:
-        """Ready when OPA serves a verified bundle (a sidecar's: verified again when its revision changes)."""
+        """Ready while the OPA in service answers and its policy verified."""
         client = self.client
-        if not await client.is_ready():
-            return False
-        if self._sidecar is None:
-            return client.policy_verified
-        revisions = await client.bundle_revisions()
-        if not revisions:
-            return False
-        self.revision = ",".join(f"{name}={rev}" for name, rev in sorted(revisions.items()))
-        if self._verified_revision != self.revision:
-            self._verified_revision = self.revision if await client.verify_policy() else None
-        return self._verified_revision == self.revision
+        return await client.is_ready() and client.policy_verified
 
     async def reload_if_changed(self) -> bool:
         """Swap in the policy file's new content if it changed; True when a new policy now serves."""
