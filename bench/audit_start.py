@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench._micro import AUDIT_FIELDS
 from bench._processes import free_port, running
 from bench.run import gateway_environment
 from gateway.audit import AuditLog, Checkpointing, CheckpointSigner, generate_signing_key
@@ -24,20 +25,6 @@ from gateway.demo import spawn_simulator
 from gateway.edge.keys import create_key
 
 HERE = Path(__file__).parent
-ENTRY = {
-    "event": "tool_call",
-    "request_id": "0" * 32,
-    "decision_id": "0" * 32,
-    "bundle_revision": "bench",
-    "principal": "bench",
-    "tool": "get_file_contents",
-    "repo": "acme/app",
-    "path": "src/fixture_2k.txt",
-    "args_sha256": "0" * 64,
-    "outcome": "allowed",
-    "reasons": [{"rule": "repositories.acme/app.read", "effect": "allow", "source": "policy.yaml:3"}],
-    "duration_ms": 3.2,
-}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,7 +79,7 @@ def write_log(path: Path, entries: int, signing_key: Path) -> None:
     )
     log = AuditLog.open(path, fsync=False, checkpointing=plan)
     for _ in range(entries):
-        log.write(ENTRY)
+        log.write(AUDIT_FIELDS)
     log.close()
 
 

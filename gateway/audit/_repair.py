@@ -18,7 +18,7 @@ from gateway.audit._chain import system_entry
 from gateway.audit._opening import lock_log
 from gateway.audit._segments import first_entry, start_point
 from gateway.audit._verify import head_of, walk_chain
-from gateway.audit._writer import AuditLog
+from gateway.audit._writer import AuditLog, write_durably
 
 CHUNK = 64 << 10
 
@@ -69,12 +69,7 @@ def _whole_lines_length(fd: int, size: int) -> int:
 def _write_side_file(path: Path, torn: bytes) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     side_file = path.with_name(f"{path.name}.torn-{stamp}-{hashlib.sha256(torn).hexdigest()[:12]}")
-    fd = os.open(side_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    try:
-        os.write(fd, torn)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_durably(side_file, torn, new=True)
     return side_file
 
 

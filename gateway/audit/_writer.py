@@ -297,7 +297,7 @@ class AuditLog:
         try:
             self.write(system_entry(CHECKPOINT_EVENT, "allowed", checkpoint=dataclasses.asdict(checkpoint)))
             self._signed_seq = self._seq  # the checkpoint's own entry needs no checkpoint
-            _append_durably(plan.sink, checkpoint.line())
+            write_durably(plan.sink, checkpoint.line())
         except (AuditWriteError, OSError):
             log.critical("an audit checkpoint could not be written", exc_info=True)
 
@@ -370,10 +370,12 @@ class _Failure:
         return system_entry("audit_gap", "error", gap=gap)
 
 
-def _append_durably(path: Path, line: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+def write_durably(path: Path, data: bytes, *, new: bool = False) -> None:
+    """Append `data` to `path` (mode 0600), or write a `new` file that must not exist yet, and fsync it."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_EXCL if new else os.O_APPEND)
+    fd = os.open(path, flags, 0o600)
     try:
-        os.write(fd, line)
+        os.write(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)

@@ -18,19 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.test_edge_limits import OTHER_ADDRESS, READ
 from tests.processes import UNLIMITED, Gateway, SilentUpstream, Simulator, Upstream, create_key, start_gateway
 
 pytestmark = pytest.mark.e2e
 
 POLICY = "defaults: {read: allow, write: deny}\n"
 PING = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}).encode()
-READ = {
-    "jsonrpc": "2.0",
-    "id": 2,
-    "method": "tools/call",
-    "params": {"name": "get_repository_info", "arguments": {"owner": "acme", "repo": "app"}},
-}
-OTHER_ADDRESS = "127.0.0.2"  # all of 127/8 is loopback on Linux: a second client address
 SOCKET_TIMEOUT_S = 5.0
 
 
