@@ -103,6 +103,9 @@ def keys_file_of(env: Mapping[str, str]) -> Path:
     return Path(env.get("AEGIS_KEYS_FILE", str(DEFAULT_VAR_DIR / "keys.json")))
 
 
+DEMO_KEYS_FILE = "demo-keys.json"
+
+
 def demo_settings(env: Mapping[str, str], *, state_dir: Path, policy: Path) -> Settings:
     """The settings of `aegis demo`: the environment's, with the demo's own files under `state_dir` and
     `policy` where the environment names none."""
@@ -112,8 +115,9 @@ def demo_settings(env: Mapping[str, str], *, state_dir: Path, policy: Path) -> S
         "AEGIS_STATE_DB": str(state_dir / "state.db"),
     }
     settings = Settings.from_env({**defaults, **{name: value for name, value in env.items() if value}})
-    # Its own keys file always: the demo makes it anew at every start, so it must never be someone's.
-    return dataclasses.replace(settings, keys_file=state_dir / "keys.json")
+    # Its own keys file always, under a name no other command uses: the demo makes it anew at every start,
+    # so it must never be someone's (`--state-dir var` would otherwise be var/keys.json, serve's default).
+    return dataclasses.replace(settings, keys_file=state_dir / DEMO_KEYS_FILE)
 
 
 def default_opa_bin(env: Mapping[str, str]) -> str:

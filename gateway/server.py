@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from gateway.errors import ConfigError
 from gateway.observability.logs import configure_logging
 from gateway.parts import build_parts
 
+LISTEN_BACKLOG = 2048  # uvicorn's own default
 log = logging.getLogger(__name__)
 
 
@@ -63,16 +65,23 @@ def serve(settings: Settings, *, announce: Callable[[], None] | None = None) -> 
 
 
 def _listen(settings: Settings) -> socket.socket:
+    """The gateway's listening socket, listening already: the port is the gateway's before anything is
+    announced, and a second gateway on it is refused here."""
     family = socket.AF_INET6 if ":" in settings.bind_host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((settings.bind_host, settings.bind_port))
+        listener.listen(LISTEN_BACKLOG)
     except OSError as exc:
         listener.close()
+        why = (
+            "is in use (another gateway?)"
+            if exc.errno == errno.EADDRINUSE
+            else f"cannot be bound: {exc.strerror}"
+        )
         raise ConfigError(
-            f"cannot listen on {settings.bind_host}:{settings.bind_port} ({exc.strerror}): is another gateway"
-            " running there? Set AEGIS_BIND to a free HOST:PORT"
+            f"cannot listen on {settings.bind_host}:{settings.bind_port}: it {why}; set AEGIS_BIND to a free"
+            " HOST:PORT"
         ) from exc
-    listener.set_inheritable(True)
     return listener

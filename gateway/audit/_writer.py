@@ -134,6 +134,7 @@ class AuditLog:
     def hold(self, fields: Mapping[str, Any]) -> None:
         """Keep the outcome of a call that has run but could not be recorded; the recovery writes it.
         Its intent entry is in the chain already, so a crash before then still shows the call."""
+        _check_fields(fields)
         if len(self._held) < MAX_HELD_OUTCOMES:
             self._held.append(dict(fields))
         elif self._failure is not None:
@@ -304,6 +305,7 @@ class AuditLog:
     def write(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Chain, write and return one entry (append() on the event loop; the repair command directly).
         Raises AuditWriteError when it is not on disk."""
+        _check_fields(fields)  # before anything else: a bug of the caller's is never held or retried
         upkeep = fields.get("event") in UPKEEP_EVENTS
         if not upkeep:
             self.reopen()  # two stat calls: no entry goes to a file moved or cut away since the last one
@@ -335,9 +337,6 @@ class AuditLog:
     def _write_unchecked(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         entry = {**fields, "seq": self._seq + 1, "ts": timestamp(), "prev_hash": self._prev_hash}
         entry["entry_hash"] = entry_hash(entry)
-        problem = field_problem(entry)
-        if problem is not None:  # a bug of the caller's: written, it would stop the next start-up
-            raise AuditEntryError(f"refusing to write an entry the verifier would refuse: {problem}")
         line = canonical_json(entry) + b"\n"
         written = 0
         while written < len(line):
@@ -368,6 +367,15 @@ class _Failure:
             "held_outcomes": held,
         }
         return system_entry("audit_gap", "error", gap=gap)
+
+
+def _check_fields(fields: Mapping[str, Any]) -> None:
+    """Refuse an entry the verifier would refuse (a bug of the caller's: written, it would stop the next
+    start-up), judged as it will be written, with the fields the writer adds."""
+    chained = {"seq": 0, "ts": "", "prev_hash": "", "entry_hash": ""}
+    problem = field_problem({**fields, **chained})
+    if problem is not None:
+        raise AuditEntryError(f"refusing to write an entry the verifier would refuse: {problem}")
 
 
 def write_durably(path: Path, data: bytes, *, new: bool = False) -> None:

@@ -24,7 +24,13 @@ from gateway.core.normalize import normalize_name, normalize_path, normalize_pat
 from gateway.core.results import OutputBounds, Presented, denied_result, error_result, present, secret_mode
 from gateway.core.shown import ResultPaths, ResultRepos, ShownDecider
 from gateway.core.writes import Admission, WriteGate
-from gateway.errors import AuditWriteError, InvalidToolCall, ServiceUnavailable, UpstreamError
+from gateway.errors import (
+    AuditEntryError,
+    AuditWriteError,
+    InvalidToolCall,
+    ServiceUnavailable,
+    UpstreamError,
+)
 from gateway.gitea import GiteaClient
 from gateway.observability.metrics import Metrics
 from gateway.opa import Decision, Reason, ResultUndecided
@@ -33,6 +39,8 @@ from gateway.tools import BoundTool, ToolCall, ToolOutput, ToolRegistry
 from gateway.vocabulary import CallContext, Principal, Resource
 
 MAX_AUDITED_NAME = 128
+# Gitea's answers to a request it refused before its handler ran: authentication and token scope.
+TURNED_AWAY = frozenset({401, 403})
 NOT_EXECUTED = "the audit log cannot be written, so the call was not executed; retry later"
 RESULT_WITHHELD = "the audit log could not record this read, so its result is withheld; retry later"
 OFFLOAD_SANITIZE_BYTES = 64 << 10
@@ -174,12 +182,12 @@ class ToolService:
             return denied_result(trace.decision, context.request_id)
         except InvalidToolCall:  # found out only against Gitea's state: an unknown label, a stale sha
             trace.outcome = "invalid"
-            self._give_back(admission)
+            self._give_back(admission, turned_away=False)
             raise
         except UpstreamError as exc:
             log.warning("upstream error", extra={"tool": trace.tool, "kind": exc.kind, "status": exc.status})
-            if exc.status is not None and 400 <= exc.status < 500:  # Gitea refused it: nothing was written
-                self._give_back(admission)
+            if exc.status is not None and 400 <= exc.status < 500:  # Gitea refused it
+                self._give_back(admission, turned_away=exc.status in TURNED_AWAY)
             return error_result(f"Gitea request failed: {exc.kind.replace('_', ' ')}", context.request_id)
         if admission is not None:
             trace.write = self._writes.record(output, context.request_id)
@@ -224,11 +232,17 @@ class ToolService:
             raise
         trace.intent_seq = intent["seq"]
 
-    def _give_back(self, admission: Admission | None) -> None:
-        """Gitea refused the write, so nothing was written: its quota and its approval are kept for the
-        retry (an approval is used up only by a write Gitea accepted)."""
-        if admission is not None:
+    def _give_back(self, admission: Admission | None, *, turned_away: bool) -> None:
+        """Gitea refused the write: its quota is returned. Its approval is returned too only when Gitea
+        turned the request away before any of it could run (`turned_away`: its token may not); other
+        refusals can come after part of a write was saved (Gitea's issue edit saves the title before it
+        refuses to close an issue with open dependencies), so their approval stays used."""
+        if admission is None:
+            return
+        if turned_away:
             self._writes.withdraw(admission)
+        else:
+            self._writes.give_back(admission)
 
     def _count_output(self, presented: Presented) -> None:
         for finding in presented.sanitized.findings:
@@ -297,6 +311,12 @@ class ToolService:
         }
         try:
             await self._audit.append(fields)
+        except AuditEntryError:
+            # A bug of ours, not the call's: a write that ran is still answered (its intent is on record).
+            log.critical("a tool call's audit entry has fields the verifier refuses", exc_info=True)
+            if trace.intent_seq is None:
+                raise
+            return
         except AuditWriteError:
             self._metrics.audit_failures.inc()
             if trace.intent_seq is not None:

@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.errors import InvalidToolCall, UpstreamError
-from gateway.gitea import contents_path, decode_base64
-from gateway.gitea import repo_path as _repo_path
+from gateway.gitea import contents_path, decode_base64, repo_path
 from gateway.gitea._client import api_path
 from gateway.sanitize import Binary, Clip
 from gateway.tools._paging import page_info, paging
@@ -101,7 +100,7 @@ async def _search_repositories(call: ToolCall, query: str) -> tuple[list[dict[st
 
 
 async def get_repository_info(call: ToolCall) -> ToolOutput:
-    return ToolOutput(_repository(await call.gitea.get_json(_repo_path(call.resource))))
+    return ToolOutput(_repository(await call.gitea.get_json(repo_path(call.resource))))
 
 
 async def get_file_tree(call: ToolCall) -> ToolOutput:
@@ -159,7 +158,7 @@ async def list_commits(call: ToolCall) -> ToolOutput:
         params["sha"] = call.resource.ref
     if call.resource.path:
         params["path"] = call.resource.path
-    page = await call.gitea.get_page(_repo_path(call.resource, "commits"), params)
+    page = await call.gitea.get_page(repo_path(call.resource, "commits"), params)
     return ToolOutput(
         {"commits": [commit_summary(item) for item in page.items], **page_info(page, call.args)}
     )
@@ -173,7 +172,7 @@ async def list_issues(call: ToolCall) -> ToolOutput:
     }
     if call.args.get("labels"):
         params["labels"] = ",".join(call.args["labels"])
-    page = await call.gitea.get_page(_repo_path(call.resource, "issues"), params)
+    page = await call.gitea.get_page(repo_path(call.resource, "issues"), params)
     return ToolOutput(
         {"issues": [_issue(item, with_body=False) for item in page.items], **page_info(page, call.args)}
     )
@@ -181,7 +180,7 @@ async def list_issues(call: ToolCall) -> ToolOutput:
 
 async def get_issue(call: ToolCall) -> ToolOutput:
     index = int(call.args["index"])
-    raw = await call.gitea.get_json(_repo_path(call.resource, "issues", str(index)))
+    raw = await call.gitea.get_json(repo_path(call.resource, "issues", str(index)))
     if not isinstance(raw, Mapping):
         raise UpstreamError("malformed")
     if raw.get("pull_request") is not None:  # Gitea serves a pull request as an issue too

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gateway.config import Settings
@@ -41,3 +43,28 @@ def test_a_share_over_the_whole_cap_stops_the_start() -> None:
 def test_a_bad_value_names_its_setting(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=f"{name} must be {message}"):
         Settings.from_env({name: value})
+
+
+def test_a_port_another_gateway_listens_on_is_refused_before_anything_starts() -> None:
+    from gateway.config import Settings
+    from gateway.server import _listen
+
+    first = _listen(Settings(gitea_url=None, bind_host="127.0.0.1", bind_port=0))
+    try:
+        taken = first.getsockname()[1]
+        with pytest.raises(ConfigError, match="is in use"):
+            _listen(Settings(gitea_url=None, bind_host="127.0.0.1", bind_port=taken))
+    finally:
+        first.close()
+
+
+def test_the_demo_never_takes_the_keys_file_of_serve(tmp_path: Path) -> None:
+    from gateway.config import demo_settings, keys_file_of
+
+    settings = demo_settings(
+        {"AEGIS_KEYS_FILE": str(tmp_path / "real-keys.json")},
+        state_dir=Path("var"),
+        policy=tmp_path / "p.yaml",
+    )
+    assert settings.keys_file != keys_file_of({})  # `--state-dir var` is not var/keys.json
+    assert settings.keys_file != tmp_path / "real-keys.json"  # nor the one the environment names

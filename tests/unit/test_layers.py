@@ -31,13 +31,32 @@ def unit_of(module: str) -> str:
 
 
 def imports_of(path: Path) -> set[str]:
+    """The gateway modules `path` imports, wherever in it (functions too): `from gateway import app`
+    names gateway.app."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        if isinstance(node, ast.ImportFrom) and node.module:
             found.add(node.module)
+            if node.module == "gateway":  # a module of the package, not a name such as __version__
+                found.update(f"gateway.{alias.name}" for alias in node.names if _is_module(alias.name))
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
     return {name for name in found if name == "gateway" or name.startswith("gateway.")}
+
+
+def _is_module(name: str) -> bool:
+    return (GATEWAY / f"{name}.py").is_file() or (GATEWAY / name / "__init__.py").is_file()
+
+
+def test_no_module_imports_relatively() -> None:
+    """Every import names its module in full, so that the layer checks below see all of them."""
+    relative = [
+        f"{path.relative_to(GATEWAY)}:{node.lineno}"
+        for path in sources()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.level > 0
+    ]
+    assert relative == []
 
 
 def sources() -> list[Path]:
@@ -65,14 +84,54 @@ def test_the_core_imports_no_web_framework_and_no_tool_internals() -> None:
 
 
 def test_only_config_reads_the_environment() -> None:
-    """Entry points hand `os.environ` to config.py's functions; no other module picks a variable out."""
-    reading = re.compile(r"environ\.get|getenv|environ\[|\.get\(\s*[\"']AEGIS_|\[[\"']AEGIS_")
+    """Outside gateway/config.py, `os.environ` may only be handed whole to a function (config's), and
+    no `AEGIS_` name may be looked up."""
     offenders = [
-        str(path.relative_to(GATEWAY))
+        f"{path.relative_to(GATEWAY)}:{line} {what}"
         for path in sources()
-        if path.name != "config.py" and reading.search(path.read_text(encoding="utf-8"))
+        if path != GATEWAY / "config.py"
+        for line, what in environment_reads(ast.parse(path.read_text(encoding="utf-8")))
     ]
     assert offenders == []
+
+
+def environment_reads(tree: ast.AST) -> list[tuple[int, str]]:
+    handed = {
+        id(arg)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for arg in [*node.args, *(keyword.value for keyword in node.keywords)]
+    }
+    found = []
+    for node in ast.walk(tree):
+        if _is_os_environ(node) and id(node) not in handed:
+            found.append((node.lineno, "uses os.environ"))
+        if isinstance(node, ast.Call) and any(_names_a_setting(arg) for arg in node.args):
+            found.append((node.lineno, "looks up a setting"))
+        if isinstance(node, ast.Subscript) and _names_a_setting(node.slice):
+            found.append((node.lineno, "looks up a setting"))
+    return found
+
+
+def _is_os_environ(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr in ("environ", "getenv", "environb")
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "os"
+    )
+
+
+def _names_a_setting(node: ast.AST) -> bool:
+    """A string, or the start of an f-string, that is an AEGIS_ name (an error message naming one is not
+    a look-up: it is never the argument of a call that takes a key)."""
+    if isinstance(node, ast.JoinedStr) and node.values:
+        node = node.values[0]
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and bool(re.fullmatch(r"AEGIS_[A-Z0-9_]*", node.value))
+    )
 
 
 def test_aiohttp_stays_inside_the_outbound_module() -> None:
@@ -85,3 +144,23 @@ def imports_of_anything(path: Path) -> set[str]:
     names = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     names |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     return {name.split(".")[0] for name in names}
+
+
+@pytest.mark.parametrize(
+    ("line", "caught"),
+    [
+        ("from gateway import app", True),
+        ("env = dict(os.environ)", False),  # handed whole to a function: allowed
+        ("x = os.environ.copy()", True),
+        ('v = env.get(f"AEGIS_{name}")', True),
+        ('v = os.environ.pop("AEGIS_X", None)', True),
+        ('v = env["AEGIS_BIND"]', True),
+        ('raise ConfigError(f"AEGIS_BIND must be HOST:PORT, got {value!r}")', False),
+    ],
+)
+def test_the_checks_see_what_they_are_for(tmp_path: Path, line: str, caught: bool) -> None:
+    source = tmp_path / "m.py"
+    source.write_text(f"import os\n{line}\n")
+    upward = any(LAYER_OF[unit_of(name)] < LAYER_OF["core"] for name in imports_of(source))
+    reads = environment_reads(ast.parse(source.read_text()))
+    assert (upward or bool(reads)) is caught

@@ -12,7 +12,7 @@ import pytest
 
 from gateway.audit import AuditLog, repair_torn_tail, review_chain, verify_chain
 from gateway.audit._writer import RETRY_INTERVAL_S
-from gateway.errors import AuditChainError, AuditWriteError
+from gateway.errors import AuditChainError, AuditEntryError, AuditWriteError
 from tests.small_disk import SmallDisk
 from tests.unit.audit.test_audit import FIELDS, write_entries
 
@@ -151,3 +151,16 @@ async def test_review_lists_intents_without_an_outcome(tmp_path: Path) -> None:
     log.close()
     report = review_chain(path)
     assert [intent["seq"] for intent in report.unfinished_intents] == [unfinished["seq"]]
+
+
+async def test_an_entry_the_verifier_would_refuse_is_never_held(small_disk: SmallDisk) -> None:
+    clock = Clock()
+    log = failing_log(small_disk, clock)
+    with pytest.raises(AuditEntryError, match="unknown fields: oops"):
+        log.hold({**FIELDS, "oops": 1})
+    with pytest.raises(AuditEntryError, match="unknown fields: oops"):
+        await log.append({**FIELDS, "oops": 1})  # refused as a bug, not counted as unwritten
+    small_disk.free()
+    clock.now += RETRY_INTERVAL_S
+    assert log.recover()
+    log.close()

@@ -91,3 +91,31 @@ async def test_an_approval_is_used_up_only_by_a_write_gitea_accepted(tmp_path: P
     assert refused["isError"] is True and "forbidden" in refused["content"][0]["text"]
     assert retried["isError"] is False and len(attempts) == 2  # the same approval ran the retry
     assert again["structuredContent"].get("pending_approval") is True  # used up: a new approval is asked
+
+
+async def test_an_approval_stays_used_when_gitea_refuses_after_part_of_a_write(tmp_path: Path) -> None:
+    """Gitea's issue edit saves the title, then answers 412 when the issue cannot be closed: something was
+    written, so the approval is not given back for a replay."""
+    written: list[int] = []
+
+    async def edit_then_refused(call: ToolCall) -> ToolOutput:
+        written.append(1)
+        raise UpstreamError("error", 412)
+
+    tool = Tool(
+        name="edit",
+        title="Edit",
+        description="A write tool for this test.",
+        capability="write",
+        run=edit_then_refused,
+        repo_scoped=False,
+    )
+    with service_over(tmp_path, tool, ApprovingBundle()) as service:
+        held = await service.call_tool(context(WRITER, "r1"), tool.name, {})
+        service._writes._approvals.decide(
+            held["structuredContent"]["approval_id"], approve=True, approver="alice"
+        )
+        await service.call_tool(context(WRITER, "r2"), tool.name, {})
+        replay = await service.call_tool(context(WRITER, "r3"), tool.name, {})
+    assert len(written) == 1  # one approval, one write
+    assert replay["structuredContent"].get("pending_approval") is True
