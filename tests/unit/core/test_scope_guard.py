@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,18 @@ from gateway.opa import Decision, Reason
 from gateway.tools import Tool, ToolCall, ToolOutput
 from gateway.vocabulary import Resource
 from tests.unit.core.harness import READER, WRITER, context, service_over
+
+
+def write_tool(run: Callable[[ToolCall], Awaitable[ToolOutput]]) -> Tool:
+    """A write tool of this test's, without a repository, that runs `run`."""
+    return Tool(
+        name="write_something",
+        title="Write",
+        description="A write tool for this test.",
+        capability="write",
+        run=run,
+        repo_scoped=False,
+    )
 
 
 class CarelessBundle:
@@ -37,14 +49,7 @@ async def test_a_read_key_cannot_run_a_write_tool_that_opa_allowed(tmp_path: Pat
         runs.append(call.resource)
         return ToolOutput({"written": True})
 
-    tool = Tool(
-        name="write_something",
-        title="Write",
-        description="A write tool for this test.",
-        capability="write",
-        run=write_something,
-        repo_scoped=False,
-    )
+    tool = write_tool(write_something)
     with service_over(tmp_path, tool, CarelessBundle()) as service:
         refused = await service.call_tool(context(READER, "r1"), tool.name, {})
         allowed = await service.call_tool(context(WRITER, "r2"), tool.name, {})
@@ -73,14 +78,7 @@ async def test_an_approval_is_used_up_only_by_a_write_gitea_accepted(tmp_path: P
             raise UpstreamError("forbidden", 403)  # a token without write scope, say
         return ToolOutput({"written": True}, upstream={"issue": 7})
 
-    tool = Tool(
-        name="write_something",
-        title="Write",
-        description="A write tool for this test.",
-        capability="write",
-        run=refused_then_written,
-        repo_scoped=False,
-    )
+    tool = write_tool(refused_then_written)
     with service_over(tmp_path, tool, ApprovingBundle()) as service:
         held = await service.call_tool(context(WRITER, "r1"), tool.name, {})
         approval_id = held["structuredContent"]["approval_id"]
@@ -102,14 +100,7 @@ async def test_an_approval_stays_used_when_gitea_refuses_after_part_of_a_write(t
         written.append(1)
         raise UpstreamError("error", 412)
 
-    tool = Tool(
-        name="edit",
-        title="Edit",
-        description="A write tool for this test.",
-        capability="write",
-        run=edit_then_refused,
-        repo_scoped=False,
-    )
+    tool = write_tool(edit_then_refused)
     with service_over(tmp_path, tool, ApprovingBundle()) as service:
         held = await service.call_tool(context(WRITER, "r1"), tool.name, {})
         service._writes._approvals.decide(
