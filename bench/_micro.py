@@ -12,7 +12,7 @@ from typing import Any
 
 from policy_compiler import build_bundle
 
-from gateway.audit import AuditLog
+from gateway.audit import AuditLog, Entry
 from gateway.opa import ManagedOpa
 from gateway.outbound import HttpSession
 
@@ -29,20 +29,20 @@ DECISION_INPUT = {
         "request_id": "b",
     },
 }
-AUDIT_FIELDS = {
-    "event": "tool_call",
-    "request_id": "0" * 32,
-    "decision_id": "0" * 32,
-    "bundle_revision": "0" * 64,
-    "principal": "bench",
-    "tool": "get_file_contents",
-    "repo": "acme/app",
-    "path": "src/fixture_2k.txt",
-    "args_sha256": "0" * 64,
-    "outcome": "allowed",
-    "reasons": [{"rule": "defaults.read", "effect": "allow", "source": "policy.yaml:3"}],
-    "duration_ms": 1.234,
-}
+AUDIT_ENTRY = Entry(
+    event="tool_call",
+    outcome="allowed",
+    request_id="0" * 32,
+    decision_id="0" * 32,
+    bundle_revision="0" * 64,
+    principal="bench",
+    tool="get_file_contents",
+    repo="acme/app",
+    path="src/fixture_2k.txt",
+    args_sha256="0" * 64,
+    reasons=({"rule": "defaults.read", "effect": "allow", "source": "policy.yaml:3"},),
+    duration_ms=1.234,
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -134,7 +134,7 @@ async def audit_append_throughput(
 
     async def writer() -> None:
         for _ in range(per_writer):
-            await log.append(AUDIT_FIELDS)
+            await log.append(AUDIT_ENTRY)
 
     started = time.perf_counter()
     await asyncio.gather(*(writer() for _ in range(concurrency)))

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench._micro import AUDIT_FIELDS
+from bench._micro import AUDIT_ENTRY
 from bench._processes import free_port, running
 from bench.run import gateway_environment
 from gateway.audit import AuditLog, Checkpointing, CheckpointSigner, generate_signing_key
@@ -79,7 +79,7 @@ def write_log(path: Path, entries: int, signing_key: Path) -> None:
     )
     log = AuditLog.open(path, fsync=False, checkpointing=plan)
     for _ in range(entries):
-        log.write(AUDIT_FIELDS)
+        log.write(AUDIT_ENTRY)
     log.close()
 
 

@@ -5,11 +5,10 @@ from gateway.audit._chain import (
     GENESIS_HASH,
     INTENT_SEQ,
     canonical_json,
-    client_request_id_field,
     entry_hash,
-    intent_entry,
 )
 from gateway.audit._checkpoint import CheckpointSigner, generate_signing_key, load_public_key, public_key_pem
+from gateway.audit._entry import Entry
 from gateway.audit._opening import Checkpointing, lock_log
 from gateway.audit._repair import Repair, repair_torn_tail
 from gateway.audit._segments import Rotation, find_entry, review_chain
@@ -28,14 +27,13 @@ __all__ = [
     "ChainReport",
     "CheckpointSigner",
     "Checkpointing",
+    "Entry",
     "Repair",
     "Rotation",
     "canonical_json",
-    "client_request_id_field",
     "entry_hash",
     "find_entry",
     "generate_signing_key",
-    "intent_entry",
     "load_public_key",
     "lock_log",
     "public_key_pem",

@@ -46,11 +46,6 @@ EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def client_request_id_field(value: str | None) -> dict[str, str]:
-    """The `client_request_id` field of an entry: the client's own request id, when it sent one."""
-    return {CLIENT_REQUEST_ID: value} if value is not None else {}
-
-
 def canonical_json(value: Any) -> bytes:
     """Keys sorted, no whitespace, UTF-8: the bytes every hash in the chain is taken over."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -62,33 +57,10 @@ def entry_hash(entry: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
-def intent_entry(outcome_fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The `write_intent` entry of a write about to be sent to Gitea, from the fields its outcome entry
-    will have: who, what and why it was allowed, without what only the outcome knows."""
-    _, optional = EVENT_FIELDS[INTENT_EVENT]
-    kept = {key: value for key, value in outcome_fields.items() if key in ENTRY_FIELDS or key in optional}
-    return {**kept, "event": INTENT_EVENT, "outcome": "intent", "duration_ms": 0.0}
-
-
 def timestamp() -> str:
     """Now, UTC, to the millisecond: the `ts` of an entry."""
     now = time.time()
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
-
-
-def system_entry(event: str, outcome: str, **detail: Any) -> dict[str, Any]:
-    """An entry the log writes about itself (a gap, a repair): no request, principal or tool."""
-    nulls = (
-        "request_id", "decision_id", "bundle_revision", "principal", "tool", "repo", "path", "args_sha256",
-    )  # fmt: skip
-    return {
-        **dict.fromkeys(nulls),
-        "event": event,
-        "outcome": outcome,
-        "reasons": [],
-        "duration_ms": 0.0,
-        **detail,
-    }
 
 
 def field_problem(entry: Mapping[str, Any]) -> str | None:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gateway.audit._chain import system_entry
+from gateway.audit._entry import Entry
 from gateway.audit._opening import lock_log
 from gateway.audit._segments import first_entry, start_point
 from gateway.audit._verify import head_of, walk_chain
@@ -73,10 +73,10 @@ def _write_side_file(path: Path, torn: bytes) -> Path:
     return side_file
 
 
-def _repaired_entry(torn: bytes, side_file: Path) -> dict[str, Any]:
+def _repaired_entry(torn: bytes, side_file: Path) -> Entry:
     repair = {
         "removed_bytes": len(torn),
         "removed_sha256": hashlib.sha256(torn).hexdigest(),
         "side_file": side_file.name,
     }
-    return system_entry("repaired", "allowed", repair=repair)
+    return Entry(event="repaired", outcome="allowed", detail={"repair": repair})

@@ -14,12 +14,13 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from gateway.audit._anchor import CHECKPOINT_EVENT
-from gateway.audit._chain import canonical_json, entry_hash, field_problem, system_entry, timestamp
+from gateway.audit._chain import canonical_json, entry_hash, field_problem, timestamp
+from gateway.audit._entry import CHAINED_FIELDS, Entry
 from gateway.audit._opening import Checkpointing, lock_log, verified_start
 from gateway.audit._segments import (
     RETENTION,
@@ -52,7 +53,7 @@ class AuditLog:
 
     Example:
         log = AuditLog.open(Path("var/audit.jsonl"), fsync=True)
-        await log.append({"event": "tool_call", ...})
+        await log.append(Entry(event="tool_call", outcome="allowed", ...))
     """
 
     def __init__(
@@ -76,14 +77,14 @@ class AuditLog:
         self._fsync = fsync
         self._clock = clock
         self._failure: _Failure | None = None
-        self._held: list[dict[str, Any]] = []
+        self._held: list[Entry] = []
         self._checkpointing = checkpointing
         self._signed_seq = head.entries  # what start-up verified needs no new checkpoint
         self._signed_at = clock()
         self._rotation = rotation or Rotation()
         self._segment_first = segment_first  # seq of the active file's first entry
         self._segment_opened = clock()
-        self._segment_start: dict[str, Any] | None = None  # the next segment's first entry, until written
+        self._segment_start: Entry | None = None  # the next segment's first entry, until written
 
     @classmethod
     def open(
@@ -127,18 +128,18 @@ class AuditLog:
             self._failure.unwritten["tool_call"] += 1
             raise AuditWriteError(f"audit log {self.path} is unusable: {self._failure.error}")
 
-    async def append(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+    async def append(self, entry: Entry) -> dict[str, Any]:
         """Chain, write and return one entry. Raises AuditWriteError when it is not on disk."""
-        return self.write(fields)
+        return self.write(entry)
 
-    def hold(self, fields: Mapping[str, Any]) -> None:
+    def hold(self, entry: Entry) -> None:
         """Keep the outcome of a call that has run but could not be recorded; the recovery writes it.
         Its intent entry is in the chain already, so a crash before then still shows the call."""
-        _check_fields(fields)
+        _check_fields(entry)
         if len(self._held) < MAX_HELD_OUTCOMES:
-            self._held.append(dict(fields))
+            self._held.append(entry)
         elif self._failure is not None:
-            self._failure.unwritten[str(fields.get("event"))] += 1
+            self._failure.unwritten[entry.event] += 1
 
     def recover(self, *, force: bool = False) -> bool:
         """After a failed write, at most once per RETRY_INTERVAL_S (or now, with `force`): cut the
@@ -249,7 +250,7 @@ class AuditLog:
     def _open_segment_here(self, *, previous: str | None, reason: str) -> None:
         self._segment_first, self._segment_opened = self._seq + 1, self._clock()
         detail = {"previous": previous, "previous_last_seq": self._seq, "reason": reason}
-        self._segment_start = system_entry(SEGMENT_START, "allowed", segment=detail)
+        self._segment_start = Entry(event=SEGMENT_START, outcome="allowed", detail={"segment": detail})
         with contextlib.suppress(AuditWriteError):  # the recovery writes it first
             self.write(self._segment_start)
             self._segment_start = None
@@ -269,7 +270,8 @@ class AuditLog:
             return
         rules = {"retain_segments": rotation.retain_segments, "retain_s": rotation.retain_s}
         try:
-            self.write(system_entry(RETENTION, "allowed", retention={"removed": removed, "rules": rules}))
+            retention = {"removed": removed, "rules": rules}
+            self.write(Entry(event=RETENTION, outcome="allowed", detail={"retention": retention}))
             for segment in doomed:
                 segment.path.unlink(missing_ok=True)
         except (AuditWriteError, OSError):  # not recorded: not removed; recorded but not removed: harmless
@@ -296,32 +298,33 @@ class AuditLog:
         )
         self._signed_at = self._clock()
         try:
-            self.write(system_entry(CHECKPOINT_EVENT, "allowed", checkpoint=dataclasses.asdict(checkpoint)))
+            signed = {"checkpoint": dataclasses.asdict(checkpoint)}
+            self.write(Entry(event=CHECKPOINT_EVENT, outcome="allowed", detail=signed))
             self._signed_seq = self._seq  # the checkpoint's own entry needs no checkpoint
             write_durably(plan.sink, checkpoint.line())
         except (AuditWriteError, OSError):
             log.critical("an audit checkpoint could not be written", exc_info=True)
 
-    def write(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+    def write(self, entry: Entry) -> dict[str, Any]:
         """Chain, write and return one entry (append() on the event loop; the repair command directly).
         Raises AuditWriteError when it is not on disk."""
-        _check_fields(fields)  # before anything else: a bug of the caller's is never held or retried
-        upkeep = fields.get("event") in UPKEEP_EVENTS
+        _check_fields(entry)  # before anything else: a bug of the caller's is never held or retried
+        upkeep = entry.event in UPKEEP_EVENTS
         if not upkeep:
             self.reopen()  # two stat calls: no entry goes to a file moved or cut away since the last one
         if self._failure is not None:  # checked after reopen(), which may have failed to start a segment
-            self._failure.unwritten[str(fields.get("event"))] += 1
+            self._failure.unwritten[entry.event] += 1
             raise AuditWriteError(f"audit log {self.path} is unusable: {self._failure.error}")
         try:
-            entry = self._write_unchecked(fields)
+            written = self._write_unchecked(entry)
         except OSError as exc:
             # A partial line may now end the file: chaining onto it would hide the failure.
             self._failure = _Failure(error=_describe(exc), since=timestamp(), last_try=self._clock())
-            self._failure.unwritten[str(fields.get("event"))] += 1
+            self._failure.unwritten[entry.event] += 1
             raise AuditWriteError(f"audit append to {self.path} failed: {exc}") from exc
         if not upkeep:  # the log's own upkeep triggers no more upkeep
             self._after_entry()
-        return entry
+        return written
 
     def _after_entry(self) -> None:
         """Sign and rotate when due. The entry is on disk: nothing here may fail the call it records."""
@@ -334,8 +337,8 @@ class AuditLog:
         except OSError:
             log.critical("audit upkeep failed after an entry was written", exc_info=True)
 
-    def _write_unchecked(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        entry = {**fields, "seq": self._seq + 1, "ts": timestamp(), "prev_hash": self._prev_hash}
+    def _write_unchecked(self, new: Entry) -> dict[str, Any]:
+        entry = {**new.fields(), "seq": self._seq + 1, "ts": timestamp(), "prev_hash": self._prev_hash}
         entry["entry_hash"] = entry_hash(entry)
         line = canonical_json(entry) + b"\n"
         written = 0
@@ -358,7 +361,7 @@ class _Failure:
         self.last_try = last_try
         self.unwritten: collections.Counter[str] = collections.Counter()
 
-    def gap_entry(self, *, dropped_bytes: int, held: int) -> dict[str, Any]:
+    def gap_entry(self, *, dropped_bytes: int, held: int) -> Entry:
         gap = {
             "since": self.since,
             "error": self.error,
@@ -366,14 +369,13 @@ class _Failure:
             "dropped_bytes": dropped_bytes,
             "held_outcomes": held,
         }
-        return system_entry("audit_gap", "error", gap=gap)
+        return Entry(event="audit_gap", outcome="error", detail={"gap": gap})
 
 
-def _check_fields(fields: Mapping[str, Any]) -> None:
+def _check_fields(entry: Entry) -> None:
     """Refuse an entry the verifier would refuse (a bug of the caller's: written, it would stop the next
     start-up), judged as it will be written, with the fields the writer adds."""
-    chained = {"seq": 0, "ts": "", "prev_hash": "", "entry_hash": ""}
-    problem = field_problem({**fields, **chained})
+    problem = field_problem({**entry.fields(), **dict.fromkeys(CHAINED_FIELDS, "")})
     if problem is not None:
         raise AuditEntryError(f"refusing to write an entry the verifier would refuse: {problem}")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from gateway.audit import AuditLog
+from gateway.audit import AuditLog, Entry
 from gateway.errors import AuditWriteError, Kind
 from gateway.state import ApprovalError, ApprovalStore
 
@@ -80,19 +80,17 @@ class Approvers:
         path: str | None = None,
     ) -> None:
         await self._audit.append(
-            {
-                "event": "approval_decided",
-                "request_id": request_id,
-                "decision_id": None,
-                "bundle_revision": approval.get("bundle_revision"),
-                "principal": approver,
-                "tool": tool,
-                "repo": repo,
-                "path": path,
-                "args_sha256": approval.get("args_sha256"),
-                "outcome": outcome,
-                "reasons": [],
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                "approval": approval,
-            }
+            Entry(
+                event="approval_decided",
+                outcome=outcome,
+                request_id=request_id,
+                bundle_revision=approval.get("bundle_revision"),
+                principal=approver,
+                tool=tool,
+                repo=repo,
+                path=path,
+                args_sha256=approval.get("args_sha256"),
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                detail={"approval": approval},
+            )
         )

@@ -13,7 +13,7 @@ import sqlite3
 import time
 from typing import Any
 
-from gateway.audit import INTENT_SEQ, AuditLog, canonical_json, find_entry, intent_entry
+from gateway.audit import INTENT_SEQ, AuditLog, Entry, canonical_json, find_entry
 from gateway.errors import AuditChainError, AuditWriteError, Kind, Refused, UpstreamError
 from gateway.gitea import GiteaClient, commit_file, current_file, git_blob_sha
 from gateway.state import SnapshotError, SnapshotStore, StoredSnapshot
@@ -110,8 +110,7 @@ class Rollbacks:
                 Kind.CONFLICT,
             )
         try:
-            fields = self._fields(attempt, outcome="intent", detail={})
-            intent = await self._audit.append(intent_entry(fields))
+            intent = await self._audit.append(self._entry(attempt, outcome="intent", detail={}).intent())
         except AuditWriteError as exc:
             raise RollbackRefused(f"{exc}; nothing was rolled back", Kind.UNAVAILABLE) from exc
         attempt.intent_seq = intent["seq"]
@@ -138,36 +137,35 @@ class Rollbacks:
         """Audit the attempt; returns the seq of the entry that records it. A restore that has been
         committed is never reported as failed: its outcome waits for the log to recover, and its intent
         entry stands for it meanwhile."""
-        fields = self._fields(attempt, outcome=outcome, detail=detail)
+        entry = self._entry(attempt, outcome=outcome, detail=detail)
         try:
-            entry = await self._audit.append(fields)
+            written = await self._audit.append(entry)
         except AuditWriteError as exc:
             if attempt.intent_seq is not None and outcome == "allowed":
-                self._audit.hold(fields)
+                self._audit.hold(entry)
                 return attempt.intent_seq
             raise RollbackRefused(
                 f"the audit log could not record the rollback: {exc}", Kind.INTERNAL
             ) from exc
-        return int(entry["seq"])
+        return int(written["seq"])
 
-    def _fields(self, attempt: _Attempt, *, outcome: str, detail: dict[str, Any]) -> dict[str, Any]:
+    def _entry(self, attempt: _Attempt, *, outcome: str, detail: dict[str, Any]) -> Entry:
         snapshot = attempt.snapshot.snapshot if attempt.snapshot else None
-        return {
-            "event": "rollback",
-            "request_id": attempt.request_id,
-            "decision_id": None,
-            "bundle_revision": None,
-            "principal": attempt.principal,
-            "tool": (attempt.target or {}).get("tool"),
-            "repo": snapshot.repo if snapshot else None,
-            "path": snapshot.path if snapshot else None,
-            "args_sha256": hashlib.sha256(canonical_json({"seq": attempt.seq})).hexdigest(),
-            "outcome": outcome,
-            "reasons": [],
-            "duration_ms": round((time.perf_counter() - attempt.started) * 1000, 3),
-            "rollback": {"target_seq": attempt.seq, **detail},
-            **({INTENT_SEQ: attempt.intent_seq} if attempt.intent_seq is not None else {}),
-        }
+        return Entry(
+            event="rollback",
+            outcome=outcome,
+            request_id=attempt.request_id,
+            principal=attempt.principal,
+            tool=(attempt.target or {}).get("tool"),
+            repo=snapshot.repo if snapshot else None,
+            path=snapshot.path if snapshot else None,
+            args_sha256=hashlib.sha256(canonical_json({"seq": attempt.seq})).hexdigest(),
+            duration_ms=round((time.perf_counter() - attempt.started) * 1000, 3),
+            detail={
+                "rollback": {"target_seq": attempt.seq, **detail},
+                **({INTENT_SEQ: attempt.intent_seq} if attempt.intent_seq is not None else {}),
+            },
+        )
 
 
 def _target_entry(audit: AuditLog, seq: int) -> dict[str, Any]:

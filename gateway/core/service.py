@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from gateway.audit import INTENT_SEQ, AuditLog, canonical_json, client_request_id_field, intent_entry
+from gateway.audit import INTENT_SEQ, AuditLog, Entry, canonical_json
 from gateway.core.normalize import normalize_name, normalize_path, normalize_pathspec, normalize_ref
 from gateway.core.results import OutputBounds, Presented, denied_result, error_result, present, secret_mode
 from gateway.core.shown import ResultPaths, ResultRepos, ShownDecider
@@ -150,19 +150,24 @@ class ToolService:
             trace.outcome = "invalid"
             raise
         opa_input = self._input(context, bound, trace.resource, normalized)
-        trace.decision = await self._decisions.decide(opa_input)
-        if trace.decision.allow and not _principal(context).may(bound.tool.capability):
-            # OPA checks scopes too; a bundle that forgot to must still not let a read key write.
-            trace.decision = Decision.fail_closed("scope_missing", revision=trace.decision.revision)
+        trace.decision = await self._decide(context, bound, opa_input)
         if not trace.decision.allow:
             trace.outcome = "denied"
             return denied_result(trace.decision, context.request_id)
         admission = None
         if bound.tool.capability != "read":
-            admission = self._admit_write(context, bound, normalized, trace)
+            admission = self._writes.admit(
+                _principal(context),
+                bound.tool,
+                trace.resource,
+                normalized,
+                trace.decision,
+                context.request_id,
+            )
+            trace.decision, trace.approval = admission.decision, admission.approval
             if admission.refusal is not None:
+                trace.outcome = admission.outcome
                 return admission.refusal
-        if admission is not None:
             await self._intend(context, trace, admission)
         revision = trace.decision.revision
         call = ToolCall(
@@ -177,8 +182,7 @@ class ToolService:
             trace.executed = True
             output = await bound.tool.run(call)
         except ResultUndecided as exc:  # nothing of the result may be shown when OPA cannot say what
-            trace.decision = exc.decision
-            trace.outcome = "denied"
+            trace.decision, trace.outcome = exc.decision, "denied"
             return denied_result(trace.decision, context.request_id)
         except InvalidToolCall:  # found out only against Gitea's state: an unknown label, a stale sha
             trace.outcome = "invalid"
@@ -191,8 +195,9 @@ class ToolService:
             return error_result(f"Gitea request failed: {exc.kind.replace('_', ' ')}", context.request_id)
         if admission is not None:
             trace.write = self._writes.record(output, context.request_id)
-        if not await self._size_allowed(context, bound, normalized, output, trace):
-            trace.outcome = "denied"
+        oversized = await self._size_denial(context, bound, normalized, output, trace)
+        if oversized is not None:
+            trace.decision, trace.outcome = oversized, "denied"
             return denied_result(trace.decision, context.request_id)
         presenting = functools.partial(
             present,
@@ -210,23 +215,17 @@ class ToolService:
         self._count_output(trace.presented)
         return trace.presented.result
 
-    def _admit_write(
-        self, context: CallContext, bound: BoundTool, arguments: Mapping[str, Any], trace: _Trace
-    ) -> Admission:
-        assert trace.decision is not None
-        admission = self._writes.admit(
-            _principal(context), bound.tool, trace.resource, arguments, trace.decision, context.request_id
-        )
-        trace.decision = admission.decision
-        trace.approval = admission.approval
-        if admission.refusal is not None:
-            trace.outcome = admission.outcome
-        return admission
+    async def _decide(self, context: CallContext, bound: BoundTool, opa_input: Mapping[str, Any]) -> Decision:
+        decision = await self._decisions.decide(opa_input)
+        if decision.allow and not _principal(context).may(bound.tool.capability):
+            # OPA checks scopes too; a bundle that forgot to must still not let a read key write.
+            return Decision.fail_closed("scope_missing", revision=decision.revision)
+        return decision
 
     async def _intend(self, context: CallContext, trace: _Trace, admission: Admission) -> None:
         """Write the intent entry of a write about to be sent; when it cannot be, the write never runs."""
         try:
-            intent = await self._audit.append(intent_entry(self._entry_fields(context, trace, 0.0)))
+            intent = await self._audit.append(self._entry(context, trace, 0.0).intent())
         except AuditWriteError:
             self._writes.withdraw(admission)
             raise
@@ -253,29 +252,29 @@ class ToolService:
             self._metrics.outputs_truncated.inc()
         self._metrics.result_items_withheld.inc(presented.withheld_by_policy)
 
-    async def _size_allowed(
+    async def _size_denial(
         self,
         context: CallContext,
         bound: BoundTool,
         arguments: Mapping[str, Any],
         output: ToolOutput,
         trace: _Trace,
-    ) -> bool:
+    ) -> Decision | None:
         """Enforce the decision's max_file_bytes obligation once the file's size is known: a file over it is
-        decided again with its size, so that the denial names the policy line of the limit."""
+        decided again with its size, so that the denial names the policy line of the limit. Returns the
+        denial, or None when the output may be shown."""
         if trace.decision is None or "max_file_bytes" not in trace.decision.obligations:
-            return True
+            return None
         limit = trace.decision.obligations["max_file_bytes"]
         if not isinstance(limit, int) or isinstance(limit, bool):
-            trace.decision = Decision.fail_closed("malformed")
-            return False
+            return Decision.fail_closed("malformed")
         if output.content_bytes is None or output.content_bytes <= limit:
-            return True
+            return None
         trace.resource = dataclasses.replace(trace.resource, size=output.content_bytes)
-        trace.decision = await self._decisions.decide(self._input(context, bound, trace.resource, arguments))
-        if trace.decision.allow:  # OPA contradicts its own obligation: fail closed
-            trace.decision = Decision.fail_closed("obligation_unmet", revision=trace.decision.revision)
-        return False
+        decision = await self._decisions.decide(self._input(context, bound, trace.resource, arguments))
+        if decision.allow:  # OPA contradicts its own obligation: fail closed
+            return Decision.fail_closed("obligation_unmet", revision=decision.revision)
+        return decision
 
     def _input(
         self, context: CallContext, bound: BoundTool, resource: Resource, arguments: Mapping[str, Any]
@@ -303,14 +302,13 @@ class ToolService:
         metric_tool = trace.tool if known else "unknown"
         self._metrics.tool_calls.labels(tool=metric_tool, outcome=trace.outcome).inc()
         self._metrics.tool_call_duration.labels(tool=metric_tool).observe(duration)
-        fields = {
-            **self._entry_fields(context, trace, duration),
-            "output": trace.presented.audit_summary() if trace.presented else None,
+        entry = self._entry(context, trace, duration).adding(
+            output=trace.presented.audit_summary() if trace.presented else None,
             **({"write": trace.write} if trace.write else {}),
             **({INTENT_SEQ: trace.intent_seq} if trace.intent_seq is not None else {}),
-        }
+        )
         try:
-            await self._audit.append(fields)
+            await self._audit.append(entry)
         except AuditEntryError:
             # A bug of ours, not the call's: a write that ran is still answered (its intent is on record).
             log.critical("a tool call's audit entry has fields the verifier refuses", exc_info=True)
@@ -322,7 +320,7 @@ class ToolService:
             if trace.intent_seq is not None:
                 # The write has run and its intent is on record: answering with an error would make a
                 # retrying agent write twice. Its outcome is written once the log recovers.
-                self._audit.hold(fields)
+                self._audit.hold(entry)
                 log.critical("audit write failed; a write's outcome is held until recovery", exc_info=True)
                 return
             log.critical("audit write failed; the call is answered with an error", exc_info=True)
@@ -331,24 +329,24 @@ class ToolService:
             "tool call", extra={"tool": trace.tool, "outcome": trace.outcome, "duration_ms": duration * 1000}
         )
 
-    def _entry_fields(self, context: CallContext, trace: _Trace, duration: float) -> dict[str, Any]:
+    def _entry(self, context: CallContext, trace: _Trace, duration: float) -> Entry:
         decision = trace.decision
-        return {
-            "event": "tool_call",
-            "request_id": context.request_id,
-            **client_request_id_field(context.client_request_id),
-            "decision_id": decision.decision_id if decision else None,
-            "bundle_revision": decision.revision if decision else None,  # the bundle that decided
-            "principal": _principal(context).id,
-            "tool": trace.tool,
-            "repo": trace.resource.repo,
-            "path": trace.resource.path,
-            "args_sha256": trace.args_sha256,
-            "outcome": trace.outcome,
-            "reasons": [reason.as_dict() for reason in _reasons(trace)],
-            "duration_ms": round(duration * 1000, 3),
-            **({"approval": trace.approval} if trace.approval else {}),
-        }
+        return Entry(
+            event="tool_call",
+            outcome=trace.outcome,
+            request_id=context.request_id,
+            client_request_id=context.client_request_id,
+            decision_id=decision.decision_id if decision else None,
+            bundle_revision=decision.revision if decision else None,
+            principal=_principal(context).id,
+            tool=trace.tool,
+            repo=trace.resource.repo,
+            path=trace.resource.path,
+            args_sha256=trace.args_sha256,
+            reasons=tuple(reason.as_dict() for reason in _reasons(trace)),
+            duration_ms=round(duration * 1000, 3),
+            detail={"approval": trace.approval} if trace.approval else {},
+        )
 
 
 def _reasons(trace: _Trace) -> tuple[Reason, ...]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from starlette.types import Scope
 
-from gateway.audit import AuditLog, client_request_id_field
+from gateway.audit import AuditLog, Entry
 from gateway.edge._client_ip import budget_subject_of, client_ip_of
 from gateway.errors import AuditWriteError
 from gateway.observability.metrics import Metrics
@@ -66,23 +66,15 @@ class SecurityEvents:
     ) -> None:
         try:
             await self._audit.append(
-                {
-                    "event": event,
-                    "request_id": request_id_of(scope),
-                    **client_request_id_field(client_request_id_of(scope)),
-                    "decision_id": None,
-                    "bundle_revision": None,
-                    "principal": principal,
-                    "tool": None,
-                    "repo": None,
-                    "path": None,
-                    "args_sha256": None,
-                    "outcome": "denied",
-                    "reasons": [{"rule": f"edge.{reason}", "effect": "deny", "source": "edge"}],
-                    "duration_ms": 0.0,
-                    "client_ip": client_ip,
-                    "repeats_left_out": left_out,
-                }
+                Entry(
+                    event=event,
+                    outcome="denied",
+                    request_id=request_id_of(scope),
+                    client_request_id=client_request_id_of(scope),
+                    principal=principal,
+                    reasons=({"rule": f"edge.{reason}", "effect": "deny", "source": "edge"},),
+                    detail={"client_ip": client_ip, "repeats_left_out": left_out},
+                )
             )
         except AuditWriteError:
             # The request is refused whatever happens; the failure itself must not be silent.

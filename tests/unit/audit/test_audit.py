@@ -2,35 +2,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import json
 from pathlib import Path
 
 import pytest
 
-from gateway.audit import GENESIS_HASH, AuditLog, canonical_json, entry_hash, verify_chain
+from gateway.audit import GENESIS_HASH, AuditLog, Entry, canonical_json, entry_hash, verify_chain
 from gateway.errors import AuditChainError, AuditEntryError, AuditWriteError
 
-FIELDS = {
-    "event": "tool_call",
-    "request_id": "r",
-    "decision_id": "d",
-    "bundle_revision": "b",
-    "principal": "p",
-    "tool": "get_issue",
-    "repo": "acme/app",
-    "path": None,
-    "args_sha256": "0" * 64,
-    "outcome": "allowed",
-    "reasons": [],
-    "duration_ms": 1.5,
-}
+ENTRY = Entry(
+    event="tool_call",
+    outcome="allowed",
+    request_id="r",
+    decision_id="d",
+    bundle_revision="b",
+    principal="p",
+    tool="get_issue",
+    repo="acme/app",
+    args_sha256="0" * 64,
+    duration_ms=1.5,
+)
 
 
 async def write_entries(path: Path, count: int) -> None:
     log = AuditLog.open(path, fsync=False)
     for _ in range(count):
-        await log.append(FIELDS)
+        await log.append(ENTRY)
     log.close()
 
 
@@ -106,46 +105,43 @@ async def test_a_duplicate_key_line_is_not_canonical(tmp_path: Path) -> None:
 async def test_cancelling_an_append_keeps_the_chain_whole(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog.open(path, fsync=True)
-    task = asyncio.create_task(log.append(FIELDS))
+    task = asyncio.create_task(log.append(ENTRY))
     await asyncio.sleep(0)
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    await log.append(FIELDS)
+    await log.append(ENTRY)
     log.close()
     head = verify_chain(path)
     assert head.entries == len(path.read_text().splitlines())
 
 
 @pytest.mark.parametrize(
-    ("extra", "verdict"),
+    ("event", "detail", "verdict"),
     [
-        pytest.param({"event": "tool_call", "output": {"secrets": {}}}, None, id="tool-call-with-output"),
-        pytest.param(
-            {"event": "auth_failure", "client_ip": "::1", "repeats_left_out": 0}, None, id="security"
-        ),
-        pytest.param({"event": "auth_failure"}, "missing fields: client_ip", id="security-without-client"),
-        pytest.param(
-            {"event": "tool_call", "client_ip": "::1"}, "unknown fields: client_ip", id="field-of-another"
-        ),
-        pytest.param({"event": "backdoor"}, "unknown event 'backdoor'", id="unknown-event"),
+        pytest.param("tool_call", {"output": {"secrets": {}}}, None, id="tool-call-with-output"),
+        pytest.param("auth_failure", {"client_ip": "::1", "repeats_left_out": 0}, None, id="security"),
+        pytest.param("auth_failure", {}, "missing fields: client_ip", id="security-without-client"),
+        pytest.param("tool_call", {"client_ip": "::1"}, "unknown fields: client_ip", id="field-of-another"),
+        pytest.param("backdoor", {}, "unknown event 'backdoor'", id="unknown-event"),
     ],
 )
 async def test_each_event_has_its_own_fields(
-    tmp_path: Path, extra: dict[str, object], verdict: str | None
+    tmp_path: Path, event: str, detail: dict[str, object], verdict: str | None
 ) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog.open(path, fsync=False)
+    entry = dataclasses.replace(ENTRY, event=event, detail=detail)
     if verdict is None:
-        await log.append({**FIELDS, **extra})
+        await log.append(entry)
         log.close()
         assert verify_chain(path).entries == 1
         return
     with pytest.raises(AuditEntryError, match=verdict):  # the writer refuses what verify would
-        await log.append({**FIELDS, **extra})
+        await log.append(entry)
     assert log.usable and path.read_bytes() == b""
     log.close()
-    entry = {**FIELDS, **extra, "seq": 1, "ts": "2026-12-03T00:00:00.000Z", "prev_hash": GENESIS_HASH}
-    path.write_bytes(canonical_json({**entry, "entry_hash": entry_hash(entry)}) + b"\n")  # another hand
+    line = {**entry.fields(), "seq": 1, "ts": "2026-12-03T00:00:00.000Z", "prev_hash": GENESIS_HASH}
+    path.write_bytes(canonical_json({**line, "entry_hash": entry_hash(line)}) + b"\n")  # another hand
     with pytest.raises(AuditChainError, match=verdict):
         verify_chain(path)

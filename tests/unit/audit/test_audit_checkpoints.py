@@ -22,7 +22,7 @@ from gateway.audit import (
 from gateway.audit._checkpoint import read_checkpoints
 from gateway.audit._segments import closed_segments
 from gateway.errors import AuditChainError, AuditWriteError
-from tests.unit.audit.test_audit import FIELDS
+from tests.unit.audit.test_audit import ENTRY
 from tests.unit.audit.test_audit_faults import Clock
 
 SIGNER = CheckpointSigner(Ed25519PrivateKey.generate())
@@ -38,7 +38,7 @@ def write(tmp_path: Path, count: int, **options: Any) -> Path:
     path = tmp_path / "audit.jsonl"
     log = AuditLog.open(path, fsync=False, checkpointing=plan(tmp_path, **options))
     for _ in range(count):
-        log.write(FIELDS)
+        log.write(ENTRY)
     log.close()
     return path
 
@@ -80,7 +80,7 @@ def test_a_quiet_log_is_signed_after_the_interval(tmp_path: Path) -> None:
         clock=clock,
         checkpointing=plan(tmp_path, every_entries=1000, every_s=60),
     )
-    log.write(FIELDS)
+    log.write(ENTRY)
     log.maintain()
     assert read_checkpoints(tmp_path / "sink.jsonl") == []
     clock.now += 60
@@ -126,7 +126,7 @@ def test_a_forged_checkpoint_is_caught(tmp_path: Path) -> None:
         fsync=False,
         checkpointing=Checkpointing(signer=forger, sink=tmp_path / "forged", every_entries=1, every_s=60),
     )
-    log.write(FIELDS)  # signed by the wrong key
+    log.write(ENTRY)  # signed by the wrong key
     log.close()
     with pytest.raises(AnchorError, match="forged"):
         review_anchored(path, SIGNER.public_key, tmp_path / "sink.jsonl")
@@ -152,7 +152,7 @@ def test_start_up_verifies_from_the_last_checkpoint_only(tmp_path: Path) -> None
     # An entry before the last checkpoint, damaged: start-up does not read it (verify would).
     path.write_bytes(raw.replace(b'"allowed"', b'"denyed!"', 1))
     log = AuditLog.open(path, fsync=False, checkpointing=plan(tmp_path))
-    log.write(FIELDS)
+    log.write(ENTRY)
     log.close()
     # The signed entry itself, damaged: refused.
     sink = read_checkpoints(tmp_path / "sink.jsonl")
@@ -170,7 +170,7 @@ def test_checkpoints_hold_across_rotated_segments(tmp_path: Path) -> None:
             path, fsync=False, checkpointing=plan(tmp_path), rotation=Rotation(max_bytes=3000)
         )
         for _ in range(10):
-            log.write(FIELDS)
+            log.write(ENTRY)
         log.close()
     assert len(closed_segments(path)) >= 3
     report = review_anchored(path, SIGNER.public_key, tmp_path / "sink.jsonl")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -14,9 +15,9 @@ from gateway.audit import AuditLog, repair_torn_tail, review_chain, verify_chain
 from gateway.audit._writer import RETRY_INTERVAL_S
 from gateway.errors import AuditChainError, AuditEntryError, AuditWriteError
 from tests.small_disk import SmallDisk
-from tests.unit.audit.test_audit import FIELDS, write_entries
+from tests.unit.audit.test_audit import ENTRY, write_entries
 
-LARGE = {**FIELDS, "reasons": [{"rule": "x" * 6000, "effect": "allow", "source": "test"}]}
+LARGE = dataclasses.replace(ENTRY, reasons=({"rule": "x" * 6000, "effect": "allow", "source": "test"},))
 
 
 class Clock:
@@ -35,7 +36,7 @@ def failing_log(disk: SmallDisk, clock: Clock) -> AuditLog:
     """A log whose write hit a full disk part way through its line."""
     log = AuditLog.open(disk.path / "audit.jsonl", fsync=True, clock=clock)
     disk.fill(leave=4096)
-    log.write(FIELDS)
+    log.write(ENTRY)
     with pytest.raises(AuditWriteError, match="No space left"):
         write_until_full(log)
     return log
@@ -51,10 +52,10 @@ async def test_a_full_disk_makes_the_log_unusable_until_it_has_room(small_disk: 
     log = AuditLog.open(small_disk.path / "audit.jsonl", fsync=True, clock=clock)
     small_disk.fill()  # not one page left: the first write writes nothing
     with pytest.raises(AuditWriteError, match="No space left"):
-        await log.append(FIELDS)
+        await log.append(ENTRY)
     assert not log.usable
     with pytest.raises(AuditWriteError, match="unusable"):
-        await log.append(FIELDS)
+        await log.append(ENTRY)
     with pytest.raises(AuditWriteError, match="unusable"):
         log.check_usable()
     clock.now += RETRY_INTERVAL_S
@@ -65,7 +66,7 @@ async def test_a_full_disk_makes_the_log_unusable_until_it_has_room(small_disk: 
     clock.now += RETRY_INTERVAL_S
     assert log.recover()
     assert log.usable
-    await log.append(FIELDS)
+    await log.append(ENTRY)
     log.close()
     written = entries(small_disk.path / "audit.jsonl")
     gap = [entry for entry in written if entry["event"] == "audit_gap"]
@@ -95,7 +96,7 @@ async def test_a_partial_line_is_cut_off_and_counted(small_disk: SmallDisk) -> N
 async def test_held_outcomes_are_written_after_the_gap(small_disk: SmallDisk) -> None:
     clock = Clock()
     log = failing_log(small_disk, clock)
-    log.hold({**FIELDS, "outcome": "allowed", "intent_seq": 2})
+    log.hold(ENTRY.adding(intent_seq=2))
     small_disk.free()
     clock.now += RETRY_INTERVAL_S
     assert log.recover()
@@ -145,9 +146,9 @@ async def test_repair_waits_for_the_gateway_to_let_go(tmp_path: Path) -> None:
 async def test_review_lists_intents_without_an_outcome(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog.open(path, fsync=False)
-    finished = await log.append({**FIELDS, "event": "write_intent", "outcome": "intent"})
-    await log.append({**FIELDS, "intent_seq": finished["seq"]})
-    unfinished = await log.append({**FIELDS, "event": "write_intent", "outcome": "intent"})
+    finished = await log.append(ENTRY.intent())
+    await log.append(ENTRY.adding(intent_seq=finished["seq"]))
+    unfinished = await log.append(ENTRY.intent())
     log.close()
     report = review_chain(path)
     assert [intent["seq"] for intent in report.unfinished_intents] == [unfinished["seq"]]
@@ -157,9 +158,9 @@ async def test_an_entry_the_verifier_would_refuse_is_never_held(small_disk: Smal
     clock = Clock()
     log = failing_log(small_disk, clock)
     with pytest.raises(AuditEntryError, match="unknown fields: oops"):
-        log.hold({**FIELDS, "oops": 1})
+        log.hold(ENTRY.adding(oops=1))
     with pytest.raises(AuditEntryError, match="unknown fields: oops"):
-        await log.append({**FIELDS, "oops": 1})  # refused as a bug, not counted as unwritten
+        await log.append(ENTRY.adding(oops=1))  # refused as a bug, not counted as unwritten
     small_disk.free()
     clock.now += RETRY_INTERVAL_S
     assert log.recover()

@@ -13,10 +13,10 @@ import pytest
 from gateway.audit import AuditLog, Rotation, find_entry, review_chain
 from gateway.audit._segments import closed_segments
 from gateway.errors import AuditChainError, AuditWriteError
-from tests.unit.audit.test_audit import FIELDS
+from tests.unit.audit.test_audit import ENTRY
 from tests.unit.audit.test_audit_faults import Clock
 
-ENTRY_BYTES = len(json.dumps(FIELDS)) + 200  # about one entry with its chain fields
+ENTRY_BYTES = len(json.dumps(ENTRY.fields())) + 200  # about one entry with its chain fields
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
@@ -27,7 +27,7 @@ def rotating_log(tmp_path: Path, count: int, **rotation: Any) -> Path:
     path = tmp_path / "audit.jsonl"
     log = AuditLog.open(path, fsync=False, rotation=Rotation(max_bytes=4 * ENTRY_BYTES, **rotation))
     for _ in range(count):
-        log.write(FIELDS)
+        log.write(ENTRY)
     log.close()
     return path
 
@@ -74,12 +74,12 @@ def test_retention_by_age(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     clock = Clock()
     log = AuditLog.open(path, fsync=False, clock=clock, rotation=Rotation(max_age_s=60, retain_s=3600))
-    log.write(FIELDS)
+    log.write(ENTRY)
     clock.now += 60
     log.maintain()
     (old,) = closed_segments(path)
     os.utime(old.path, (0, 0))  # last written long ago
-    log.write(FIELDS)
+    log.write(ENTRY)
     clock.now += 60
     log.maintain()
     log.close()
@@ -110,12 +110,12 @@ def test_a_segment_that_does_not_go_on_from_the_last_is_refused_at_open(tmp_path
 def test_a_log_moved_away_is_followed_by_a_new_segment(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog.open(path, fsync=False)
-    log.write(FIELDS)
+    log.write(ENTRY)
     moved = tmp_path / "audit.jsonl.1"
     path.rename(moved)  # what logrotate does without copytruncate
     before = moved.read_bytes()
     log.reopen()
-    log.write(FIELDS)
+    log.write(ENTRY)
     log.close()
     assert moved.read_bytes() == before  # the moved file gets nothing more
     first = lines(path)[0]
@@ -127,10 +127,10 @@ def test_a_log_truncated_under_the_writer_goes_on_and_says_so(tmp_path: Path) ->
     path = tmp_path / "audit.jsonl"
     log = AuditLog.open(path, fsync=False)
     for _ in range(3):
-        log.write(FIELDS)
+        log.write(ENTRY)
     os.truncate(path, 0)  # logrotate's copytruncate
     log.reopen()
-    log.write(FIELDS)
+    log.write(ENTRY)
     log.close()
     first, last = lines(path)
     assert first["event"] == "segment_start" and first["segment"]["reason"].startswith("cut short")

@@ -15,7 +15,7 @@ from gateway.audit._segments import closed_segments
 from gateway.audit._writer import RETRY_INTERVAL_S
 from gateway.errors import AuditWriteError
 from tests.small_disk import SmallDisk
-from tests.unit.audit.test_audit import FIELDS
+from tests.unit.audit.test_audit import ENTRY
 from tests.unit.audit.test_audit_checkpoints import plan, write
 from tests.unit.audit.test_audit_faults import Clock, entries, failing_log
 
@@ -61,7 +61,7 @@ def test_sighup_while_unusable_lets_the_recovery_cut_the_partial_line_first(smal
     small_disk.free()
     clock.now += RETRY_INTERVAL_S
     assert log.recover()
-    log.write(FIELDS)
+    log.write(ENTRY)
     log.close()
     assert moved.read_bytes().endswith(b"\n"), "the moved segment still ends with a torn line"
     gap = entries(moved)[-1]
@@ -77,7 +77,7 @@ def test_an_entry_is_not_written_after_the_new_segment_could_not_be_opened(
 ) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog.open(path, fsync=False)
-    log.write(FIELDS)
+    log.write(ENTRY)
     path.rename(tmp_path / "audit.jsonl.1")
     real_write, calls = os.write, []
 
@@ -89,7 +89,7 @@ def test_an_entry_is_not_written_after_the_new_segment_could_not_be_opened(
 
     monkeypatch.setattr(os, "write", flaky)
     with pytest.raises(AuditWriteError):
-        log.write({**FIELDS, "event": "write_intent", "outcome": "intent"})
+        log.write(ENTRY.intent())
 
 
 # F4: an error of the retention that follows a rotation must not escape write() after the entry is on
@@ -99,13 +99,13 @@ def test_a_retention_error_does_not_escape_write_after_the_entry_is_on_disk(
 ) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog.open(path, fsync=False, rotation=Rotation(max_bytes=1, retain_segments=1))
-    log.write(FIELDS)  # rotates: one closed segment, nothing to remove yet
+    log.write(ENTRY)  # rotates: one closed segment, nothing to remove yet
 
     def refused(self: Path, missing_ok: bool = False) -> None:
         raise PermissionError(errno.EACCES, "Permission denied")
 
     monkeypatch.setattr(Path, "unlink", refused)
-    log.write(FIELDS)  # rotates again; retention cannot remove the oldest segment
+    log.write(ENTRY)  # rotates again; retention cannot remove the oldest segment
     log.close()
     assert len(closed_segments(path)) == 2
     review_chain(path)
@@ -116,10 +116,10 @@ def test_a_retention_error_does_not_escape_write_after_the_entry_is_on_disk(
 def test_a_log_moved_away_still_verifies(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog.open(path, fsync=False)
-    log.write(FIELDS)
+    log.write(ENTRY)
     path.rename(tmp_path / "audit.jsonl.1")
     log.reopen()
-    log.write(FIELDS)
+    log.write(ENTRY)
     log.close()
     review_chain(path)
 
@@ -134,7 +134,7 @@ def test_deleting_the_newest_closed_segment_stops_the_start(tmp_path: Path) -> N
         path, fsync=False, checkpointing=plan(tmp_path, every_entries=1000), rotation=rotation
     )
     for _ in range(12):
-        log.write(FIELDS)
+        log.write(ENTRY)
     log.close()
     segments = closed_segments(path)
     assert len(segments) >= 2

@@ -1,0 +1,55 @@
+"""The Entry type: what it writes, and what a write's intent keeps of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.audit import Entry
+from gateway.audit._chain import EVENT_FIELDS, field_problem
+from gateway.audit._entry import CHAINED_FIELDS
+
+
+def chained(entry: Entry) -> dict[str, object]:
+    return {**entry.fields(), **dict.fromkeys(CHAINED_FIELDS, "")}
+
+
+@pytest.mark.parametrize("event", sorted(EVENT_FIELDS))
+def test_every_kind_of_event_can_be_built_with_its_required_fields(event: str) -> None:
+    required, _ = EVENT_FIELDS[event]
+    entry = Entry(event=event, outcome="allowed", detail=dict.fromkeys(required, 0))
+    assert field_problem(chained(entry)) is None
+
+
+def test_the_client_request_id_is_written_only_when_the_client_sent_one() -> None:
+    assert "client_request_id" not in Entry(event="tool_call", outcome="allowed").fields()
+    sent = Entry(event="tool_call", outcome="allowed", client_request_id="abc").fields()
+    assert sent["client_request_id"] == "abc"
+
+
+def test_an_intent_keeps_who_what_and_why_but_not_what_only_the_outcome_knows() -> None:
+    outcome = Entry(
+        event="tool_call",
+        outcome="allowed",
+        request_id="r",
+        client_request_id="c",
+        principal="agent",
+        tool="create_issue",
+        repo="acme/app",
+        reasons=({"rule": "writes.allow", "effect": "allow", "source": "policy.yaml:9"},),
+        duration_ms=12.5,
+        detail={"approval": {"id": "a1"}, "output": {"secrets": {}}, "write": {"issue": 1}, "intent_seq": 4},
+    )
+    intent = outcome.intent().fields()
+    assert intent["event"] == "write_intent" and intent["outcome"] == "intent"
+    assert intent["duration_ms"] == 0.0
+    assert (intent["request_id"], intent["client_request_id"], intent["principal"]) == ("r", "c", "agent")
+    assert intent["reasons"] == [{"rule": "writes.allow", "effect": "allow", "source": "policy.yaml:9"}]
+    assert intent["approval"] == {"id": "a1"}
+    assert {"output", "write", "intent_seq"}.isdisjoint(intent)
+    assert field_problem(chained(outcome.intent())) is None
+
+
+def test_adding_fields_leaves_the_original_alone() -> None:
+    entry = Entry(event="tool_call", outcome="allowed")
+    more = entry.adding(output=None)
+    assert "output" in more.fields() and "output" not in entry.fields()
