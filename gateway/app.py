@@ -90,8 +90,7 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
         upkeep = asyncio.create_task(_maintain_audit(audit, metrics))
         try:
             with _sighup_followed(audit):
-                await limits.ping()  # a shared backend out of reach stops the start: nothing could be served
-                await opa.start()  # a managed OPA that does not verify its policy stops start-up here
+                await parts.start()
                 metrics.opa_ready.set(1 if await opa.refresh() else 0)
                 metrics.audit_usable.set(1)
                 log.info(

@@ -51,6 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `aegis keys list | head`: the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:  # a file the command needs: said in one line, as the other refusals are
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"aegis: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_FAILED
     return code
 
 
@@ -62,8 +66,8 @@ def _serve(args: argparse.Namespace) -> int:
     if args.allow_insecure_bind:
         settings = dataclasses.replace(settings, allow_insecure_bind=True)
     scheme = "https" if settings.tls else "http"
-    print(f"Aegis MCP endpoint: {scheme}://{settings.bind_host}:{settings.bind_port}/mcp", flush=True)
-    serve(settings)
+    endpoint = f"Aegis MCP endpoint: {scheme}://{settings.bind_host}:{settings.bind_port}/mcp"
+    serve(settings, announce=lambda: print(endpoint, flush=True))
     return EXIT_OK
 
 

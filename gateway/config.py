@@ -35,6 +35,8 @@ DEFAULT_MAX_OUTPUT_ITEMS = 1000
 LIMIT_BACKENDS = ("memory", "redis")
 LOOPBACK_BINDS = frozenset({"localhost", "::1"})
 DEFAULT_VAR_DIR = Path("var")
+AUDIT_LOG_SETTING = "AEGIS_AUDIT_LOG"
+STATE_DB_SETTING = "AEGIS_STATE_DB"
 CHECKOUT_OPA = Path(__file__).resolve().parents[1] / ".tools" / "bin" / "opa"  # in a source checkout
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
@@ -236,7 +238,7 @@ class Settings:
             opa_url=env.get("AEGIS_OPA_URL") or None,
             opa_bin=default_opa_bin(env),
             policy_path=Path(env.get("AEGIS_POLICY", "policy.yaml")),
-            audit_log=Path(env.get("AEGIS_AUDIT_LOG", str(DEFAULT_VAR_DIR / "audit.jsonl"))),
+            audit_log=Path(env.get(AUDIT_LOG_SETTING, str(DEFAULT_VAR_DIR / "audit.jsonl"))),
             audit_fsync=parse_bool("AEGIS_AUDIT_FSYNC", env.get("AEGIS_AUDIT_FSYNC", "true")),
             keys_file=keys_file_of(env),
             bind_host=host,
@@ -287,7 +289,7 @@ class Settings:
             allow_insecure_bind=parse_bool(
                 "AEGIS_ALLOW_INSECURE_BIND", env.get("AEGIS_ALLOW_INSECURE_BIND", "false")
             ),
-            state_db=Path(env.get("AEGIS_STATE_DB", str(DEFAULT_VAR_DIR / "state.db"))),
+            state_db=Path(env.get(STATE_DB_SETTING, str(DEFAULT_VAR_DIR / "state.db"))),
             approval_ttl_s=_float(env, "AEGIS_APPROVAL_TTL", DEFAULT_APPROVAL_TTL_S),
             write_quota=WriteQuota(
                 writes_per_day=_int(env, "AEGIS_WRITES_PER_DAY", DEFAULT_WRITE_QUOTA.writes_per_day),

@@ -10,11 +10,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import tempfile
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from gateway.audit import AuditLog, Checkpointing, CheckpointSigner, Rotation
-from gateway.config import Settings
+from gateway.config import AUDIT_LOG_SETTING, STATE_DB_SETTING, Settings
 from gateway.core.service import Decider
 from gateway.edge.keys import KeyStore
 from gateway.edge.limits import LimitBackend, MemoryBackend, RedisBackend
@@ -52,6 +55,17 @@ class Parts:
     audit: AuditLog
     gitea: GiteaClient
     scratch: ScratchDir | None = None  # the managed OPA's private directory
+    started: bool = False
+
+    async def start(self) -> None:
+        """Reach the limits backend and start the decision source (a managed OPA that does not verify
+        its policy stops here); raises what makes serving impossible. Once is enough: `serve` starts
+        the parts before it accepts a connection, and the app's lifespan starts them when it runs alone."""
+        if self.started:
+            return
+        await self.limits.ping()
+        await self.decisions.start()
+        self.started = True
 
     async def aclose(self) -> None:
         await self.decisions.stop()
@@ -72,22 +86,25 @@ def build_parts(settings: Settings, metrics: Metrics | None = None) -> Parts:
     if not keys.has_live_key():
         raise ConfigError(f"{settings.keys_file} holds no usable key: create one with `aegis keys create`")
     limits = _limit_backend(settings)
-    remove_stale_scratch()
-    scratch = ScratchDir.create()
+    with _opening("a private temporary directory", "TMPDIR", tempfile.gettempdir):
+        remove_stale_scratch()
+        scratch = ScratchDir.create()
     try:
         opa = _decision_source(settings, metrics, scratch)
-        state = StateDB.open(settings.state_db)
-        audit = AuditLog.open(
-            settings.audit_log,
-            fsync=settings.audit_fsync,
-            checkpointing=_checkpointing(settings),
-            rotation=Rotation(
-                max_bytes=settings.audit_rotate_bytes,
-                max_age_s=settings.audit_rotate_s,
-                retain_segments=settings.audit_retain_segments,
-                retain_s=settings.audit_retain_s,
-            ),
-        )
+        with _opening("the state database", STATE_DB_SETTING, lambda: settings.state_db):
+            state = StateDB.open(settings.state_db)
+        with _opening("the audit log", AUDIT_LOG_SETTING, lambda: settings.audit_log):
+            audit = AuditLog.open(
+                settings.audit_log,
+                fsync=settings.audit_fsync,
+                checkpointing=_checkpointing(settings),
+                rotation=Rotation(
+                    max_bytes=settings.audit_rotate_bytes,
+                    max_age_s=settings.audit_rotate_s,
+                    retain_segments=settings.audit_retain_segments,
+                    retain_s=settings.audit_retain_s,
+                ),
+            )
     except Exception:
         scratch.remove()
         raise
@@ -100,6 +117,22 @@ def build_parts(settings: Settings, metrics: Metrics | None = None) -> Parts:
         base_url=gitea_url, token=settings.gitea_token, timeout_s=settings.gitea_timeout_s, breaker=breaker
     )
     return Parts(metrics, keys, limits, opa, state, audit, gitea, scratch)
+
+
+@contextlib.contextmanager
+def _opening(what: str, setting: str, where: Callable[[], object]) -> Iterator[None]:
+    """Turn an operating system's refusal to open one of the gateway's files into a ConfigError that
+    names the file and the setting that chose it."""
+    try:
+        yield
+    except OSError as exc:
+        try:
+            place = f" at {where()}"
+        except OSError:
+            place = ""
+        reason = exc.strerror or str(exc)
+        on = f" ({exc.filename})" if exc.filename and str(exc.filename) not in place else ""
+        raise ConfigError(f"cannot open {what}{place}: {reason}{on}; check {setting}") from exc
 
 
 def _decision_source(settings: Settings, metrics: Metrics, scratch: ScratchDir) -> PolicyEngine:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import socket
@@ -21,8 +22,10 @@ log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings, *, announce: Callable[[], None] | None = None) -> None:
-    """Serve until stopped. The port is bound and the parts are built before `announce` runs, so that
-    nothing is announced for a gateway that cannot start (a port in use, an audit log another holds)."""
+    """Serve until stopped. The port is bound and the parts are built and started before `announce`
+    runs, so that nothing is announced for a gateway that cannot start (a port in use, an audit log
+    another holds, an OPA that cannot run); such a failure is raised as the error it is, for the
+    command line to say in one line, never logged as a traceback by the server."""
     configure_logging()
     settings.check_bind()  # refuses an unsafe bind before anything is bound
     listener = _listen(settings)
@@ -59,9 +62,17 @@ def serve(settings: Settings, *, announce: Callable[[], None] | None = None) -> 
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
     )
-    if announce is not None:
-        announce()
-    uvicorn.Server(config).run(sockets=[listener])
+    server = uvicorn.Server(config)
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        try:
+            runner.run(parts.start())
+        except BaseException:
+            runner.run(parts.aclose())
+            listener.close()
+            raise
+        if announce is not None:
+            announce()
+        runner.run(server.serve(sockets=[listener]))
 
 
 def _listen(settings: Settings) -> socket.socket:

@@ -90,6 +90,9 @@ class ManagedOpa:
                 "1",
                 stdin=asyncio.subprocess.DEVNULL,
                 preexec_fn=die_with_parent,
+                # Its own session: a terminal's Ctrl-C reaches the gateway alone, which stops OPA after
+                # the calls in flight, instead of OPA dying under them (and being restarted).
+                start_new_session=True,
             )
         except OSError as exc:
             raise cannot_run(self._opa_bin, exc) from exc
