@@ -1,6 +1,7 @@
 """The client side of the admin API, for `aegis approvals` and `aegis rollback` (stdlib only).
 
-The key comes from AEGIS_ADMIN_KEY, never from the command line, where other users could read it.
+The key comes from AEGIS_ADMIN_KEY (or the file AEGIS_ADMIN_KEY_FILE names), never from the command line,
+where other users could read it.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ class AdminClient:
     def from_env(cls, env: Mapping[str, str], *, url: str | None = None) -> AdminClient:
         connection = admin_connection(env)
         if not connection.key:
-            raise AdminApiError(f"set {ADMIN_KEY_VARIABLE} to an API key with the admin scope")
+            raise AdminApiError(
+                f"set {ADMIN_KEY_VARIABLE} (or {ADMIN_KEY_VARIABLE}_FILE) to an API key with the admin scope"
+            )
         return cls(base_url=url or connection.url, key=connection.key, ca_file=connection.ca_file)
 
     def call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -91,8 +91,28 @@ def admin_connection(env: Mapping[str, str]) -> AdminConnection:
         scheme = "https" if env.get("AEGIS_TLS_CERT") else "http"
         url = f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
     return AdminConnection(
-        url=url, key=env.get(ADMIN_KEY_VARIABLE) or None, ca_file=env.get("AEGIS_ADMIN_CA_FILE")
+        url=url, key=secret_of(env, ADMIN_KEY_VARIABLE), ca_file=env.get("AEGIS_ADMIN_CA_FILE")
     )
+
+
+def secret_of(env: Mapping[str, str], name: str) -> str | None:
+    """A secret setting: its value, or what the file `<name>_FILE` names holds (as Kubernetes and compose
+    mount secrets), without its final line break. Both at once is refused: one of them would be ignored."""
+    value = env.get(name) or None
+    file_setting = f"{name}_FILE"
+    path = env.get(file_setting)
+    if not path:
+        return value
+    if value is not None:
+        raise ConfigError(f"set {name} or {file_setting}, not both")
+    try:
+        secret = Path(path).read_text(encoding="utf-8").removesuffix("\n").removesuffix("\r")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"{file_setting}: cannot read {path}: {why}") from exc
+    if not secret.strip():
+        raise ConfigError(f"{file_setting}: {path} is empty")
+    return secret
 
 
 def schemas_dir_of(env: Mapping[str, str]) -> Path | None:
@@ -232,9 +252,10 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         host, port = parse_bind(env.get("AEGIS_BIND", DEFAULT_BIND))
         max_in_flight = _int(env, "AEGIS_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT)
+        redis_url = secret_of(env, "AEGIS_REDIS_URL")  # it may carry a password
         return cls(
             gitea_url=env.get("AEGIS_GITEA_URL") or None,
-            gitea_token=env.get("AEGIS_GITEA_TOKEN") or None,
+            gitea_token=secret_of(env, "AEGIS_GITEA_TOKEN"),
             opa_url=env.get("AEGIS_OPA_URL") or None,
             opa_bin=default_opa_bin(env),
             policy_path=Path(env.get("AEGIS_POLICY", "policy.yaml")),
@@ -276,10 +297,8 @@ class Settings:
             max_connections_per_address=_int(
                 env, "AEGIS_MAX_CONNECTIONS_PER_ADDRESS", DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
             ),
-            limits_backend=_limits_backend(
-                env.get("AEGIS_LIMITS_BACKEND") or "memory", env.get("AEGIS_REDIS_URL")
-            ),
-            redis_url=env.get("AEGIS_REDIS_URL") or None,
+            limits_backend=_limits_backend(env.get("AEGIS_LIMITS_BACKEND") or "memory", redis_url),
+            redis_url=redis_url,
             breaker_failures=_int(env, "AEGIS_GITEA_BREAKER_FAILURES", DEFAULT_BREAKER_FAILURES),
             breaker_cooldown_s=_float(env, "AEGIS_GITEA_BREAKER_COOLDOWN", DEFAULT_BREAKER_COOLDOWN_S),
             max_output_bytes=_int(env, "AEGIS_MAX_OUTPUT_BYTES", DEFAULT_MAX_OUTPUT_BYTES),

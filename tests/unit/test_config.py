@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from gateway.config import Settings
+from gateway.config import Settings, admin_connection
 from gateway.errors import ConfigError
 
 
@@ -68,3 +69,42 @@ def test_the_demo_never_takes_the_keys_file_of_serve(tmp_path: Path) -> None:
     )
     assert settings.keys_file != keys_file_of({})  # `--state-dir var` is not var/keys.json
     assert settings.keys_file != tmp_path / "real-keys.json"  # nor the one the environment names
+
+
+@pytest.mark.parametrize(
+    ("setting", "read"),
+    [
+        ("AEGIS_GITEA_TOKEN", lambda env: Settings.from_env(env).gitea_token),
+        ("AEGIS_REDIS_URL", lambda env: Settings.from_env(env).redis_url),
+        ("AEGIS_ADMIN_KEY", lambda env: admin_connection(env).key),
+    ],
+)
+def test_a_secret_can_come_from_the_file_its_FILE_setting_names(
+    tmp_path: Path, setting: str, read: Callable[[dict[str, str]], str | None]
+) -> None:
+    mounted = tmp_path / "secret"
+    mounted.write_text("s3cr3t value\n")  # as Kubernetes mounts a Secret made from a file with a newline
+    assert read({f"{setting}_FILE": str(mounted)}) == "s3cr3t value"
+    assert read({setting: "inline"}) == "inline"
+    with pytest.raises(ConfigError, match=f"set {setting} or {setting}_FILE, not both"):
+        read({setting: "inline", f"{setting}_FILE": str(mounted)})
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read .*: No such file or directory"),
+        ("\n", ".* is empty"),
+        (b"\xff\xfe", ".*: not UTF-8"),
+    ],
+)
+def test_an_unreadable_secret_file_stops_the_start(
+    tmp_path: Path, content: str | bytes | None, message: str
+) -> None:
+    mounted = tmp_path / "token"
+    if isinstance(content, bytes):
+        mounted.write_bytes(content)
+    elif content is not None:
+        mounted.write_text(content)
+    with pytest.raises(ConfigError, match=f"AEGIS_GITEA_TOKEN_FILE: {message}"):
+        Settings.from_env({"AEGIS_GITEA_TOKEN_FILE": str(mounted)})
