@@ -66,7 +66,7 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
     approvals = ApprovalStore(state, ttl_s=settings.approval_ttl_s)
     snapshots = SnapshotStore(state)
     service = ToolService(
-        registry=default_registry(settings.schemas_dir),
+        registry=default_registry(),
         decisions=opa,
         gitea=gitea,
         audit=audit,

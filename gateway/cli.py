@@ -16,7 +16,7 @@ from typing import Any
 from policy_compiler import PolicyError
 
 from gateway.cli_admin import add_admin_commands
-from gateway.config import keys_file_of, schemas_dir_of
+from gateway.config import keys_file_of
 from gateway.edge.keys import (
     DEFAULT_ROTATION_OVERLAP,
     DEFAULT_SCOPES,
@@ -78,6 +78,13 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _policy_example(args: argparse.Namespace) -> int:
+    from gateway.demo import EXAMPLE_POLICY
+
+    sys.stdout.write(EXAMPLE_POLICY.read_text(encoding="utf-8"))
+    return EXIT_OK
+
+
 def _policy_check(args: argparse.Namespace) -> int:
     from policy_compiler import load_policy
 
@@ -121,8 +128,7 @@ def _policy_diff(args: argparse.Namespace) -> int:
     from gateway.authoring.diff import diff_policies
     from gateway.tools import default_registry
 
-    schemas = schemas_dir_of(os.environ)
-    tools = {bound.tool.name: bound.tool.capability for bound in default_registry(schemas)}
+    tools = {bound.tool.name: bound.tool.capability for bound in default_registry()}
     changes = diff_policies(
         args.old, args.new, opa_bin=_opa_bin(), tools=tools, write_mode=args.write_mode, at=args.at
     )
@@ -334,6 +340,8 @@ def _parser() -> argparse.ArgumentParser:
     policy = commands.add_parser("policy", help="check and compile YAML policies").add_subparsers(
         required=True, metavar="ACTION"
     )
+    example = policy.add_parser("example", help="print the example policy (the demo's) to start from")
+    example.set_defaults(handler=_policy_example)
     check = policy.add_parser("check", help="validate a policy file; errors name file:line:column")
     check.add_argument("file", type=Path)
     check.set_defaults(handler=_policy_check)

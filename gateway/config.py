@@ -115,11 +115,6 @@ def secret_of(env: Mapping[str, str], name: str) -> str | None:
     return secret
 
 
-def schemas_dir_of(env: Mapping[str, str]) -> Path | None:
-    """AEGIS_SCHEMAS_DIR, where the tools' JSON Schemas are read from; None: the source tree's."""
-    return _optional_path(env.get("AEGIS_SCHEMAS_DIR"))
-
-
 def keys_file_of(env: Mapping[str, str]) -> Path:
     """The keys file the `aegis keys` commands use by default: AEGIS_KEYS_FILE, else var/keys.json."""
     return Path(env.get("AEGIS_KEYS_FILE", str(DEFAULT_VAR_DIR / "keys.json")))
@@ -204,7 +199,6 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     policy_reload_s: float = 2.0
-    schemas_dir: Path | None = None  # None: schemas/ of the source tree
     keys_reload_s: float = 1.0
     bundle_verification_key: Path | None = None
     bundle_signing_alg: str = "RS256"
@@ -276,7 +270,6 @@ class Settings:
             policy_reload_s=_non_negative_float(
                 "AEGIS_POLICY_RELOAD_INTERVAL", env.get("AEGIS_POLICY_RELOAD_INTERVAL", "2")
             ),
-            schemas_dir=schemas_dir_of(env),
             keys_reload_s=_non_negative_float(
                 "AEGIS_KEYS_RELOAD_INTERVAL", env.get("AEGIS_KEYS_RELOAD_INTERVAL", "1")
             ),

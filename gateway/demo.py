@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib.resources
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from gateway.edge.keys import create_key
 from gateway.errors import AuditWriteError, ConfigError
 from gateway.server import serve
 
-EXAMPLE_POLICY = Path(__file__).resolve().parents[1] / "examples" / "policy.yaml"
+EXAMPLE_POLICY = Path(str(importlib.resources.files("gateway") / "example-policy.yaml"))  # package data
 SIMULATOR_READY_PREFIX = "gitea-simulator listening on "
 DEMO_KEY_NAME = "demo"
 WRITE_TOKEN_SCOPES = ("read:repository", "write:repository", "read:issue", "write:issue", "read:user")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -17,7 +18,7 @@ from gateway.tools._spec import Tool
 MAX_ERROR_CHARS = 300
 
 
-SOURCE_SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"  # of the source tree
+SCHEMAS = Path(str(importlib.resources.files("gateway.tools") / "schemas"))  # package data
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,9 +55,10 @@ class ToolRegistry:
         return iter(self._tools.values())
 
 
-def default_registry(schemas: Path | None = None) -> ToolRegistry:
-    """Every tool, bound to its schema under `schemas`/tools (Settings.schemas_dir, AEGIS_SCHEMAS_DIR),
-    by default those of the source tree."""
+def default_registry() -> ToolRegistry:
+    """Every tool, bound to the schema the package ships for it (tools/schemas/<name>.json). The schemas
+    are part of the code: no setting replaces them, since a looser one would let unchecked input reach
+    OPA and Gitea."""
     from gateway.tools.read import READ_TOOLS
     from gateway.tools.read_changes import CHANGE_TOOLS
     from gateway.tools.read_refs import REF_TOOLS
@@ -64,7 +66,7 @@ def default_registry(schemas: Path | None = None) -> ToolRegistry:
     from gateway.tools.write import WRITE_TOOLS
 
     tools = [*READ_TOOLS, *REF_TOOLS, *CHANGE_TOOLS, *SEARCH_TOOLS, *WRITE_TOOLS]
-    return ToolRegistry(tools, (schemas or SOURCE_SCHEMAS) / "tools")
+    return ToolRegistry(tools, SCHEMAS)
 
 
 def _bind(tool: Tool, schema_root: Path) -> BoundTool:

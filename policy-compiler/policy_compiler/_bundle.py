@@ -66,7 +66,7 @@ def build_bundle(
     cannot be written.
 
     Example:
-        info = build_bundle(Path("examples/policy.yaml"), Path("bundle.tar.gz"))
+        info = build_bundle(Path("policy.yaml"), Path("bundle.tar.gz"))
         info.revision  # '3f1c...' (64 hex digits)
     """
     policy = load_policy(policy_path, known_tools=known_tools)

@@ -1,7 +1,7 @@
 """policy_names: the concrete names a policy refers to, for tools that compare two policies.
 
 Example:
-    names = policy_names(load_policy(Path("examples/policy.yaml")))
+    names = policy_names(load_policy(Path("policy.yaml")))
     names.repositories  # ('acme/app', 'acme/infra', 'acme/x', ...): literal names, one sample per glob
 """
 

@@ -51,7 +51,7 @@ def load_policy(path: Path, *, known_tools: Collection[str] | None = None) -> Po
     is then an error (a typo in a deny list would otherwise deny nothing).
 
     Example:
-        policy = load_policy(Path("examples/policy.yaml"))
+        policy = load_policy(Path("policy.yaml"))
         policy.defaults_write.effect  # 'deny'
     """
     file = str(path)

@@ -1,11 +1,11 @@
-"""Finds the files the compiler ships with the repository: the policy JSON Schema and rego/.
-
-The package is installed editable from the repository (policy-compiler/policy_compiler), so both
-are found relative to it. Environment variables override the location for other layouts.
+"""Finds the files the compiler ships inside its package: the policy JSON Schema and the Rego of every
+bundle. They are package data (importlib.resources), so an installed wheel finds them as a checkout does;
+environment variables override them for other layouts and for tests.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from pathlib import Path
 
@@ -16,13 +16,11 @@ __all__ = ["REGO_DIR_ENV", "SCHEMA_ENV", "rego_dir", "schema_file"]
 REGO_DIR_ENV = "AEGIS_REGO_DIR"
 SCHEMA_ENV = "AEGIS_POLICY_SCHEMA"
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-
 
 def rego_dir() -> Path:
     """The directory whose `.rego` files go into every bundle."""
     override = os.environ.get(REGO_DIR_ENV)
-    candidate = Path(override) if override else _REPO_ROOT / "rego"
+    candidate = Path(override) if override else _shipped("rego")
     if not candidate.is_dir() or not any(candidate.rglob("*.rego")):
         hint = f"{REGO_DIR_ENV}={override}" if override else f"{candidate} (set {REGO_DIR_ENV})"
         raise BundleError(f"no Rego policy directory at {hint}")
@@ -30,9 +28,14 @@ def rego_dir() -> Path:
 
 
 def schema_file() -> Path:
-    """The policy JSON Schema (schemas/policy.schema.json)."""
+    """The policy JSON Schema (policy.schema.json of the package)."""
     override = os.environ.get(SCHEMA_ENV)
-    candidate = Path(override) if override else _REPO_ROOT / "schemas" / "policy.schema.json"
+    candidate = Path(override) if override else _shipped("policy.schema.json")
     if not candidate.is_file():
         raise PolicyCompilerError(f"policy schema not found at {candidate} (set {SCHEMA_ENV})")
     return candidate
+
+
+def _shipped(name: str) -> Path:
+    """A file of the package on disk: pip installs wheels unpacked, and OPA reads the Rego from disk."""
+    return Path(str(importlib.resources.files("policy_compiler") / name))

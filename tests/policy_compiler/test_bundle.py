@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 from policy_compiler import COMPILER_ID, BundleError, PolicyError, build_bundle, bundle_revision, load_policy
+from policy_compiler._resources import rego_dir
 
-from tests.policy_compiler.conftest import REPO_ROOT
+from gateway.demo import EXAMPLE_POLICY
 
 WritePolicy = Callable[..., Path]
-EXAMPLE = REPO_ROOT / "examples" / "policy.yaml"
+EXAMPLE = EXAMPLE_POLICY
 
 
 def _members(bundle: Path) -> dict[str, tarfile.TarInfo]:
@@ -31,8 +32,8 @@ def _contents(bundle: Path) -> dict[str, bytes]:
 
 def _rego_sources() -> dict[str, bytes]:
     return {
-        f"rego/{path.relative_to(REPO_ROOT / 'rego').as_posix()}": path.read_bytes()
-        for path in sorted((REPO_ROOT / "rego").rglob("*.rego"))
+        f"rego/{path.relative_to(rego_dir()).as_posix()}": path.read_bytes()
+        for path in sorted(rego_dir().rglob("*.rego"))
         if not path.name.endswith("_test.rego")
     }
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from policy_compiler import PolicyError, PolicyIssue, check, load_policy
 
+from gateway.demo import EXAMPLE_POLICY
 from tests.policy_compiler.conftest import REPO_ROOT
 from tests.policy_compiler.golden import assert_subset, load_cases
 
@@ -146,7 +147,7 @@ def test_legacy_file_has_no_version(write_policy: WritePolicy) -> None:
 
 
 def test_examples_are_valid() -> None:
-    for example in sorted((REPO_ROOT / "examples").glob("*.yaml")):
+    for example in [EXAMPLE_POLICY, *sorted((REPO_ROOT / "examples").glob("*.yaml"))]:
         assert check(example) == [], example
 
 

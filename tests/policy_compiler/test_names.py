@@ -15,8 +15,7 @@ from policy_compiler._names import (
     role_name_problem,
     tool_name_problem,
 )
-
-from tests.policy_compiler.conftest import REPO_ROOT
+from policy_compiler._resources import schema_file
 
 GOOD_TOOLS = ["get_file_contents", "a", "x" * 128, "Tool.Name-2", "list_repositories"]
 BAD_TOOLS = ["", "x" * 129, "get issue", "*", "get_*", "a/b", "é", "tool\n"]
@@ -68,7 +67,7 @@ def test_invalid_repository(name: str) -> None:
 def _pattern(definition: str) -> re.Pattern[str]:
     """The schema pattern read as ECMA-262 does: Python's `$` would also match before a final
     newline (so jsonschema alone would accept 'tool\\n'; the compiler's own checks do not)."""
-    schema = json.loads((REPO_ROOT / "schemas" / "policy.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads(schema_file().read_text(encoding="utf-8"))
     pattern: str = schema["$defs"][definition]["pattern"]
     assert pattern.endswith("$")
     return re.compile(pattern[:-1] + r"\Z")

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from policy_compiler import build_bundle
+from policy_compiler._resources import rego_dir
 
+from gateway.demo import EXAMPLE_POLICY
 from tests.policy_compiler.conftest import REPO_ROOT
 from tests.policy_compiler.golden import load_cases
 from tests.policy_compiler.opa_run import opa_eval, run_opa
@@ -75,7 +77,7 @@ def test_decisions_of_compiled_bundle(
 
 
 def test_opa_reads_the_manifest_and_namespaces(opa: str, tmp_path: Path) -> None:
-    info = build_bundle(REPO_ROOT / "examples" / "policy.yaml", tmp_path / "bundle.tar.gz")
+    info = build_bundle(EXAMPLE_POLICY, tmp_path / "bundle.tar.gz")
     inspected = run_opa(opa, "inspect", "--format", "json", str(info.path), cwd=tmp_path)
     assert inspected.returncode == 0, inspected.stderr
     report = json.loads(inspected.stdout)
@@ -87,7 +89,7 @@ def test_opa_reads_the_manifest_and_namespaces(opa: str, tmp_path: Path) -> None
 
 def test_rego_without_policy_data_denies(opa: str) -> None:
     call = {"tool": "get_issue", "capability": "read", "repo": "acme/app", "path": None, "write_mode": False}
-    decision = opa_eval(opa, "data.aegis.authz.decision", _decision_input(call), data=REPO_ROOT / "rego")
+    decision = opa_eval(opa, "data.aegis.authz.decision", _decision_input(call), data=rego_dir())
     assert decision == {
         "allow": False,
         "reasons": [{"rule": "policy.missing", "effect": "deny", "source": "builtin"}],
@@ -95,17 +97,18 @@ def test_rego_without_policy_data_denies(opa: str) -> None:
         "revision": None,
     }
     listing = _listing_input({"write_mode": True, "tools": {"get_issue": "read"}})
-    assert opa_eval(opa, "data.aegis.authz.visible_tools", listing, data=REPO_ROOT / "rego") == []
+    assert opa_eval(opa, "data.aegis.authz.visible_tools", listing, data=rego_dir()) == []
 
 
 def test_rego_unit_tests_pass_with_coverage(opa: str) -> None:
+    rego = rego_dir().relative_to(REPO_ROOT).as_posix()
     completed = run_opa(
-        opa, "test", "rego", "opa-tests", "--fail-on-empty", "--coverage", "--format", "json", cwd=REPO_ROOT
+        opa, "test", rego, "opa-tests", "--fail-on-empty", "--coverage", "--format", "json", cwd=REPO_ROOT
     )
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr
     report = json.loads(completed.stdout)
-    rego_files = {name: data for name, data in report["files"].items() if name.startswith("rego/")}
-    assert rego_files, "no rego/ file in the coverage report"
+    rego_files = {name: data for name, data in report["files"].items() if name.startswith(f"{rego}/")}
+    assert rego_files, "no file of the bundle's Rego in the coverage report"
     covered = sum(data.get("covered_lines", 0) for data in rego_files.values())
     not_covered = sum(data.get("not_covered_lines", 0) for data in rego_files.values())
     coverage = 100.0 * covered / (covered + not_covered)
@@ -113,11 +116,11 @@ def test_rego_unit_tests_pass_with_coverage(opa: str) -> None:
 
 
 def test_rego_passes_strict_check(opa: str) -> None:
-    completed = run_opa(opa, "check", "--strict", "rego", "opa-tests", cwd=REPO_ROOT)
+    completed = run_opa(opa, "check", "--strict", str(rego_dir()), "opa-tests", cwd=REPO_ROOT)
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
 def test_rego_is_formatted(opa: str) -> None:
-    completed = run_opa(opa, "fmt", "--list", "rego", "opa-tests", cwd=REPO_ROOT)
+    completed = run_opa(opa, "fmt", "--list", str(rego_dir()), "opa-tests", cwd=REPO_ROOT)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == ""

@@ -1,16 +1,19 @@
-"""schemas/policy.schema.json: a valid Draft 2020-12 schema that accepts the examples."""
+"""The policy JSON Schema (policy_compiler's policy.schema.json): valid Draft 2020-12, accepts examples."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
+from policy_compiler._resources import schema_file
 
+from gateway.demo import EXAMPLE_POLICY
 from tests.policy_compiler.conftest import REPO_ROOT
 
-SCHEMA = json.loads((REPO_ROOT / "schemas" / "policy.schema.json").read_text(encoding="utf-8"))
+SCHEMA = json.loads(schema_file().read_text(encoding="utf-8"))
 
 
 def test_schema_is_draft_2020_12() -> None:
@@ -18,9 +21,13 @@ def test_schema_is_draft_2020_12() -> None:
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
 
 
-@pytest.mark.parametrize("name", ["policy.yaml", "legacy-policy.yaml", "team-policy.yaml"])
-def test_examples_match_the_schema(name: str) -> None:
-    document = yaml.safe_load((REPO_ROOT / "examples" / name).read_text(encoding="utf-8"))
+@pytest.mark.parametrize(
+    "example",
+    [EXAMPLE_POLICY, *(REPO_ROOT / "examples" / name for name in ("legacy-policy.yaml", "team-policy.yaml"))],
+    ids=lambda path: path.name,
+)
+def test_examples_match_the_schema(example: Path) -> None:
+    document = yaml.safe_load(example.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(SCHEMA).validate(document)
 
 

@@ -23,10 +23,10 @@ from policy_compiler import build_bundle
 from policy_compiler._signing import SUPPORTED_ALGORITHMS, SigningError, sign_bundle
 
 from bench._processes import free_port, stop
-from tests.policy_compiler.conftest import REPO_ROOT
+from gateway.demo import EXAMPLE_POLICY
 from tests.policy_compiler.opa_run import OPA_TIMEOUT_S, opa_eval, run_opa
 
-EXAMPLE = REPO_ROOT / "examples" / "policy.yaml"
+EXAMPLE = EXAMPLE_POLICY
 HMAC_SECRET = b"a shared secret of at least 32 bytes, for HS256"
 START_TIMEOUT_S = 30.0
 READ_CALL_INPUT = {

@@ -17,6 +17,14 @@ def test_policy_check_reports_file_line_column(tmp_path: Path, capsys: pytest.Ca
     assert capsys.readouterr().err.startswith(f"{policy}:2:9: ")
 
 
+def test_the_example_policy_is_printed_and_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy", "example"]) == 0
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(capsys.readouterr().out)
+    assert "src/secrets/**" in policy.read_text()
+    assert main(["policy", "check", str(policy)]) == 0
+
+
 def test_policy_compile_writes_a_bundle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text("defaults: {read: allow}\n")
