@@ -101,19 +101,22 @@ def start_simulator(state_dir: Path, *, token_scopes: tuple[str, ...] = ()) -> S
     return Simulator(url=url, token=token_file.read_text().strip(), state_dir=state_dir, process=process)
 
 
+AEGIS = (sys.executable, "-m", "gateway.cli")  # the checkout's `aegis`
+
+
 def create_key(
     keys_file: Path,
     name: str = "e2e-agent",
     scopes: tuple[str, ...] = ("tools:read",),
     extra: tuple[str, ...] = (),
+    *,
+    aegis: tuple[str, ...] = AEGIS,
 ) -> str:
     """`aegis keys create`; `extra` are more of its options (--expires, --rate, --burst)."""
     scope_args = [arg for scope in scopes for arg in ("--scope", scope)]
     result = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "gateway.cli",
+            *aegis,
             "keys",
             "create",
             "--name",
@@ -139,13 +142,15 @@ def start_gateway(
     wait_ready: bool = True,
     bind_host: str = "127.0.0.1",
     serve_args: tuple[str, ...] = (),
+    aegis: tuple[str, ...] = AEGIS,
 ) -> Gateway:
-    """`aegis serve` with its own managed OPA, a fresh key and audit log in `workdir`."""
+    """`aegis serve` (the checkout's, or another `aegis`) with its own managed OPA, a fresh key and audit
+    log in `workdir`, which is also its working directory."""
     workdir.mkdir(parents=True, exist_ok=True)
     policy_file = workdir / "policy.yaml"
     policy_file.write_text(policy, encoding="utf-8")
     keys_file = workdir / "keys.json"
-    key = create_key(keys_file)
+    key = create_key(keys_file, aegis=aegis)
     port = free_port()
     full_env = {
         **os.environ,
@@ -163,8 +168,9 @@ def start_gateway(
     log_file = workdir / "gateway.log"
     with log_file.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", *serve_args],
+            [*aegis, "serve", *serve_args],
             env=full_env,
+            cwd=workdir,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
