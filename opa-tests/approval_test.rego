@@ -17,18 +17,29 @@ _approvals := policy_with({
 		"automation": {"rule": "defaults.automation", "effect": "allow", "source": "p.yaml:4"},
 	},
 	"write": {
-		"repositories": repo_list("write.repositories", 7, ["acme/app", ["acme/prod-*", `(?s)^acme/prod-[^/]*$`, "acme/prod-x"], "beta/web"]),
-		"require_approval": list_of("write.require_approval", 9, "name", ["create_or_update_file", "create_pull_request", "get_issue"]),
+		"repositories": repo_list("write.repositories", 7, [
+			"acme/app",
+			["acme/prod-*", `(?s)^acme/prod-[^/]*$`, "acme/prod-x"],
+			"beta/web",
+		]),
+		"require_approval": rule_list("write.require_approval", 9, "name", [
+			"create_or_update_file",
+			"create_pull_request",
+			"get_issue",
+		]),
 	},
 	"repositories": {"acme/app": object.union(policy.repositories["acme/app"], {
-		"require_approval": list_of("repo.acme/app.require_approval", 30, "name", ["create_pull_request", "create_issue_comment"]),
+		"require_approval": rule_list("repo.acme/app.require_approval", 30, "name", [
+			"create_pull_request",
+			"create_issue_comment",
+		]),
 	})},
 	"repository_globs": {
 		"by_owner": {"acme": [glob_rules("acme/prod-*", `(?s)^acme/prod-[^/]*$`, {
-			"require_approval": list_of("repo.acme/prod-*.require_approval", 40, "name", ["create_issue_comment"]),
+			"require_approval": rule_list("repo.acme/prod-*.require_approval", 40, "name", ["create_issue_comment"]),
 		})]},
 		"any_owner": [glob_rules("*/app", `(?s)^[^/]*/app$`, {
-			"require_approval": list_of("repo.*/app.require_approval", 45, "name", ["create_branch", "create_pull_request"]),
+			"require_approval": rule_list("repo.*/app.require_approval", 45, "name", ["create_branch", "create_pull_request"]),
 		})],
 	},
 })
@@ -38,7 +49,10 @@ _approval(rule, line) := {"rule": rule, "source": sprintf("p.yaml:%d", [line])}
 _write(tool, repo) := call(tool, "write", repo, null, true)
 
 # An automation call by a key that holds the tools:automation scope.
-_automation(tool, repo) := object.union(call(tool, "automation", repo, null, true), {"principal": {"scopes": ["tools:automation"]}})
+_automation(tool, repo) := object.union(
+	call(tool, "automation", repo, null, true),
+	{"principal": {"scopes": ["tools:automation"]}},
+)
 
 test_approval_obligation_cases if {
 	cases := {
@@ -71,11 +85,10 @@ test_approval_obligation_cases if {
 			"want": [_approval("write.require_approval[0]", 9)],
 		},
 	}
-	failing := {note: got |
+	failing := {note: d.obligations |
 		some note, case in cases
 		d := authz.decision with input as case.input with data.aegis.policy as _approvals
-		got := d.obligations
-		got != {"secrets": "mask", "require_approval": case.want}
+		d.obligations != {"secrets": "mask", "require_approval": case.want}
 	}
 	print("failing:", failing)
 	failing == {}
@@ -100,6 +113,9 @@ test_no_approval_obligation_cases if {
 	}
 	failing := {note: d |
 		some note, case in cases
+
+		# The decision is taken `with` a policy and an input, which a comprehension term cannot carry.
+		# regal ignore:comprehension-term-assignment
 		d := authz.decision with input as case with data.aegis.policy as _approvals
 		d != allowed(d.reasons)
 	}
@@ -111,10 +127,16 @@ test_no_approval_obligation_on_deny if {
 	cases := {
 		"WRITE_MODE off": call("create_pull_request", "write", "acme/app", null, false),
 		"repository off the write whitelist": _write("create_or_update_file", "acme/other"),
-		"key without the scope": object.union(_write("create_or_update_file", "acme/app"), {"principal": {"scopes": ["tools:read"]}}),
+		"key without the scope": object.union(
+			_write("create_or_update_file", "acme/app"),
+			{"principal": {"scopes": ["tools:read"]}},
+		),
 	}
 	failing := {note: d |
 		some note, case in cases
+
+		# The decision is taken `with` a policy and an input, which a comprehension term cannot carry.
+		# regal ignore:comprehension-term-assignment
 		d := authz.decision with input as case with data.aegis.policy as _approvals
 		d != denied(d.reasons)
 	}
@@ -131,17 +153,24 @@ test_malformed_require_approval_lists_are_not_valid if {
 	cases := {
 		"no global list": replaced(_approvals, "write", object.remove(_approvals.write, ["require_approval"])),
 		"global entries not an array": object.union(_approvals, {"write": {"require_approval": {"entries": {}}}}),
-		"global entry without a name": object.union(_approvals, {"write": {"require_approval": {"entries": [entry_without_name]}}}),
+		"global entry without a name": object.union(
+			_approvals,
+			{"write": {"require_approval": {"entries": [entry_without_name]}}},
+		),
 		"global list without source": object.union(_approvals, {"write": {"require_approval": {"source": null}}}),
 		"repository key without the list": replaced(_approvals, "repositories", {
 			"acme/app": object.remove(_approvals.repositories["acme/app"], ["require_approval"]),
 		}),
 		"repository entry name not a string": replaced(_approvals, "repositories", {"acme/app": repo_rules("acme/app", {
-			"require_approval": list_of("repo.acme/app.require_approval", 30, "name", [7]),
+			"require_approval": rule_list("repo.acme/app.require_approval", 30, "name", [7]),
 		})}),
-		"glob key entry without a source": object.union(_approvals, {"repository_globs": {"any_owner": [glob_rules("*/app", `(?s)^[^/]*/app$`, {
-			"require_approval": {"rule": "r", "source": "s", "entries": [{"rule": "r[0]", "name": "create_pull_request"}]},
-		})]}}),
+		"glob key entry without a source": object.union(_approvals, {"repository_globs": {"any_owner": [
+			glob_rules("*/app", `(?s)^[^/]*/app$`, {"require_approval": {
+				"rule": "r",
+				"source": "s",
+				"entries": [{"rule": "r[0]", "name": "create_pull_request"}],
+			}}),
+		]}}),
 	}
 	failing := {note |
 		some note, case in cases
@@ -164,6 +193,7 @@ _format_3 := object.union(
 test_format_3_is_refused if {
 	not authz.policy_valid with data.aegis.policy as _format_3
 	not authz.policy_valid with data.aegis.policy as object.union(policy, {"format": 3})
-	d := authz.decision with input as read_call("get_file_contents", "acme/other", null) with data.aegis.policy as _format_3
+	d := authz.decision with input as read_call("get_file_contents", "acme/other", null)
+		with data.aegis.policy as _format_3
 	d == denied([deny("policy.invalid", "builtin")])
 }

@@ -64,7 +64,7 @@ test_repository_allowlist_is_an_explicit_allow_when_default_is_deny if {
 test_global_allowlist_cases if {
 	global_allow := policy_with({
 		"defaults": read_default("deny"),
-		"tools": {"allow": list_of("tools.allow", 4, "name", ["get_issue", "get_file_contents"])},
+		"tools": {"allow": rule_list("tools.allow", 4, "name", ["get_issue", "get_file_contents"])},
 	})
 	cases := {
 		"listed tool is allowed by the entry": {
@@ -82,7 +82,7 @@ test_global_allowlist_cases if {
 		"listed and denied tool is denied": {
 			"input": read_call("get_file_contents", "acme/other", null),
 			"want": denied([deny("tools.deny[0]", "p.yaml:5")]),
-			"policy": object.union(global_allow, {"tools": {"deny": list_of("tools.deny", 5, "name", ["get_file_contents"])}}),
+			"policy": object.union(global_allow, {"tools": {"deny": rule_list("tools.deny", 5, "name", ["get_file_contents"])}}),
 		},
 	}
 	failing := {note |
@@ -224,8 +224,8 @@ test_write_to_denied_path_denied if {
 
 test_every_denying_rule_reported_in_stage_order if {
 	p := policy_with({"tools": {
-		"allow": list_of("tools.allow", 4, "name", ["get_file_contents"]),
-		"deny": list_of("tools.deny", 5, "name", ["list_commits", "search_code", "list_commits"]),
+		"allow": rule_list("tools.allow", 4, "name", ["get_file_contents"]),
+		"deny": rule_list("tools.deny", 5, "name", ["list_commits", "search_code", "list_commits"]),
 	}})
 	d := authz.decision with input as read_call("list_commits", "acme/app", "src/secrets/a")
 		with data.aegis.policy as p

@@ -5,7 +5,7 @@ package aegis.authz_test
 
 # A list as the compiler writes it: `kind` is "name" (tools), "repo" or "glob" (with `regex`).
 # Entry i stands on line `line + i`.
-list_of(rule, line, kind, values) := {
+rule_list(rule, line, kind, values) := {
 	"rule": rule,
 	"source": sprintf("p.yaml:%d", [line]),
 	"entries": [entry |
@@ -27,7 +27,7 @@ _entry_value(kind, value) := {kind: value} if not kind in {"glob", "repo"}
 
 # A repository list (`values`: exact names, or [glob, regex, example]) with its index, as the
 # compiler writes it: exact names by name, globs by literal owner or under any_owner.
-repo_list(rule, line, values) := object.union(list_of(rule, line, "repo", values), {"index": {
+repo_list(rule, line, values) := object.union(rule_list(rule, line, "repo", values), {"index": {
 	"exact": {name: i | some i, name in values; is_string(name)},
 	"by_owner": {owner: [i |
 		some i, value in values
@@ -69,8 +69,8 @@ repo_rules(name, overrides) := object.union(
 	overrides,
 )
 
-# Rules of repository glob `glob` (with its regex), as listed in repository_globs.
-glob_rules(glob, regex, overrides) := object.union(repo_rules(glob, overrides), {"glob": glob, "regex": regex})
+# Rules of repository glob key `key` (with its regex `key_regex`), as listed in repository_globs.
+glob_rules(key, key_regex, overrides) := object.union(repo_rules(key, overrides), {"glob": key, "regex": key_regex})
 
 # A size limit on line `line`.
 limit(rule, line, bytes) := {"rule": rule, "source": sprintf("p.yaml:%d", [line]), "bytes": bytes}
@@ -85,7 +85,11 @@ secrets := {
 		"effect": "deny",
 		"entries": [
 			{"glob": "**/.env", "regex": `(?s)^(?:.*/)?\.env$`, "unless": []},
-			{"glob": "**/.env.*", "regex": `(?s)^(?:.*/)?\.env\..*$`, "unless": [{"glob": "**/.env.example", "regex": `(?s)^(?:.*/)?\.env\.example$`}]},
+			{
+				"glob": "**/.env.*",
+				"regex": `(?s)^(?:.*/)?\.env\..*$`,
+				"unless": [{"glob": "**/.env.example", "regex": `(?s)^(?:.*/)?\.env\.example$`}],
+			},
 			{"glob": "**/*.pem", "regex": `(?s)^(?:.*/)?.*\.pem$`, "unless": []},
 			{"glob": "**/.ssh/**", "regex": `(?s)^(?:.*/)?\.ssh(?:/.*)?$`, "unless": []},
 		],
@@ -114,7 +118,7 @@ policy := {
 	"secrets": secrets,
 	"tools": {
 		"allow": absent("tools.allow"),
-		"deny": list_of("tools.deny", 5, "name", ["search_code"]),
+		"deny": rule_list("tools.deny", 5, "name", ["search_code"]),
 	},
 	"write": {
 		"repositories": repo_list("write.repositories", 8, ["acme/app"]),
@@ -125,18 +129,18 @@ policy := {
 		"acme/app": repo_rules("acme/app", {
 			"tools": {
 				"allow": absent("repo.acme/app.tools.allow"),
-				"deny": list_of("repo.acme/app.tools.deny", 12, "name", ["list_commits"]),
+				"deny": rule_list("repo.acme/app.tools.deny", 12, "name", ["list_commits"]),
 			},
 			"paths": {
-				"allow": list_of("repo.acme/app.paths.allow", 14, "glob", [
+				"allow": rule_list("repo.acme/app.paths.allow", 14, "glob", [
 					["src/**", `(?s)^src(?:/.*)?$`],
 					["README.md", `(?s)^README\.md$`],
 				]),
-				"deny": list_of("repo.acme/app.paths.deny", 17, "glob", [["src/secrets/**", `(?s)^src/secrets(?:/.*)?$`]]),
+				"deny": rule_list("repo.acme/app.paths.deny", 17, "glob", [["src/secrets/**", `(?s)^src/secrets(?:/.*)?$`]]),
 			},
 		}),
 		"acme/locked": repo_rules("acme/locked", {"tools": {
-			"allow": list_of("repo.acme/locked.tools.allow", 22, "name", ["get_file_contents"]),
+			"allow": rule_list("repo.acme/locked.tools.allow", 22, "name", ["get_file_contents"]),
 			"deny": absent("repo.acme/locked.tools.deny"),
 		}}),
 	},
@@ -178,5 +182,5 @@ replaced(obj, key, value) := object.union(object.remove(obj, [key]), {key: value
 
 # Rules of repository `name` with one tools list (`effect` is "allow" or "deny") starting on `line`.
 repo_with_tools(name, effect, line, names) := repo_rules(name, {"tools": {
-	effect: list_of(sprintf("repo.%s.tools.%s", [name, effect]), line, "name", names),
+	effect: rule_list(sprintf("repo.%s.tools.%s", [name, effect]), line, "name", names),
 }})

@@ -20,18 +20,18 @@ _v1 := policy_with({
 	"limits": {"max_file_bytes": limit("limits.max_file_bytes", 4, 1000)},
 	"write": {
 		"repositories": repo_list("write.repositories", 8, ["acme/app", ["beta/*", `(?s)^beta/[^/]*$`, "beta/x"]]),
-		"branches": list_of("write.branches", 9, "glob", [["aegis/**", `(?s)^aegis(?:/.*)?$`]]),
+		"branches": rule_list("write.branches", 9, "glob", [["aegis/**", `(?s)^aegis(?:/.*)?$`]]),
 	},
 	"repository_globs": {
 		"by_owner": {"acme": [glob_rules("acme/*", `(?s)^acme/[^/]*$`, {
 			"tools": {
 				"allow": absent("repo.acme/*.tools.allow"),
-				"deny": list_of("repo.acme/*.tools.deny", 30, "name", ["list_commits"]),
+				"deny": rule_list("repo.acme/*.tools.deny", 30, "name", ["list_commits"]),
 			},
 			"limits": {"max_file_bytes": limit("repo.acme/*.limits.max_file_bytes", 31, 500)},
 		})]},
 		"any_owner": [glob_rules("*/docs", `(?s)^[^/]*/docs$`, {"paths": {
-			"allow": list_of("repo.*/docs.paths.allow", 33, "glob", [["**/*.md", `(?s)^(?:.*/)?.*\.md$`]]),
+			"allow": rule_list("repo.*/docs.paths.allow", 33, "glob", [["**/*.md", `(?s)^(?:.*/)?.*\.md$`]]),
 			"deny": absent("repo.*/docs.paths.deny"),
 		}})],
 	},
@@ -40,8 +40,8 @@ _v1 := policy_with({
 			"rule": "roles.triager",
 			"source": "p.yaml:40",
 			"tools": {
-				"allow": list_of("roles.triager.tools.allow", 41, "name", ["create_issue"]),
-				"deny": list_of("roles.triager.tools.deny", 42, "name", ["get_issue"]),
+				"allow": rule_list("roles.triager.tools.allow", 41, "name", ["create_issue"]),
+				"deny": rule_list("roles.triager.tools.deny", 42, "name", ["get_issue"]),
 			},
 			"capabilities": absent("roles.triager.capabilities"),
 			"repositories": repo_list("roles.triager.repositories", 43, [["acme/*", `(?s)^acme/[^/]*$`, "acme/x"]]),
@@ -50,24 +50,37 @@ _v1 := policy_with({
 			"rule": "roles.reader",
 			"source": "p.yaml:44",
 			"tools": {"allow": absent("roles.reader.tools.allow"), "deny": absent("roles.reader.tools.deny")},
-			"capabilities": list_of("roles.reader.capabilities", 45, "capability", ["read"]),
+			"capabilities": rule_list("roles.reader.capabilities", 45, "capability", ["read"]),
 			"repositories": absent_repo_list("roles.reader.repositories"),
 		},
 	},
 	"principals": {"bot-1": {
 		"rule": "principals.bot-1",
 		"source": "p.yaml:50",
-		"roles": list_of("principals.bot-1.roles", 51, "role", ["triager", "reader"]),
-		"not_before": {"rule": "principals.bot-1.not_before", "source": "p.yaml:52", "time": "2026-01-01T00:00:00Z", "ns": 1767225600000000000},
-		"expires": {"rule": "principals.bot-1.expires", "source": "p.yaml:53", "time": "2027-01-01T00:00:00Z", "ns": 1798761600000000000},
-		"repositories": repo_list("principals.bot-1.repositories", 54, ["acme/app", ["beta/*", `(?s)^beta/[^/]*$`, "beta/x"]]),
+		"roles": rule_list("principals.bot-1.roles", 51, "role", ["triager", "reader"]),
+		"not_before": {
+			"rule": "principals.bot-1.not_before",
+			"source": "p.yaml:52",
+			"time": "2026-01-01T00:00:00Z",
+			"ns": 1767225600000000000,
+		},
+		"expires": {
+			"rule": "principals.bot-1.expires",
+			"source": "p.yaml:53",
+			"time": "2027-01-01T00:00:00Z",
+			"ns": 1798761600000000000,
+		},
+		"repositories": repo_list("principals.bot-1.repositories", 54, [
+			"acme/app",
+			["beta/*", `(?s)^beta/[^/]*$`, "beta/x"],
+		]),
 	}},
 })
 
-# A call by `who` (an API key name) at `time`, with resource fields `resource` added.
-as_call(who, tool, capability, resource, time) := object.union(
+# A call by `who` (an API key name) at time `at`, with resource fields `resource` added.
+as_call(who, tool, capability, resource, at) := object.union(
 	call(tool, capability, object.get(resource, "repo", null), object.get(resource, "path", null), true),
-	{"principal": {"id": who}, "resource": resource, "context": {"time": time}},
+	{"principal": {"id": who}, "resource": resource, "context": {"time": at}},
 )
 
 _in_window := "2026-06-01T00:00:00Z"
@@ -108,16 +121,27 @@ test_exact_key_and_every_matching_glob_apply if {
 
 # --- size limits ------------------------------------------------------------------------------
 
+# A read allowed by defaults.read, with the size limit `bytes` as an obligation.
+_read_allowed_under(bytes) := {
+	"allow": true,
+	"reasons": [allow("defaults.read", "p.yaml:2")],
+	"obligations": {"max_file_bytes": bytes, "secrets": "mask"},
+	"revision": null,
+}
+
 test_size_limit_cases if {
-	p := policy_with({"limits": {"max_file_bytes": limit("limits.max_file_bytes", 4, 1000)}, "repository_globs": _v1.repository_globs})
+	p := policy_with({
+		"limits": {"max_file_bytes": limit("limits.max_file_bytes", 4, 1000)},
+		"repository_globs": _v1.repository_globs,
+	})
 	cases := {
 		"smallest applicable limit is the obligation": {
 			"resource": {"repo": "acme/web", "path": "a.py", "ref": null},
-			"want": {"allow": true, "reasons": [allow("defaults.read", "p.yaml:2")], "obligations": {"max_file_bytes": 500, "secrets": "mask"}, "revision": null},
+			"want": _read_allowed_under(500),
 		},
 		"global limit alone": {
 			"resource": {"repo": "beta/web", "path": "a.py", "ref": null},
-			"want": {"allow": true, "reasons": [allow("defaults.read", "p.yaml:2")], "obligations": {"max_file_bytes": 1000, "secrets": "mask"}, "revision": null},
+			"want": _read_allowed_under(1000),
 		},
 		"no path: no limit": {
 			"resource": {"repo": "acme/web", "path": null, "ref": null},
@@ -133,13 +157,13 @@ test_size_limit_cases if {
 		},
 		"known size at the limit": {
 			"resource": {"repo": "acme/web", "path": "a.py", "ref": null, "size": 500},
-			"want": {"allow": true, "reasons": [allow("defaults.read", "p.yaml:2")], "obligations": {"max_file_bytes": 500, "secrets": "mask"}, "revision": null},
+			"want": _read_allowed_under(500),
 		},
 	}
 	failing := {note |
 		some note, case in cases
-		got := authz.decision with input as object.union(read_call("get_file_contents", null, null), {"resource": case.resource})
-			with data.aegis.policy as p
+		read := object.union(read_call("get_file_contents", null, null), {"resource": case.resource})
+		got := authz.decision with input as read with data.aegis.policy as p
 		got != case.want
 	}
 	print("failing:", failing)
@@ -151,14 +175,14 @@ test_size_limit_cases if {
 _writer := policy_with({"defaults": write_default("allow"), "write": _v1.write})
 
 test_write_to_branch_off_the_list_denied if {
-	d := authz.decision with input as object.union(call("create_file", "write", "acme/app", "src/a.py", true), {"resource": {"branch": "main"}})
-		with data.aegis.policy as _writer
+	write := object.union(call("create_file", "write", "acme/app", "src/a.py", true), {"resource": {"branch": "main"}})
+	d := authz.decision with input as write with data.aegis.policy as _writer
 	d == denied([deny("write.branches", "p.yaml:9")])
 }
 
 test_write_to_allowed_branch_names_it if {
-	d := authz.decision with input as object.union(call("create_file", "write", "beta/web", "a.py", true), {"resource": {"branch": "aegis/fix-1"}})
-		with data.aegis.policy as _writer
+	write := object.union(call("create_file", "write", "beta/web", "a.py", true), {"resource": {"branch": "aegis/fix-1"}})
+	d := authz.decision with input as write with data.aegis.policy as _writer
 	d == allowed([
 		allow("context.write_mode", "builtin"),
 		allow("write.repositories[1]", "p.yaml:9"),
@@ -168,12 +192,16 @@ test_write_to_allowed_branch_names_it if {
 }
 
 test_write_without_branch_is_not_branch_checked if {
-	d := authz.decision with input as call("create_issue", "write", "acme/app", null, true) with data.aegis.policy as _writer
+	d := authz.decision with input as call("create_issue", "write", "acme/app", null, true)
+		with data.aegis.policy as _writer
 	d.allow == true
 }
 
 test_automation_passes_the_write_gate_and_defaults_to_deny if {
-	base := object.union(call("run_workflow", "automation", "acme/other", null, false), {"principal": {"scopes": ["tools:automation"]}})
+	base := object.union(
+		call("run_workflow", "automation", "acme/other", null, false),
+		{"principal": {"scopes": ["tools:automation"]}},
+	)
 	d := authz.decision with input as base with data.aegis.policy as _writer
 	d == denied([
 		deny("context.write_mode", "builtin"),
@@ -183,7 +211,8 @@ test_automation_passes_the_write_gate_and_defaults_to_deny if {
 }
 
 test_automation_needs_its_scope if {
-	d := authz.decision with input as call("run_workflow", "automation", "acme/app", null, true) with data.aegis.policy as _writer
+	d := authz.decision with input as call("run_workflow", "automation", "acme/app", null, true)
+		with data.aegis.policy as _writer
 	d == denied([deny("principal.scope", "builtin"), deny("defaults.automation", "builtin")])
 }
 
@@ -200,8 +229,8 @@ test_principal_window_cases if {
 	}
 	failing := {note |
 		some note, case in cases
-		got := authz.decision with input as as_call("bot-1", "get_file_contents", "read", {"repo": "acme/app", "path": null, "ref": null}, case.time)
-			with data.aegis.policy as _v1
+		read := as_call("bot-1", "get_file_contents", "read", {"repo": "acme/app", "path": null, "ref": null}, case.time)
+		got := authz.decision with input as read with data.aegis.policy as _v1
 		got != denied(case.want)
 	}
 	print("failing:", failing)
@@ -237,8 +266,11 @@ test_call_without_repository_is_not_scoped if {
 }
 
 test_unlisted_principal_gets_the_global_rules_only if {
-	d := authz.decision with input as as_call("someone", "get_file_contents", "read", {"repo": "gamma/app", "path": null, "ref": null}, "1999-01-01T00:00:00Z")
-		with data.aegis.policy as _v1
+	read := as_call(
+		"someone", "get_file_contents", "read",
+		{"repo": "gamma/app", "path": null, "ref": null}, "1999-01-01T00:00:00Z",
+	)
+	d := authz.decision with input as read with data.aegis.policy as _v1
 	d == denied([deny("defaults.read", "p.yaml:2")])
 }
 
@@ -252,8 +284,8 @@ test_role_deny_beats_role_grant if {
 
 test_role_tool_grant_applies_on_its_repositories if {
 	p := object.union(_v1, {"defaults": write_default("deny")})
-	d := authz.decision with input as as_call("bot-1", "create_issue", "write", {"repo": "acme/app", "path": null, "ref": null}, _in_window)
-		with data.aegis.policy as p
+	write := as_call("bot-1", "create_issue", "write", {"repo": "acme/app", "path": null, "ref": null}, _in_window)
+	d := authz.decision with input as write with data.aegis.policy as p
 	d == allowed(array.concat(_window_and_scope, [
 		allow("principals.bot-1.repositories[0]", "p.yaml:54"),
 		allow("principals.bot-1.roles[0]", "p.yaml:51"),
@@ -264,8 +296,8 @@ test_role_tool_grant_applies_on_its_repositories if {
 }
 
 test_role_tool_grant_does_not_apply_elsewhere if {
-	d := authz.decision with input as as_call("bot-1", "create_issue", "write", {"repo": "beta/web", "path": null, "ref": null}, _in_window)
-		with data.aegis.policy as _v1
+	write := as_call("bot-1", "create_issue", "write", {"repo": "beta/web", "path": null, "ref": null}, _in_window)
+	d := authz.decision with input as write with data.aegis.policy as _v1
 	d == denied([deny("defaults.write", "p.yaml:3")])
 }
 
@@ -299,14 +331,14 @@ test_size_and_branch_input_cases if {
 	}
 	print("failing:", failing)
 	failing == set()
-	ok := authz.decision with input as object.union(read_call("get_issue", "acme/app", null), {"resource": {"size": 0, "branch": null}})
-		with data.aegis.policy as policy
+	read := object.union(read_call("get_issue", "acme/app", null), {"resource": {"size": 0, "branch": null}})
+	ok := authz.decision with input as read with data.aegis.policy as policy
 	ok.allow == true
 }
 
 # --- visible tools -------------------------------------------------------------------------
 
-_listing_as(who, time, write_mode, scopes) := {
+_listing_as(who, at, write_mode, scopes) := {
 	"version": 1,
 	"principal": {"id": who, "kind": "api_key", "scopes": scopes, "roles": []},
 	"tools": [
@@ -316,12 +348,16 @@ _listing_as(who, time, write_mode, scopes) := {
 		{"name": "create_issue", "capability": "write"},
 		{"name": "run_workflow", "capability": "automation"},
 	],
-	"context": {"write_mode": write_mode, "time": time},
+	"context": {"write_mode": write_mode, "time": at},
 }
 
 test_visible_tools_cases if {
 	all_scopes := ["tools:read", "tools:write", "tools:automation"]
-	with_automation := object.union(_v1, {"defaults": {"automation": {"rule": "defaults.automation", "effect": "allow", "source": "p.yaml:3"}}})
+	with_automation := object.union(_v1, {"defaults": {"automation": {
+		"rule": "defaults.automation",
+		"effect": "allow",
+		"source": "p.yaml:3",
+	}}})
 	cases := {
 		"role grants: reads through the role, role deny hides, role tool grant shows a write": {
 			"input": _listing_as("bot-1", _in_window, true, all_scopes),
@@ -343,7 +379,7 @@ test_visible_tools_cases if {
 		"a glob repository key's allow shows a read tool": {
 			"input": _listing_as("someone", _in_window, false, all_scopes),
 			"policy": object.union(_v1, {"repository_globs": {"any_owner": [glob_rules("*/docs", `(?s)^[^/]*/docs$`, {"tools": {
-				"allow": list_of("repo.*/docs.tools.allow", 33, "name", ["get_issue"]),
+				"allow": rule_list("repo.*/docs.tools.allow", 33, "name", ["get_issue"]),
 				"deny": absent("repo.*/docs.tools.deny"),
 			}})]}}),
 			"want": ["get_file_contents", "get_issue"],
@@ -367,13 +403,27 @@ test_v1_fixture_policy_is_valid if {
 test_malformed_v1_policy_data_is_not_valid if {
 	cases := {
 		"limit without bytes": replaced(_v1, "limits", {"max_file_bytes": {"rule": "l", "source": "s"}}),
-		"glob rules with a broken regex": object.union(_v1, {"repository_globs": {"any_owner": [glob_rules("*/x", "(?s)^(x$", {})]}}),
+		"glob rules with a broken regex": object.union(
+			_v1,
+			{"repository_globs": {"any_owner": [glob_rules("*/x", "(?s)^(x$", {})]}},
+		),
 		"glob rules not a list": object.union(_v1, {"repository_globs": {"by_owner": {"acme": {}}}}),
-		"index pointing at another entry": object.union(_v1, {"write": {"repositories": {"index": {"exact": {"acme/app": 1}}}}}),
+		"index pointing at another entry": object.union(
+			_v1,
+			{"write": {"repositories": {"index": {"exact": {"acme/app": 1}}}}},
+		),
 		"index of a glob without a regex": object.union(_v1, {"write": {"repositories": {"index": {"any_owner": [0]}}}}),
-		"principal with an undefined role": object.union(_v1, {"principals": {"bot-1": {"roles": list_of("r", 1, "role", ["nobody"])}}}),
-		"time without ns": replaced(_v1, "principals", {"bot-1": replaced(_v1.principals["bot-1"], "expires", {"rule": "e", "source": "s"})}),
-		"role capabilities not a list": object.union(_v1, {"roles": {"reader": {"capabilities": {"rule": "c", "source": "s", "entries": "read"}}}}),
+		"principal with an undefined role": object.union(
+			_v1,
+			{"principals": {"bot-1": {"roles": rule_list("r", 1, "role", ["nobody"])}}},
+		),
+		"time without ns": replaced(_v1, "principals", {
+			"bot-1": replaced(_v1.principals["bot-1"], "expires", {"rule": "e", "source": "s"}),
+		}),
+		"role capabilities not a list": object.union(
+			_v1,
+			{"roles": {"reader": {"capabilities": {"rule": "c", "source": "s", "entries": "read"}}}},
+		),
 		"roles not an object": replaced(_v1, "roles", []),
 		"principals not an object": replaced(_v1, "principals", []),
 		"no automation default": replaced(_v1, "defaults", {"read": _v1.defaults.read, "write": _v1.defaults.write}),

@@ -94,7 +94,7 @@ test_malformed_policy_data_is_not_valid if {
 		"tool entry without name": policy_with({"tools": {"deny": {"entries": [{"rule": "d[0]", "source": "p.yaml:5"}]}}}),
 		"entry without source": policy_with({"write": {"repositories": {"entries": [{"rule": "w[0]", "repo": "acme/app"}]}}}),
 		"path regex that does not compile": replaced(policy, "repositories", {"acme/x": repo_rules("acme/x", {"paths": {
-			"deny": list_of("repo.acme/x.paths.deny", 3, "glob", [["x", "(?s)^(x$"]]),
+			"deny": rule_list("repo.acme/x.paths.deny", 3, "glob", [["x", "(?s)^(x$"]]),
 		}})}),
 		"path regex not a string": replaced(policy, "repositories", {"acme/x": repo_rules("acme/x", {"paths": {
 			"allow": {"rule": "r", "source": "s", "entries": [{"rule": "r[0]", "source": "s", "glob": "x"}]},

@@ -119,7 +119,12 @@ _outputs := policy_with({
 		"acme/app": repo_rules("acme/app", {"secrets": {"output": output("repo.acme/app.secrets.output", 13, "block")}}),
 		"acme/mask": repo_rules("acme/mask", {"secrets": {"output": output("repo.acme/mask.secrets.output", 33, "mask")}}),
 	},
-	"repository_globs": {"by_owner": {"beta": [glob_rules("beta/*", `(?s)^beta/[^/]*$`, {"secrets": {"output": output("repo.beta/*.secrets.output", 31, "block")}})]}, "any_owner": []},
+	"repository_globs": {
+		"by_owner": {"beta": [glob_rules("beta/*", `(?s)^beta/[^/]*$`, {"secrets": {
+			"output": output("repo.beta/*.secrets.output", 31, "block"),
+		}})]},
+		"any_owner": [],
+	},
 })
 
 _blocking := object.union(_outputs, {"secrets": {"output": output("secrets.output", 6, "block")}})
@@ -135,7 +140,11 @@ test_secrets_obligation_cases if {
 		"a global block applies everywhere": {"repo": "acme/other", "policy": _blocking, "want": "block"},
 		"a global block applies without a repository": {"repo": null, "policy": _blocking, "want": "block"},
 		"a repository mask cannot relax a global block": {"repo": "acme/mask", "policy": _blocking, "want": "block"},
-		"an unreadable global setting blocks": {"repo": "acme/other", "policy": _with_secrets("output", output("secrets.output", 6, "redact")), "want": "block"},
+		"an unreadable global setting blocks": {
+			"repo": "acme/other",
+			"policy": _with_secrets("output", output("secrets.output", 6, "redact")),
+			"want": "block",
+		},
 	}
 	failing := {note |
 		some note, case in cases
@@ -167,6 +176,12 @@ test_policy_with_secrets_settings_is_valid if {
 	authz.policy_valid with data.aegis.policy as _store_paths_allowed
 }
 
+# `policy` whose only secret-store glob is `entry`.
+_with_store_entry(entry) := _with_secrets("store_paths", replaced(secrets.store_paths, "entries", [entry]))
+
+# `policy` whose only repository key is acme/x, with the rules `rules`.
+_with_acme_x(rules) := replaced(policy, "repositories", {"acme/x": rules})
+
 test_malformed_secrets_data_is_not_valid if {
 	entry := secrets.store_paths.entries[1]
 	cases := {
@@ -176,11 +191,13 @@ test_malformed_secrets_data_is_not_valid if {
 		"store_paths effect unknown": _with_secrets("store_paths", _store_paths("maybe", "p.yaml:7")),
 		"store_paths without entries": _with_secrets("store_paths", object.remove(secrets.store_paths, ["entries"])),
 		"store_paths with no glob": _with_secrets("store_paths", replaced(secrets.store_paths, "entries", [])),
-		"a glob regex that does not compile": _with_secrets("store_paths", replaced(secrets.store_paths, "entries", [replaced(entry, "regex", "(?s)^(x$")])),
-		"an exception regex that does not compile": _with_secrets("store_paths", replaced(secrets.store_paths, "entries", [replaced(entry, "unless", [{"glob": "x", "regex": "(x"}])])),
-		"exceptions not a list": _with_secrets("store_paths", replaced(secrets.store_paths, "entries", [replaced(entry, "unless", {})])),
-		"repository output mode unknown": replaced(policy, "repositories", {"acme/x": repo_rules("acme/x", {"secrets": {"output": output("o", 1, "off")}})}),
-		"repository without secrets": replaced(policy, "repositories", {"acme/x": object.remove(repo_rules("acme/x", {}), ["secrets"])}),
+		"a glob regex that does not compile": _with_store_entry(replaced(entry, "regex", "(?s)^(x$")),
+		"an exception regex that does not compile": _with_store_entry(replaced(entry, "unless", [
+			{"glob": "x", "regex": "(x"},
+		])),
+		"exceptions not a list": _with_store_entry(replaced(entry, "unless", {})),
+		"repository output mode unknown": _with_acme_x(repo_rules("acme/x", {"secrets": {"output": output("o", 1, "off")}})),
+		"repository without secrets": _with_acme_x(object.remove(repo_rules("acme/x", {}), ["secrets"])),
 	}
 	failing := {note |
 		some note, case in cases

@@ -61,7 +61,7 @@ test_write_tool_invisible_when_its_whitelisted_repository_denies_it if {
 }
 
 test_write_tool_visible_through_global_allowlist if {
-	p := policy_with({"tools": {"allow": list_of("tools.allow", 4, "name", ["create_issue", "get_file_contents"])}})
+	p := policy_with({"tools": {"allow": rule_list("tools.allow", 4, "name", ["create_issue", "get_file_contents"])}})
 	v := authz.visible_tools with input as listing(_tools, true) with data.aegis.policy as p
 	v == ["create_issue", "get_file_contents"]
 }

@@ -21,7 +21,12 @@ package aegis.authz
 # entrypoint: true
 decision := {"allow": false, "reasons": _ordered(_precondition_failures), "obligations": {}, "revision": _revision} if {
 	count(_precondition_failures) > 0
-} else := {"allow": true, "reasons": _ordered(_grants | _supports), "obligations": _obligations, "revision": _revision} if {
+} else := {
+	"allow": true,
+	"reasons": _ordered(_grants | _supports),
+	"obligations": _obligations,
+	"revision": _revision,
+} if {
 	_allowed
 } else := {"allow": false, "reasons": _ordered(_denials), "obligations": {}, "revision": _revision}
 
@@ -62,9 +67,11 @@ _revision := data.aegis.meta.revision
 #   entries that hold a gated call until a human approves it.
 _obligations := object.union_n([{"secrets": _secrets_output}, _size_obligation, _approval_obligation])
 
+default _size_obligation := {}
+
 _size_obligation := {"max_file_bytes": min({limit.bytes | some limit in _limits})} if {
 	count(_limits) > 0
-} else := {}
+}
 
 # METADATA
 # title: Approval required
@@ -73,13 +80,15 @@ _size_obligation := {"max_file_bytes": min({limit.bytes | some limit in _limits}
 #   require_approval of a repository key matching its repository waits for a human approval:
 #   the obligation lists every such entry ({"rule", "source"}), the global ones first, then
 #   by repository key, each list in its order. Absent when none applies, and never on a read.
+default _approval_obligation := {}
+
 _approval_obligation := {"require_approval": _ordered(_approvals)} if {
 	_gated
 	count(_approvals) > 0
-} else := {}
+}
 
 # Reasons are kept as [stage, position, reason] so that sorting orders them deterministically.
-_ordered(entries) := [reason | some entry in sort(entries); reason := entry[2]]
+_ordered(entries) := [entry[2] | some entry in sort(entries)]
 
 _builtin(annotations, effect) := {"rule": annotations.custom.reason, "effect": effect, "source": "builtin"}
 

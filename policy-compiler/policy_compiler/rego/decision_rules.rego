@@ -83,15 +83,11 @@ _denials contains [21, 0, _reason(rules.tools.allow, "deny")] if {
 # METADATA
 # title: Path denied
 # description: A glob of the paths.deny list of a matching repository key matches the path of the call.
-_denials contains [30, i, _reason(rules.paths.deny.entries[i], "deny")] if {
+_denials contains [30, i, _reason(entry, "deny")] if {
 	_path_given
 	some rules in _repo_sets
 	some i in _path_deny_hits(rules, _path)
-}
-
-_path_deny_hits(rules, path) := {i |
-	some i, entry in rules.paths.deny.entries
-	regex.match(entry.regex, path)
+	entry := rules.paths.deny.entries[i]
 }
 
 # METADATA
@@ -110,24 +106,6 @@ _denials contains [35, 0, _reason(limit, "deny")] if {
 	is_number(_size)
 	some limit in _limits
 	_size > limit.bytes
-}
-
-# METADATA
-# title: Size limits
-# description: |
-#   The max_file_bytes limits that apply to a call with a path: the global one and those of
-#   every matching repository key.
-_limits contains limit if {
-	_path_given
-	limit := _policy.limits.max_file_bytes
-	limit != null
-}
-
-_limits contains limit if {
-	_path_given
-	some rules in _repo_sets
-	limit := rules.limits.max_file_bytes
-	limit != null
 }
 
 # METADATA
@@ -166,6 +144,30 @@ _denials contains [42, 0, _reason(_policy.write.branches, "deny")] if {
 _denials contains [50, 0, _reason(_policy.defaults[_capability], "deny")] if {
 	_known_capability
 	count(_grants) == 0
+}
+
+# The positions of the globs of the paths.deny list of `rules` matching `path`.
+_path_deny_hits(rules, path) := {i |
+	some i, entry in rules.paths.deny.entries
+	regex.match(entry.regex, path)
+}
+
+# METADATA
+# title: Size limits
+# description: |
+#   The max_file_bytes limits that apply to a call with a path: the global one and those of
+#   every matching repository key.
+_limits contains limit if {
+	_path_given
+	limit := _policy.limits.max_file_bytes
+	limit != null
+}
+
+_limits contains limit if {
+	_path_given
+	some rules in _repo_sets
+	limit := rules.limits.max_file_bytes
+	limit != null
 }
 
 # The write whitelist may be long: its index is read in place (a function argument would copy it).
@@ -230,14 +232,16 @@ _supports contains [40, 0, _builtin(rego.metadata.rule(), "allow")] if {
 	input.context.write_mode == true
 }
 
-_supports contains [41, i, _reason(_policy.write.repositories.entries[i], "allow")] if {
+_supports contains [41, i, _reason(entry, "allow")] if {
 	_gated
 	some i in _write_hits
+	entry := _policy.write.repositories.entries[i]
 }
 
-_supports contains [42, i, _reason(_policy.write.branches.entries[i], "allow")] if {
+_supports contains [42, i, _reason(entry, "allow")] if {
 	_gated
 	some i in _branch_hits
+	entry := _policy.write.branches.entries[i]
 }
 
 # The require_approval entries naming a gated call's tool: [0, i, entry] for the global list,

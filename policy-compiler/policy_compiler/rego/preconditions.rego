@@ -74,11 +74,11 @@ _non_empty_string(value) if {
 	value != ""
 }
 
-_null_or_string(value) if value == null
+_null_or_string(null)
 
 _null_or_string(value) if is_string(value)
 
-_valid_size(size) if size == null
+_valid_size(null)
 
 _valid_size(size) if {
 	is_number(size)
@@ -86,14 +86,14 @@ _valid_size(size) if {
 	floor(size) == size
 }
 
-_valid_branch(branch) if branch == null
+_valid_branch(null)
 
 _valid_branch(branch) if {
 	is_string(branch)
 	regex.match(`^[^\x00-\x1f\x7f]+$`, branch)
 }
 
-_valid_repo(repo) if repo == null
+_valid_repo(null)
 
 _valid_repo(repo) if {
 	is_string(repo)
@@ -103,7 +103,7 @@ _valid_repo(repo) if {
 	}
 }
 
-_valid_path(path, _) if path == null
+_valid_path(null, _)
 
 _valid_path(path, repo) if {
 	is_string(repo)
@@ -114,7 +114,7 @@ _valid_path(path, repo) if {
 	}
 }
 
-_policy_present if data.aegis.policy != null
+_policy_present if _policy != null
 
 _policy_usable if _policy.format == 4
 
@@ -205,7 +205,7 @@ _valid_output(output) if {
 	output.mode in {"mask", "block"}
 }
 
-_valid_repo_output(output) if output == null
+_valid_repo_output(null)
 
 _valid_repo_output(output) if _valid_output(output)
 
@@ -241,7 +241,7 @@ _valid_principal(principal) if {
 	_valid_repo_list(principal.repositories)
 }
 
-_valid_time(bound) if bound == null
+_valid_time(null)
 
 _valid_time(bound) if {
 	_valid_rule(bound)

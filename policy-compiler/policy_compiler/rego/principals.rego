@@ -3,6 +3,8 @@ package aegis.authz
 # Principals and roles: a principal listed under `principals` (by its API key name) gets its
 # time window, its repository scope, and the denies and grants of its roles on top of the
 # global and repository rules. A principal not listed gets the global rules only.
+# Denials and supports come first, by stage (7 time window, 8 repositories, 9 roles), then
+# the rules they are built from.
 
 _principal := _policy.principals[input.principal.id]
 
@@ -24,9 +26,40 @@ _denials contains [7, 1, _reason(_principal.expires, "deny")] if {
 	not _before_expires
 }
 
+# METADATA
+# title: Repository outside the principal's scope
+# description: The principal lists repositories, and the call's repository matches none of them.
+_denials contains [8, 0, _reason(_principal.repositories, "deny")] if {
+	count(_principal.repositories.entries) > 0
+	is_string(_repo)
+	count(_principal_repo_hits) == 0
+}
+
+# METADATA
+# title: Tool denied by a role
+# description: A role the caller holds lists the tool in its tools.deny (on every call, whatever the repository).
+_denials contains [9, i, _reason(entry, "deny")] if {
+	some [_, role] in _held
+	some i, entry in role.tools.deny.entries
+	entry.name == _tool_name
+}
+
 _supports contains [7, 0, _reason(_principal.not_before, "allow")] if _after_not_before
 
 _supports contains [7, 1, _reason(_principal.expires, "allow")] if _before_expires
+
+_supports contains [8, i, _reason(entry, "allow")] if {
+	some i in _principal_repo_hits
+	entry := _principal.repositories.entries[i]
+}
+
+# A role that grants the call names its membership (principals.<id>.roles[j]) as well.
+_supports contains [9, j, _reason(member, "allow")] if {
+	some [j, _] in _role_grants
+	member := _principal.roles.entries[j]
+}
+
+_grants contains grant if some [_, grant] in _role_grants
 
 _after_not_before if _now >= _principal.not_before.ns
 
@@ -43,33 +76,11 @@ _window_closed if {
 	not _before_expires
 }
 
-# METADATA
-# title: Repository outside the principal's scope
-# description: The principal lists repositories, and the call's repository matches none of them.
-_denials contains [8, 0, _reason(_principal.repositories, "deny")] if {
-	count(_principal.repositories.entries) > 0
-	is_string(_repo)
-	count(_principal_repo_hits) == 0
-}
-
 _principal_repo_hits := _repo_list_hits(_principal.repositories, _repo)
-
-_supports contains [8, i, _reason(_principal.repositories.entries[i], "allow")] if {
-	some i in _principal_repo_hits
-}
 
 # The roles the caller holds: [position in principals.<id>.roles, role].
 _held contains [j, _policy.roles[member.role]] if {
 	some j, member in _principal.roles.entries
-}
-
-# METADATA
-# title: Tool denied by a role
-# description: A role the caller holds lists the tool in its tools.deny (on every call, whatever the repository).
-_denials contains [9, i, _reason(entry, "deny")] if {
-	some [_, role] in _held
-	some i, entry in role.tools.deny.entries
-	entry.name == _tool_name
 }
 
 # A role's allows apply on its repositories only (on every call when it lists none).
@@ -96,7 +107,3 @@ _role_grants contains [j, [52, i, _reason(entry, "allow")]] if {
 	some i, entry in role.capabilities.entries
 	entry.capability == _capability
 }
-
-_grants contains grant if some [_, grant] in _role_grants
-
-_supports contains [9, j, _reason(_principal.roles.entries[j], "allow")] if some [j, _] in _role_grants

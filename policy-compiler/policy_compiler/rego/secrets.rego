@@ -57,6 +57,6 @@ _secrets_output := "mask" if {
 	}
 }
 
-_masks(setting) if setting == null
+_masks(null)
 
 _masks(setting) if setting.mode == "mask"
