@@ -71,6 +71,14 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _health(args: argparse.Namespace) -> int:
+    from gateway.probe import probe
+
+    healthy, said = probe(os.environ, ready=args.ready)
+    print(said.strip(), file=sys.stdout if healthy else sys.stderr)
+    return EXIT_OK if healthy else EXIT_FAILED
+
+
 def _demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
@@ -329,6 +337,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_serve)
 
+    health = commands.add_parser(
+        "health", help="exit 0 when the gateway at AEGIS_BIND is alive (--ready: ready to serve)"
+    )
+    health.add_argument("--ready", action="store_true", help="ask /readyz instead of /healthz")
+    health.set_defaults(handler=_health)
     demo = commands.add_parser(
         "demo", help="serve the gateway against AEGIS_GITEA_URL, or a seeded demo Gitea when it is unset"
     )

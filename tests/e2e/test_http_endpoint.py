@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.processes import Gateway, Simulator, free_port, start_gateway, wait_healthy
+from tests.processes import AEGIS, Gateway, Simulator, free_port, start_gateway, wait_healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -238,6 +240,13 @@ def test_metrics_health_and_readiness(gateway: Gateway) -> None:
     assert httpx.get(f"{gateway.base_url}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{gateway.base_url}/readyz").json()
     assert ready["status"] == "ready" and len(ready["bundle_revision"]) == 64
+    assert health(gateway, "--ready").returncode == 0  # the image's health check
+
+
+def health(gateway: Gateway, *args: str) -> subprocess.CompletedProcess[str]:
+    """`aegis health` against the gateway, as a container's health check runs it."""
+    env = {**os.environ, "AEGIS_BIND": gateway.base_url.removeprefix("http://")}
+    return subprocess.run([*AEGIS, "health", *args], env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_opa_unreachable_means_deny_and_not_ready(
@@ -254,6 +263,9 @@ def test_opa_unreachable_means_deny_and_not_ready(
     try:
         wait_healthy(gw)
         assert httpx.get(f"{gw.base_url}/readyz").status_code == 503
+        assert health(gw).returncode == 0
+        not_ready = health(gw, "--ready")
+        assert not_ready.returncode == 1 and '"opa":"not ready"' in not_ready.stderr
         call = rpc(
             "tools/call", {"name": "get_repository_info", "arguments": {"owner": "acme", "repo": "app"}}
         )
