@@ -91,13 +91,17 @@ class Gateway:
         return self.log_file.read_text(encoding="utf-8", errors="replace")
 
 
-def start_simulator(state_dir: Path, *, token_scopes: tuple[str, ...] = ()) -> Simulator:
-    """The demo simulator in its own process, logging every request it receives to requests.jsonl; its
-    token has the demo's read scopes, or `token_scopes` (Gitea scope names) when given."""
+def start_simulator(
+    state_dir: Path, *, token_scopes: tuple[str, ...] = (), host: str = "127.0.0.1"
+) -> Simulator:
+    """The demo simulator in its own process on `host`, logging every request it receives to
+    requests.jsonl; its token has the demo's read scopes, or `token_scopes` (Gitea scope names)."""
     token_file = state_dir.parent / f"{state_dir.name}.token"
     request_log = state_dir.parent / "requests.jsonl"
     scopes = ("--token-scopes", ",".join(token_scopes)) if token_scopes else ()
-    process, url = spawn_simulator(state_dir, token_file, "--request-log", str(request_log), *scopes)
+    process, url = spawn_simulator(
+        state_dir, token_file, "--request-log", str(request_log), "--host", host, *scopes
+    )
     return Simulator(url=url, token=token_file.read_text().strip(), state_dir=state_dir, process=process)
 
 
