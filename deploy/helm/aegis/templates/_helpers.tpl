@@ -1,0 +1,193 @@
+{{/*
+Names and labels.
+*/}}
+{{- define "aegis.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "aegis.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "aegis.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "aegis.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "aegis.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "aegis.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: aegis
+{{- end }}
+
+{{- define "aegis.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "aegis.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+An image reference: repository:tag, or repository@digest when a digest is given.
+Usage: include "aegis.image" (dict "image" .Values.gateway.image "default" .Chart.AppVersion)
+*/}}
+{{- define "aegis.image" -}}
+{{- if .image.digest }}
+{{- printf "%s@%s" .image.repository .image.digest }}
+{{- else }}
+{{- $tag := default .default .image.tag | toString }}
+{{- if not $tag }}
+{{- fail (printf "the image %s needs a tag or a digest" .image.repository) }}
+{{- end }}
+{{- printf "%s:%s" .image.repository $tag }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Secret names, defaulted from the fullname.
+*/}}
+{{- define "aegis.giteaTokenSecret" -}}
+{{- default (printf "%s-gitea-token" (include "aegis.fullname" .)) .Values.secrets.giteaToken.name }}
+{{- end }}
+{{- define "aegis.apiKeysSecret" -}}
+{{- default (printf "%s-api-keys" (include "aegis.fullname" .)) .Values.secrets.apiKeys.name }}
+{{- end }}
+{{- define "aegis.bundleKeySecret" -}}
+{{- default (printf "%s-bundle-verification-key" (include "aegis.fullname" .)) .Values.secrets.bundleVerificationKey.name }}
+{{- end }}
+
+{{/*
+Where things are mounted. The gateway's secrets are one read-only projected volume; OPA's key is a
+volume of its own, mounted in OPA's container only.
+*/}}
+{{- define "aegis.secretsDir" -}}/run/secrets/aegis{{- end }}
+{{- define "aegis.opaKeyPath" -}}/run/secrets/opa/bundle-verification-key{{- end }}
+{{- define "aegis.opaConfigPath" -}}/etc/opa/config.yaml{{- end }}
+{{- define "aegis.opaPersistenceDir" -}}/var/opa{{- end }}
+
+{{/*
+The port of an http(s) URL: the explicit one, else 443 for https and 80 for http.
+Usage: include "aegis.urlPort" "https://gitea.example.com:3000"
+*/}}
+{{- define "aegis.urlPort" -}}
+{{- $url := urlParse . }}
+{{- $explicit := regexFind ":[0-9]+$" $url.host }}
+{{- if $explicit }}
+{{- trimPrefix ":" $explicit }}
+{{- else if eq $url.scheme "https" }}443
+{{- else }}80
+{{- end }}
+{{- end }}
+
+{{/*
+The checks that make rendering fail with a message naming the value to set. Included by the
+Deployment, so every render runs them once.
+*/}}
+{{- define "aegis.validate" -}}
+{{- $v := .Values }}
+{{- if gt (int $v.replicas) 1 }}
+{{- fail (printf "replicas is %v, but this chart runs exactly one gateway: the audit log is locked by one process, and approvals, write quotas and rollback snapshots live in one process's SQLite file (AEGIS_STATE_DB). Set replicas: 1 (README.md, \"One replica\")." $v.replicas) }}
+{{- end }}
+{{- if lt (int $v.replicas) 0 }}
+{{- fail "replicas must be 0 or 1" }}
+{{- end }}
+{{- /* The choices the chart does not make for the operator, named all at once. */}}
+{{- $missing := list }}
+{{- if not (regexMatch "^https?://[^/]+" $v.gitea.url) }}
+{{- $missing = append $missing "gitea.url: the Gitea's http(s) base URL, e.g. https://gitea.example.com" }}
+{{- end }}
+{{- if not (regexMatch "^https?://[^/]+" $v.bundles.url) }}
+{{- $missing = append $missing "bundles.url: the bundle service's http(s) base URL, e.g. http://aegis-bundles.aegis.svc:8888" }}
+{{- end }}
+{{- if not (or $v.tls.secretName $v.insecurePlainHttp) }}
+{{- $missing = append $missing "how port 8080 is protected: tls.secretName (the gateway serves HTTPS with that kubernetes.io/tls Secret), or insecurePlainHttp: true (plain HTTP, only when a mesh or an ingress terminates TLS in front of the gateway)" }}
+{{- end }}
+{{- if $missing }}
+{{- fail (printf "set %s" (join "; and " $missing)) }}
+{{- end }}
+{{- if and $v.tls.secretName $v.insecurePlainHttp }}
+{{- fail "set tls.secretName or insecurePlainHttp: true, not both" }}
+{{- end }}
+{{- if not (has $v.limits.backend (list "memory" "redis")) }}
+{{- fail (printf "limits.backend must be memory or redis, got %q" $v.limits.backend) }}
+{{- end }}
+{{- if and (eq $v.limits.backend "redis") (not $v.limits.redis.urlSecret.name) }}
+{{- fail "limits.backend redis needs limits.redis.urlSecret.name: a Secret holding the Redis URL" }}
+{{- end }}
+{{- if not (regexMatch "^[A-Za-z0-9_-]+$" $v.bundles.signing.keyId) }}
+{{- fail "bundles.signing.keyId must be letters, digits, _ and - only (it is a key of OPA's configuration)" }}
+{{- end }}
+{{- if not (has $v.bundles.signing.algorithm (list "RS256" "RS384" "RS512" "PS256" "PS384" "PS512" "ES256" "ES384" "ES512" "HS256" "HS384" "HS512")) }}
+{{- fail (printf "bundles.signing.algorithm %q is not one OPA verifies (RS*, PS*, ES*, HS* 256/384/512)" $v.bundles.signing.algorithm) }}
+{{- end }}
+{{- if gt (int $v.bundles.polling.minDelaySeconds) (int $v.bundles.polling.maxDelaySeconds) }}
+{{- fail "bundles.polling.minDelaySeconds must not exceed maxDelaySeconds" }}
+{{- end }}
+{{- $managed := include "aegis.managedEnvNames" . | fromJsonArray }}
+{{- range $v.extraEnv }}
+{{- if has .name $managed }}
+{{- fail (printf "extraEnv sets %s, which the chart sets itself: use the chart's value for it (README.md)" .name) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Every environment variable the chart sets on the gateway, or deliberately leaves unset (a value of
+extraEnv may not bring them back: the explicit TLS choice, OPA's address and the secrets' forms are
+the chart's).
+*/}}
+{{- define "aegis.managedEnvNames" -}}
+{{- list
+  "AEGIS_GITEA_URL" "AEGIS_GITEA_TOKEN" "AEGIS_GITEA_TOKEN_FILE" "AEGIS_OPA_URL" "AEGIS_BIND"
+  "AEGIS_KEYS_FILE" "AEGIS_AUDIT_LOG" "AEGIS_STATE_DB" "AEGIS_ALLOWED_HOSTS" "AEGIS_ALLOWED_ORIGINS"
+  "AEGIS_TRUSTED_PROXIES" "AEGIS_TLS_CERT" "AEGIS_TLS_KEY" "AEGIS_ALLOW_INSECURE_BIND"
+  "AEGIS_AUDIT_SIGNING_KEY" "AEGIS_ADMIN_KEY" "AEGIS_ADMIN_KEY_FILE" "AEGIS_LIMITS_BACKEND"
+  "AEGIS_REDIS_URL" "AEGIS_REDIS_URL_FILE" "WRITE_MODE" "AEGIS_BUNDLE_VERIFICATION_KEY"
+  "AEGIS_BUNDLE_SIGNING_ALG" "TMPDIR" | toJson }}
+{{- end }}
+
+{{/*
+The host names the gateway accepts on /mcp: the Service's, then allowedHosts.
+*/}}
+{{- define "aegis.allowedHosts" -}}
+{{- $svc := include "aegis.fullname" . }}
+{{- $ns := .Release.Namespace }}
+{{- $names := list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.%s" $svc $ns .Values.clusterDomain) }}
+{{- concat $names .Values.allowedHosts | uniq | join "," }}
+{{- end }}
+
+{{/*
+The probe scheme of the gateway's port.
+*/}}
+{{- define "aegis.scheme" -}}
+{{- if .Values.tls.secretName }}HTTPS{{ else }}HTTP{{ end }}
+{{- end }}
+
+{{/*
+The security context both containers share: nothing to escalate to, no capabilities, no writes to
+the image. The user differs per container (the images' own: 10001 and 65532).
+*/}}
+{{- define "aegis.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .uid }}
+runAsGroup: {{ .uid }}
+readOnlyRootFilesystem: true
+allowPrivilegeEscalation: false
+privileged: false
+capabilities:
+  drop: [ALL]
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}

@@ -1,0 +1,591 @@
+"""The Helm chart (deploy/helm/aegis), checked offline: no Kubernetes API server runs here, so the chart is
+linted (helm lint --strict), rendered and validated against pinned schemas (kubeconform -strict), scored
+(kube-score), and its rendered pod is read for what security depends on. One test runs the real OPA with
+the rendered configuration and arguments against a bundle server.
+
+The tools come from scripts/setup-deploy: helm, kubeconform and kube-score on PATH, and the schema
+location and Kubernetes version from the environment (source .tools/deploy.env). Without them the tests
+skip, or fail under AEGIS_REQUIRE_ALL=1."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from policy_compiler import build_bundle
+from policy_compiler._signing import sign_bundle
+
+from bench._processes import free_port, stop
+from gateway.demo import EXAMPLE_POLICY
+from tests.deploy.test_bundle_server import load_server
+from tests.processes import REPO_ROOT, opa_binary
+
+pytestmark = pytest.mark.deploy
+
+CHART = REPO_ROOT / "deploy" / "helm" / "aegis"
+MINIMAL = CHART / "ci" / "minimal-values.yaml"  # the three choices the chart does not make
+FULL = CHART / "ci" / "full-values.yaml"  # every option on: TLS, Redis, ServiceMonitor, ...
+RELEASE, NAMESPACE = "aegis", "aegis"
+# kube-score checks the chart fails on purpose; the chart's README says why, under "kube-score".
+KUBE_SCORE_IGNORED = ("container-image-pull-policy", "deployment-strategy", "deployment-replicas")
+KUBE_SCORE_OPTIONAL = ("container-seccomp-profile", "container-ports-check")
+# Kinds kubeconform has no schema for (CRDs): the Prometheus Operator's ServiceMonitor is skipped, and
+# test_service_monitor_scrapes_the_service checks its shape instead.
+KUBECONFORM_SKIPPED = ("ServiceMonitor",)
+OPA_START_S = 20.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Tools:
+    helm: str
+    kubeconform: str
+    kube_score: str
+    schema_location: str
+    kubernetes_version: str
+
+
+@pytest.fixture(scope="session")
+def tools() -> Tools:
+    """helm, kubeconform and kube-score from PATH, the schemas from the environment (.tools/deploy.env)."""
+    found = {name: shutil.which(name) for name in ("helm", "kubeconform", "kube-score")}
+    env = {name: os.environ.get(name) for name in ("AEGIS_KUBECONFORM_SCHEMA_LOCATION", "AEGIS_K8S_VERSION")}
+    missing = [f"{name} on PATH" for name, path in found.items() if path is None]
+    missing += [name for name, value in env.items() if not value]
+    if missing:
+        reason = f"missing {', '.join(missing)}: run scripts/setup-deploy, then source .tools/deploy.env"
+        if os.environ.get("AEGIS_REQUIRE_ALL") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return Tools(
+        helm=str(found["helm"]),
+        kubeconform=str(found["kubeconform"]),
+        kube_score=str(found["kube-score"]),
+        schema_location=str(env["AEGIS_KUBECONFORM_SCHEMA_LOCATION"]),
+        kubernetes_version=str(env["AEGIS_K8S_VERSION"]),
+    )
+
+
+def run(argv: Sequence[str], *, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=120, check=False)
+
+
+def template(tools: Tools, *values: Path, sets: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
+    argv = [tools.helm, "template", RELEASE, str(CHART), "--namespace", NAMESPACE]
+    for path in values:
+        argv += ["--values", str(path)]
+    for assignment in sets:
+        argv += ["--set", assignment]
+    return run(argv)
+
+
+def rendered_text(tools: Tools, *values: Path, sets: Sequence[str] = ()) -> str:
+    result = template(tools, *values, sets=sets)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@dataclasses.dataclass(frozen=True)
+class Rendered:
+    """The documents of one `helm template`, by kind."""
+
+    docs: list[dict[str, Any]]
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [doc for doc in self.docs if doc["kind"] == kind]
+
+    def one(self, kind: str) -> dict[str, Any]:
+        (doc,) = self.of(kind)
+        return doc
+
+    @property
+    def pod(self) -> dict[str, Any]:
+        spec: dict[str, Any] = self.one("Deployment")["spec"]["template"]["spec"]
+        return spec
+
+    def container(self, name: str) -> dict[str, Any]:
+        found: list[dict[str, Any]] = [c for c in self.pod["containers"] if c["name"] == name]
+        assert len(found) == 1, found
+        return found[0]
+
+    def env(self, container: str = "gateway") -> dict[str, str]:
+        entries = self.container(container).get("env", [])
+        assert all("valueFrom" not in entry for entry in entries), "secrets go in as files, never as env"
+        return {entry["name"]: entry["value"] for entry in entries}
+
+    def volume(self, name: str) -> dict[str, Any]:
+        found: list[dict[str, Any]] = [v for v in self.pod["volumes"] if v["name"] == name]
+        assert len(found) == 1, found
+        return found[0]
+
+    def mount(self, container: str, volume: str) -> dict[str, Any]:
+        mounts = self.container(container)["volumeMounts"]
+        found: list[dict[str, Any]] = [m for m in mounts if m["name"] == volume]
+        assert len(found) == 1, found
+        return found[0]
+
+
+def render(tools: Tools, *values: Path, sets: Sequence[str] = ()) -> Rendered:
+    docs = [doc for doc in yaml.safe_load_all(rendered_text(tools, *values, sets=sets)) if doc]
+    return Rendered(docs)
+
+
+VALUE_SETS = {"minimal": (MINIMAL,), "full": (FULL,)}
+
+
+@pytest.fixture(scope="module", params=sorted(VALUE_SETS))
+def rendered(request: pytest.FixtureRequest, tools: Tools) -> Rendered:
+    return render(tools, *VALUE_SETS[request.param])
+
+
+@pytest.fixture(scope="module")
+def minimal(tools: Tools) -> Rendered:
+    return render(tools, MINIMAL)
+
+
+@pytest.fixture(scope="module")
+def full(tools: Tools) -> Rendered:
+    return render(tools, FULL)
+
+
+# --- the tools' verdicts -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values", [(), (MINIMAL,), (FULL,)], ids=["defaults", "minimal", "full"])
+def test_helm_lint_strict_passes(tools: Tools, values: tuple[Path, ...]) -> None:
+    argv = [tools.helm, "lint", "--strict", str(CHART)]
+    for path in values:
+        argv += ["--values", str(path)]
+    result = run(argv)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 chart(s) failed" in result.stdout
+
+
+@pytest.mark.parametrize("values", sorted(VALUE_SETS))
+def test_rendered_manifests_pass_kubeconform_strict(tools: Tools, values: str) -> None:
+    text = rendered_text(tools, *VALUE_SETS[values])
+    kinds = [doc["kind"] for doc in yaml.safe_load_all(text) if doc]
+    result = run(
+        [
+            tools.kubeconform,
+            "-strict",
+            "-summary",
+            "-kubernetes-version",
+            tools.kubernetes_version,
+            "-schema-location",
+            tools.schema_location,
+            "-skip",
+            ",".join(KUBECONFORM_SKIPPED),
+            "-",
+        ],
+        stdin=text,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    skipped = sum(kind in KUBECONFORM_SKIPPED for kind in kinds)
+    summary = f"Valid: {len(kinds) - skipped}, Invalid: 0, Errors: 0, Skipped: {skipped}"
+    assert summary in result.stdout, result.stdout
+
+
+def test_kubeconform_refuses_a_misspelt_field(tools: Tools) -> None:
+    """The strict schemas are in use: a field the API does not have fails."""
+    text = rendered_text(tools, MINIMAL).replace("readOnlyRootFilesystem:", "readOnlyRootFileSystem:", 1)
+    result = run(
+        [
+            tools.kubeconform,
+            "-strict",
+            "-kubernetes-version",
+            tools.kubernetes_version,
+            "-schema-location",
+            tools.schema_location,
+            "-",
+        ],
+        stdin=text,
+    )
+    assert result.returncode != 0 and "readOnlyRootFileSystem" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("values", sorted(VALUE_SETS))
+def test_kube_score_passes_with_only_the_documented_ignores(tools: Tools, values: str) -> None:
+    argv = [tools.kube_score, "score", "--exit-one-on-warning", "--output-format", "ci"]
+    for name in KUBE_SCORE_OPTIONAL:
+        argv += ["--enable-optional-test", name]
+    argv += ["--ignore-test", ",".join(KUBE_SCORE_IGNORED), "-"]
+    result = run(argv, stdin=rendered_text(tools, *VALUE_SETS[values]))
+    problems = [line for line in result.stdout.splitlines() if line.startswith(("[CRITICAL]", "[WARNING]"))]
+    assert result.returncode == 0 and not problems, result.stdout + result.stderr
+
+
+def test_every_kube_score_ignore_is_justified_in_the_readme() -> None:
+    readme = (CHART / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## kube-score", 1)[1].split("\n## ", 1)[0]
+    for name in KUBE_SCORE_IGNORED:
+        assert f"`{name}`" in section, f"README.md's kube-score section does not justify {name}"
+
+
+# --- what rendering refuses ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("replicas", ["2", "5"])
+def test_more_than_one_replica_fails_rendering(tools: Tools, replicas: str) -> None:
+    result = template(tools, MINIMAL, sets=[f"replicas={replicas}"])
+    assert result.returncode != 0
+    assert f"replicas is {replicas}" in result.stderr and "audit log is locked" in result.stderr
+
+
+def test_the_operator_must_choose_tls_or_plain_http(tools: Tools) -> None:
+    unchosen = template(tools)
+    assert unchosen.returncode != 0
+    for named in ("gitea.url", "bundles.url", "tls.secretName", "insecurePlainHttp: true"):
+        assert named in unchosen.stderr
+    both = template(tools, MINIMAL, sets=["tls.secretName=aegis-tls"])
+    assert both.returncode != 0 and "not both" in both.stderr
+
+
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        (["extraEnv[0].name=AEGIS_ALLOW_INSECURE_BIND", "extraEnv[0].value=true"], "extraEnv sets"),
+        (["extraEnv[0].name=AEGIS_GITEA_TOKEN", "extraEnv[0].value=x"], "extraEnv sets"),
+        (["limits.backend=redis"], "limits.redis.urlSecret.name"),
+        (["bundles.signing.keyId=a.b"], "bundles.signing.keyId"),
+        (["networkPolicy.client=x"], "additional properties 'client' not allowed"),
+    ],
+)
+def test_unsafe_or_mistyped_values_fail_rendering(tools: Tools, sets: list[str], message: str) -> None:
+    result = template(tools, MINIMAL, sets=sets)
+    assert result.returncode != 0 and message in result.stderr, result.stderr
+
+
+# --- the pod -----------------------------------------------------------------------------------------
+
+
+def test_every_container_is_locked_down(rendered: Rendered) -> None:
+    pod = rendered.pod
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["enableServiceLinks"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert "hostNetwork" not in pod and "hostPID" not in pod and "hostIPC" not in pod
+    containers = pod["containers"] + pod.get("initContainers", [])
+    assert {c["name"] for c in containers} == {"gateway", "opa"}
+    for container in containers:
+        context = container["securityContext"]
+        assert context["readOnlyRootFilesystem"] is True, container["name"]
+        assert context["runAsNonRoot"] is True, container["name"]
+        assert context["runAsUser"] > 10000 and context["runAsGroup"] > 10000, container["name"]
+        assert context["allowPrivilegeEscalation"] is False, container["name"]
+        assert context["privileged"] is False, container["name"]
+        assert context["capabilities"] == {"drop": ["ALL"]}, container["name"]
+        assert context["seccompProfile"] == {"type": "RuntimeDefault"}, container["name"]
+        resources = container["resources"]
+        for kind in ("cpu", "memory", "ephemeral-storage"):
+            assert kind in resources["requests"] and kind in resources["limits"], (container["name"], kind)
+    (account,) = rendered.of("ServiceAccount")
+    assert account["automountServiceAccountToken"] is False
+
+
+def test_one_replica_replaced_with_recreate(rendered: Rendered) -> None:
+    spec = rendered.one("Deployment")["spec"]
+    assert spec["replicas"] == 1
+    assert spec["strategy"] == {"type": "Recreate"}
+
+
+def test_opa_serves_its_policy_api_on_the_pod_loopback_only(rendered: Rendered) -> None:
+    args = rendered.container("opa")["args"]
+    assert args[:2] == ["run", "--server"]
+    addresses = [arg for arg in args if arg.startswith(("--addr", "-a"))]
+    assert addresses == ["--addr=127.0.0.1:8181"]
+    assert "--diagnostic-addr=:8282" in args
+    assert rendered.env()["AEGIS_OPA_URL"] == "http://127.0.0.1:8181"
+    ports = [port["containerPort"] for port in rendered.container("opa")["ports"]]
+    assert ports == [8282], "only the diagnostic port is declared"
+
+
+def test_probes(rendered: Rendered) -> None:
+    gateway, opa = rendered.container("gateway"), rendered.container("opa")
+    assert gateway["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert gateway["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert gateway["startupProbe"]["httpGet"]["path"] == "/healthz"
+    assert opa["readinessProbe"]["httpGet"] == {"path": "/health?bundles", "port": "opa-diag"}
+    assert opa["livenessProbe"]["httpGet"] == {"path": "/health", "port": "opa-diag"}
+    scheme = "HTTPS" if "AEGIS_TLS_CERT" in rendered.env() else "HTTP"
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert gateway[probe]["httpGet"]["scheme"] == scheme
+
+
+def test_writable_paths_are_volumes(minimal: Rendered, tools: Tools) -> None:
+    assert minimal.volume("data")["persistentVolumeClaim"]["claimName"] == "aegis-data"
+    claim = minimal.one("PersistentVolumeClaim")
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    tmp = minimal.volume("tmp")["emptyDir"]
+    assert tmp["medium"] == "Memory" and tmp["sizeLimit"]
+    assert minimal.mount("gateway", "data")["mountPath"] == "/data"
+    assert minimal.mount("gateway", "tmp")["mountPath"] == "/tmp"
+    assert minimal.env()["AEGIS_AUDIT_LOG"] == "/data/audit.jsonl"
+    assert minimal.env()["AEGIS_STATE_DB"] == "/data/state.db"
+    scratch = render(tools, MINIMAL, sets=["persistence.enabled=false"])
+    assert scratch.volume("data") == {"name": "data", "emptyDir": {}}
+    assert not scratch.of("PersistentVolumeClaim")
+
+
+def test_secrets_are_mounted_files_named_by_the_file_settings(full: Rendered, minimal: Rendered) -> None:
+    env = full.env()
+    secrets_dir = full.mount("gateway", "gateway-secrets")
+    assert secrets_dir["readOnly"] is True
+    base = secrets_dir["mountPath"]
+    mounted = {
+        f"{base}/{item['path']}": source["secret"]["name"]
+        for source in full.volume("gateway-secrets")["projected"]["sources"]
+        for item in source["secret"]["items"]
+    }
+    for setting, secret in {
+        "AEGIS_GITEA_TOKEN_FILE": "gitea-bot-token",
+        "AEGIS_KEYS_FILE": "aegis-keys",
+        "AEGIS_ADMIN_KEY_FILE": "aegis-admin",
+        "AEGIS_REDIS_URL_FILE": "aegis-redis",
+        "AEGIS_AUDIT_SIGNING_KEY": "aegis-audit-signing",
+        "AEGIS_TLS_CERT": "aegis-tls",
+        "AEGIS_TLS_KEY": "aegis-tls",
+    }.items():
+        assert mounted[env[setting]] == secret, setting
+    for plain in ("AEGIS_GITEA_TOKEN", "AEGIS_REDIS_URL", "AEGIS_ADMIN_KEY", "AEGIS_ALLOW_INSECURE_BIND"):
+        assert plain not in env
+    # The gateway's secrets are not in OPA's container, and OPA's key is not in the gateway's.
+    assert {m["name"] for m in full.container("opa")["volumeMounts"]} == {
+        "opa-config",
+        "opa-key",
+        "opa-persistence",
+    }
+    assert "opa-key" not in {m["name"] for m in full.container("gateway")["volumeMounts"]}
+    # The minimal render: the default Secret names, no optional ones.
+    names = [s["secret"]["name"] for s in minimal.volume("gateway-secrets")["projected"]["sources"]]
+    assert names == ["aegis-gitea-token", "aegis-api-keys"]
+    assert minimal.volume("opa-key")["secret"]["secretName"] == "aegis-bundle-verification-key"
+
+
+def test_plain_http_only_when_chosen(minimal: Rendered, full: Rendered) -> None:
+    assert minimal.env()["AEGIS_ALLOW_INSECURE_BIND"] == "true"
+    assert "AEGIS_TLS_CERT" not in minimal.env()
+    assert full.env()["AEGIS_TLS_CERT"].endswith("/tls.crt")
+    assert "AEGIS_ALLOW_INSECURE_BIND" not in full.env()
+
+
+def test_allowed_hosts_name_the_service(rendered: Rendered) -> None:
+    service = rendered.one("Service")["metadata"]["name"]
+    hosts = rendered.env()["AEGIS_ALLOWED_HOSTS"].split(",")
+    for name in (service, f"{service}.{NAMESPACE}.svc", f"{service}.{NAMESPACE}.svc.cluster.local"):
+        assert name in hosts
+
+
+def test_the_gateway_gets_no_bundle_verification_key(rendered: Rendered) -> None:
+    """In sidecar mode the signature is OPA's to verify; the gateway would ignore the setting."""
+    env = rendered.env()
+    assert "AEGIS_BUNDLE_VERIFICATION_KEY" not in env and "AEGIS_POLICY" not in env
+
+
+def opa_config(rendered: Rendered) -> dict[str, Any]:
+    (config_map,) = [doc for doc in rendered.of("ConfigMap") if doc["metadata"]["name"].endswith("-opa")]
+    config: dict[str, Any] = yaml.safe_load(config_map["data"]["config.yaml"])
+    return config
+
+
+def test_opa_loads_only_signed_bundles_and_persists_them(rendered: Rendered) -> None:
+    config = opa_config(rendered)
+    (bundle,) = config["bundles"].values()
+    key_id = bundle["signing"]["keyid"]
+    assert bundle["persist"] is True
+    assert set(bundle["polling"]) == {"min_delay_seconds", "max_delay_seconds"}
+    assert bundle["service"] in config["services"]
+    assert set(config["keys"][key_id]) == {"algorithm"}, "the key comes from the Secret, not the ConfigMap"
+    args = rendered.container("opa")["args"]
+    key_path = rendered.mount("opa", "opa-key")["mountPath"] + "/bundle-verification-key"
+    assert f"--set-file=keys.{key_id}.key={key_path}" in args
+    persistence = rendered.mount("opa", "opa-persistence")["mountPath"]
+    assert config["persistence_directory"] == persistence
+    assert "emptyDir" in rendered.volume("opa-persistence")
+
+
+# --- the other resources -------------------------------------------------------------------------------
+
+
+def rule_ports(rule: Mapping[str, Any]) -> set[object]:
+    return {port["port"] for port in rule["ports"]}
+
+
+def test_network_policy(minimal: Rendered, full: Rendered) -> None:
+    for rendered in (minimal, full):
+        policy = rendered.one("NetworkPolicy")["spec"]
+        assert policy["policyTypes"] == ["Ingress", "Egress"]
+        assert (
+            policy["podSelector"]["matchLabels"]
+            == rendered.one("Deployment")["spec"]["selector"]["matchLabels"]
+        )
+        for rule in policy["ingress"]:
+            assert rule["from"], "an ingress rule names its peers"
+            assert rule_ports(rule) <= {"http", "opa-diag"}
+        for rule in policy["egress"]:
+            assert rule["ports"], "no egress rule allows every port"
+    ingress = minimal.one("NetworkPolicy")["spec"]["ingress"]
+    assert [rule_ports(rule) for rule in ingress] == [{"http"}]
+    egress = [rule_ports(rule) for rule in minimal.one("NetworkPolicy")["spec"]["egress"]]
+    assert egress == [{53}, {443}, {8888}]  # DNS, Gitea (https), the bundle service
+    full_policy = full.one("NetworkPolicy")["spec"]
+    assert [rule_ports(rule) for rule in full_policy["ingress"]] == [{"http"}, {"http", "opa-diag"}]
+    egress = [rule_ports(rule) for rule in full_policy["egress"]]
+    assert egress[:4] == [{53}, {3000}, {443}, {6380}]  # DNS, Gitea :3000, bundles (https), Redis
+    assert all(rule["to"] for rule in full_policy["egress"])
+
+
+def test_service_and_disruption_budget(rendered: Rendered) -> None:
+    service = rendered.one("Service")["spec"]
+    selector = rendered.one("Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert service["selector"].items() <= selector.items()
+    assert service["ports"][0] == {
+        "name": "http",
+        "port": 8080,
+        "targetPort": "http",
+        "protocol": "TCP",
+        "appProtocol": "https" if "AEGIS_TLS_CERT" in rendered.env() else "http",
+    }
+    budget = rendered.one("PodDisruptionBudget")["spec"]
+    assert budget["selector"]["matchLabels"].items() <= selector.items()
+    assert "maxUnavailable" in budget
+
+
+def test_service_monitor_scrapes_the_service(minimal: Rendered, full: Rendered) -> None:
+    assert not minimal.of("ServiceMonitor"), "off by default"
+    monitor = full.one("ServiceMonitor")
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    service = full.one("Service")
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": [NAMESPACE]}
+    port_names = {port["name"] for port in service["spec"]["ports"]}
+    endpoints = {endpoint["port"]: endpoint for endpoint in monitor["spec"]["endpoints"]}
+    assert set(endpoints) == {"http", "opa-diag"} and set(endpoints) <= port_names
+    assert endpoints["http"]["scheme"] == "https" and endpoints["http"]["tlsConfig"]["serverName"]
+    assert all(endpoint["path"] == "/metrics" for endpoint in endpoints.values())
+
+
+# --- the real OPA with the rendered configuration -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def opa() -> str:
+    wanted = opa_binary()
+    found = shutil.which(wanted)
+    if found is None:
+        reason = f"OPA binary {wanted!r} not found (set AEGIS_OPA_BIN or put opa on PATH)"
+        if os.environ.get("AEGIS_REQUIRE_ALL") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return found
+
+
+@contextlib.contextmanager
+def bundle_server(root: Path) -> Iterator[str]:
+    module = load_server()
+    handler = type("Handler", (module.BundleHandler,), {"root": root.resolve(), "log_message": _quiet})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _quiet(*_: object) -> None:
+    """No access log lines from the bundle server in the test output."""
+
+
+def local_opa_argv(opa: str, rendered: Rendered, tmp: Path, api_port: int, diag_port: int) -> list[str]:
+    """The rendered OPA container's command with its paths moved under `tmp` and its ports made free
+    ones; the addresses keep their shape (the API on loopback)."""
+    config = opa_config(rendered)
+    config["persistence_directory"] = str(tmp / "persistence")
+    (tmp / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    key_mount = rendered.mount("opa", "opa-key")["mountPath"]
+    argv = [opa]
+    for arg in rendered.container("opa")["args"]:
+        arg = arg.replace("--addr=127.0.0.1:8181", f"--addr=127.0.0.1:{api_port}")
+        arg = arg.replace("--diagnostic-addr=:8282", f"--diagnostic-addr=127.0.0.1:{diag_port}")
+        arg = re.sub(r"^--config-file=.*", f"--config-file={tmp / 'config.yaml'}", arg)
+        argv.append(arg.replace(key_mount, str(tmp / "keys")))
+    return argv
+
+
+def health(url: str, *, until: int, timeout_s: float = OPA_START_S) -> int:
+    """Poll `url` until it answers `until`, or the time is up; the last status (0: no answer)."""
+    deadline = time.monotonic() + timeout_s
+    status = 0
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            status = httpx.get(url, timeout=2).status_code
+            if status == until:
+                break
+        time.sleep(0.2)
+    return status
+
+
+@pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
+def test_opa_with_the_rendered_configuration_activates_only_a_signed_bundle(
+    tools: Tools, opa: str, tmp_path: Path, signed: bool
+) -> None:
+    """The real OPA, given the chart's configuration and arguments, loads the signed bundle from the
+    bundle service and answers on its diagnostic address with health only; an unsigned one never
+    activates, so OPA's readiness (and with it the gateway's) stays false."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "bundle-verification-key").write_bytes(
+        private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    (tmp_path / "signing.pem").write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    served = tmp_path / "served"
+    served.mkdir()
+    bundle = build_bundle(EXAMPLE_POLICY, served / "aegis.tar.gz").path
+    if signed:
+        sign_bundle(bundle, signing_key=tmp_path / "signing.pem")
+    api, diag = free_port(), free_port()
+    with bundle_server(served) as url:
+        rendered = render(tools, MINIMAL, sets=[f"bundles.url={url}"])
+        argv = local_opa_argv(opa, rendered, tmp_path, api, diag)
+        with (tmp_path / "opa.log").open("wb") as log:
+            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            assert health(f"http://127.0.0.1:{diag}/health", until=200) == 200
+            if signed:
+                assert health(f"http://127.0.0.1:{diag}/health?bundles", until=200) == 200
+                valid = httpx.post(
+                    f"http://127.0.0.1:{api}/v1/data/aegis/authz/policy_valid", json={"input": {}}
+                )
+                assert valid.json()["result"] is True
+                assert (tmp_path / "persistence" / "bundles" / "aegis" / "bundle.tar.gz").is_file()
+            else:
+                assert health(f"http://127.0.0.1:{diag}/health?bundles", until=200, timeout_s=3) == 500
+                assert "missing .signatures.json" in (tmp_path / "opa.log").read_text()
+            # The diagnostic address serves health and metrics, never the policy or data API.
+            assert httpx.get(f"http://127.0.0.1:{diag}/v1/data").status_code == 404
+            assert httpx.get(f"http://127.0.0.1:{diag}/metrics").status_code == 200
+        finally:
+            stop(process)
