@@ -47,7 +47,10 @@ def aegis(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (wheel,) = (root / "dist").glob("aegis_gateway-*.whl")
     venv.create(root / "venv", with_pip=True)
     python = root / "venv" / "bin" / "python"
-    subprocess.run([python, "-m", "pip", "install", "--quiet", str(wheel)], check=True, capture_output=True)
+    clean = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}  # sees no checkout
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", str(wheel)], check=True, capture_output=True, env=clean
+    )
     return root / "venv" / "bin" / "aegis"
 
 
