@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.resources
+import importlib.util
 import os
 import subprocess
 import sys
@@ -56,6 +57,11 @@ def _upstream(state_dir: Path, settings: Settings) -> Iterator[tuple[str, str | 
     if settings.gitea_url:
         yield settings.gitea_url, settings.gitea_token
         return
+    if importlib.util.find_spec("gitea_simulator") is None:
+        raise ConfigError(
+            "the demo Gitea simulator is not installed (it is not part of the gateway's package: pip install"
+            " the gitea-simulator directory of the source tree), or set AEGIS_GITEA_URL to a Gitea"
+        )
     token_file = state_dir / "gitea-token"
     scopes = ("--token-scopes", ",".join(WRITE_TOKEN_SCOPES)) if settings.write_mode else ()
     process, url = spawn_simulator(state_dir / "gitea", token_file, *scopes)

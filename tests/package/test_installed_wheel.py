@@ -71,6 +71,16 @@ def test_the_wheel_carries_no_simulator_and_no_test_tools(aegis: Path, elsewhere
         assert probe.returncode != 0, f"{module} is installed with the wheel"
 
 
+def test_the_demo_without_the_simulator_says_what_to_do(
+    aegis: Path, tmp_path: Path, elsewhere: dict[str, str], opa_bin: str
+) -> None:
+    env = {**elsewhere, "AEGIS_OPA_BIN": opa_bin, "AEGIS_BIND": "127.0.0.1:0"}
+    demo = run(aegis, "demo", "--state-dir", str(tmp_path / "demo"), cwd=tmp_path, env=env)
+    assert demo.returncode == 1
+    assert demo.stderr.startswith("aegis: the demo Gitea simulator is not installed"), demo.stderr
+    assert "Traceback" not in demo.stderr
+
+
 def test_policies_are_checked_compiled_and_tested(
     aegis: Path, tmp_path: Path, elsewhere: dict[str, str], opa_bin: str
 ) -> None:
