@@ -113,7 +113,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 async def _list(approvers: Approvers, request: Request) -> dict[str, Any]:
     include_closed = request.query_params.get("all", "false") == "true"
-    return {"approvals": approvers.list(include_closed=include_closed)}
+    return {"approvals": await approvers.list(include_closed=include_closed)}
 
 
 async def _decide(

@@ -107,7 +107,8 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
         audit_usable = audit.recover()
         metrics.audit_usable.set(1 if audit_usable else 0)
         limits_reachable = await _limits_reachable(limits)
-        ready = opa_ready and audit_usable and limits_reachable
+        state_reachable = await state.ping()
+        ready = opa_ready and audit_usable and limits_reachable and state_reachable
         body = {
             "status": "ready" if ready else "not ready",
             "bundle_revision": opa.revision,
@@ -115,6 +116,7 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
                 "opa": "ready" if opa_ready else "not ready",
                 "audit_log": "writable" if audit_usable else "unusable",
                 "limits": "reachable" if limits_reachable else "unreachable",
+                "state": "reachable" if state_reachable else "unreachable",
             },
         }
         return JSONResponse(body, status_code=200 if ready else 503)

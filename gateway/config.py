@@ -225,6 +225,7 @@ class Settings:
     tls_key: Path | None = None
     allow_insecure_bind: bool = False
     state_db: Path = DEFAULT_VAR_DIR / "state.db"
+    state_url: str | None = dataclasses.field(default=None, repr=False)  # PostgreSQL, shared by replicas
     approval_ttl_s: float = DEFAULT_APPROVAL_TTL_S
     write_quota: WriteQuota = DEFAULT_WRITE_QUOTA
     trusted_proxies: tuple[Network, ...] = ()
@@ -302,6 +303,7 @@ class Settings:
                 "AEGIS_ALLOW_INSECURE_BIND", env.get("AEGIS_ALLOW_INSECURE_BIND", "false")
             ),
             state_db=Path(env.get(STATE_DB_SETTING, str(DEFAULT_VAR_DIR / "state.db"))),
+            state_url=_state_url(secret_of(env, "AEGIS_STATE_URL")),
             approval_ttl_s=_float(env, "AEGIS_APPROVAL_TTL", DEFAULT_APPROVAL_TTL_S),
             write_quota=WriteQuota(
                 writes_per_day=_int(env, "AEGIS_WRITES_PER_DAY", DEFAULT_WRITE_QUOTA.writes_per_day),
@@ -375,6 +377,14 @@ def _share_per_key(env: Mapping[str, str], max_in_flight: int) -> int:
             f"AEGIS_MAX_IN_FLIGHT_PER_KEY ({share}) must not exceed AEGIS_MAX_IN_FLIGHT ({max_in_flight})"
         )
     return share
+
+
+def _state_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            "AEGIS_STATE_URL must be a postgresql:// URL (unset: the SQLite file AEGIS_STATE_DB)"
+        )
+    return value
 
 
 def _limits_backend(value: str, redis_url: str | None) -> str:

@@ -30,6 +30,10 @@ class Refused(GatewayError):
         self.kind = kind
 
 
+class StateUnavailable(GatewayError):
+    """The state database (SQLite or PostgreSQL) could not answer: a write is refused, never run unchecked."""
+
+
 class ConfigError(GatewayError):
     """The configuration is invalid; the gateway refuses to start."""
 

@@ -27,7 +27,7 @@ from gateway.observability.metrics import Metrics
 from gateway.opa import ManagedSettings, ManagedSource, SidecarSource
 from gateway.scratch import ScratchDir
 from gateway.scratch import remove_stale as remove_stale_scratch
-from gateway.state import StateDB
+from gateway.state import Database, PostgresDatabase, SqliteDatabase, migrate
 
 
 class PolicyEngine(Decider, Protocol):
@@ -51,7 +51,7 @@ class Parts:
     keys: KeyStore
     limits: LimitBackend
     decisions: PolicyEngine
-    state: StateDB
+    state: Database
     audit: AuditLog
     gitea: GiteaClient
     scratch: ScratchDir | None = None  # the managed OPA's private directory
@@ -64,6 +64,8 @@ class Parts:
         if self.started:
             return
         await self.limits.ping()
+        await self.state.connect()
+        await migrate(self.state)  # under a lock: one replica migrates, the others find it done
         await self.decisions.start()
         self.started = True
 
@@ -72,7 +74,7 @@ class Parts:
         await self.gitea.aclose()
         await self.limits.aclose()
         self.audit.close()
-        self.state.close()
+        await self.state.aclose()
         if self.scratch is not None:
             self.scratch.remove()
 
@@ -91,8 +93,7 @@ def build_parts(settings: Settings, metrics: Metrics | None = None) -> Parts:
         scratch = ScratchDir.create()
     try:
         opa = _decision_source(settings, metrics, scratch)
-        with _opening("the state database", STATE_DB_SETTING, lambda: settings.state_db):
-            state = StateDB.open(settings.state_db)
+        state = _state_database(settings)
         with _opening("the audit log", AUDIT_LOG_SETTING, lambda: settings.audit_log):
             audit = AuditLog.open(
                 settings.audit_log,
@@ -133,6 +134,13 @@ def _opening(what: str, setting: str, where: Callable[[], object]) -> Iterator[N
         reason = exc.strerror or str(exc)
         on = f" ({exc.filename})" if exc.filename and str(exc.filename) not in place else ""
         raise ConfigError(f"cannot open {what}{place}: {reason}{on}; check {setting}") from exc
+
+
+def _state_database(settings: Settings) -> Database:
+    if settings.state_url:
+        return PostgresDatabase(settings.state_url)
+    with _opening("the state database", STATE_DB_SETTING, lambda: settings.state_db):
+        return SqliteDatabase.open(settings.state_db)
 
 
 def _decision_source(settings: Settings, metrics: Metrics, scratch: ScratchDir) -> PolicyEngine:

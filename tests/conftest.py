@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.postgres_server import PostgresServer, start_postgres
 from tests.processes import Simulator, opa_binary, start_simulator
 from tests.redis_server import RedisServer, start_redis
 from tests.small_disk import SmallDisk, mount_small_disk, unmount
@@ -51,3 +53,14 @@ def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
         pytest.fail(str(exc))
     yield disk
     unmount(disk)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    try:
+        server = start_postgres()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        pytest.fail(f"PostgreSQL cannot start: {exc}")
+    yield server
+    server.stop()
+    server.remove()

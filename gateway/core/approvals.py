@@ -3,12 +3,15 @@ decision the audit log cannot hold is undone."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from gateway.audit import AuditLog, Entry
-from gateway.errors import AuditWriteError, Kind
+from gateway.errors import AuditWriteError, Kind, StateUnavailable
 from gateway.state import ApprovalError, ApprovalStore
+
+log = logging.getLogger(__name__)
 
 
 class Approvers:
@@ -16,8 +19,12 @@ class Approvers:
         self._store = store
         self._audit = audit
 
-    def list(self, *, include_closed: bool) -> list[dict[str, Any]]:
-        return [approval.as_dict() for approval in self._store.list(include_closed=include_closed)]
+    async def list(self, *, include_closed: bool) -> list[dict[str, Any]]:
+        try:
+            approvals = await self._store.list(include_closed=include_closed)
+        except StateUnavailable as exc:
+            raise ApprovalError(str(exc), Kind.UNAVAILABLE) from exc
+        return [approval.as_dict() for approval in approvals]
 
     async def decide(
         self, approval_id: str, *, approve: bool, approver: str, reason: str | None, request_id: str
@@ -30,7 +37,19 @@ class Approvers:
         except AuditWriteError as exc:
             raise ApprovalError(f"{exc}; nothing was decided", Kind.UNAVAILABLE) from exc
         try:
-            approval = self._store.decide(approval_id, approve=approve, approver=approver, reason=reason)
+            approval = await self._store.decide(
+                approval_id, approve=approve, approver=approver, reason=reason
+            )
+        except StateUnavailable as exc:
+            refused = ApprovalError(f"{exc}; nothing was decided", Kind.UNAVAILABLE)
+            await self._record(
+                {"id": approval_id, "state": wanted, "refused": str(refused)},
+                outcome="error",
+                approver=approver,
+                request_id=request_id,
+                started=started,
+            )
+            raise refused from exc
         except ApprovalError as refused:
             await self._record(
                 {"id": approval_id, "state": wanted, "refused": str(refused)},
@@ -61,11 +80,20 @@ class Approvers:
                 path=approval.path,
             )
         except AuditWriteError as exc:
-            self._store.reopen(approval_id)  # a decision the audit log does not hold must not stand
+            await self._undo(approval_id)
             raise ApprovalError(
                 f"the audit log could not record the decision, so it was undone: {exc}", Kind.INTERNAL
             ) from exc
         return decided
+
+    async def _undo(self, approval_id: str) -> None:
+        """A decision the audit log does not hold must not stand."""
+        try:
+            await self._store.reopen(approval_id)
+        except StateUnavailable:
+            log.critical(
+                "an unaudited approval decision could not be undone", extra={"approval": approval_id}
+            )
 
     async def _record(
         self,

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import sqlite3
+import logging
 import time
 from typing import Any
 
 from gateway.audit import INTENT_SEQ, AuditLog, Entry, canonical_json, find_entry
-from gateway.errors import AuditChainError, AuditWriteError, Kind, Refused, UpstreamError
+from gateway.errors import AuditChainError, AuditWriteError, Kind, Refused, StateUnavailable, UpstreamError
 from gateway.gitea import GiteaClient, commit_file, current_file, git_blob_sha
 from gateway.state import SnapshotError, SnapshotStore, StoredSnapshot
 from gateway.vocabulary import Resource
+
+log = logging.getLogger(__name__)
 
 
 class RollbackRefused(Refused):
@@ -59,21 +61,24 @@ class Rollbacks:
         except UpstreamError as failed:
             await self._record(attempt, outcome="error", detail={"refused": str(failed)})
             raise RollbackRefused(f"Gitea refused the restore: {failed}", Kind.UPSTREAM) from failed
-        except sqlite3.Error as failed:
+        except StateUnavailable as failed:
             await self._record(attempt, outcome="error", detail={"refused": "state database failed"})
             raise RollbackRefused(
-                "the state database failed; nothing was rolled back", Kind.INTERNAL
+                f"the state database failed ({failed}); nothing was rolled back", Kind.UNAVAILABLE
             ) from failed
         audit_seq = await self._record(attempt, outcome="allowed", detail=result)
         assert attempt.snapshot is not None
-        self._snapshots.complete(attempt.snapshot.id, seq=audit_seq)
+        try:
+            await self._snapshots.complete(attempt.snapshot.id, seq=audit_seq)
+        except StateUnavailable:  # restored and audited; the snapshot stays claimed, so never used twice
+            log.critical("a rollback's snapshot could not be marked done", extra={"audit_seq": audit_seq})
         return {**result, "audit_seq": audit_seq}
 
     async def _restore(self, attempt: _Attempt) -> dict[str, Any]:
         attempt.target = _target_entry(self._audit, attempt.seq)
         snapshot_id = attempt.target["write"]["snapshot"]
         try:
-            attempt.snapshot = self._snapshots.get(snapshot_id)
+            attempt.snapshot = await self._snapshots.get(snapshot_id)
         except SnapshotError as exc:
             raise RollbackRefused(f"{exc}: the state database no longer holds it", Kind.NOT_FOUND) from exc
         previous = attempt.snapshot.snapshot
@@ -87,13 +92,16 @@ class Rollbacks:
         try:
             if attempt.snapshot.rolled_back_by is not None:
                 raise SnapshotError(f"audit entry {attempt.seq} was already rolled back")
-            self._snapshots.claim(snapshot_id)
+            await self._snapshots.claim(snapshot_id)
         except SnapshotError as exc:
             raise RollbackRefused(str(exc), Kind.CONFLICT) from exc
         try:
             return await self._commit_restore(attempt, attempt.snapshot)
         except BaseException:
-            self._snapshots.release(snapshot_id)
+            try:
+                await self._snapshots.release(snapshot_id)
+            except StateUnavailable:  # it stays claimed: a later rollback of it is refused, never doubled
+                log.critical("a failed rollback's snapshot could not be released", exc_info=True)
             raise
 
     async def _commit_restore(self, attempt: _Attempt, stored: StoredSnapshot) -> dict[str, Any]:

@@ -156,7 +156,7 @@ class ToolService:
             return denied_result(trace.decision, context.request_id)
         admission = None
         if bound.tool.capability != "read":
-            admission = self._writes.admit(
+            admission = await self._writes.admit(
                 _principal(context),
                 bound.tool,
                 trace.resource,
@@ -186,15 +186,15 @@ class ToolService:
             return denied_result(trace.decision, context.request_id)
         except InvalidToolCall:  # found out only against Gitea's state: an unknown label, a stale sha
             trace.outcome = "invalid"
-            self._give_back(admission, turned_away=False)
+            await self._give_back(admission, turned_away=False)
             raise
         except UpstreamError as exc:
             log.warning("upstream error", extra={"tool": trace.tool, "kind": exc.kind, "status": exc.status})
             if exc.status is not None and 400 <= exc.status < 500:  # Gitea refused it
-                self._give_back(admission, turned_away=exc.status in TURNED_AWAY)
+                await self._give_back(admission, turned_away=exc.status in TURNED_AWAY)
             return error_result(f"Gitea request failed: {exc.kind.replace('_', ' ')}", context.request_id)
         if admission is not None:
-            trace.write = self._writes.record(output, context.request_id)
+            trace.write = await self._writes.record(output, context.request_id)
         oversized = await self._size_denial(context, bound, normalized, output, trace)
         if oversized is not None:
             trace.decision, trace.outcome = oversized, "denied"
@@ -227,11 +227,11 @@ class ToolService:
         try:
             intent = await self._audit.append(self._entry(context, trace, 0.0).intent())
         except AuditWriteError:
-            self._writes.withdraw(admission)
+            await self._writes.withdraw(admission)
             raise
         trace.intent_seq = intent["seq"]
 
-    def _give_back(self, admission: Admission | None, *, turned_away: bool) -> None:
+    async def _give_back(self, admission: Admission | None, *, turned_away: bool) -> None:
         """Gitea refused the write: its quota is returned. Its approval is returned too only when Gitea
         turned the request away before any of it could run (`turned_away`: its token may not); other
         refusals can come after part of a write was saved (Gitea's issue edit saves the title before it
@@ -239,9 +239,9 @@ class ToolService:
         if admission is None:
             return
         if turned_away:
-            self._writes.withdraw(admission)
+            await self._writes.withdraw(admission)
         else:
-            self._writes.give_back(admission)
+            await self._writes.give_back(admission)
 
     def _count_output(self, presented: Presented) -> None:
         for finding in presented.sanitized.findings:

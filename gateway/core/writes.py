@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
 from gateway.audit import canonical_json
 from gateway.core.results import denied_result, pending_result
+from gateway.errors import StateUnavailable
 from gateway.opa import Decision, Reason
 from gateway.state import ApprovalKey, ApprovalStore, QuotaExceeded, Reservation, SnapshotStore, WriteQuotas
 from gateway.tools import Tool, ToolOutput
@@ -52,7 +52,7 @@ class WriteGate:
         self._snapshots = snapshots
         self._default_quota = default_quota
 
-    def admit(
+    async def admit(
         self,
         principal: Principal,
         tool: Tool,
@@ -64,13 +64,13 @@ class WriteGate:
         """Reserve the write against the key's quotas, then pass the approval gate when the decision
         requires one. A state database that cannot answer denies the write."""
         try:
-            reservation = self._quotas.reserve(
+            reservation = await self._quotas.reserve(
                 principal.id, principal.write_quota.over(self._default_quota), size=resource.size or 0
             )
         except QuotaExceeded as exceeded:
             reason = Reason(rule=f"quota.{exceeded.limit}", effect="deny", source="gateway")
             return _refused(decision, reason, request_id, detail=str(exceeded))
-        except sqlite3.Error:
+        except StateUnavailable:
             log.error("state database failed; the write is denied", exc_info=True)
             return _refused(decision, STATE_UNAVAILABLE, request_id)
         if APPROVAL_OBLIGATION not in decision.obligations:
@@ -82,16 +82,16 @@ class WriteGate:
             revision=decision.revision or "",
         )
         try:
-            approval, outcome = self._approvals.gate(
+            approval, outcome = await self._approvals.gate(
                 key, repo=resource.repo, path=resource.path, arguments=arguments, request_id=request_id
             )
-        except sqlite3.Error:
+        except StateUnavailable:
             log.error("state database failed; the write is denied", exc_info=True)
-            self.give_back(Admission(decision, reservation=reservation))
+            await self.give_back(Admission(decision, reservation=reservation))
             return _refused(decision, STATE_UNAVAILABLE, request_id)
         if outcome == "run":
             return Admission(decision, approval=approval.summary(), reservation=reservation)
-        self.give_back(Admission(decision, reservation=reservation))
+        await self.give_back(Admission(decision, reservation=reservation))
         if outcome == "pending":
             pending = pending_result(approval.as_dict(), request_id)
             return Admission(decision, "pending", pending, approval.summary())
@@ -99,35 +99,35 @@ class WriteGate:
         detail = f"approval {approval.id} was denied" + (f": {approval.reason}" if approval.reason else "")
         return _refused(decision, reason, request_id, detail=detail, approval=approval.summary())
 
-    def give_back(self, admission: Admission) -> None:
+    async def give_back(self, admission: Admission) -> None:
         """The write did not happen (Gitea refused it): its quota is returned."""
         if admission.reservation is None:
             return
         try:
-            self._quotas.refund(admission.reservation)
-        except sqlite3.Error:  # the write is refused anyway; a quota not given back errs on the safe side
+            await self._quotas.refund(admission.reservation)
+        except StateUnavailable:  # the write is refused anyway; a quota not given back errs on the safe side
             log.error("state database failed; a refused write's quota was not given back", exc_info=True)
 
-    def withdraw(self, admission: Admission) -> None:
+    async def withdraw(self, admission: Admission) -> None:
         """The write did not happen (it was never sent, or Gitea refused it): its quota is returned, and
         the approval it would have used stays approved for the retry."""
-        self.give_back(admission)
+        await self.give_back(admission)
         if admission.approval is None:
             return
         try:
-            self._approvals.unuse(admission.approval["id"])
-        except sqlite3.Error:
+            await self._approvals.unuse(admission.approval["id"])
+        except StateUnavailable:
             log.error("state database failed; an unsent write's approval stays used", exc_info=True)
 
-    def record(self, output: ToolOutput, request_id: str) -> dict[str, Any]:
+    async def record(self, output: ToolOutput, request_id: str) -> dict[str, Any]:
         """The audit entry's `write` member: what Gitea made, and the snapshot kept for rollback. The write
         has happened, so a snapshot that cannot be saved is recorded as missing, never as a failed call."""
         written: dict[str, Any] = {"upstream": output.upstream or {}, "snapshot": None}
         if output.snapshot is None:
             return written
         try:
-            written["snapshot"] = self._snapshots.save(output.snapshot, request_id=request_id)
-        except sqlite3.Error as exc:
+            written["snapshot"] = await self._snapshots.save(output.snapshot, request_id=request_id)
+        except StateUnavailable as exc:
             log.critical(
                 "the snapshot of a file write was not saved; it cannot be rolled back", exc_info=True
             )

@@ -1,25 +1,35 @@
 """The gateway's own durable state: pending approvals, write quotas used, and file snapshots for rollback.
 
-One SQLite database (AEGIS_STATE_DB), written only by the gateway process; every change is one
-transaction, so an approval is consumed exactly once and a quota is never overspent.
+One database: SQLite (AEGIS_STATE_DB) for a single gateway, or PostgreSQL (AEGIS_STATE_URL) shared by
+replicas. Every change is one transaction, and the ones that must not race across replicas (consuming an
+approval, reserving a quota, claiming a snapshot) are conditional updates under a lock, so an approval is
+consumed exactly once and a quota is never overspent. The schema is migrated at start-up (`migrate`).
 """
 
 from gateway.state._approvals import Approval, ApprovalError, ApprovalKey, ApprovalStore, GateOutcome
-from gateway.state._db import StateDB
+from gateway.state._database import Database
+from gateway.state._migrations import LATEST as SCHEMA_VERSION
+from gateway.state._migrations import migrate
+from gateway.state._postgres import PostgresDatabase
 from gateway.state._quotas import QuotaExceeded, Reservation, WriteQuotas
 from gateway.state._snapshots import SnapshotError, SnapshotStore, StoredSnapshot
+from gateway.state._sqlite import SqliteDatabase
 
 __all__ = [
+    "SCHEMA_VERSION",
     "Approval",
     "ApprovalError",
     "ApprovalKey",
     "ApprovalStore",
+    "Database",
     "GateOutcome",
+    "PostgresDatabase",
     "QuotaExceeded",
     "Reservation",
     "SnapshotError",
     "SnapshotStore",
-    "StateDB",
+    "SqliteDatabase",
     "StoredSnapshot",
     "WriteQuotas",
+    "migrate",
 ]

@@ -9,13 +9,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
-import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from gateway.errors import Kind, Refused
-from gateway.state._db import StateDB
+from gateway.state._database import Database, Row, Transaction
 
 ApprovalState = Literal["pending", "approved", "denied", "used", "expired"]
 GateOutcome = Literal["run", "pending", "denied"]
@@ -77,16 +76,16 @@ class Approval:
 class ApprovalStore:
     """Example:
     store = ApprovalStore(db, ttl_s=3600)
-    approval, outcome = store.gate(key, repo="acme/app", path=None, arguments=args, request_id=rid)
-    store.decide(approval.id, approve=True, approver="alice")
+    approval, outcome = await store.gate(key, repo="acme/app", path=None, arguments=args, request_id=rid)
+    await store.decide(approval.id, approve=True, approver="alice")
     """
 
-    def __init__(self, db: StateDB, *, ttl_s: float, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: Database, *, ttl_s: float, clock: Callable[[], float] = time.time) -> None:
         self._db = db
         self._ttl_s = ttl_s
         self._clock = clock
 
-    def gate(
+    async def gate(
         self,
         key: ApprovalKey,
         *,
@@ -98,59 +97,77 @@ class ApprovalStore:
         """What to do with a call that needs approval: run it (consuming its approval), report it denied,
         or report it pending (asking for an approval when none is open for this exact call)."""
         now = self._clock()
-        with self._db.transaction() as conn:
-            row = conn.execute(
+        async with self._db.transaction() as tx:
+            # Replicas gating the same call take turns: one consumes the approval, or asks for one.
+            await tx.lock(f"approval:{key.tool}:{key.args_sha256}:{key.principal}:{key.revision}")
+            row = await tx.fetchone(
                 "SELECT * FROM approvals"
                 " WHERE tool = ? AND args_sha256 = ? AND principal = ? AND revision = ?"
                 " AND state IN ('pending', 'approved', 'denied') AND expires > ?"
                 " ORDER BY created DESC LIMIT 1",
                 (key.tool, key.args_sha256, key.principal, key.revision, now),
-            ).fetchone()
+            )
             if row is not None and row["state"] == "approved":
-                conn.execute(
-                    "UPDATE approvals SET state = 'used', used_at = ? WHERE id = ?", (now, row["id"])
+                used = await tx.execute(
+                    "UPDATE approvals SET state = 'used', used_at = ? WHERE id = ? AND state = 'approved'",
+                    (now, row["id"]),
                 )
-                return _approval(row, now), "run"
+                if used == 1:  # a conditional update: only one run can ever consume it
+                    return _approval(row, now), "run"
+                row = None
             if row is not None:
                 approval = _approval(row, now)
                 return approval, "denied" if approval.state == "denied" else "pending"
-            approval = Approval(
-                id=f"apr_{secrets.token_hex(8)}",
-                key=key,
-                repo=repo,
-                path=path,
-                arguments=dict(arguments),
-                request_id=request_id,
-                state="pending",
-                created=now,
-                expires=now + self._ttl_s,
-            )
-            conn.execute(
-                "INSERT INTO approvals (id, tool, args_sha256, principal, revision, repo, path, arguments,"
-                " request_id, state, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-                (
-                    approval.id,
-                    key.tool,
-                    key.args_sha256,
-                    key.principal,
-                    key.revision,
-                    repo,
-                    path,
-                    json.dumps(approval.arguments, sort_keys=True, ensure_ascii=False),
-                    request_id,
-                    now,
-                    approval.expires,
-                ),
-            )
-            return approval, "pending"
+            return await self._ask(tx, key, repo=repo, path=path, arguments=arguments, request_id=request_id)
 
-    def decide(
+    async def _ask(
+        self,
+        tx: Transaction,
+        key: ApprovalKey,
+        *,
+        repo: str | None,
+        path: str | None,
+        arguments: Mapping[str, Any],
+        request_id: str,
+    ) -> tuple[Approval, GateOutcome]:
+        now = self._clock()
+        approval = Approval(
+            id=f"apr_{secrets.token_hex(8)}",
+            key=key,
+            repo=repo,
+            path=path,
+            arguments=dict(arguments),
+            request_id=request_id,
+            state="pending",
+            created=now,
+            expires=now + self._ttl_s,
+        )
+        await tx.execute(
+            "INSERT INTO approvals (id, tool, args_sha256, principal, revision, repo, path, arguments,"
+            " request_id, state, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            (
+                approval.id,
+                key.tool,
+                key.args_sha256,
+                key.principal,
+                key.revision,
+                repo,
+                path,
+                json.dumps(approval.arguments, sort_keys=True, ensure_ascii=False),
+                request_id,
+                now,
+                approval.expires,
+            ),
+        )
+        return approval, "pending"
+
+    async def decide(
         self, approval_id: str, *, approve: bool, approver: str, reason: str | None = None
     ) -> Approval:
         """Approve or deny a pending approval. The principal that asked cannot decide its own call."""
         now = self._clock()
-        with self._db.transaction() as conn:
-            row = conn.execute("SELECT * FROM approvals WHERE id = ?", (approval_id,)).fetchone()
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone("SELECT * FROM approvals WHERE id = ?", (approval_id,))
             if row is None:
                 raise ApprovalError(f"no approval {approval_id!r}", Kind.NOT_FOUND)
             current = _approval(row, now)
@@ -161,30 +178,33 @@ class ApprovalStore:
                     f"{approver} asked for this call and cannot approve or deny it", Kind.FORBIDDEN
                 )
             state: ApprovalState = "approved" if approve else "denied"
-            conn.execute(
-                "UPDATE approvals SET state = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ?",
+            decided = await tx.execute(
+                "UPDATE approvals SET state = ?, decided_by = ?, decided_at = ?, reason = ?"
+                " WHERE id = ? AND state = 'pending'",
                 (state, approver, now, reason, approval_id),
             )
+            if decided != 1:  # another approver, on another replica, was first
+                raise ApprovalError(f"approval {approval_id} was decided meanwhile", Kind.CONFLICT)
         return dataclasses.replace(current, state=state, decided_by=approver, decided_at=now, reason=reason)
 
-    def reopen(self, approval_id: str) -> None:
+    async def reopen(self, approval_id: str) -> None:
         """Undo a decision that could not be recorded elsewhere (the audit log): pending again."""
-        with self._db.transaction() as conn:
-            conn.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "UPDATE approvals SET state = 'pending', decided_by = NULL, decided_at = NULL, reason = NULL"
                 " WHERE id = ? AND state IN ('approved', 'denied')",
                 (approval_id,),
             )
 
-    def unuse(self, approval_id: str) -> None:
+    async def unuse(self, approval_id: str) -> None:
         """Give back an approval whose call never ran: approved again, for the retry of that call."""
-        with self._db.transaction() as conn:
-            conn.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "UPDATE approvals SET state = 'approved', used_at = NULL WHERE id = ? AND state = 'used'",
                 (approval_id,),
             )
 
-    def list(self, *, include_closed: bool = False) -> list[Approval]:
+    async def list(self, *, include_closed: bool = False) -> list[Approval]:
         """Pending approvals, oldest first; with `include_closed`, the most recent of every state."""
         now = self._clock()
         if include_closed:
@@ -193,10 +213,12 @@ class ApprovalStore:
         else:
             query = "SELECT * FROM approvals WHERE state = 'pending' AND expires > ? ORDER BY created LIMIT ?"
             params = (now, _LIST_LIMIT)
-        return [_approval(row, now) for row in self._db.read().execute(query, params).fetchall()]
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(query, params)
+        return [_approval(row, now) for row in rows]
 
 
-def _approval(row: sqlite3.Row, now: float) -> Approval:
+def _approval(row: Row, now: float) -> Approval:
     state: ApprovalState = row["state"]
     if state in ("pending", "approved") and row["expires"] <= now:
         state = "expired"

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from gateway.errors import GatewayError
-from gateway.state._db import StateDB
+from gateway.state._database import Database
 from gateway.vocabulary import WriteQuota
 
 
@@ -31,14 +31,14 @@ class Reservation:
 class WriteQuotas:
     """Example:
     quotas = WriteQuotas(db)
-    reservation = quotas.reserve("ci-bot", WriteQuota(100, 10 << 20, 1 << 20), size=512)
+    reservation = await quotas.reserve("ci-bot", WriteQuota(100, 10 << 20, 1 << 20), size=512)
     """
 
-    def __init__(self, db: StateDB, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
         self._db = db
         self._clock = clock
 
-    def reserve(self, principal: str, quota: WriteQuota, *, size: int) -> Reservation:
+    async def reserve(self, principal: str, quota: WriteQuota, *, size: int) -> Reservation:
         """Count one write of `size` bytes for today (UTC), or raise QuotaExceeded and count nothing."""
         if size > quota.max_write_bytes:
             raise QuotaExceeded(
@@ -46,10 +46,11 @@ class WriteQuotas:
                 f"this write stores {size} bytes; the key's limit is {quota.max_write_bytes}",
             )
         day = time.strftime("%Y-%m-%d", time.gmtime(self._clock()))
-        with self._db.transaction() as conn:
-            row = conn.execute(
+        async with self._db.transaction() as tx:
+            await tx.lock(f"quota:{principal}:{day}")  # replicas reserving for one key take turns
+            row = await tx.fetchone(
                 "SELECT writes, bytes FROM write_usage WHERE principal = ? AND day = ?", (principal, day)
-            ).fetchone()
+            )
             writes, written = (row["writes"], row["bytes"]) if row else (0, 0)
             if writes + 1 > quota.writes_per_day:
                 raise QuotaExceeded(
@@ -62,19 +63,19 @@ class WriteQuotas:
                     f"this write of {size} bytes would exceed the key's {quota.write_bytes_per_day} bytes"
                     f" for {day} (UTC); {written} are used",
                 )
-            conn.execute(
+            await tx.execute(
                 "INSERT INTO write_usage (principal, day, writes, bytes) VALUES (?, ?, 1, ?)"
                 " ON CONFLICT (principal, day)"
-                " DO UPDATE SET writes = writes + 1, bytes = bytes + excluded.bytes",
+                " DO UPDATE SET writes = write_usage.writes + 1, bytes = write_usage.bytes + excluded.bytes",
                 (principal, day, size),
             )
         return Reservation(principal=principal, day=day, size=size)
 
-    def refund(self, reservation: Reservation) -> None:
+    async def refund(self, reservation: Reservation) -> None:
         """Give back a reserved write that did not happen."""
-        with self._db.transaction() as conn:
-            conn.execute(
-                "UPDATE write_usage SET writes = max(writes - 1, 0), bytes = max(bytes - ?, 0)"
-                " WHERE principal = ? AND day = ?",
-                (reservation.size, reservation.principal, reservation.day),
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE write_usage SET writes = CASE WHEN writes > 0 THEN writes - 1 ELSE 0 END,"
+                " bytes = CASE WHEN bytes > ? THEN bytes - ? ELSE 0 END WHERE principal = ? AND day = ?",
+                (reservation.size, reservation.size, reservation.principal, reservation.day),
             )

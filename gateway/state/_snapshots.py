@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from gateway.errors import GatewayError
-from gateway.state._db import StateDB
+from gateway.state._database import Database
 from gateway.vocabulary import FileSnapshot
 
 
@@ -27,17 +27,17 @@ class StoredSnapshot:
 class SnapshotStore:
     """Example:
     snapshots = SnapshotStore(db)
-    snapshot_id = snapshots.save(output.snapshot, request_id="...")
+    snapshot_id = await snapshots.save(output.snapshot, request_id="...")
     """
 
-    def __init__(self, db: StateDB, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
         self._db = db
         self._clock = clock
 
-    def save(self, snapshot: FileSnapshot, *, request_id: str) -> str:
+    async def save(self, snapshot: FileSnapshot, *, request_id: str) -> str:
         snapshot_id = f"snap_{secrets.token_hex(8)}"
-        with self._db.transaction() as conn:
-            conn.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "INSERT INTO snapshots (id, request_id, repo, path, branch, previous_sha, previous_content,"
                 " new_sha, commit_sha, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -55,10 +55,11 @@ class SnapshotStore:
             )
         return snapshot_id
 
-    def get(self, snapshot_id: str) -> StoredSnapshot:
-        row = self._db.read().execute("SELECT * FROM snapshots WHERE id = ?", (snapshot_id,)).fetchone()
+    async def get(self, snapshot_id: str) -> StoredSnapshot:
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone("SELECT * FROM snapshots WHERE id = ?", (snapshot_id,))
         if row is None:
-            raise SnapshotError(f"no snapshot {snapshot_id!r} in {self._db.path}")
+            raise SnapshotError(f"no snapshot {snapshot_id!r} in {self._db.where}")
         return StoredSnapshot(
             id=row["id"],
             request_id=row["request_id"],
@@ -67,31 +68,37 @@ class SnapshotStore:
                 path=row["path"],
                 branch=row["branch"],
                 previous_sha=row["previous_sha"],
-                previous_content=row["previous_content"],
+                previous_content=_bytes(row["previous_content"]),
                 new_sha=row["new_sha"],
                 commit_sha=row["commit_sha"],
             ),
             rolled_back_by=row["rolled_back_by"],
         )
 
-    def claim(self, snapshot_id: str) -> None:
-        """Mark a snapshot as being rolled back (-1) so that two rollbacks cannot both use it."""
-        with self._db.transaction() as conn:
-            updated = conn.execute(
+    async def claim(self, snapshot_id: str) -> None:
+        """Mark a snapshot as being rolled back (-1) so that two rollbacks, on any replicas, cannot both
+        use it."""
+        async with self._db.transaction() as tx:
+            updated = await tx.execute(
                 "UPDATE snapshots SET rolled_back_by = -1 WHERE id = ? AND rolled_back_by IS NULL",
                 (snapshot_id,),
-            ).rowcount
+            )
         if updated != 1:
             raise SnapshotError(f"snapshot {snapshot_id} was already rolled back")
 
-    def release(self, snapshot_id: str) -> None:
+    async def release(self, snapshot_id: str) -> None:
         """Undo a claim whose rollback did not happen."""
-        with self._db.transaction() as conn:
-            conn.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "UPDATE snapshots SET rolled_back_by = NULL WHERE id = ? AND rolled_back_by = -1",
                 (snapshot_id,),
             )
 
-    def complete(self, snapshot_id: str, *, seq: int) -> None:
-        with self._db.transaction() as conn:
-            conn.execute("UPDATE snapshots SET rolled_back_by = ? WHERE id = ?", (seq, snapshot_id))
+    async def complete(self, snapshot_id: str, *, seq: int) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute("UPDATE snapshots SET rolled_back_by = ? WHERE id = ?", (seq, snapshot_id))
+
+
+def _bytes(value: bytes | memoryview | None) -> bytes | None:
+    """SQLite gives bytes, PostgreSQL a memoryview of its BYTEA."""
+    return None if value is None else bytes(value)

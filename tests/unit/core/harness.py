@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from gateway.core.service import Decider, ToolService
 from gateway.core.writes import WriteGate
 from gateway.gitea import GiteaClient
 from gateway.observability.metrics import Metrics
-from gateway.state import ApprovalStore, SnapshotStore, StateDB, WriteQuotas
+from gateway.state import ApprovalStore, SnapshotStore, SqliteDatabase, WriteQuotas, migrate
 from gateway.tools import Tool, ToolRegistry
 from gateway.vocabulary import CallContext, Principal
 
@@ -23,13 +23,14 @@ READER = Principal(id="reader", kind="api_key", scopes=("tools:read",))
 WRITER = Principal(id="writer", kind="api_key", scopes=("tools:read", "tools:write"))
 
 
-@contextlib.contextmanager
-def service_over(tmp_path: Path, tool: Tool, decider: Decider) -> Iterator[ToolService]:
+@contextlib.asynccontextmanager
+async def service_over(tmp_path: Path, tool: Tool, decider: Decider) -> AsyncIterator[ToolService]:
     """The service; `tool`'s schema accepts an empty object. Gitea is unreachable: tools must not call it."""
     schema = {"type": "object", "properties": {}, "additionalProperties": False}
     (tmp_path / f"{tool.name}.json").write_text(json.dumps(schema))
     audit = AuditLog.open(tmp_path / "audit.jsonl", fsync=False)
-    state = StateDB.open(tmp_path / "state.db")
+    state = SqliteDatabase.open(tmp_path / "state.db")
+    await migrate(state)
     try:
         yield ToolService(
             registry=ToolRegistry([tool], tmp_path),
@@ -48,7 +49,7 @@ def service_over(tmp_path: Path, tool: Tool, decider: Decider) -> Iterator[ToolS
         )
     finally:
         audit.close()
-        state.close()
+        await state.aclose()
 
 
 def context(principal: Principal, request_id: str) -> CallContext:

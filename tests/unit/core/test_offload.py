@@ -43,7 +43,7 @@ async def test_the_scan_runs_off_the_loop_when_the_result_is_large(
         return present(*args, **kwargs)
 
     monkeypatch.setattr(gateway.core.service, "present", recording_present)
-    with service_over(tmp_path, messages_tool(count, length), PathRules()) as service:
+    async with service_over(tmp_path, messages_tool(count, length), PathRules()) as service:
         result = await service.call_tool(context(READER, "r1"), "list_messages", {})
     assert result["isError"] is False and len(result["structuredContent"]["messages"]) == count
     assert [thread is threading.main_thread() for thread in threads] == [not off_loop]

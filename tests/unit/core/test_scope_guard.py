@@ -50,7 +50,7 @@ async def test_a_read_key_cannot_run_a_write_tool_that_opa_allowed(tmp_path: Pat
         return ToolOutput({"written": True})
 
     tool = write_tool(write_something)
-    with service_over(tmp_path, tool, CarelessBundle()) as service:
+    async with service_over(tmp_path, tool, CarelessBundle()) as service:
         refused = await service.call_tool(context(READER, "r1"), tool.name, {})
         allowed = await service.call_tool(context(WRITER, "r2"), tool.name, {})
     assert refused["isError"] is True
@@ -79,10 +79,10 @@ async def test_an_approval_is_used_up_only_by_a_write_gitea_accepted(tmp_path: P
         return ToolOutput({"written": True}, upstream={"issue": 7})
 
     tool = write_tool(refused_then_written)
-    with service_over(tmp_path, tool, ApprovingBundle()) as service:
+    async with service_over(tmp_path, tool, ApprovingBundle()) as service:
         held = await service.call_tool(context(WRITER, "r1"), tool.name, {})
         approval_id = held["structuredContent"]["approval_id"]
-        service._writes._approvals.decide(approval_id, approve=True, approver="alice")
+        await service._writes._approvals.decide(approval_id, approve=True, approver="alice")
         refused = await service.call_tool(context(WRITER, "r2"), tool.name, {})
         retried = await service.call_tool(context(WRITER, "r3"), tool.name, {})
         again = await service.call_tool(context(WRITER, "r4"), tool.name, {})
@@ -101,9 +101,9 @@ async def test_an_approval_stays_used_when_gitea_refuses_after_part_of_a_write(t
         raise UpstreamError("error", 412)
 
     tool = write_tool(edit_then_refused)
-    with service_over(tmp_path, tool, ApprovingBundle()) as service:
+    async with service_over(tmp_path, tool, ApprovingBundle()) as service:
         held = await service.call_tool(context(WRITER, "r1"), tool.name, {})
-        service._writes._approvals.decide(
+        await service._writes._approvals.decide(
             held["structuredContent"]["approval_id"], approve=True, approver="alice"
         )
         await service.call_tool(context(WRITER, "r2"), tool.name, {})

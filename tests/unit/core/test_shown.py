@@ -79,7 +79,7 @@ def repository_tool(names: tuple[str | None, ...]) -> Tool:
 
 async def test_withheld_entries_are_left_out_counted_and_audited(tmp_path: Path) -> None:
     rules = PathRules()
-    with service_over(tmp_path, listing_tool(LISTED), rules) as service:
+    async with service_over(tmp_path, listing_tool(LISTED), rules) as service:
         result = await service.call_tool(context(READER, "r1"), "list_entries", {})
     assert result["isError"] is False
     shown = [entry["path"] for entry in result["structuredContent"]["entries"]]
@@ -95,7 +95,7 @@ async def test_withheld_entries_are_left_out_counted_and_audited(tmp_path: Path)
 
 async def test_one_query_per_result_with_the_calls_own_input_and_revision(tmp_path: Path) -> None:
     rules = PathRules()
-    with service_over(tmp_path, listing_tool(LISTED), rules) as service:
+    async with service_over(tmp_path, listing_tool(LISTED), rules) as service:
         await service.call_tool(context(READER, "r1"), "list_entries", {})
     ((query, revision),) = rules.queries
     assert revision == "r7"
@@ -120,7 +120,7 @@ async def test_one_query_per_result_with_the_calls_own_input_and_revision(tmp_pa
 )
 async def test_a_path_an_argument_could_not_be_is_withheld_without_asking(tmp_path: Path, path: str) -> None:
     rules = PathRules(denied_prefix="nothing/")
-    with service_over(tmp_path, listing_tool((path, "README.md")), rules) as service:
+    async with service_over(tmp_path, listing_tool((path, "README.md")), rules) as service:
         result = await service.call_tool(context(READER, "r1"), "list_entries", {})
     assert [entry["path"] for entry in result["structuredContent"]["entries"]] == ["README.md"]
     assert result["structuredContent"]["withheld_by_policy"] == 1
@@ -129,7 +129,7 @@ async def test_a_path_an_argument_could_not_be_is_withheld_without_asking(tmp_pa
 
 
 async def test_nothing_withheld_says_nothing(tmp_path: Path) -> None:
-    with service_over(tmp_path, listing_tool(("README.md",)), PathRules()) as service:
+    async with service_over(tmp_path, listing_tool(("README.md",)), PathRules()) as service:
         result = await service.call_tool(context(READER, "r1"), "list_entries", {})
     assert "withheld_by_policy" not in result["structuredContent"] and len(result["content"]) == 1
     assert audited(tmp_path)[0]["output"]["withheld_by_policy"] == 0
@@ -137,7 +137,7 @@ async def test_nothing_withheld_says_nothing(tmp_path: Path) -> None:
 
 async def test_an_entry_without_a_usable_path_is_withheld_without_asking(tmp_path: Path) -> None:
     rules = PathRules()
-    with service_over(tmp_path, listing_tool((None, "")), rules) as service:
+    async with service_over(tmp_path, listing_tool((None, "")), rules) as service:
         result = await service.call_tool(context(READER, "r1"), "list_entries", {})
     assert result["structuredContent"]["entries"] == []
     assert result["structuredContent"]["withheld_by_policy"] == 2
@@ -148,7 +148,7 @@ async def test_an_entry_without_a_usable_path_is_withheld_without_asking(tmp_pat
 async def test_the_call_is_denied_when_opa_cannot_say_which_paths_to_show(
     tmp_path: Path, failure: str
 ) -> None:
-    with service_over(tmp_path, listing_tool(LISTED), PathRules(failure=failure)) as service:
+    async with service_over(tmp_path, listing_tool(LISTED), PathRules(failure=failure)) as service:
         result = await service.call_tool(context(READER, "r1"), "list_entries", {})
     assert result["isError"] is True and "entries" not in result["structuredContent"]
     assert result["structuredContent"]["reasons"] == [
@@ -161,7 +161,7 @@ async def test_the_call_is_denied_when_opa_cannot_say_which_paths_to_show(
 async def test_repositories_are_shown_only_where_the_call_is_allowed(tmp_path: Path) -> None:
     names = ("Acme/App", "other/secret", "acme/app", None, "acme/bad name", "acme/infra")
     rules = PathRules()
-    with service_over(tmp_path, repository_tool(names), rules) as service:
+    async with service_over(tmp_path, repository_tool(names), rules) as service:
         result = await service.call_tool(context(READER, "r1"), "list_repositories", {})
     shown = [repo["full_name"] for repo in result["structuredContent"]["repositories"]]
     assert shown == ["Acme/App", "acme/app", "acme/infra"]  # as Gitea spells them
@@ -174,7 +174,9 @@ async def test_repositories_are_shown_only_where_the_call_is_allowed(tmp_path: P
 
 
 async def test_the_call_is_denied_when_opa_cannot_say_which_repositories_to_show(tmp_path: Path) -> None:
-    with service_over(tmp_path, repository_tool(("acme/app",)), PathRules(failure="timeout")) as service:
+    async with service_over(
+        tmp_path, repository_tool(("acme/app",)), PathRules(failure="timeout")
+    ) as service:
         result = await service.call_tool(context(READER, "r1"), "list_repositories", {})
     assert result["isError"] is True and "repositories" not in result["structuredContent"]
     assert [reason["rule"] for reason in result["structuredContent"]["reasons"]] == ["opa.timeout"]

@@ -14,7 +14,16 @@ from gateway.core.writes import WriteGate
 from gateway.errors import Kind
 from gateway.gitea import git_blob_sha
 from gateway.opa import Decision, Reason
-from gateway.state import ApprovalError, ApprovalKey, ApprovalStore, SnapshotStore, StateDB, WriteQuotas
+from gateway.state import (
+    ApprovalError,
+    ApprovalKey,
+    ApprovalStore,
+    Database,
+    SnapshotStore,
+    SqliteDatabase,
+    WriteQuotas,
+    migrate,
+)
 from gateway.tools import ToolOutput
 from gateway.tools.write import WRITE_TOOLS
 from gateway.vocabulary import FileSnapshot, Principal, Resource
@@ -31,7 +40,7 @@ TOOL = next(tool for tool in WRITE_TOOLS if tool.name == "create_issue")
 RESOURCE = Resource(owner="acme", name="app", size=10)
 
 
-def gate(db: StateDB) -> WriteGate:
+def gate(db: Database) -> WriteGate:
     return WriteGate(
         approvals=ApprovalStore(db, ttl_s=60),
         quotas=WriteQuotas(db),
@@ -40,17 +49,23 @@ def gate(db: StateDB) -> WriteGate:
     )
 
 
-def test_a_write_is_denied_when_the_state_database_fails(tmp_path: Path) -> None:
-    db = StateDB.open(tmp_path / "state.db")
+async def opened(tmp_path: Path) -> SqliteDatabase:
+    db = SqliteDatabase.open(tmp_path / "state.db")
+    await migrate(db)
+    return db
+
+
+async def test_a_write_is_denied_when_the_state_database_fails(tmp_path: Path) -> None:
+    db = await opened(tmp_path)
     writes = gate(db)
-    db.close()
-    admission = writes.admit(WRITER, TOOL, RESOURCE, {"title": "t"}, ALLOW, "r1")
+    await db.aclose()
+    admission = await writes.admit(WRITER, TOOL, RESOURCE, {"title": "t"}, ALLOW, "r1")
     assert admission.refusal is not None and admission.outcome == "denied"
     assert [reason.rule for reason in admission.decision.reasons][-1] == "state.unavailable"
 
 
-def test_a_write_that_happened_is_recorded_even_if_its_snapshot_is_not(tmp_path: Path) -> None:
-    db = StateDB.open(tmp_path / "state.db")
+async def test_a_write_that_happened_is_recorded_even_if_its_snapshot_is_not(tmp_path: Path) -> None:
+    db = await opened(tmp_path)
     writes = gate(db)
     snapshot = FileSnapshot(
         repo="acme/app",
@@ -62,25 +77,25 @@ def test_a_write_that_happened_is_recorded_even_if_its_snapshot_is_not(tmp_path:
         commit_sha="2" * 40,
     )
     output = ToolOutput({}, upstream={"commit": "2" * 40}, snapshot=snapshot)
-    assert writes.record(output, "r1")["snapshot"].startswith("snap_")
-    db.close()
-    written = writes.record(output, "r2")
+    assert (await writes.record(output, "r1"))["snapshot"].startswith("snap_")
+    await db.aclose()
+    written = await writes.record(output, "r2")
     assert written["upstream"] == {"commit": "2" * 40} and written["snapshot"] is None
-    assert written["snapshot_error"] == "not saved: ProgrammingError"
+    assert written["snapshot_error"] == "not saved: StateUnavailable"
 
 
 async def test_a_decision_the_audit_log_cannot_hold_is_undone(tmp_path: Path) -> None:
-    store = ApprovalStore(StateDB.open(tmp_path / "state.db"), ttl_s=60)
+    store = ApprovalStore(await opened(tmp_path), ttl_s=60)
     key = ApprovalKey(tool="create_issue", args_sha256="a" * 64, principal="writer", revision="rev1")
-    approval, _ = store.gate(key, repo="acme/app", path=None, arguments={}, request_id="r1")
+    approval, _ = await store.gate(key, repo="acme/app", path=None, arguments={}, request_id="r1")
     audit = AuditLog.open(tmp_path / "audit.jsonl", fsync=False)
     audit.close()  # every append now fails
     approvers = Approvers(store=store, audit=audit)
     with pytest.raises(ApprovalError, match="undone") as refused:
         await approvers.decide(approval.id, approve=True, approver="alice", reason=None, request_id="r2")
     assert refused.value.kind is Kind.INTERNAL
-    assert store.list()[0].state == "pending"
-    assert store.gate(key, repo="acme/app", path=None, arguments={}, request_id="r3")[1] == "pending"
+    assert (await store.list())[0].state == "pending"
+    assert (await store.gate(key, repo="acme/app", path=None, arguments={}, request_id="r3"))[1] == "pending"
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from gateway.gitea import GiteaClient
 from gateway.observability.metrics import Metrics
 from gateway.opa import Decision
 from gateway.parts import Parts
-from gateway.state import StateDB
+from gateway.state import SqliteDatabase
 
 PING = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
 LIST_TOOLS = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
@@ -129,7 +129,7 @@ async def running_app(workdir: Path, env: Mapping[str, str] | None = None) -> As
         keys=KeyStore(keys_file, reload_interval_s=0),
         limits=MemoryBackend(),
         decisions=engine,
-        state=StateDB.open(settings.state_db),
+        state=SqliteDatabase.open(settings.state_db),
         audit=AuditLog.open(settings.audit_log, fsync=False),
         gitea=GiteaClient(base_url=UNREACHABLE_GITEA, token=None, timeout_s=1),
     )

@@ -1,0 +1,116 @@
+"""The state database shared by replicas: PostgreSQL (AEGIS_STATE_URL), through a pool of async
+connections (psycopg 3). Every wait is bounded: taking a connection, connecting, and each statement;
+past them the call fails with StateUnavailable and its write is refused.
+
+`lock()` is a transaction-scoped advisory lock, so two replicas gating the same call, or reserving the
+same key's quota, take turns: one consumes an approval, the other sees it used."""
+
+from __future__ import annotations
+
+import contextlib
+import urllib.parse
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import psycopg
+import psycopg_pool
+from psycopg.rows import dict_row
+
+from gateway.errors import StateUnavailable
+from gateway.state._database import Dialect, Row
+
+CONNECT_TIMEOUT_S = 5
+ACQUIRE_TIMEOUT_S = 5.0
+STATEMENT_TIMEOUT_MS = 5000
+POOL_SIZE = 10
+
+
+class PostgresDatabase:
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
+        self.where = _without_password(url)
+        self._pool: psycopg_pool.AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]] = (
+            psycopg_pool.AsyncConnectionPool(
+                url,
+                min_size=1,
+                max_size=pool_size,
+                timeout=ACQUIRE_TIMEOUT_S,
+                open=False,
+                kwargs={
+                    "connect_timeout": CONNECT_TIMEOUT_S,
+                    "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+                    "row_factory": dict_row,
+                    "autocommit": True,
+                },
+                connection_class=psycopg.AsyncConnection[dict[str, Any]],
+                check=psycopg_pool.AsyncConnectionPool.check_connection,
+                reconnect_timeout=0,  # keep trying: the database coming back is the pool's to notice
+            )
+        )
+
+    async def connect(self) -> None:
+        """Connect (the gateway's start-up); raises StateUnavailable when the database is out of reach."""
+        try:
+            await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            await self._pool.close()
+            raise StateUnavailable(f"cannot reach the state database {self.where}: {_why(exc)}") from exc
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_PostgresTransaction]:
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                yield _PostgresTransaction(conn, self.where)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            raise StateUnavailable(f"state database {self.where} failed: {_why(exc)}") from exc
+
+    async def ping(self) -> bool:
+        try:
+            async with self.transaction() as tx:
+                await tx.fetchone("SELECT 1 AS one")
+        except StateUnavailable:
+            return False
+        return True
+
+    async def aclose(self) -> None:
+        await self._pool.close()
+
+
+class _PostgresTransaction:
+    def __init__(self, conn: psycopg.AsyncConnection[dict[str, Any]], where: str) -> None:
+        self._conn = conn
+        self._where = where
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = await self._conn.execute(_placeholders(sql), tuple(params))
+        return cursor.rowcount
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        cursor = await self._conn.execute(_placeholders(sql), tuple(params))
+        return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cursor = await self._conn.execute(_placeholders(sql), tuple(params))
+        return list(await cursor.fetchall())
+
+    async def lock(self, name: str) -> None:
+        await self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
+
+
+def _placeholders(sql: str) -> str:
+    """The stores write `?` (no statement of theirs has a literal `?` or `%`)."""
+    return sql.replace("?", "%s")
+
+
+def _without_password(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def _why(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
