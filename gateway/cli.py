@@ -147,38 +147,64 @@ def _policy_diff(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
+    """Each file is its own chain (one per replica); every one is reported, and any broken fails."""
+    if args.checkpoints is not None and len(args.files) > 1:
+        print(
+            "aegis: --checkpoints names the copy of one chain's checkpoints: verify one file", file=sys.stderr
+        )
+        return EXIT_FAILED
+    results = [_verify_one(path, args.public_key, args.checkpoints) for path in args.files]
+    return EXIT_OK if all(results) else EXIT_FAILED
+
+
+def _verify_one(path: Path, public_key: Path | None, checkpoints: Path | None) -> bool:
     from gateway.audit import AnchorError, load_public_key, review_anchored, review_chain
     from gateway.errors import AuditChainError
 
     try:
-        if args.public_key is None:
-            report, signed = review_chain(args.file), None
+        if public_key is None:
+            report, signed = review_chain(path), None
         else:
-            sink = args.checkpoints or args.file.with_name(args.file.name + ".checkpoints")
-            anchored = review_anchored(args.file, load_public_key(args.public_key), sink)
+            sink = checkpoints or path.with_name(path.name + ".checkpoints")
+            anchored = review_anchored(path, load_public_key(public_key), sink)
             report, signed = anchored.chain, anchored
     except AuditChainError as exc:
-        print(f"{args.file}: BROKEN at line {exc.line}: {exc.reason}", file=sys.stderr)
-        return EXIT_FAILED
+        print(f"{path}: BROKEN at line {exc.line}: {exc.reason}", file=sys.stderr)
+        return False
     except AnchorError as exc:
-        print(f"{args.file}: CONTRADICTS ITS SIGNED CHECKPOINTS: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        print(f"{path}: CONTRADICTS ITS SIGNED CHECKPOINTS: {exc}", file=sys.stderr)
+        return False
     except OSError as exc:
-        print(f"{args.file}: cannot read: {exc.strerror}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"{args.file}: OK, {report.head.entries} entries, head {report.head.head_hash}")
+        print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+        return False
+    whose = f", replica {report.replica}" if report.replica else ""
+    print(f"{path}: OK, {report.head.entries} entries, head {report.head.head_hash}{whose}")
     if signed is not None:
         through = f"entry {signed.signed.seq} ({signed.signed.ts})" if signed.signed else "no entry"
         print(
-            f"{args.file}: signed through {through}; {signed.uncovered} entr(ies) after it not yet covered"
+            f"{path}: signed through {through}; {signed.uncovered} entr(ies) after it not yet covered"
             " by a signature"
         )
     for intent in report.unfinished_intents:
         print(
-            f"{args.file}: write intent without an outcome: seq {intent['seq']} {intent['ts']}"
+            f"{path}: write intent without an outcome: seq {intent['seq']} {intent['ts']}"
             f" {intent['principal']} {intent['tool']} {intent['repo']} (request {intent['request_id']}):"
             " the gateway stopped while Gitea had the write; check there whether it happened"
         )
+    return True
+
+
+def _audit_merge(args: argparse.Namespace) -> int:
+    """Every entry of every chain, verified as read, as JSON lines ordered by time."""
+    from gateway.audit import canonical_json, merged_chains
+    from gateway.errors import AuditChainError
+
+    try:
+        for entry in merged_chains(args.files):
+            sys.stdout.write(canonical_json(entry).decode("utf-8") + "\n")
+    except AuditChainError as exc:
+        print(f"aegis: BROKEN at line {exc.line}: {exc.reason}; nothing after it is shown", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -399,8 +425,10 @@ def _parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="audit log tools").add_subparsers(
         required=True, metavar="ACTION"
     )
-    verify = audit.add_parser("verify", help="verify the hash chain; exit 1 naming the first broken line")
-    verify.add_argument("file", type=Path)
+    verify = audit.add_parser(
+        "verify", help="verify each file's hash chain (one per replica); exit 1 naming the first broken line"
+    )
+    verify.add_argument("files", type=Path, nargs="+", metavar="FILE")
     verify.add_argument(
         "--public-key", type=Path, help="also check the signed checkpoints against this Ed25519 public key"
     )
@@ -408,6 +436,11 @@ def _parser() -> argparse.ArgumentParser:
         "--checkpoints", type=Path, help="the checkpoints' copy outside the log (default: FILE.checkpoints)"
     )
     verify.set_defaults(handler=_audit_verify)
+    merge = audit.add_parser(
+        "merge", help="the entries of several replicas' chains, each verified, as JSON lines ordered by time"
+    )
+    merge.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    merge.set_defaults(handler=_audit_merge)
     keygen = audit.add_parser(
         "keygen", help="create an Ed25519 key to sign checkpoints; prints its public key"
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,6 +37,7 @@ LIMIT_BACKENDS = ("memory", "redis")
 LOOPBACK_BINDS = frozenset({"localhost", "::1"})
 DEFAULT_VAR_DIR = Path("var")
 AUDIT_LOG_SETTING = "AEGIS_AUDIT_LOG"
+REPLICA_ID = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 STATE_DB_SETTING = "AEGIS_STATE_DB"
 CHECKOUT_OPA = Path(__file__).resolve().parents[1] / ".tools" / "bin" / "opa"  # in a source checkout
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -226,6 +228,7 @@ class Settings:
     allow_insecure_bind: bool = False
     state_db: Path = DEFAULT_VAR_DIR / "state.db"
     state_url: str | None = dataclasses.field(default=None, repr=False)  # PostgreSQL, shared by replicas
+    replica_id: str | None = None  # this replica's name in its audit chain (AEGIS_REPLICA_ID)
     approval_ttl_s: float = DEFAULT_APPROVAL_TTL_S
     write_quota: WriteQuota = DEFAULT_WRITE_QUOTA
     trusted_proxies: tuple[Network, ...] = ()
@@ -248,13 +251,17 @@ class Settings:
         host, port = parse_bind(env.get("AEGIS_BIND", DEFAULT_BIND))
         max_in_flight = _int(env, "AEGIS_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT)
         redis_url = secret_of(env, "AEGIS_REDIS_URL")  # it may carry a password
+        replica_id = _replica_id(env.get("AEGIS_REPLICA_ID") or None)
         return cls(
             gitea_url=env.get("AEGIS_GITEA_URL") or None,
             gitea_token=secret_of(env, "AEGIS_GITEA_TOKEN"),
             opa_url=env.get("AEGIS_OPA_URL") or None,
             opa_bin=default_opa_bin(env),
             policy_path=Path(env.get("AEGIS_POLICY", "policy.yaml")),
-            audit_log=Path(env.get(AUDIT_LOG_SETTING, str(DEFAULT_VAR_DIR / "audit.jsonl"))),
+            audit_log=replica_log(
+                Path(env.get(AUDIT_LOG_SETTING, str(DEFAULT_VAR_DIR / "audit.jsonl"))), replica_id
+            ),
+            replica_id=replica_id,
             audit_fsync=parse_bool("AEGIS_AUDIT_FSYNC", env.get("AEGIS_AUDIT_FSYNC", "true")),
             keys_file=keys_file_of(env),
             bind_host=host,
@@ -377,6 +384,21 @@ def _share_per_key(env: Mapping[str, str], max_in_flight: int) -> int:
             f"AEGIS_MAX_IN_FLIGHT_PER_KEY ({share}) must not exceed AEGIS_MAX_IN_FLIGHT ({max_in_flight})"
         )
     return share
+
+
+def replica_log(path: Path, replica_id: str | None) -> Path:
+    """A replica's own audit chain: audit.jsonl becomes audit.<replica>.jsonl beside it."""
+    return path if replica_id is None else path.with_name(f"{path.stem}.{replica_id}{path.suffix}")
+
+
+def _replica_id(value: str | None) -> str | None:
+    """A DNS label, as a pod's name is, with a letter in it: a name of digits and '-' could read as the
+    seq range of a rotated segment's file name."""
+    if value is not None and (not REPLICA_ID.fullmatch(value) or not any(c.isalpha() for c in value)):
+        raise ConfigError(
+            f"AEGIS_REPLICA_ID must be a DNS label with a letter (a-z, 0-9, '-'; at most 63), got {value!r}"
+        )
+    return value
 
 
 def _state_url(value: str | None) -> str | None:

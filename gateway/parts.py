@@ -105,6 +105,7 @@ def build_parts(settings: Settings, metrics: Metrics | None = None) -> Parts:
                     retain_segments=settings.audit_retain_segments,
                     retain_s=settings.audit_retain_s,
                 ),
+                replica=settings.replica_id,
             )
     except Exception:
         scratch.remove()

@@ -11,7 +11,7 @@ from gateway.audit._checkpoint import CheckpointSigner, generate_signing_key, lo
 from gateway.audit._entry import Entry
 from gateway.audit._opening import Checkpointing, lock_log
 from gateway.audit._repair import Repair, repair_torn_tail
-from gateway.audit._segments import Rotation, find_entry, review_chain
+from gateway.audit._segments import Rotation, find_entry, merged_chains, review_chain
 from gateway.audit._verify import ChainHead, ChainReport, verify_chain
 from gateway.audit._writer import RETRY_INTERVAL_S as AUDIT_RETRY_S
 from gateway.audit._writer import AuditLog
@@ -36,6 +36,7 @@ __all__ = [
     "generate_signing_key",
     "load_public_key",
     "lock_log",
+    "merged_chains",
     "public_key_pem",
     "repair_torn_tail",
     "review_anchored",

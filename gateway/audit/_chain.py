@@ -24,6 +24,7 @@ SECURITY_EVENTS = (
 CLIENT_REQUEST_ID = "client_request_id"
 INTENT_EVENT = "write_intent"
 INTENT_SEQ = "intent_seq"
+REPLICA = "replica"  # every entry of a replica's own chain names it (AEGIS_REPLICA_ID); a lone gateway's none
 # Fields of one kind of event beyond ENTRY_FIELDS: (required, optional). A tool call's `output`
 # summary is optional so that logs written before it existed still verify; `approval` and `write`
 # appear on writes only; `client_request_id` on requests that carried a well-formed X-Request-ID of
@@ -74,7 +75,7 @@ def field_problem(entry: Mapping[str, Any]) -> str | None:
         return f"unknown event {str(event)[:40]!r}"
     if missing:
         return f"missing fields: {', '.join(missing)}"
-    unknown = sorted(set(entry) - {*ENTRY_FIELDS, *required, *optional})
+    unknown = sorted(set(entry) - {*ENTRY_FIELDS, *required, *optional, REPLICA})
     if unknown:
         return f"unknown fields: {', '.join(unknown)}"
     return None

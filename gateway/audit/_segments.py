@@ -10,6 +10,7 @@ what lets a chain that no longer begins at entry 1 verify.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import json
 import os
 import re
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from gateway.audit._chain import REPLICA
 from gateway.audit._verify import START, ChainHead, ChainPoint, ChainReport, review_entries, walk_chain
 from gateway.errors import AuditChainError
 
@@ -176,6 +178,21 @@ def review_chain(active: Path) -> ChainReport:
     """The chain of `active` and its closed segments verified, with the write intents it holds no
     outcome for; raises AuditChainError at the first entry that breaks it."""
     return review_entries(walk_segments(active))
+
+
+def merged_chains(actives: list[Path]) -> Iterator[dict[str, Any]]:
+    """The entries of several chains (one per replica), ordered by time, then replica, then seq: one
+    review of what all replicas did. Each chain is verified as it is read; a break raises
+    AuditChainError (its `path` names the file)."""
+    walks = [_named_walk(active) for active in actives]
+    return heapq.merge(*walks, key=lambda entry: (entry["ts"], entry.get(REPLICA) or "", entry["seq"]))
+
+
+def _named_walk(active: Path) -> Iterator[dict[str, Any]]:
+    try:
+        yield from walk_segments(active)
+    except AuditChainError as exc:
+        raise AuditChainError(exc.line, f"{active}: {exc.reason}") from exc
 
 
 def find_entry(active: Path, seq: int) -> dict[str, Any] | None:

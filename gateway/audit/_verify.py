@@ -12,6 +12,7 @@ from gateway.audit._chain import (
     GENESIS_HASH,
     INTENT_EVENT,
     INTENT_SEQ,
+    REPLICA,
     canonical_json,
     entry_hash,
     field_problem,
@@ -34,6 +35,7 @@ class ChainReport:
 
     head: ChainHead
     unfinished_intents: tuple[dict[str, Any], ...]
+    replica: str | None = None  # whose chain it is, when replicas each write their own
 
 
 def verify_chain(path: Path) -> ChainHead:
@@ -49,13 +51,20 @@ def review_entries(entries: Iterator[dict[str, Any]]) -> ChainReport:
     """The report of a walk over a chain's entries."""
     open_intents: dict[int, dict[str, Any]] = {}
     head = ChainHead(entries=0, head_hash=GENESIS_HASH)
+    replica: str | None = None
     for entry in entries:
+        if head.entries == 0:
+            replica = entry.get(REPLICA)
+        elif entry.get(REPLICA) != replica:  # one chain is one replica's: another's entry was put in it
+            raise AuditChainError(
+                entry["seq"], f"entry of replica {entry.get(REPLICA)!r} in the chain of replica {replica!r}"
+            )
         if entry["event"] == INTENT_EVENT:
             open_intents[entry["seq"]] = entry
         elif INTENT_SEQ in entry:
             open_intents.pop(entry[INTENT_SEQ], None)
         head = ChainHead(entries=entry["seq"], head_hash=entry["entry_hash"])
-    return ChainReport(head=head, unfinished_intents=tuple(open_intents.values()))
+    return ChainReport(head=head, unfinished_intents=tuple(open_intents.values()), replica=replica)
 
 
 def head_of(entries: Iterator[dict[str, Any]]) -> ChainHead:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit._anchor import CHECKPOINT_EVENT
-from gateway.audit._chain import canonical_json, entry_hash, field_problem, timestamp
+from gateway.audit._chain import REPLICA, canonical_json, entry_hash, field_problem, timestamp
 from gateway.audit._entry import CHAINED_FIELDS, Entry
 from gateway.audit._opening import Checkpointing, lock_log, verified_start
 from gateway.audit._segments import (
@@ -68,8 +68,10 @@ class AuditLog:
         checkpointing: Checkpointing | None = None,
         rotation: Rotation | None = None,
         segment_first: int = 1,
+        replica: str | None = None,
     ) -> None:
         self.path = path
+        self._replica = {REPLICA: replica} if replica else {}
         self._fd = fd
         self._seq = head.entries
         self._prev_hash = head.head_hash
@@ -95,6 +97,7 @@ class AuditLog:
         clock: Callable[[], float] = time.monotonic,
         checkpointing: Checkpointing | None = None,
         rotation: Rotation | None = None,
+        replica: str | None = None,
     ) -> AuditLog:
         """Lock the log and verify its active segment (from its latest signed checkpoint on, with
         `checkpointing`); raises AuditWriteError saying why it cannot be appended to."""
@@ -114,6 +117,7 @@ class AuditLog:
             checkpointing=checkpointing,
             rotation=rotation,
             segment_first=start.segment_first,
+            replica=replica,
         )
 
     @property
@@ -338,7 +342,13 @@ class AuditLog:
             log.critical("audit upkeep failed after an entry was written", exc_info=True)
 
     def _write_unchecked(self, new: Entry) -> dict[str, Any]:
-        entry = {**new.fields(), "seq": self._seq + 1, "ts": timestamp(), "prev_hash": self._prev_hash}
+        entry = {
+            **new.fields(),
+            **self._replica,
+            "seq": self._seq + 1,
+            "ts": timestamp(),
+            "prev_hash": self._prev_hash,
+        }
         entry["entry_hash"] = entry_hash(entry)
         line = canonical_json(entry) + b"\n"
         written = 0
