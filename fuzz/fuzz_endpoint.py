@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,14 +28,17 @@ from starlette.types import Message
 
 with atheris.instrument_imports(include=["gateway"]):
     from gateway.audit import AuditLog
-    from gateway.core.principal import Principal
+    from gateway.config import DEFAULT_WRITE_QUOTA
     from gateway.core.results import OutputBounds
     from gateway.core.service import ToolService
+    from gateway.core.writes import WriteGate
     from gateway.gitea import GiteaClient
     from gateway.mcp import McpEndpoint
     from gateway.observability.metrics import Metrics
     from gateway.opa import Decision, Reason
+    from gateway.state import ApprovalStore, SnapshotStore, SqliteDatabase, WriteQuotas, migrate
     from gateway.tools import default_registry
+    from gateway.vocabulary import Principal
 
 MAX_BODY_BYTES = 1 << 20
 INTERNAL_ERROR = -32603
@@ -50,8 +54,16 @@ class DenyEverything:
     async def visible_tools(self, opa_input: Mapping[str, Any]) -> frozenset[str]:
         return frozenset(tool["name"] for tool in opa_input["tools"])
 
+    async def allowed_paths(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
+        return frozenset()
+
+    async def allowed_repos(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
+        return frozenset()
+
 
 def build_endpoint() -> McpEndpoint:
+    state = SqliteDatabase.open(Path(tempfile.mkdtemp(prefix="aegis-fuzz-")) / "state.db")
+    LOOP.run_until_complete(migrate(state))
     service = ToolService(
         registry=default_registry(),
         decisions=DenyEverything(),
@@ -60,12 +72,18 @@ def build_endpoint() -> McpEndpoint:
         metrics=Metrics.create(),
         write_mode=False,
         output_bounds=OutputBounds(max_bytes=1 << 20, max_items=1000),
+        writes=WriteGate(  # never reached: every call is denied first
+            approvals=ApprovalStore(state, ttl_s=60),
+            quotas=WriteQuotas(state),
+            snapshots=SnapshotStore(state),
+            default_quota=DEFAULT_WRITE_QUOTA,
+        ),
     )
     return McpEndpoint(handler=service, max_body_bytes=MAX_BODY_BYTES)
 
 
-ENDPOINT = build_endpoint()
 LOOP = asyncio.new_event_loop()
+ENDPOINT = build_endpoint()
 PRINCIPAL = Principal(id="fuzz", kind="api_key", scopes=("tools:read",))
 
 
