@@ -3,7 +3,7 @@
     GET  /admin/approvals[?all=true]     held calls (pending; with all, recent ones of every state)
     POST /admin/approvals/approve        {"id": ..., "reason": ...}
     POST /admin/approvals/deny           {"id": ..., "reason": ...}
-    POST /admin/rollback                 {"seq": N}
+    POST /admin/rollback                 {"seq": N} or {"snapshot": "snap_..."}
 
 The edge authenticates, throttles and rate-limits these paths like /mcp; this module checks the scope
 and the body. Answers are JSON; errors are {"error", "request_id"} with a status that says why.
@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.core.approvals import Approvers
-from gateway.core.rollback import Rollbacks
+from gateway.core.rollback import SNAPSHOT_ID, Rollbacks
 from gateway.errors import Kind, Refused
 from gateway.observability.request_id import request_id_of
 from gateway.vocabulary import PRINCIPAL_STATE_KEY, Principal
@@ -137,14 +137,25 @@ async def _decide(
 
 
 async def _rollback(rollbacks: Rollbacks, request: Request, body: dict[str, Any]) -> dict[str, Any]:
-    _only(body, {"seq"})
-    seq = body.get("seq")
-    if type(seq) is not int or seq < 1:
-        raise _BadRequest("'seq' must be a positive integer (an audit entry's seq)")
+    _only(body, {"seq", "snapshot"})
     result = await rollbacks.rollback(
-        seq, principal=_admin(request).id, request_id=request_id_of(request.scope)
+        _rollback_target(body), principal=_admin(request).id, request_id=request_id_of(request.scope)
     )
     return {"rollback": result}
+
+
+def _rollback_target(body: dict[str, Any]) -> int | str:
+    """An audit entry of this replica's chain ('seq'), or a write's snapshot id, which any replica has."""
+    seq, snapshot = body.get("seq"), body.get("snapshot")
+    if seq is not None and snapshot is None:
+        if type(seq) is not int or seq < 1:
+            raise _BadRequest("'seq' must be a positive integer (an audit entry's seq)")
+        return seq
+    if snapshot is not None and seq is None:
+        if not isinstance(snapshot, str) or not SNAPSHOT_ID.fullmatch(snapshot):
+            raise _BadRequest("'snapshot' must be a snapshot id (snap_ and 16 hex digits)")
+        return snapshot
+    raise _BadRequest("give 'seq' (an audit entry of this replica) or 'snapshot' (a write's snapshot id)")
 
 
 def _only(body: dict[str, Any], fields: set[str]) -> None:

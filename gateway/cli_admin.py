@@ -44,7 +44,11 @@ def add_admin_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
         parents=[target],
         help="restore the file a write replaced, by a new commit (never a force push)",
     )
-    rollback.add_argument("seq", type=int, help="the audit entry (seq) of the file write")
+    rollback.add_argument(
+        "target",
+        help="the audit entry (seq) of the file write in this gateway's chain, or its snapshot id (snap_...,"
+        " the entry's write.snapshot), which any replica can roll back",
+    )
     rollback.set_defaults(handler=_rollback)
 
 
@@ -94,7 +98,10 @@ def _decide(args: argparse.Namespace) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    result = _client(args).call("POST", "/admin/rollback", {"seq": args.seq})["rollback"]
+    body: dict[str, int | str] = (
+        {"seq": int(args.target)} if args.target.isdigit() else {"snapshot": args.target}
+    )
+    result = _client(args).call("POST", "/admin/rollback", body)["rollback"]
     action = "removed" if result["deleted"] else f"restored to blob {result['restored_sha']}"
     print(
         f"{result['repo']}:{result['path']} on {result['branch']} {action} by commit {result['commit']}"

@@ -1,4 +1,6 @@
-"""`aegis rollback SEQ`: restore what the file write of audit entry SEQ replaced, with a new commit.
+"""`aegis rollback SEQ|SNAPSHOT`: restore what the file write of audit entry SEQ (of this replica's chain)
+replaced, with a new commit. Any replica can roll back any replica's write by its snapshot id (the
+`write.snapshot` of its audit entry): snapshots live in the state database the replicas share.
 
 Never a force push: the restore is one more commit on the same branch, made only while the file is
 still exactly what that write left (its blob sha), so a later change is never overwritten. A file the
@@ -10,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import re
 import time
 from typing import Any
 
@@ -26,15 +29,30 @@ class RollbackRefused(Refused):
     """The rollback was not carried out."""
 
 
+SNAPSHOT_ID = re.compile(r"snap_[0-9a-f]{16}")
+
+
 @dataclasses.dataclass
 class _Attempt:
-    seq: int
+    seq: int | None  # the audit entry of the write in this replica's chain, or
+    snapshot_id: str | None  # the write's snapshot, whichever replica made it
     principal: str
     request_id: str
     started: float = dataclasses.field(default_factory=time.perf_counter)
     target: dict[str, Any] | None = None
     snapshot: StoredSnapshot | None = None
     intent_seq: int | None = None
+
+    @property
+    def target_of(self) -> dict[str, Any]:
+        """What the rollback was asked for, as its audit entry records it."""
+        if self.seq is not None:
+            return {"target_seq": self.seq}
+        return {"target_snapshot": self.snapshot_id}
+
+    @property
+    def what(self) -> str:
+        return f"audit entry {self.seq}" if self.seq is not None else f"snapshot {self.snapshot_id}"
 
 
 class Rollbacks:
@@ -43,13 +61,15 @@ class Rollbacks:
         self._snapshots = snapshots
         self._gitea = gitea
 
-    async def rollback(self, seq: int, *, principal: str, request_id: str) -> dict[str, Any]:
-        """Restore the file of audit entry `seq`; returns what was done. Raises RollbackRefused."""
+    async def rollback(self, target: int | str, *, principal: str, request_id: str) -> dict[str, Any]:
+        """Restore the file of audit entry `target` (an int) or of snapshot `target` (snap_...); returns
+        what was done. Raises RollbackRefused."""
         try:
             self._audit.check_usable()
         except AuditWriteError as exc:
             raise RollbackRefused(f"{exc}; nothing was rolled back", Kind.UNAVAILABLE) from exc
-        attempt = _Attempt(seq=seq, principal=principal, request_id=request_id)
+        seq, snapshot_id = (target, None) if isinstance(target, int) else (None, target)
+        attempt = _Attempt(seq=seq, snapshot_id=snapshot_id, principal=principal, request_id=request_id)
         try:
             result = await self._restore(attempt)
         except RollbackRefused as refused:
@@ -75,8 +95,11 @@ class Rollbacks:
         return {**result, "audit_seq": audit_seq}
 
     async def _restore(self, attempt: _Attempt) -> dict[str, Any]:
-        attempt.target = _target_entry(self._audit, attempt.seq)
-        snapshot_id = attempt.target["write"]["snapshot"]
+        if attempt.seq is not None:
+            attempt.target = _target_entry(self._audit, attempt.seq)
+            attempt.snapshot_id = attempt.target["write"]["snapshot"]
+        snapshot_id = attempt.snapshot_id
+        assert snapshot_id is not None
         try:
             attempt.snapshot = await self._snapshots.get(snapshot_id)
         except SnapshotError as exc:
@@ -91,7 +114,7 @@ class Rollbacks:
             )
         try:
             if attempt.snapshot.rolled_back_by is not None:
-                raise SnapshotError(f"audit entry {attempt.seq} was already rolled back")
+                raise SnapshotError(f"{attempt.what} was already rolled back")
             await self._snapshots.claim(snapshot_id)
         except SnapshotError as exc:
             raise RollbackRefused(str(exc), Kind.CONFLICT) from exc
@@ -105,7 +128,6 @@ class Rollbacks:
             raise
 
     async def _commit_restore(self, attempt: _Attempt, stored: StoredSnapshot) -> dict[str, Any]:
-        seq = attempt.seq
         snapshot = stored.snapshot
         owner, name = snapshot.repo.split("/", 1)
         resource = Resource(owner=owner, name=name, path=snapshot.path, branch=snapshot.branch)
@@ -113,8 +135,8 @@ class Rollbacks:
         if current_sha != snapshot.new_sha:
             now = f"is now blob {current_sha}" if current_sha else "no longer exists"
             raise RollbackRefused(
-                f"{snapshot.path} on {snapshot.branch} {now}, not the {snapshot.new_sha} the write of audit"
-                f" entry {seq} left: it changed since, and a rollback never overwrites a later change",
+                f"{snapshot.path} on {snapshot.branch} {now}, not the {snapshot.new_sha} the write of"
+                f" {attempt.what} left: it changed since, and a rollback never overwrites a later change",
                 Kind.CONFLICT,
             )
         try:
@@ -128,10 +150,10 @@ class Rollbacks:
             resource,
             content=snapshot.previous_content,
             replacing=current_sha,
-            message=f"{verb} {snapshot.path}: rollback of audit entry {seq} (via Aegis)",
+            message=f"{verb} {snapshot.path}: rollback of {attempt.what} (via Aegis)",
         )
         return {
-            "target_seq": seq,
+            **attempt.target_of,
             "snapshot": stored.id,
             "repo": snapshot.repo,
             "path": snapshot.path,
@@ -167,10 +189,10 @@ class Rollbacks:
             tool=(attempt.target or {}).get("tool"),
             repo=snapshot.repo if snapshot else None,
             path=snapshot.path if snapshot else None,
-            args_sha256=hashlib.sha256(canonical_json({"seq": attempt.seq})).hexdigest(),
+            args_sha256=hashlib.sha256(canonical_json(attempt.target_of)).hexdigest(),
             duration_ms=round((time.perf_counter() - attempt.started) * 1000, 3),
             detail={
-                "rollback": {"target_seq": attempt.seq, **detail},
+                "rollback": {**attempt.target_of, **detail},
                 **({INTENT_SEQ: attempt.intent_seq} if attempt.intent_seq is not None else {}),
             },
         )
