@@ -1,0 +1,246 @@
+"""Two gateway replicas sharing one PostgreSQL and one Redis, each writing its own audit chain: an approval
+asked on one is decided and run on the other exactly once, a quota is spent once across both, any replica
+rolls back any replica's write, and PostgreSQL going away refuses writes while reads go on."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.config import replica_log
+from tests.postgres_server import PostgresServer, start_postgres
+from tests.processes import UNLIMITED, Gateway, Simulator, create_key, start_gateway, start_simulator
+from tests.redis_server import RedisServer
+
+pytestmark = pytest.mark.e2e
+
+POLICY = """\
+defaults: {read: allow, write: deny}
+tools:
+  allow: [get_file_contents, create_issue, create_issue_comment, create_or_update_file]
+write:
+  repositories: [acme/app]
+  branches: [main]
+  require_approval: [create_issue_comment]
+"""
+GITEA_SCOPES = ("read:repository", "write:repository", "read:issue", "write:issue", "read:user")
+HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
+
+
+@dataclasses.dataclass
+class Replicas:
+    a: Gateway
+    b: Gateway
+    keys: dict[str, str]
+    upstream: Simulator
+    postgres: PostgresServer
+
+    def both(self) -> tuple[Gateway, Gateway]:
+        return self.a, self.b
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL of this module's own: one test stops it under load."""
+    server = start_postgres()
+    yield server
+    server.stop()
+    server.remove()
+
+
+@pytest.fixture(scope="module")
+def replicas(
+    postgres: PostgresServer, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Replicas]:
+    upstream = start_simulator(tmp_path_factory.mktemp("gitea-replicas") / "state", token_scopes=GITEA_SCOPES)
+    shared = {
+        **UNLIMITED,
+        "WRITE_MODE": "true",
+        "AEGIS_STATE_URL": postgres.new_database(),
+        "AEGIS_LIMITS_BACKEND": "redis",
+        "AEGIS_REDIS_URL": redis_server.url,
+    }
+    a = start_gateway(
+        tmp_path_factory.mktemp("gw-a"),
+        policy=POLICY,
+        upstream=upstream,
+        env={**shared, "AEGIS_REPLICA_ID": "gw-a"},
+    )
+    b = start_gateway(
+        tmp_path_factory.mktemp("gw-b"),
+        policy=POLICY,
+        upstream=upstream,
+        env={
+            **shared,
+            "AEGIS_REPLICA_ID": "gw-b",
+            "AEGIS_KEYS_FILE": str(a.keys_file),
+        },  # one key works on both
+    )
+    keys = {
+        "writer": create_key(a.keys_file, "writer", ("tools:read", "tools:write")),
+        "approver": create_key(a.keys_file, "approver", ("admin",)),
+        "four-writes": create_key(a.keys_file, "four-writes", ("tools:write",), ("--writes-per-day", "4")),
+    }
+    own_chains = [
+        dataclasses.replace(gw, audit_log=replica_log(gw.audit_log, name))
+        for gw, name in ((a, "gw-a"), (b, "gw-b"))
+    ]
+    yield Replicas(*own_chains, keys, upstream, postgres)
+    for gateway in (a, b):
+        gateway.stop()
+    upstream.stop()
+
+
+async def call(gateway: Gateway, key: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": tool, "arguments": arguments},
+    }
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.post(
+            gateway.url, json=body, headers={**HEADERS, "Authorization": f"Bearer {key}"}
+        )
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()["result"]
+    return result
+
+
+def app(**arguments: Any) -> dict[str, Any]:
+    return {"owner": "acme", "repo": "app", **arguments}
+
+
+def admin(gateway: Gateway, key: str, path: str, body: dict[str, Any]) -> httpx.Response:
+    return httpx.post(
+        f"{gateway.base_url}{path}", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    )
+
+
+def sent(upstream: Simulator, method: str, path: str) -> int:
+    return sum(1 for request in upstream.requests() if (request["method"], request["path"]) == (method, path))
+
+
+def audit(gateway: Gateway) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in gateway.audit_log.read_text().splitlines()]
+
+
+async def test_an_approval_asked_on_one_replica_runs_once_from_either(replicas: Replicas) -> None:
+    writer, approver = replicas.keys["writer"], replicas.keys["approver"]
+    comment = app(index=1, body="approved across replicas")
+    held = await call(replicas.a, writer, "create_issue_comment", comment)
+    approval_id = held["structuredContent"]["approval_id"]
+    again = await call(replicas.b, writer, "create_issue_comment", comment)
+    assert again["structuredContent"]["approval_id"] == approval_id  # one request, whichever replica
+    decided = admin(replicas.b, approver, "/admin/approvals/approve", {"id": approval_id})
+    assert decided.status_code == 200, decided.text
+
+    before = sent(replicas.upstream, "POST", "/api/v1/repos/acme/app/issues/1/comments")
+    raced = await asyncio.gather(
+        *(call(gateway, writer, "create_issue_comment", comment) for gateway in replicas.both() * 3)
+    )
+    ran = [result for result in raced if not result["isError"]]
+    assert len(ran) == 1
+    assert sent(replicas.upstream, "POST", "/api/v1/repos/acme/app/issues/1/comments") == before + 1
+    held_again = {result["structuredContent"]["approval_id"] for result in raced if result["isError"]}
+    assert len(held_again) == 1 and approval_id not in held_again  # used up: one new request for the rest
+
+
+async def test_a_quota_is_spent_once_across_replicas(replicas: Replicas) -> None:
+    key = replicas.keys["four-writes"]
+    before = sent(replicas.upstream, "POST", "/api/v1/repos/acme/app/issues")
+    raced = await asyncio.gather(
+        *(
+            call(gateway, key, "create_issue", app(title=f"race {n}"))
+            for n, gateway in enumerate(replicas.both() * 5)
+        )
+    )
+    allowed = [result for result in raced if not result["isError"]]
+    refused = [result for result in raced if result["isError"]]
+    assert len(allowed) == 4
+    assert {result["structuredContent"]["reasons"][-1]["rule"] for result in refused} == {
+        "quota.writes_per_day"
+    }
+    assert sent(replicas.upstream, "POST", "/api/v1/repos/acme/app/issues") == before + 4
+
+
+def file_text(upstream: Simulator, path: str) -> str | None:
+    response = httpx.get(
+        f"{upstream.url}/api/v1/repos/acme/app/contents/{path}?ref=main",
+        headers={"Authorization": f"token {upstream.token}"},
+    )
+    return base64.b64decode(response.json()["content"]).decode() if response.status_code == 200 else None
+
+
+async def test_any_replica_rolls_back_any_replicas_write(replicas: Replicas) -> None:
+    writer, approver = replicas.keys["writer"], replicas.keys["approver"]
+    written = await call(
+        replicas.a,
+        writer,
+        "create_or_update_file",
+        app(filepath="docs/replica.md", branch="main", content="A\n"),
+    )
+    assert written["isError"] is False, written
+    assert file_text(replicas.upstream, "docs/replica.md") == "A\n"
+    entry = audit(replicas.a)[-1]
+    assert entry["replica"] == "gw-a"
+    snapshot = entry["write"]["snapshot"]
+
+    rolled = admin(replicas.b, approver, "/admin/rollback", {"snapshot": snapshot})
+    assert rolled.status_code == 200, rolled.text
+    assert file_text(replicas.upstream, "docs/replica.md") is None  # the file the write created is gone
+    recorded = audit(replicas.b)[-1]
+    assert (recorded["event"], recorded["replica"], recorded["rollback"]["target_snapshot"]) == (
+        "rollback",
+        "gw-b",
+        snapshot,
+    )
+    again = admin(replicas.a, approver, "/admin/rollback", {"seq": entry["seq"]})
+    assert again.status_code == 409 and "already rolled back" in again.text
+
+
+async def test_postgresql_gone_refuses_writes_serves_reads_and_recovers(replicas: Replicas) -> None:
+    writer = replicas.keys["writer"]
+    replicas.postgres.stop(mode="immediate")  # as a crash: no clean shutdown
+    try:
+        for gateway in replicas.both():
+            readiness = httpx.get(f"{gateway.base_url}/readyz", timeout=30)
+            assert readiness.status_code == 503 and readiness.json()["checks"]["state"] == "unreachable"
+            refused = await call(gateway, writer, "create_issue", app(title="while the database is away"))
+            assert refused["isError"] is True
+            assert refused["structuredContent"]["reasons"][-1]["rule"] == "state.unavailable"
+            read = await call(gateway, writer, "get_file_contents", app(filepath="README.md"))
+            assert read["isError"] is False, read
+    finally:
+        replicas.postgres.start()
+    for gateway in replicas.both():
+        back = await call(gateway, writer, "create_issue", app(title=f"after recovery on {gateway.base_url}"))
+        assert back["isError"] is False, back
+        assert httpx.get(f"{gateway.base_url}/readyz", timeout=30).status_code == 200
+    titles = [request for request in replicas.upstream.requests() if request["method"] == "POST"]
+    assert not any("while the database is away" in json.dumps(request) for request in titles)
+
+
+def test_each_replicas_chain_verifies_and_all_merge_into_one_review(replicas: Replicas) -> None:
+    files = [str(gateway.audit_log) for gateway in replicas.both()]
+    assert [Path(name).name for name in files] == ["audit.gw-a.jsonl", "audit.gw-b.jsonl"]
+    aegis = [sys.executable, "-m", "gateway.cli", "audit"]
+    verified = subprocess.run([*aegis, "verify", *files], capture_output=True, text=True, env=os.environ)
+    assert verified.returncode == 0, verified.stderr
+    assert "replica gw-a" in verified.stdout and "replica gw-b" in verified.stdout
+    merged = subprocess.run([*aegis, "merge", *files], capture_output=True, text=True, env=os.environ)
+    entries = [json.loads(line) for line in merged.stdout.splitlines()]
+    assert {entry["replica"] for entry in entries} == {"gw-a", "gw-b"}
+    assert len(entries) == sum(len(audit(gateway)) for gateway in replicas.both())
+    assert [entry["ts"] for entry in entries] == sorted(entry["ts"] for entry in entries)
