@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -89,6 +90,19 @@ class Gateway:
 
     def logs(self) -> str:
         return self.log_file.read_text(encoding="utf-8", errors="replace")
+
+    def logged(
+        self, request_id: str, *, awaiting: frozenset[str] = frozenset({"http request"})
+    ) -> list[dict[str, Any]]:
+        """The JSON log lines of one request, once those with the messages `awaiting` are there: the
+        access log line is written after the response has gone out, so a test may read before it."""
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            lines = [json.loads(line) for line in self.logs().splitlines() if line.startswith("{")]
+            mine = [line for line in lines if line.get("request_id") == request_id]
+            if awaiting <= {line["msg"] for line in mine} or time.monotonic() > deadline:
+                return mine
+            time.sleep(0.05)
 
 
 def start_simulator(

@@ -71,9 +71,8 @@ def post(
 
 
 def logged(gateway: Gateway, reply: httpx.Response) -> list[dict[str, Any]]:
-    """The JSON log lines of the request `reply` answered."""
-    lines = [json.loads(line) for line in gateway.logs().splitlines() if line.startswith("{")]
-    return [line for line in lines if line.get("request_id") == reply.headers["x-request-id"]]
+    """The JSON log lines of the request `reply` answered, its access log line included."""
+    return gateway.logged(reply.headers["x-request-id"])
 
 
 def audit(gateway: Gateway) -> list[dict[str, Any]]:

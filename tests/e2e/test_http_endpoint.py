@@ -221,15 +221,9 @@ def test_logs_are_json_lines_with_request_ids(gateway: Gateway) -> None:
         x_request_id="log-check-1",
     )
 
-    def mine() -> list[dict[str, Any]]:
-        lines = [json.loads(line) for line in gateway.logs().splitlines() if line.startswith("{")]
-        return [line for line in lines if line.get("request_id") == reply.headers["x-request-id"]]
-
-    deadline = time.monotonic() + 10  # the access log line is written once the response has gone out
-    while {line["msg"] for line in mine()} < {"tool call", "http request"} and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert {line["msg"] for line in mine()} >= {"tool call", "http request"}
-    assert {line["client_request_id"] for line in mine()} == {"log-check-1"}
+    mine = gateway.logged(reply.headers["x-request-id"], awaiting=frozenset({"tool call", "http request"}))
+    assert {line["msg"] for line in mine} >= {"tool call", "http request"}
+    assert {line["client_request_id"] for line in mine} == {"log-check-1"}
 
 
 def test_metrics_health_and_readiness(gateway: Gateway) -> None:
