@@ -438,6 +438,7 @@ def gate(repo: Path, allowlist: Path, gitleaks: str, today: str) -> subprocess.C
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
 
 
+@pytest.mark.deploy  # gitleaks comes with the deploy tooling
 def test_gitleaks_fails_the_gate_until_the_finding_is_allowlisted_and_again_once_that_expires(
     tmp_path: Path, gitleaks: str
 ) -> None:
@@ -488,6 +489,7 @@ def test_gitleaks_fails_the_gate_until_the_finding_is_allowlisted_and_again_once
     assert inline.returncode == 1 and ":more.py:github-pat:1" in inline.stdout
 
 
+@pytest.mark.deploy
 def test_gitleaks_refuses_a_shallow_clone_and_a_gitleaksignore(tmp_path: Path, gitleaks: str) -> None:
     origin = tmp_path / "origin"
     origin.mkdir()
