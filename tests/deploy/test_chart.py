@@ -1,7 +1,8 @@
 """The Helm chart (deploy/helm/aegis), checked offline: no Kubernetes API server runs here, so the chart is
 linted (helm lint --strict), rendered and validated against pinned schemas (kubeconform -strict), scored
-(kube-score), and its rendered pod is read for what security depends on. One test runs the real OPA with
-the rendered configuration and arguments against a bundle server.
+(kube-score), and its rendered pod is read for what security depends on, in both of its modes: one
+replica (a Deployment) and several (a StatefulSet sharing its state). One test runs the real OPA with the
+rendered configuration and arguments against a bundle server.
 
 The tools come from scripts/setup-deploy: helm, kubeconform and kube-score on PATH, and the schema
 location and Kubernetes version from the environment (source .tools/deploy.env). Without them the tests
@@ -40,6 +41,7 @@ pytestmark = pytest.mark.deploy
 CHART = REPO_ROOT / "deploy" / "helm" / "aegis"
 MINIMAL = CHART / "ci" / "minimal-values.yaml"  # the three choices the chart does not make
 FULL = CHART / "ci" / "full-values.yaml"  # every option on: TLS, Redis, ServiceMonitor, ...
+REPLICAS = CHART / "ci" / "replicas-values.yaml"  # three replicas: PostgreSQL, Redis, a StatefulSet
 RELEASE, NAMESPACE = "aegis", "aegis"
 # kube-score checks the chart fails on purpose; the chart's README says why, under "kube-score".
 KUBE_SCORE_IGNORED = ("container-image-pull-policy", "deployment-strategy", "deployment-replicas")
@@ -113,9 +115,21 @@ class Rendered:
         return doc
 
     @property
+    def workload(self) -> dict[str, Any]:
+        """The gateway's Deployment (one replica) or StatefulSet (several): exactly one of them."""
+        (doc,) = self.of("Deployment") + self.of("StatefulSet")
+        return doc
+
+    @property
     def pod(self) -> dict[str, Any]:
-        spec: dict[str, Any] = self.one("Deployment")["spec"]["template"]["spec"]
+        spec: dict[str, Any] = self.workload["spec"]["template"]["spec"]
         return spec
+
+    @property
+    def service(self) -> dict[str, Any]:
+        """The Service clients use (with several replicas, the headless one is there too)."""
+        (doc,) = [doc for doc in self.of("Service") if doc["metadata"]["name"] == RELEASE]
+        return doc
 
     def container(self, name: str) -> dict[str, Any]:
         found: list[dict[str, Any]] = [c for c in self.pod["containers"] if c["name"] == name]
@@ -123,9 +137,18 @@ class Rendered:
         return found[0]
 
     def env(self, container: str = "gateway") -> dict[str, str]:
-        entries = self.container(container).get("env", [])
-        assert all("valueFrom" not in entry for entry in entries), "secrets go in as files, never as env"
-        return {entry["name"]: entry["value"] for entry in entries}
+        """Each variable's value; one taken from the pod's own fields (the downward API) reads
+        `fieldRef:<path>`. Secrets go in as files, never as env: no secretKeyRef, no envFrom."""
+        found = self.container(container)
+        assert "envFrom" not in found
+        values = {}
+        for entry in found.get("env", []):
+            if "valueFrom" in entry:
+                assert set(entry["valueFrom"]) == {"fieldRef"}, f"secrets go in as files: {entry}"
+                values[entry["name"]] = f"fieldRef:{entry['valueFrom']['fieldRef']['fieldPath']}"
+            else:
+                values[entry["name"]] = entry["value"]
+        return values
 
     def volume(self, name: str) -> dict[str, Any]:
         found: list[dict[str, Any]] = [v for v in self.pod["volumes"] if v["name"] == name]
@@ -144,7 +167,8 @@ def render(tools: Tools, *values: Path, sets: Sequence[str] = ()) -> Rendered:
     return Rendered(docs)
 
 
-VALUE_SETS = {"minimal": (MINIMAL,), "full": (FULL,)}
+VALUE_SETS = {"minimal": (MINIMAL,), "full": (FULL,), "replicas": (REPLICAS,)}
+SINGLE = ("minimal", "full")  # the value sets of one replica
 
 
 @pytest.fixture(scope="module", params=sorted(VALUE_SETS))
@@ -157,15 +181,27 @@ def minimal(tools: Tools) -> Rendered:
     return render(tools, MINIMAL)
 
 
+@pytest.fixture(scope="module", params=SINGLE)
+def single(request: pytest.FixtureRequest, tools: Tools) -> Rendered:
+    return render(tools, *VALUE_SETS[request.param])
+
+
 @pytest.fixture(scope="module")
 def full(tools: Tools) -> Rendered:
     return render(tools, FULL)
 
 
+@pytest.fixture(scope="module")
+def replicated(tools: Tools) -> Rendered:
+    return render(tools, REPLICAS)
+
+
 # --- the tools' verdicts -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("values", [(), (MINIMAL,), (FULL,)], ids=["defaults", "minimal", "full"])
+@pytest.mark.parametrize(
+    "values", [(), (MINIMAL,), (FULL,), (REPLICAS,)], ids=["defaults", "minimal", "full", "replicas"]
+)
 def test_helm_lint_strict_passes(tools: Tools, values: tuple[Path, ...]) -> None:
     argv = [tools.helm, "lint", "--strict", str(CHART)]
     for path in values:
@@ -239,11 +275,49 @@ def test_every_kube_score_ignore_is_justified_in_the_readme() -> None:
 # --- what rendering refuses ---------------------------------------------------------------------------
 
 
+POSTGRES = ["state.postgres.urlSecret.name=aegis-postgres"]
+REDIS = ["limits.backend=redis", "limits.redis.urlSecret.name=aegis-redis"]
+
+
+@pytest.mark.parametrize(
+    ("sets", "missing", "not_missing"),
+    [
+        ([], ["state.postgres.urlSecret.name", "limits.backend: redis"], []),
+        (REDIS, ["state.postgres.urlSecret.name"], ["limits."]),
+        (POSTGRES, ["limits.backend: redis and limits.redis.urlSecret.name"], ["state.postgres"]),
+        ([*POSTGRES, "limits.backend=redis"], ["limits.redis.urlSecret.name"], ["state.postgres"]),
+    ],
+    ids=["neither", "no-postgres", "no-redis", "redis-without-its-secret"],
+)
 @pytest.mark.parametrize("replicas", ["2", "5"])
-def test_more_than_one_replica_fails_rendering(tools: Tools, replicas: str) -> None:
-    result = template(tools, MINIMAL, sets=[f"replicas={replicas}"])
+def test_several_replicas_without_shared_state_fail_rendering(
+    tools: Tools, replicas: str, sets: list[str], missing: list[str], not_missing: list[str]
+) -> None:
+    """One message, naming everything that is missing and nothing that is set."""
+    result = template(tools, MINIMAL, sets=[f"replicas={replicas}", *sets])
     assert result.returncode != 0
-    assert f"replicas is {replicas}" in result.stderr and "audit log is locked" in result.stderr
+    (message,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert f"replicas is {replicas}, and several gateways need shared state: set " in message
+    for named in missing:
+        assert named in message, message
+    for named in not_missing:
+        assert named not in message, message
+
+
+def test_several_replicas_cannot_share_one_existing_claim(tools: Tools) -> None:
+    result = template(tools, REPLICAS, sets=["persistence.existingClaim=aegis-audit"])
+    assert result.returncode != 0
+    assert "persistence.existingClaim names one claim, which replicas cannot share" in result.stderr
+    assert "data-aegis-<ordinal>" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["a" * 53, "gw.one", "0-1"])
+def test_several_replicas_need_a_name_that_can_name_their_pods(tools: Tools, name: str) -> None:
+    """The pods' names are <fullname>-<ordinal>, and each is its replica's AEGIS_REPLICA_ID."""
+    result = template(tools, REPLICAS, sets=[f"fullnameOverride={name}"])
+    assert result.returncode != 0
+    assert "must be a DNS label (a-z, 0-9, -) with a letter, of at most 52 characters" in result.stderr
+    assert template(tools, REPLICAS, sets=["fullnameOverride=" + "a" * 52]).returncode == 0
 
 
 def test_the_operator_must_choose_tls_or_plain_http(tools: Tools) -> None:
@@ -298,10 +372,14 @@ def test_every_container_is_locked_down(rendered: Rendered) -> None:
     assert account["automountServiceAccountToken"] is False
 
 
-def test_one_replica_replaced_with_recreate(rendered: Rendered) -> None:
-    spec = rendered.one("Deployment")["spec"]
+def test_one_replica_replaced_with_recreate(single: Rendered) -> None:
+    spec = single.one("Deployment")["spec"]
     assert spec["replicas"] == 1
     assert spec["strategy"] == {"type": "Recreate"}
+    assert not single.of("StatefulSet")
+    assert [service["metadata"]["name"] for service in single.of("Service")] == [RELEASE]
+    assert "AEGIS_REPLICA_ID" not in single.env()
+    assert "affinity" not in single.pod, "one replica has no anti-affinity"
 
 
 def test_opa_serves_its_policy_api_on_the_pod_loopback_only(rendered: Rendered) -> None:
@@ -385,7 +463,7 @@ def test_plain_http_only_when_chosen(minimal: Rendered, full: Rendered) -> None:
 
 
 def test_allowed_hosts_name_the_service(rendered: Rendered) -> None:
-    service = rendered.one("Service")["metadata"]["name"]
+    service = rendered.service["metadata"]["name"]
     hosts = rendered.env()["AEGIS_ALLOWED_HOSTS"].split(",")
     for name in (service, f"{service}.{NAMESPACE}.svc", f"{service}.{NAMESPACE}.svc.cluster.local"):
         assert name in hosts
@@ -426,14 +504,11 @@ def rule_ports(rule: Mapping[str, Any]) -> set[object]:
     return {port["port"] for port in rule["ports"]}
 
 
-def test_network_policy(minimal: Rendered, full: Rendered) -> None:
-    for rendered in (minimal, full):
+def test_network_policy(minimal: Rendered, full: Rendered, replicated: Rendered) -> None:
+    for rendered in (minimal, full, replicated):
         policy = rendered.one("NetworkPolicy")["spec"]
         assert policy["policyTypes"] == ["Ingress", "Egress"]
-        assert (
-            policy["podSelector"]["matchLabels"]
-            == rendered.one("Deployment")["spec"]["selector"]["matchLabels"]
-        )
+        assert policy["podSelector"]["matchLabels"] == rendered.workload["spec"]["selector"]["matchLabels"]
         for rule in policy["ingress"]:
             assert rule["from"], "an ingress rule names its peers"
             assert rule_ports(rule) <= {"http", "opa-diag"}
@@ -448,11 +523,16 @@ def test_network_policy(minimal: Rendered, full: Rendered) -> None:
     egress = [rule_ports(rule) for rule in full_policy["egress"]]
     assert egress[:4] == [{53}, {3000}, {443}, {6380}]  # DNS, Gitea :3000, bundles (https), Redis
     assert all(rule["to"] for rule in full_policy["egress"])
+    # Several replicas: Redis and PostgreSQL too, each to its named peers.
+    replicated_policy = replicated.one("NetworkPolicy")["spec"]
+    egress = [rule_ports(rule) for rule in replicated_policy["egress"]]
+    assert egress == [{53}, {443}, {8888}, {6379}, {5432}]
+    assert all(rule.get("to") for rule in replicated_policy["egress"][3:])
 
 
 def test_service_and_disruption_budget(rendered: Rendered) -> None:
-    service = rendered.one("Service")["spec"]
-    selector = rendered.one("Deployment")["spec"]["template"]["metadata"]["labels"]
+    service = rendered.service["spec"]
+    selector = rendered.workload["spec"]["template"]["metadata"]["labels"]
     assert service["selector"].items() <= selector.items()
     assert service["ports"][0] == {
         "name": "http",
@@ -470,7 +550,7 @@ def test_service_monitor_scrapes_the_service(minimal: Rendered, full: Rendered) 
     assert not minimal.of("ServiceMonitor"), "off by default"
     monitor = full.one("ServiceMonitor")
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
-    service = full.one("Service")
+    service = full.service
     assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
     assert monitor["spec"]["namespaceSelector"] == {"matchNames": [NAMESPACE]}
     port_names = {port["name"] for port in service["spec"]["ports"]}
@@ -478,6 +558,122 @@ def test_service_monitor_scrapes_the_service(minimal: Rendered, full: Rendered) 
     assert set(endpoints) == {"http", "opa-diag"} and set(endpoints) <= port_names
     assert endpoints["http"]["scheme"] == "https" and endpoints["http"]["tlsConfig"]["serverName"]
     assert all(endpoint["path"] == "/metrics" for endpoint in endpoints.values())
+
+
+# --- several replicas ----------------------------------------------------------------------------------
+
+
+def mounted_secrets(rendered: Rendered) -> dict[str, tuple[str, str]]:
+    """The gateway's secret files: path -> (Secret, key)."""
+    base = rendered.mount("gateway", "gateway-secrets")["mountPath"]
+    return {
+        f"{base}/{item['path']}": (source["secret"]["name"], item["key"])
+        for source in rendered.volume("gateway-secrets")["projected"]["sources"]
+        for item in source["secret"]["items"]
+    }
+
+
+def test_several_replicas_run_as_a_stateful_set(replicated: Rendered) -> None:
+    assert not replicated.of("Deployment") and not replicated.of("PersistentVolumeClaim")
+    spec = replicated.one("StatefulSet")["spec"]
+    assert spec["replicas"] == 3
+    assert spec["podManagementPolicy"] == "Parallel"
+    assert spec["updateStrategy"] == {"type": "RollingUpdate"}
+    assert spec["selector"]["matchLabels"].items() <= spec["template"]["metadata"]["labels"].items()
+    # The governing Service is headless and has no ports: clients (and a ServiceMonitor) use the other.
+    (headless,) = [doc for doc in replicated.of("Service") if doc["metadata"]["name"] == spec["serviceName"]]
+    assert headless["spec"]["clusterIP"] == "None"
+    assert headless["spec"]["selector"] == spec["selector"]["matchLabels"]
+    assert "ports" not in headless["spec"]
+    assert spec["serviceName"] != replicated.service["metadata"]["name"]
+    assert replicated.service["spec"].get("clusterIP") != "None"
+
+
+@pytest.mark.parametrize("replicas", [2, 7])
+def test_the_stateful_set_has_the_replicas_asked_for(tools: Tools, replicas: int) -> None:
+    rendered = render(tools, REPLICAS, sets=[f"replicas={replicas}"])
+    assert rendered.one("StatefulSet")["spec"]["replicas"] == replicas
+
+
+def test_each_replica_writes_an_audit_chain_named_after_its_pod(replicated: Rendered) -> None:
+    (entry,) = [e for e in replicated.container("gateway")["env"] if e["name"] == "AEGIS_REPLICA_ID"]
+    assert entry["valueFrom"] == {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}
+    # The gateway names the file audit.<replica>.jsonl itself, from AEGIS_AUDIT_LOG and the replica id.
+    assert replicated.env()["AEGIS_AUDIT_LOG"] == "/data/audit.jsonl"
+
+
+def test_each_replica_has_a_claim_of_its_own_for_data(replicated: Rendered, tools: Tools) -> None:
+    spec = replicated.one("StatefulSet")["spec"]
+    (claim,) = spec["volumeClaimTemplates"]
+    assert claim["metadata"]["name"] == "data"
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert claim["spec"]["resources"] == {"requests": {"storage": "10Gi"}}
+    assert claim["spec"]["storageClassName"] == "fast-ssd"
+    assert claim["metadata"]["annotations"] == {"example.com/backup": "audit"}
+    # Only the labels that never change: a StatefulSet's claim templates cannot be updated.
+    assert claim["metadata"]["labels"] == spec["selector"]["matchLabels"]
+    assert replicated.mount("gateway", "data")["mountPath"] == "/data"
+    assert "data" not in {volume["name"] for volume in replicated.pod["volumes"]}, "no volume shared by all"
+    # Audit chains are evidence: a scale-down keeps its claims, and so does deleting the StatefulSet.
+    assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    scratch = render(tools, REPLICAS, sets=["persistence.enabled=false", "persistence.keepOnUninstall=false"])
+    scratch_spec = scratch.one("StatefulSet")["spec"]
+    assert "volumeClaimTemplates" not in scratch_spec
+    assert scratch.volume("data") == {"name": "data", "emptyDir": {}}
+    assert scratch_spec["persistentVolumeClaimRetentionPolicy"]["whenDeleted"] == "Delete"
+
+
+def test_the_state_is_in_postgresql_named_by_a_mounted_file(replicated: Rendered, tools: Tools) -> None:
+    """With several replicas, and with one when state.postgres is set: AEGIS_STATE_URL_FILE names the
+    Secret's file, and no SQLite file is configured beside it."""
+    single = render(tools, MINIMAL, sets=POSTGRES)
+    assert single.of("Deployment") and not single.of("StatefulSet")
+    assert "AEGIS_REPLICA_ID" not in single.env()
+    for rendered, secret in ((replicated, "aegis-postgres"), (single, "aegis-postgres")):
+        env = rendered.env()
+        assert mounted_secrets(rendered)[env["AEGIS_STATE_URL_FILE"]] == (secret, "url")
+        assert "AEGIS_STATE_DB" not in env and "AEGIS_STATE_URL" not in env
+    egress = [rule_ports(rule) for rule in single.one("NetworkPolicy")["spec"]["egress"]]
+    assert egress == [{53}, {443}, {8888}, {5432}]
+    # The rate limits are shared too, in Redis.
+    env = replicated.env()
+    assert env["AEGIS_LIMITS_BACKEND"] == "redis"
+    assert mounted_secrets(replicated)[env["AEGIS_REDIS_URL_FILE"]] == ("aegis-redis", "url")
+
+
+def test_replicas_are_evicted_one_at_a_time(replicated: Rendered) -> None:
+    budget = replicated.one("PodDisruptionBudget")["spec"]
+    assert budget["maxUnavailable"] == 1 and "minAvailable" not in budget
+    assert budget["selector"] == replicated.one("StatefulSet")["spec"]["selector"]
+
+
+def test_replicas_prefer_nodes_of_their_own(replicated: Rendered, tools: Tools, tmp_path: Path) -> None:
+    selector = replicated.one("StatefulSet")["spec"]["selector"]["matchLabels"]
+    anti_affinity = replicated.pod["affinity"]["podAntiAffinity"]
+    (preferred,) = anti_affinity["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert preferred["weight"] == 100
+    assert preferred["podAffinityTerm"] == {
+        "topologyKey": "kubernetes.io/hostname",
+        "labelSelector": {"matchLabels": selector},
+    }
+    required = render(tools, REPLICAS, sets=["podAntiAffinity=required"]).pod["affinity"]
+    assert required["podAntiAffinity"] == {
+        "requiredDuringSchedulingIgnoredDuringExecution": [preferred["podAffinityTerm"]]
+    }
+    assert "affinity" not in render(tools, REPLICAS, sets=["podAntiAffinity=none"]).pod
+    # The operator's affinity: the default anti-affinity is added to it, unless it has its own.
+    in_pool = {"key": "pool", "operator": "In", "values": ["aegis"]}
+    node_affinity = {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": [in_pool]}]
+        }
+    }
+    own_anti = {"preferredDuringSchedulingIgnoredDuringExecution": [{**preferred, "weight": 5}]}
+    (tmp_path / "node.yaml").write_text(yaml.safe_dump({"affinity": {"nodeAffinity": node_affinity}}))
+    (tmp_path / "anti.yaml").write_text(yaml.safe_dump({"affinity": {"podAntiAffinity": own_anti}}))
+    merged = render(tools, REPLICAS, tmp_path / "node.yaml").pod["affinity"]
+    assert merged == {"nodeAffinity": node_affinity, **replicated.pod["affinity"]}
+    assert render(tools, REPLICAS, tmp_path / "anti.yaml").pod["affinity"] == {"podAntiAffinity": own_anti}
 
 
 # --- the real OPA with the rendered configuration -----------------------------------------------------

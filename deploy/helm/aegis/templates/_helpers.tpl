@@ -92,16 +92,53 @@ Usage: include "aegis.urlPort" "https://gitea.example.com:3000"
 {{- end }}
 
 {{/*
-The checks that make rendering fail with a message naming the value to set. Included by the
-Deployment, so every render runs them once.
+More than one replica: a StatefulSet of gateways sharing their state, instead of the one Deployment.
+"true" or "" (a template can only return text).
+*/}}
+{{- define "aegis.replicated" -}}
+{{- if gt (int .Values.replicas) 1 }}true{{ end }}
+{{- end }}
+
+{{/*
+The StatefulSet's governing Service (headless), within the 63 characters of a Service name.
+*/}}
+{{- define "aegis.headlessService" -}}
+{{- printf "%s-headless" (include "aegis.fullname" . | trunc 54 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
+The checks that make rendering fail with a message naming the value to set. Included by
+deployment.yaml whether or not it renders the Deployment, so every render runs them once.
 */}}
 {{- define "aegis.validate" -}}
 {{- $v := .Values }}
-{{- if gt (int $v.replicas) 1 }}
-{{- fail (printf "replicas is %v, but this chart runs exactly one gateway: the audit log is locked by one process, and approvals, write quotas and rollback snapshots live in one process's SQLite file (AEGIS_STATE_DB). Set replicas: 1 (README.md, \"One replica\")." $v.replicas) }}
-{{- end }}
 {{- if lt (int $v.replicas) 0 }}
-{{- fail "replicas must be 0 or 1" }}
+{{- fail "replicas must be 0 or more" }}
+{{- end }}
+{{- if include "aegis.replicated" . }}
+{{- /* Several gateways: what one process kept to itself must be shared, all of it named at once. */}}
+{{- $shared := list }}
+{{- if not $v.state.postgres.urlSecret.name }}
+{{- $shared = append $shared "state.postgres.urlSecret.name: a Secret holding the postgresql:// URL of the database the replicas share approvals, write quotas and rollback snapshots in" }}
+{{- end }}
+{{- if ne $v.limits.backend "redis" }}
+{{- $shared = append $shared "limits.backend: redis and limits.redis.urlSecret.name: a Secret holding the URL of the Redis the replicas share rate limits in" }}
+{{- else if not $v.limits.redis.urlSecret.name }}
+{{- $shared = append $shared "limits.redis.urlSecret.name: a Secret holding the URL of the Redis the replicas share rate limits in" }}
+{{- end }}
+{{- if $shared }}
+{{- fail (printf "replicas is %v, and several gateways need shared state: set %s (README.md, \"Several replicas\"). Or set replicas: 1." $v.replicas (join "; and " $shared)) }}
+{{- end }}
+{{- if $v.persistence.existingClaim }}
+{{- fail (printf "persistence.existingClaim names one claim, which replicas cannot share: with replicas %v each pod gets its own claim from the StatefulSet, data-%s-<ordinal> (create claims of those names beforehand to bring volumes of your own), so unset persistence.existingClaim" $v.replicas (include "aegis.fullname" .)) }}
+{{- end }}
+{{- $name := include "aegis.fullname" . }}
+{{- if or (gt (len $name) 52) (not (regexMatch "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$" $name)) (not (regexMatch "[a-z]" $name)) }}
+{{- fail (printf "with replicas > 1 the full name %q names the pods, and each pod's name is its AEGIS_REPLICA_ID: it must be a DNS label (a-z, 0-9, -) with a letter, of at most 52 characters (a StatefulSet labels its pods <name>-<revision hash>, at most 63). Set fullnameOverride" $name) }}
+{{- end }}
+{{- end }}
+{{- if not (has $v.podAntiAffinity (list "preferred" "required" "none")) }}
+{{- fail (printf "podAntiAffinity must be preferred, required or none, got %q" $v.podAntiAffinity) }}
 {{- end }}
 {{- /* The choices the chart does not make for the operator, named all at once. */}}
 {{- $missing := list }}
@@ -151,7 +188,8 @@ the chart's).
 {{- define "aegis.managedEnvNames" -}}
 {{- list
   "AEGIS_GITEA_URL" "AEGIS_GITEA_TOKEN" "AEGIS_GITEA_TOKEN_FILE" "AEGIS_OPA_URL" "AEGIS_BIND"
-  "AEGIS_KEYS_FILE" "AEGIS_AUDIT_LOG" "AEGIS_STATE_DB" "AEGIS_ALLOWED_HOSTS" "AEGIS_ALLOWED_ORIGINS"
+  "AEGIS_KEYS_FILE" "AEGIS_AUDIT_LOG" "AEGIS_STATE_DB" "AEGIS_STATE_URL" "AEGIS_STATE_URL_FILE"
+  "AEGIS_REPLICA_ID" "AEGIS_ALLOWED_HOSTS" "AEGIS_ALLOWED_ORIGINS"
   "AEGIS_TRUSTED_PROXIES" "AEGIS_TLS_CERT" "AEGIS_TLS_KEY" "AEGIS_ALLOW_INSECURE_BIND"
   "AEGIS_AUDIT_SIGNING_KEY" "AEGIS_ADMIN_KEY" "AEGIS_ADMIN_KEY_FILE" "AEGIS_LIMITS_BACKEND"
   "AEGIS_REDIS_URL" "AEGIS_REDIS_URL_FILE" "WRITE_MODE" "AEGIS_BUNDLE_VERIFICATION_KEY"
