@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,16 @@ import pytest
 
 from gateway.config import replica_log
 from tests.postgres_server import PostgresServer, start_postgres
-from tests.processes import UNLIMITED, Gateway, Simulator, create_key, start_gateway, start_simulator
+from tests.processes import (
+    UNLIMITED,
+    Gateway,
+    SilentUpstream,
+    Simulator,
+    Upstream,
+    create_key,
+    start_gateway,
+    start_simulator,
+)
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.e2e
@@ -45,6 +55,7 @@ class Replicas:
     keys: dict[str, str]
     upstream: Simulator
     postgres: PostgresServer
+    env: dict[str, str]  # what every replica is started with
 
     def both(self) -> tuple[Gateway, Gateway]:
         return self.a, self.b
@@ -96,7 +107,8 @@ def replicas(
         dataclasses.replace(gw, audit_log=replica_log(gw.audit_log, name))
         for gw, name in ((a, "gw-a"), (b, "gw-b"))
     ]
-    yield Replicas(*own_chains, keys, upstream, postgres)
+    env = {**shared, "AEGIS_KEYS_FILE": str(a.keys_file)}
+    yield Replicas(own_chains[0], own_chains[1], keys, upstream, postgres, env)
     for gateway in (a, b):
         gateway.stop()
     upstream.stop()
@@ -208,6 +220,53 @@ async def test_any_replica_rolls_back_any_replicas_write(replicas: Replicas) -> 
     )
     again = admin(replicas.a, approver, "/admin/rollback", {"seq": entry["seq"]})
     assert again.status_code == 409 and "already rolled back" in again.text
+
+
+async def test_a_replica_killed_mid_write_leaves_its_approval_used_and_its_quota_counted(
+    replicas: Replicas, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """kill -9 while Gitea holds the write: whether it happened is unknown, so nothing is given back; the
+    approval is used (never half-consumed, never run twice) and the write stays counted, exactly once."""
+    key = create_key(replicas.a.keys_file, "one-write", ("tools:write",), ("--writes-per-day", "1"))
+    comment = app(index=1, body="written while the replica dies")
+    held = await call(replicas.a, key, "create_issue_comment", comment)
+    approval_id = held["structuredContent"]["approval_id"]
+    decided = admin(replicas.b, replicas.keys["approver"], "/admin/approvals/approve", {"id": approval_id})
+    assert decided.status_code == 200, decided.text
+    hang = SilentUpstream()  # a Gitea that takes the request and never answers
+    env = {**replicas.env, "AEGIS_REPLICA_ID": "gw-c", "AEGIS_GITEA_TIMEOUT": "60"}
+    c = start_gateway(
+        tmp_path_factory.mktemp("gw-c"), policy=POLICY, upstream=Upstream(url=hang.url), env=env
+    )
+    chain_c = replica_log(c.audit_log, "gw-c")
+    try:
+        in_flight = asyncio.ensure_future(call(c, key, "create_issue_comment", comment))
+        deadline = time.monotonic() + 30
+        while not any(entry["event"] == "write_intent" for entry in audit_of(chain_c)):
+            assert time.monotonic() < deadline, "the write never reached Gitea"
+            await asyncio.sleep(0.05)
+        c.process.kill()
+        c.process.wait()
+        in_flight.cancel()
+    finally:
+        hang.close()
+    listed = httpx.get(
+        f"{replicas.a.base_url}/admin/approvals?all=true",
+        headers={"Authorization": f"Bearer {replicas.keys['approver']}"},
+        timeout=30,
+    ).json()["approvals"]
+    assert [approval["state"] for approval in listed if approval["id"] == approval_id] == ["used"]
+    for gateway in replicas.both():  # the write that may have happened stays counted, on every replica
+        retried = await call(gateway, key, "create_issue_comment", comment)
+        assert retried["structuredContent"]["reasons"][-1]["rule"] == "quota.writes_per_day"
+    verified = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "audit", "verify", str(chain_c)], capture_output=True, text=True
+    )
+    assert verified.returncode == 0 and "write intent without an outcome" in verified.stdout
+
+
+def audit_of(chain: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in chain.read_text().splitlines()] if chain.exists() else []
 
 
 async def test_postgresql_gone_refuses_writes_serves_reads_and_recovers(replicas: Replicas) -> None:
