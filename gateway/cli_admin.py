@@ -99,7 +99,9 @@ def _decide(args: argparse.Namespace) -> int:
 
 def _rollback(args: argparse.Namespace) -> int:
     body: dict[str, int | str] = (
-        {"seq": int(args.target)} if args.target.isdigit() else {"snapshot": args.target}
+        {"seq": int(args.target)}
+        if args.target.isascii() and args.target.isdigit()
+        else {"snapshot": args.target}
     )
     result = _client(args).call("POST", "/admin/rollback", body)["rollback"]
     action = "removed" if result["deleted"] else f"restored to blob {result['restored_sha']}"
