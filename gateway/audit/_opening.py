@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit._anchor import AnchorError, start_head
+from gateway.audit._chain import REPLICA
 from gateway.audit._checkpoint import CheckpointSigner
 from gateway.audit._segments import closed_segments, first_entry, last_entry, start_point
-from gateway.audit._verify import START, ChainHead, ChainPoint, head_of, walk_chain
+from gateway.audit._verify import START, ChainHead, ChainPoint, head_of, one_replica, walk_chain
 from gateway.errors import AuditChainError, AuditWriteError, TornTailError
 
 ROTATION_REASONS = frozenset({"size", "age"})
@@ -43,10 +44,18 @@ class VerifiedStart:
     segment_first: int
 
 
-def verified_start(path: Path, fd: int, checkpointing: Checkpointing | None) -> VerifiedStart:
-    """Raises AuditWriteError naming what is wrong and, for a torn last line, the way out."""
+def verified_start(
+    path: Path, fd: int, checkpointing: Checkpointing | None, *, replica: str | None = None
+) -> VerifiedStart:
+    """Raises AuditWriteError naming what is wrong and, for a torn last line, the way out. A chain is
+    one replica's: a gateway of another (or of none) never appends to it."""
     try:
         first = first_entry(fd)
+        if first is not None and first.get(REPLICA) != replica:
+            raise AuditWriteError(
+                f"refusing to append to {path}: it is the chain of replica {first.get(REPLICA)!r}, and this"
+                f" gateway is replica {replica!r} (AEGIS_REPLICA_ID); each replica writes its own file"
+            )
         start = start_point(first)
         _check_link(path, first, start)
         return VerifiedStart(
@@ -66,7 +75,7 @@ def verified_start(path: Path, fd: int, checkpointing: Checkpointing | None) -> 
 
 def _verified_head(path: Path, fd: int, start: ChainPoint, checkpointing: Checkpointing | None) -> ChainHead:
     if checkpointing is None:
-        return head_of(walk_chain(path, after=start))
+        return head_of(one_replica(walk_chain(path, after=start)))
     signer = checkpointing.signer
     return start_head(path, fd, start, checkpointing.sink, signer.public_key, signer.key_id)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import itertools
 import json
 import os
 import re
@@ -19,7 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit._chain import REPLICA
-from gateway.audit._verify import START, ChainHead, ChainPoint, ChainReport, review_entries, walk_chain
+from gateway.audit._verify import (
+    START,
+    ChainHead,
+    ChainPoint,
+    ChainReport,
+    one_replica,
+    review_entries,
+    walk_chain,
+)
 from gateway.errors import AuditChainError
 
 SEGMENT_START = "segment_start"
@@ -184,13 +193,28 @@ def merged_chains(actives: list[Path]) -> Iterator[dict[str, Any]]:
     """The entries of several chains (one per replica), ordered by time, then replica, then seq: one
     review of what all replicas did. Each chain is verified as it is read; a break raises
     AuditChainError (its `path` names the file)."""
-    walks = [_named_walk(active) for active in actives]
+    if len({active.resolve() for active in actives}) != len(actives):
+        raise AuditChainError(1, "a chain is named twice: its entries would be shown twice")
+    walks = []
+    owners: dict[str | None, Path] = {}
+    for active in actives:
+        walk = _named_walk(active)
+        first = next(walk, None)
+        if first is None:
+            continue
+        replica = first.get(REPLICA)
+        if replica in owners:  # a copy of one chain, or two chains claiming one replica
+            raise AuditChainError(
+                1, f"{owners[replica]} and {active} are both the chain of replica {replica!r}"
+            )
+        owners[replica] = active
+        walks.append(itertools.chain([first], walk))
     return heapq.merge(*walks, key=lambda entry: (entry["ts"], entry.get(REPLICA) or "", entry["seq"]))
 
 
 def _named_walk(active: Path) -> Iterator[dict[str, Any]]:
     try:
-        yield from walk_segments(active)
+        yield from one_replica(walk_segments(active))
     except AuditChainError as exc:
         raise AuditChainError(exc.line, f"{active}: {exc.reason}") from exc
 

@@ -52,19 +52,29 @@ def review_entries(entries: Iterator[dict[str, Any]]) -> ChainReport:
     open_intents: dict[int, dict[str, Any]] = {}
     head = ChainHead(entries=0, head_hash=GENESIS_HASH)
     replica: str | None = None
-    for entry in entries:
+    for entry in one_replica(entries):
         if head.entries == 0:
             replica = entry.get(REPLICA)
-        elif entry.get(REPLICA) != replica:  # one chain is one replica's: another's entry was put in it
-            raise AuditChainError(
-                entry["seq"], f"entry of replica {entry.get(REPLICA)!r} in the chain of replica {replica!r}"
-            )
         if entry["event"] == INTENT_EVENT:
             open_intents[entry["seq"]] = entry
         elif INTENT_SEQ in entry:
             open_intents.pop(entry[INTENT_SEQ], None)
         head = ChainHead(entries=entry["seq"], head_hash=entry["entry_hash"])
     return ChainReport(head=head, unfinished_intents=tuple(open_intents.values()), replica=replica)
+
+
+def one_replica(entries: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The entries, refusing one of another replica than the first's: one chain is one replica's, so
+    another's entry in it was put there by someone else."""
+    replica: str | None = None
+    for count, entry in enumerate(entries):
+        if count == 0:
+            replica = entry.get(REPLICA)
+        elif entry.get(REPLICA) != replica:
+            raise AuditChainError(
+                entry["seq"], f"entry of replica {entry.get(REPLICA)!r} in the chain of replica {replica!r}"
+            )
+        yield entry
 
 
 def head_of(entries: Iterator[dict[str, Any]]) -> ChainHead:

@@ -103,7 +103,7 @@ class AuditLog:
         `checkpointing`); raises AuditWriteError saying why it cannot be appended to."""
         fd = lock_log(path)
         try:
-            start = verified_start(path, fd, checkpointing)
+            start = verified_start(path, fd, checkpointing, replica=replica)
         except BaseException:
             os.close(fd)
             raise

@@ -96,10 +96,10 @@ class ApprovalStore:
     ) -> tuple[Approval, GateOutcome]:
         """What to do with a call that needs approval: run it (consuming its approval), report it denied,
         or report it pending (asking for an approval when none is open for this exact call)."""
-        now = self._clock()
         async with self._db.transaction() as tx:
             # Replicas gating the same call take turns: one consumes the approval, or asks for one.
             await tx.lock(f"approval:{key.tool}:{key.args_sha256}:{key.principal}:{key.revision}")
+            now = self._clock()  # after the wait for the lock: an approval expired meanwhile runs nothing
             row = await tx.fetchone(
                 "SELECT * FROM approvals"
                 " WHERE tool = ? AND args_sha256 = ? AND principal = ? AND revision = ?"
@@ -165,9 +165,9 @@ class ApprovalStore:
         self, approval_id: str, *, approve: bool, approver: str, reason: str | None = None
     ) -> Approval:
         """Approve or deny a pending approval. The principal that asked cannot decide its own call."""
-        now = self._clock()
         async with self._db.transaction() as tx:
             row = await tx.fetchone("SELECT * FROM approvals WHERE id = ?", (approval_id,))
+            now = self._clock()
             if row is None:
                 raise ApprovalError(f"no approval {approval_id!r}", Kind.NOT_FOUND)
             current = _approval(row, now)

@@ -44,14 +44,20 @@ class PostgresDatabase:
                     "autocommit": True,
                 },
                 connection_class=psycopg.AsyncConnection[dict[str, Any]],
-                check=psycopg_pool.AsyncConnectionPool.check_connection,
-                reconnect_timeout=0,  # keep trying: the database coming back is the pool's to notice
+                check=psycopg_pool.AsyncConnectionPool.check_connection,  # a dead one is never handed out
+                # A lost connection is not retried in the background with a backoff of minutes: the pool
+                # opens a new one when a call asks, so the first call after the database is back works.
+                reconnect_timeout=0,
             )
         )
+        self._url = url
 
     async def connect(self) -> None:
-        """Connect (the gateway's start-up); raises StateUnavailable when the database is out of reach."""
+        """Connect (the gateway's start-up); raises StateUnavailable when the database is out of reach,
+        saying why (the pool alone would say only that it timed out): one connection is tried first."""
         try:
+            probe = await psycopg.AsyncConnection.connect(self._url, connect_timeout=CONNECT_TIMEOUT_S)
+            await probe.close()
             await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             await self._pool.close()

@@ -1,4 +1,4 @@
-"""Review: cancellation and start-up failures of the PostgreSQL state database."""
+"""The PostgreSQL state database under cancellation, and out of reach at start."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Review findings: the replica of a chain is checked by `audit verify`, but neither by `audit merge` nor
-by the gateway when it opens a chain to append to it."""
+"""The replica of a chain is checked wherever a chain is read or appended to: by `audit merge` as by
+`audit verify`, and by the gateway when it opens a chain to append to it."""
 
 from __future__ import annotations
 
