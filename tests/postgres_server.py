@@ -26,6 +26,7 @@ class PostgresServer:
     data: Path
     bindir: Path
     process: subprocess.Popen[bytes]
+    fsync: bool = False
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
@@ -56,13 +57,14 @@ class PostgresServer:
 
     def start(self) -> None:
         """Start it again on the same port and data (after stop)."""
-        self.process = _launch(self.bindir, self.data, self.port)
+        self.process = _launch(self.bindir, self.data, self.port, fsync=self.fsync)
         _wait_ready(self)
 
 
-def start_postgres() -> PostgresServer:
+def start_postgres(*, fsync: bool = False) -> PostgresServer:
     """A new cluster in its own temporary directory (the server's user, not root, must reach it), removed
-    by `remove()`."""
+    by `remove()`. Without `fsync` (the tests' default) commits never wait for the disk; a benchmark that
+    compares it with a database that does (SQLite's synchronous=FULL) wants it on."""
     bindir = _bindir()
     data = Path(tempfile.mkdtemp(prefix="aegis-pg-")) / "pgdata"
     data.mkdir()
@@ -72,7 +74,8 @@ def start_postgres() -> PostgresServer:
         [str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-sync"],
     )
     port = free_port()
-    server = PostgresServer(port=port, data=data, bindir=bindir, process=_launch(bindir, data, port))
+    process = _launch(bindir, data, port, fsync=fsync)
+    server = PostgresServer(port=port, data=data, bindir=bindir, process=process, fsync=fsync)
     _wait_ready(server)
     return server
 
@@ -87,10 +90,10 @@ def _bindir() -> Path:
     return Path(on_path).resolve().parent
 
 
-def _launch(bindir: Path, data: Path, port: int) -> subprocess.Popen[bytes]:
+def _launch(bindir: Path, data: Path, port: int, *, fsync: bool) -> subprocess.Popen[bytes]:
     options = [
         "-D", str(data), "-p", str(port), "-h", "127.0.0.1", "-k", str(data),
-        "-c", "fsync=off", "-c", "max_connections=200", "-c", "shared_buffers=32MB",
+        "-c", f"fsync={'on' if fsync else 'off'}", "-c", "max_connections=200", "-c", "shared_buffers=32MB",
     ]  # fmt: skip
     return subprocess.Popen(
         _owner_command(data, [str(bindir / "postgres"), *options]),

@@ -87,3 +87,24 @@ def test_slow_clients_fault_run_serves_the_normal_client(opa_bin: str) -> None:
     report = json.loads(done.stdout)
     assert report["normal_calls_served"] == 3
     assert report["slow_bodies_still_open"] == 3 and report["slow_heads_still_open"] == 3
+
+
+def test_replicas_benchmark_compares_state_backends_and_replica_counts(tmp_path: Path, opa_bin: str) -> None:
+    out = tmp_path / "results"
+    done = run_module("bench.replicas", "--quick", "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    document = json.loads((out / "replicas.json").read_text())
+    for tool in ("create_issue", "create_or_update_file"):
+        writes = document["writes"][tool]
+        assert writes["sqlite"]["calls"] == writes["postgresql"]["calls"] == 3
+        assert writes["p50_ratio_postgresql_sqlite"] > 0
+    for operation in ("quota reservation", "snapshot save"):
+        state = document["state_operations"][operation]
+        assert state["sqlite"]["calls"] == state["postgresql"]["calls"] == 20
+    reads = document["reads"]["by_concurrency"]["4"]
+    assert reads["one_replica"]["rps"] > 0 and reads["two_replicas"]["rps"] > 0
+    assert 0 < reads["gw_b_share_of_two_replica_calls"] < 1  # the proxy spread the calls
+    assert reads["two_replicas"]["cores"]["gateways"] > 0
+    assert all(entries > 0 for entries in document["reads"]["audit_entries"].values())  # one chain each
+    assert document["headline"]["errors"] == 0
+    assert re.search(r"^  2/1 replicas throughput at concurrency 4: \d+\.\d{3} ", done.stdout, re.M)
