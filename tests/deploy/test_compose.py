@@ -7,7 +7,6 @@ import os
 import re
 import secrets
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import httpx
 import pytest
 
 from bench._processes import free_port
-from tests.deploy.test_image_pod import require_images
+from tests.deploy.test_image_pod import await_ready, require_images
 from tests.processes import REPO_ROOT
 
 pytestmark = pytest.mark.deploy
@@ -56,16 +55,7 @@ def dev_profile(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 def test_the_dev_profile_serves_its_policy(dev_profile: tuple[str, str]) -> None:
     url, key = dev_profile
-    deadline = time.monotonic() + 90
-    ready = None
-    while time.monotonic() < deadline:
-        try:
-            ready = httpx.get(f"{url}/readyz", timeout=5)
-            if ready.status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
+    ready = await_ready(url, timeout_s=90)
     assert ready is not None and ready.status_code == 200
     headers = {
         "Authorization": f"Bearer {key}",

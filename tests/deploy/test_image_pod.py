@@ -218,16 +218,24 @@ def bridge_gateway() -> str:
     return str(subnets[0]["gateway"])
 
 
-def wait_ready(pod: Pod) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
+def await_ready(base_url: str, *, timeout_s: float = READY_TIMEOUT_S) -> httpx.Response | None:
+    """The gateway's /readyz answer once it is 200, or the last one (None: it never answered)."""
+    deadline = time.monotonic() + timeout_s
+    answer = None
     while time.monotonic() < deadline:
         try:
-            if pod.ready().status_code == 200:
-                return
+            answer = httpx.get(f"{base_url}/readyz", timeout=5)
+            if answer.status_code == 200:
+                break
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise AssertionError("the gateway's pod did not become ready")
+    return answer
+
+
+def wait_ready(pod: Pod) -> None:
+    answer = await_ready(pod.url)
+    assert answer is not None and answer.status_code == 200, "the gateway's pod did not become ready"
 
 
 def test_the_gateway_runs_as_a_non_root_user_on_a_read_only_root(pod: Pod) -> None:
@@ -319,16 +327,7 @@ def test_the_image_runs_its_own_opa_in_managed_mode(tmp_path: Path) -> None:
         "-e", "AEGIS_GITEA_TOKEN=unused", "-e", "AEGIS_ALLOW_INSECURE_BIND=true", GATEWAY_IMAGE, "serve",
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        ready = None
-        while time.monotonic() < deadline:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
-                if ready.status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        ready = await_ready(f"http://127.0.0.1:{port}")
         assert ready is not None and ready.json()["checks"]["opa"] == "ready", podman("logs", name).stderr
     finally:
         podman("rm", "--force", "--time", "0", name, check=False)
