@@ -34,7 +34,7 @@ from policy_compiler._signing import sign_bundle
 from bench._processes import free_port, stop
 from gateway.demo import EXAMPLE_POLICY
 from tests.deploy.test_bundle_server import load_server
-from tests.processes import REPO_ROOT, opa_binary
+from tests.processes import REPO_ROOT
 
 pytestmark = pytest.mark.deploy
 
@@ -679,18 +679,6 @@ def test_replicas_prefer_nodes_of_their_own(replicated: Rendered, tools: Tools, 
 # --- the real OPA with the rendered configuration -----------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def opa() -> str:
-    wanted = opa_binary()
-    found = shutil.which(wanted)
-    if found is None:
-        reason = f"OPA binary {wanted!r} not found (set AEGIS_OPA_BIN or put opa on PATH)"
-        if os.environ.get("AEGIS_REQUIRE_ALL") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return found
-
-
 @contextlib.contextmanager
 def bundle_server(root: Path) -> Iterator[str]:
     module = load_server()
@@ -740,7 +728,7 @@ def health(url: str, *, until: int, timeout_s: float = OPA_START_S) -> int:
 
 @pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
 def test_opa_with_the_rendered_configuration_activates_only_a_signed_bundle(
-    tools: Tools, opa: str, tmp_path: Path, signed: bool
+    tools: Tools, opa_bin: str, tmp_path: Path, signed: bool
 ) -> None:
     """The real OPA, given the chart's configuration and arguments, loads the signed bundle from the
     bundle service and answers on its diagnostic address with health only; an unsigned one never
@@ -765,7 +753,7 @@ def test_opa_with_the_rendered_configuration_activates_only_a_signed_bundle(
     api, diag = free_port(), free_port()
     with bundle_server(served) as url:
         rendered = render(tools, MINIMAL, sets=[f"bundles.url={url}"])
-        argv = local_opa_argv(opa, rendered, tmp_path, api, diag)
+        argv = local_opa_argv(opa_bin, rendered, tmp_path, api, diag)
         with (tmp_path / "opa.log").open("wb") as log:
             process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         try:
