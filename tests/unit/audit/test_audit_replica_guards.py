@@ -3,29 +3,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from gateway.audit import canonical_json, entry_hash, merged_chains, review_chain
+from gateway.audit import merged_chains, review_chain
 from gateway.cli import main
 from gateway.errors import AuditChainError, AuditWriteError
-from tests.unit.audit.test_audit import ENTRY
-from tests.unit.audit.test_audit_replicas import write
-
-
-def _append_foreign(path: Path, replica: str) -> None:
-    last = json.loads(path.read_text().splitlines()[-1])
-    forged = {
-        **ENTRY.fields(),
-        "replica": replica,
-        "seq": last["seq"] + 1,
-        "ts": last["ts"],
-        "prev_hash": last["entry_hash"],
-    }
-    with path.open("ab") as handle:
-        handle.write(canonical_json({**forged, "entry_hash": entry_hash(forged)}) + b"\n")
+from tests.unit.audit.test_audit_replicas import append_foreign, write
 
 
 def test_merge_refuses_a_chain_holding_another_replicas_entry(
@@ -34,7 +19,7 @@ def test_merge_refuses_a_chain_holding_another_replicas_entry(
     files = [tmp_path / "audit.gw-a.jsonl", tmp_path / "audit.gw-b.jsonl"]
     write(files[0], "gw-a", 2)
     write(files[1], "gw-b", 2)
-    _append_foreign(files[0], "gw-b")
+    append_foreign(files[0], "gw-b")
     assert main(["audit", "verify", str(files[0])]) == 1  # verify says it is broken ...
     capsys.readouterr()
     with pytest.raises(AuditChainError, match="replica"):  # ... merge must too

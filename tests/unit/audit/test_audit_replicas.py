@@ -22,6 +22,20 @@ def write(path: Path, replica: str | None, count: int) -> None:
     log.close()
 
 
+def append_foreign(path: Path, replica: str) -> None:
+    """Append an entry of `replica`, chained correctly onto the chain's last one: by someone else's hand."""
+    last = json.loads(path.read_text().splitlines()[-1])
+    forged = {
+        **ENTRY.fields(),
+        "replica": replica,
+        "seq": last["seq"] + 1,
+        "ts": last["ts"],
+        "prev_hash": last["entry_hash"],
+    }
+    with path.open("ab") as handle:
+        handle.write(canonical_json({**forged, "entry_hash": entry_hash(forged)}) + b"\n")
+
+
 def test_each_replica_writes_its_own_file_and_names_itself_in_every_entry(tmp_path: Path) -> None:
     settings = Settings.from_env(
         {"AEGIS_AUDIT_LOG": str(tmp_path / "audit.jsonl"), "AEGIS_REPLICA_ID": "gw-a"}
@@ -45,16 +59,7 @@ def test_a_replica_id_is_a_dns_label_with_a_letter(replica: str) -> None:
 def test_another_replicas_entry_breaks_the_chain(tmp_path: Path) -> None:
     path = tmp_path / "audit.gw-a.jsonl"
     write(path, "gw-a", 2)
-    last = json.loads(path.read_text().splitlines()[-1])
-    forged = {
-        **ENTRY.fields(),
-        "replica": "gw-b",
-        "seq": 3,
-        "ts": last["ts"],
-        "prev_hash": last["entry_hash"],
-    }
-    with path.open("ab") as handle:  # chained correctly, but not gw-a's
-        handle.write(canonical_json({**forged, "entry_hash": entry_hash(forged)}) + b"\n")
+    append_foreign(path, "gw-b")
     with pytest.raises(AuditChainError, match="entry of replica 'gw-b' in the chain of replica 'gw-a'"):
         review_chain(path)
 
