@@ -171,15 +171,19 @@ class ToolService:
             return denied_result(trace.decision, context.request_id)
         admission = None
         if bound.tool.capability != "read":
-            admission = await self._writes.admit(
-                _principal(context),
-                bound.tool,
-                trace.resource,
-                normalized,
-                trace.decision,
-                context.request_id,
-                resuming=resuming.approval_id if resuming else None,
-            )
+            try:
+                admission = await self._writes.admit(
+                    _principal(context),
+                    bound.tool,
+                    trace.resource,
+                    normalized,
+                    trace.decision,
+                    context.request_id,
+                    resuming=resuming.approval_id if resuming else None,
+                )
+            except InvalidRequestState:
+                trace.outcome = "invalid"
+                raise
             trace.decision, trace.approval = admission.decision, admission.approval
             if admission.refusal is not None:
                 trace.outcome = admission.outcome

@@ -14,7 +14,7 @@ from gateway.errors import InvalidRequestState
 from gateway.opa import Decision, Reason
 from gateway.tools import ToolCall, ToolOutput
 from gateway.vocabulary import HeldForApproval, Principal
-from tests.unit.core.harness import STATE_KEY, WRITER, context, service_over
+from tests.unit.core.harness import STATE_KEY, WRITER, audited, context, service_over
 from tests.unit.core.test_scope_guard import CarelessBundle, write_tool
 
 OTHER_WRITER = Principal(id="other-writer", kind="api_key", scopes=("tools:read", "tools:write"))
@@ -97,6 +97,12 @@ async def test_a_held_call_runs_once_when_retried_with_its_state_after_approval(
         with pytest.raises(InvalidRequestState, match="used"):
             await service.call_tool(resumed(WRITER, "r4", still.request_state), tool.name, {})
     assert runs == ["ran"]
+    assert [entry["outcome"] for entry in audited(tmp_path) if entry["event"] == "tool_call"] == [
+        "pending",
+        "pending",
+        "allowed",
+        "invalid",
+    ]
 
 
 async def test_a_state_runs_nothing_for_another_caller_call_or_revision(tmp_path: Path) -> None:
