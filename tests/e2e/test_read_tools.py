@@ -290,12 +290,11 @@ async def test_search_code_refuses_a_regex_re2_cannot_run_safely(
 ) -> None:
     before = len(simulator.requests())
     async with connect(gateway) as client:
-        with pytest.raises(MCPError) as raised:
-            await client.call_tool(
-                "search_code", {"owner": "acme", "repo": "app", "query": pattern, "regex": True}
-            )
-    assert raised.value.error.code == -32602
-    assert "'query' is not a regular expression RE2 accepts" in raised.value.error.message
+        refused = await client.call_tool(
+            "search_code", {"owner": "acme", "repo": "app", "query": pattern, "regex": True}
+        )
+    assert refused.is_error is True  # a tool error the model can read and correct
+    assert "'query' is not a regular expression RE2 accepts" in refused.content[0].text
     assert paths_requested(simulator, before) == []
 
 
@@ -388,10 +387,9 @@ async def test_diffs_of_a_change_touching_allowed_and_denied_files(
 async def test_get_issue_refuses_a_pull_requests_number(gateway: Gateway, simulator: Simulator) -> None:
     pull = rotate_pull(simulator)
     async with connect(gateway) as client:
-        with pytest.raises(MCPError) as raised:
-            await client.call_tool("get_issue", {"owner": "acme", "repo": "app", "index": pull})
-    assert raised.value.error.code == -32602
-    assert f"'index' {pull} is a pull request: use get_pull_request" in raised.value.error.message
+        refused = await client.call_tool("get_issue", {"owner": "acme", "repo": "app", "index": pull})
+    assert refused.is_error is True
+    assert f"'index' {pull} is a pull request: use get_pull_request" in refused.content[0].text
     assert last_audit(gateway)["outcome"] == "invalid"
     issue = structured(await call(gateway, "get_issue", {"owner": "acme", "repo": "app", "index": 1}))
     assert issue["is_pull_request"] is False
