@@ -82,18 +82,24 @@ class KeyStoreError(GatewayError):
 
 
 class InvalidToolCall(GatewayError):
-    """The tool's arguments are invalid. The message is written for the client (and for its model, which
-    can correct the call: from MCP 2025-11-25 on it is answered as a tool error)."""
+    """The call is invalid and nothing of it ran. The message is written for the client; where its model
+    can correct the call (`correctable`: bad arguments), MCP 2025-11-25 on answers it as a tool error."""
+
+    correctable = True
 
 
 class MalformedToolCall(InvalidToolCall):
     """The call itself is malformed (no tool name, arguments not an object) or names an unknown tool:
     always answered as a protocol error."""
 
+    correctable = False
+
 
 class InvalidRequestState(InvalidToolCall):
     """A retried call's `requestState` failed verification, expired, names another call or an approval
     that can no longer run it: answered as a protocol error, and nothing runs."""
+
+    correctable = False
 
 
 class LimitBackendError(GatewayError):

@@ -100,7 +100,7 @@ class CallContext:
     client_ip: str | None
     client_request_id: str | None = None
     traceparent: str | None = None  # W3C trace context from the request's `_meta` (MCP 2026-07-28)
-    request_state: str | None = None  # the sealed state a 2026-07-28 client retries a held call with
+    request_state: Any = None  # the sealed state a 2026-07-28 client retries a held call with, as sent
 
 
 @dataclasses.dataclass(frozen=True)

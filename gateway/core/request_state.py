@@ -2,9 +2,10 @@
 
 The client holds it, so it is attacker-controlled input: it is sealed with HMAC-SHA256 under the
 gateway's key and binds the approval it names to the principal, the tool, the digest of the normalized
-arguments and the bundle revision, with a short expiry. The server side keeps it single-use: the
-approval it names lets the call run once. Replicas must share the key (AEGIS_REQUEST_STATE_KEY), so a
-state sealed by one opens on another; a state sealed under another key says so.
+arguments and the bundle revision, with a short expiry. Nothing of a state is parsed before its seal
+verifies. The server side keeps it single-use: the approval it names lets the call run once. Replicas
+must share the key (AEGIS_REQUEST_STATE_KEY), so a state sealed by one opens on another; a state sealed
+under another key says so (its key id travels beside the body, under the seal).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from gateway.errors import InvalidRequestState
 
 _FORMAT = "aegis-rs1"
 MAX_STATE_CHARS = 2048
+NOT_ISSUED = "Invalid requestState: not one this gateway issued"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,39 +54,37 @@ class RequestStates:
         self._clock = clock
 
     def seal(self, held: HeldCall) -> str:
-        payload = {
-            "v": _FORMAT,
-            "kid": self._key_id,
-            "exp": int(self._clock() + self._ttl_s),
-            **dataclasses.asdict(held),
-        }
+        payload = {"exp": int(self._clock() + self._ttl_s), **dataclasses.asdict(held)}
         body = _b64(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("utf-8"))
-        return f"{body}.{_b64(self._mac(body))}"
+        return f"{self._key_id}.{body}.{_b64(self._mac(self._key_id, body))}"
 
     def open(self, token: Any) -> HeldCall:
-        """The held call `token` names, once its seal, format and expiry check out."""
-        if not isinstance(token, str) or len(token) > MAX_STATE_CHARS or token.count(".") != 1:
-            raise InvalidRequestState("Invalid requestState: not one this gateway issued")
-        body, mac = token.split(".")
+        """The held call `token` names, once its seal verifies and it has not expired."""
+        if not isinstance(token, str) or len(token) > MAX_STATE_CHARS or not token.isascii():
+            raise InvalidRequestState(NOT_ISSUED)
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise InvalidRequestState(NOT_ISSUED)
+        key_id, body, mac = parts
         try:
-            payload = json.loads(_unb64(body))
-            given = _unb64(mac)
+            sealed = hmac.compare_digest(_unb64(mac), self._mac(key_id, body))
         except (ValueError, binascii.Error):
-            raise InvalidRequestState("Invalid requestState: not one this gateway issued") from None
-        if not hmac.compare_digest(given, self._mac(body)):
-            if isinstance(payload, dict) and payload.get("kid") not in (None, self._key_id):
+            sealed = False
+        if not sealed:
+            if key_id != self._key_id:
                 raise InvalidRequestState(
-                    "Invalid requestState: sealed under another key (replicas must share"
-                    " AEGIS_REQUEST_STATE_KEY); call again without it"
+                    "Invalid requestState: sealed under another key (replicas must share the gateway's"
+                    " request-state key); call again without it"
                 )
             raise InvalidRequestState("Invalid requestState: its seal does not verify")
-        if payload.get("exp", 0) <= self._clock():
+        payload = json.loads(_unb64(body))  # sealed by this gateway: its own JSON
+        if payload["exp"] <= self._clock():
             raise InvalidRequestState("Invalid requestState: expired; call again without it")
-        fields = {field.name for field in dataclasses.fields(HeldCall)}
-        return HeldCall(**{name: str(payload[name]) for name in fields})
+        return HeldCall(**{field.name: payload[field.name] for field in dataclasses.fields(HeldCall)})
 
-    def _mac(self, body: str) -> bytes:
-        return hmac.new(self._key, f"{_FORMAT}.{body}".encode("ascii"), hashlib.sha256).digest()
+    def _mac(self, key_id: str, body: str) -> bytes:
+        message = f"{_FORMAT}.{key_id}.{body}".encode("ascii")
+        return hmac.new(self._key, message, hashlib.sha256).digest()
 
 
 def _b64(data: bytes) -> str:
@@ -92,6 +92,4 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    if not text.isascii():
-        raise ValueError("not base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

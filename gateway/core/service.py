@@ -24,7 +24,7 @@ from gateway.core.normalize import normalize_name, normalize_path, normalize_pat
 from gateway.core.request_state import HeldCall, RequestStates
 from gateway.core.results import OutputBounds, Presented, denied_result, error_result, present, secret_mode
 from gateway.core.shown import ResultPaths, ResultRepos, ShownDecider
-from gateway.core.writes import Admission, WriteGate
+from gateway.core.writes import Admission, WriteGate, arguments_digest
 from gateway.errors import (
     AuditEntryError,
     AuditWriteError,
@@ -48,6 +48,7 @@ TURNED_AWAY = frozenset({401, 403})
 NOT_EXECUTED = "the audit log cannot be written, so the call was not executed; retry later"
 RESULT_WITHHELD = "the audit log could not record this read, so its result is withheld; retry later"
 OFFLOAD_SANITIZE_BYTES = 64 << 10
+STATE_REFUSED = Reason(rule="mcp.request_state", effect="deny", source="gateway")
 log = logging.getLogger(__name__)
 
 
@@ -131,6 +132,9 @@ class ToolService:
             raise ServiceUnavailable(NOT_EXECUTED) from None
         try:
             result = await self._execute(context, bound, arguments, trace)
+        except InvalidRequestState:
+            _refuse_state(trace)
+            raise
         finally:
             await self._record(context, trace, started, known=bound is not None)
         return result
@@ -161,7 +165,6 @@ class ToolService:
         opa_input = self._input(context, bound, trace.resource, normalized)
         trace.decision = await self._decide(context, bound, opa_input)
         if resuming is not None and resuming.revision != trace.decision.revision:
-            trace.outcome = "invalid"
             raise InvalidRequestState(
                 f"Invalid requestState: issued under bundle revision {resuming.revision}, the policy is now"
                 f" {trace.decision.revision}; call again without it"
@@ -171,19 +174,15 @@ class ToolService:
             return denied_result(trace.decision, context.request_id)
         admission = None
         if bound.tool.capability != "read":
-            try:
-                admission = await self._writes.admit(
-                    _principal(context),
-                    bound.tool,
-                    trace.resource,
-                    normalized,
-                    trace.decision,
-                    context.request_id,
-                    resuming=resuming.approval_id if resuming else None,
-                )
-            except InvalidRequestState:
-                trace.outcome = "invalid"
-                raise
+            admission = await self._writes.admit(
+                _principal(context),
+                bound.tool,
+                trace.resource,
+                normalized,
+                trace.decision,
+                context.request_id,
+                resuming=resuming.approval_id if resuming else None,
+            )
             trace.decision, trace.approval = admission.decision, admission.approval
             if admission.refusal is not None:
                 trace.outcome = admission.outcome
@@ -242,7 +241,7 @@ class ToolService:
         if context.request_state is None:
             return None
         held = self._request_states.open(context.request_state)
-        digest = hashlib.sha256(canonical_json(dict(normalized))).hexdigest()
+        digest = arguments_digest(normalized)
         if (held.principal, held.tool, held.args_sha256) != (_principal(context).id, bound.tool.name, digest):
             raise InvalidRequestState("Invalid requestState: it was issued for another call or caller")
         return held
@@ -397,6 +396,14 @@ class ToolService:
             duration_ms=round(duration * 1000, 3),
             detail={"approval": trace.approval} if trace.approval else {},
         )
+
+
+def _refuse_state(trace: _Trace) -> None:
+    """A retry whose requestState cannot run it: invalid, and the decision (if any) says why."""
+    trace.outcome, trace.refused_by = "invalid", STATE_REFUSED
+    if trace.decision is not None:
+        reasons = (*trace.decision.reasons, STATE_REFUSED)
+        trace.decision = dataclasses.replace(trace.decision, allow=False, reasons=reasons)
 
 
 def _reasons(trace: _Trace) -> tuple[Reason, ...]:

@@ -24,6 +24,7 @@ from gateway.state import (
     QuotaExceeded,
     Reservation,
     SnapshotStore,
+    StaleApproval,
     WriteQuotas,
 )
 from gateway.tools import Tool, ToolOutput
@@ -88,7 +89,7 @@ class WriteGate:
             return Admission(decision, reservation=reservation)
         key = ApprovalKey(
             tool=tool.name,
-            args_sha256=hashlib.sha256(canonical_json(dict(arguments))).hexdigest(),
+            args_sha256=arguments_digest(arguments),
             principal=principal.id,
             revision=decision.revision or "",
         )
@@ -101,9 +102,11 @@ class WriteGate:
                 request_id=request_id,
                 resuming=resuming,
             )
-        except InvalidRequestState:
+        except StaleApproval as stale:
             await self.give_back(Admission(decision, reservation=reservation))
-            raise
+            raise InvalidRequestState(
+                f"Invalid requestState: {stale}; call again without it to ask for a new approval"
+            ) from None
         except StateUnavailable:
             log.error("state database failed; the write is denied", exc_info=True)
             await self.give_back(Admission(decision, reservation=reservation))
@@ -152,6 +155,11 @@ class WriteGate:
             )
             written["snapshot_error"] = f"not saved: {type(exc).__name__}"
         return written
+
+
+def arguments_digest(arguments: Mapping[str, Any]) -> str:
+    """The SHA-256 of a call's normalized arguments: what an approval and a held call's state bind."""
+    return hashlib.sha256(canonical_json(dict(arguments))).hexdigest()
 
 
 def _refused(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
 from gateway.asgi_body import ClientGone, read_body
-from gateway.errors import InvalidRequestState, InvalidToolCall, MalformedToolCall, ServiceUnavailable
+from gateway.errors import InvalidToolCall, ServiceUnavailable
 from gateway.mcp._handler import ToolHandler
 from gateway.mcp._jsonrpc import (
     INTERNAL_ERROR,
@@ -34,7 +35,9 @@ from gateway.mcp._modern import (
     declined_approval_wait,
     discover_result,
     envelope_of,
+    has_modern_envelope,
     input_required,
+    routing_headers,
     unsupported_version,
 )
 from gateway.mcp._protocol import (
@@ -95,30 +98,29 @@ class McpEndpoint:
             for name, arguments in named_tool_calls(body):
                 await self.handler.refuse_call(context, name, arguments, rule=rule)
             return 400, error_body(request_id_or_none(body), _naming(invalid, context.request_id)), []
-        if isinstance(message, ClientReply | Notification):
-            return 202, b"", []
-        raw_version = headers.get(VERSION_HEADER)
-        version = raw_version.decode("latin-1") if raw_version is not None else None
-        era = _Era(version=version, envelope=None)
         try:
-            if version is not None and version not in SUPPORTED_VERSIONS:
-                raise unsupported_version(version)
-            if version in MODERN_VERSIONS:
-                envelope = envelope_of(message, scope["headers"])
-                era = _Era(version=version, envelope=envelope)
-                context = dataclasses.replace(
-                    context, traceparent=envelope.traceparent, request_state=_request_state(message)
-                )
+            routing = routing_headers(scope["headers"])
+            if isinstance(message, ClientReply) and routing.get(VERSION_HEADER) in MODERN_VERSIONS:
+                raise JsonRpcError(INVALID_REQUEST, "Invalid Request: clients do not send responses")
+            if isinstance(message, ClientReply | Notification):
+                return 202, b"", []
+            era = _era_of(message, routing)
         except JsonRpcError as refused:
-            if message.method == "tools/call":
+            if isinstance(message, Request) and message.method == "tools/call":
                 await self.handler.refuse_call(
                     context,
                     message.params.get("name"),
                     message.params.get("arguments", {}),
                     rule=_REFUSAL_RULES.get(refused.code, "mcp.invalid_envelope"),
                 )
-            refusal = error_body(message.id, _naming(refused, context.request_id))
+            refusal = error_body(getattr(message, "id", None), _naming(refused, context.request_id))
             return _status(refused, modern=True), refusal, []
+        if era.envelope is not None:
+            context = dataclasses.replace(
+                context,
+                traceparent=era.envelope.traceparent,
+                request_state=message.params.get("requestState") if message.method == "tools/call" else None,
+            )
         traced = current_traceparent.set(context.traceparent)
         try:
             return await self._dispatch(message, context, era)
@@ -167,19 +169,18 @@ class McpEndpoint:
         self, request: Request, context: CallContext, era: _Era
     ) -> dict[str, Any] | HeldForApproval:
         name, arguments = request.params.get("name"), request.params.get("arguments", {})
-        if era.envelope is not None and (action := declined_approval_wait(request.params)) is not None:
-            await self.handler.refuse_call(context, name, arguments, rule=f"mcp.approval_wait_{action}")
+        declined = declined_approval_wait(request.params) if context.request_state is not None else None
+        if era.envelope is not None and declined is not None:
+            await self.handler.refuse_call(context, name, arguments, rule=f"mcp.approval_wait_{declined}")
             return _tool_error(
-                f"Not run: the user chose {action!r} instead of waiting for the approval; it stays open,"
+                f"Not run: the user chose {declined!r} instead of waiting for the approval; it stays open,"
                 " and calling again resumes the wait",
                 context.request_id,
             )
         try:
             return await self.handler.call_tool(context, name, arguments)
-        except (MalformedToolCall, InvalidRequestState):
-            raise
         except InvalidToolCall as invalid:
-            if era.version not in TOOL_ERROR_VERSIONS:
+            if not invalid.correctable or era.version not in TOOL_ERROR_VERSIONS:
                 raise
             return _tool_error(str(invalid), context.request_id)
 
@@ -212,11 +213,17 @@ def _status(error: JsonRpcError, *, modern: bool) -> int:
     return _MODERN_STATUS.get(error.code, 200) if modern else 200
 
 
-def _request_state(request: Request) -> str | None:
-    state = request.params.get("requestState") if request.method == "tools/call" else None
-    if state is not None and not isinstance(state, str):
-        raise JsonRpcError(INVALID_PARAMS, 'Invalid params: "requestState" must be a string')
-    return state
+def _era_of(request: Request, routing: Mapping[bytes, str]) -> _Era:
+    """How the request speaks. A body in the 2026-07-28 envelope is served as that revision whatever its
+    version header says (the header must then agree with it); an initialize keeps the handshake, which
+    negotiates whatever the client proposes."""
+    version = routing.get(VERSION_HEADER)
+    if version in MODERN_VERSIONS or has_modern_envelope(request):
+        envelope = envelope_of(request, routing)
+        return _Era(version=envelope.version, envelope=envelope)
+    if version is not None and version not in SUPPORTED_VERSIONS and request.method != "initialize":
+        raise unsupported_version(version)
+    return _Era(version=version, envelope=None)
 
 
 def _tool_error(message: str, request_id: str) -> dict[str, Any]:

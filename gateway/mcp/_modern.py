@@ -16,7 +16,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gateway.mcp._jsonrpc import INVALID_PARAMS, JsonRpcError, Request
-from gateway.mcp._protocol import CAPABILITIES, INSTRUCTIONS, SERVER_INFO, SUPPORTED_VERSIONS, VERSION_HEADER
+from gateway.mcp._protocol import (
+    CAPABILITIES,
+    INSTRUCTIONS,
+    MODERN_VERSIONS,
+    SERVER_INFO,
+    SUPPORTED_VERSIONS,
+    VERSION_HEADER,
+)
 from gateway.vocabulary import HeldForApproval
 
 PROTOCOL_VERSION_META = "io.modelcontextprotocol/protocolVersion"
@@ -56,16 +63,31 @@ def unsupported_version(requested: str) -> JsonRpcError:
     )
 
 
-def envelope_of(request: Request, headers: Iterable[tuple[bytes, bytes]]) -> Envelope:
-    """The request's envelope, once the routing headers agree with the body; raises JsonRpcError."""
+def routing_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[bytes, str]:
+    """MCP-Protocol-Version, Mcp-Method and Mcp-Name as sent, read once from the raw header lines: one
+    sent twice is refused, whatever the revision, since a reader of the first copy and a reader of the
+    last would see two requests."""
     routing: dict[bytes, str] = {}
     for name, value in headers:
         if name in _ROUTING_HEADERS:
             if name in routing:
                 raise _mismatch(f"{_ROUTING_HEADERS[name]} appears more than once")
             routing[name] = value.decode("latin-1")
-            if not _HEADER_SAFE.fullmatch(routing[name]):
-                raise _mismatch(f"{_ROUTING_HEADERS[name]} holds characters a header value may not")
+    return routing
+
+
+def has_modern_envelope(request: Request) -> bool:
+    """Whether the body speaks 2026-07-28 or later: its `_meta` names a protocol version (a key of that
+    revision's own namespace; earlier bodies carry only `progressToken` there)."""
+    meta = request.params.get("_meta")
+    return isinstance(meta, dict) and PROTOCOL_VERSION_META in meta
+
+
+def envelope_of(request: Request, routing: Mapping[bytes, str]) -> Envelope:
+    """The request's envelope, once the routing headers agree with the body; raises JsonRpcError."""
+    for name, value in routing.items():
+        if not _HEADER_SAFE.fullmatch(value):
+            raise _mismatch(f"{_ROUTING_HEADERS[name]} holds characters a header value may not")
     meta = request.params.get("_meta")
     if not isinstance(meta, dict) or not {PROTOCOL_VERSION_META, CLIENT_CAPABILITIES_META} <= meta.keys():
         raise JsonRpcError(
@@ -81,6 +103,8 @@ def envelope_of(request: Request, headers: Iterable[tuple[bytes, bytes]]) -> Env
     name_param = NAME_PARAMS.get(request.method)
     if name_param is not None and _decoded(routing.get(NAME_HEADER)) != request.params.get(name_param):
         raise _mismatch(f"Mcp-Name does not match the request's {name_param!r}")
+    if version not in MODERN_VERSIONS:  # a string: it equals the header
+        raise unsupported_version(version)
     capabilities = meta[CLIENT_CAPABILITIES_META]
     if not isinstance(capabilities, dict):
         raise JsonRpcError(INVALID_PARAMS, f"Invalid params: {CLIENT_CAPABILITIES_META!r} must be an object")

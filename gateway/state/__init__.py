@@ -6,7 +6,14 @@ approval, reserving a quota, claiming a snapshot) are conditional updates under 
 consumed exactly once and a quota is never overspent. The schema is migrated at start-up (`migrate`).
 """
 
-from gateway.state._approvals import Approval, ApprovalError, ApprovalKey, ApprovalStore, GateOutcome
+from gateway.state._approvals import (
+    Approval,
+    ApprovalError,
+    ApprovalKey,
+    ApprovalStore,
+    GateOutcome,
+    StaleApproval,
+)
 from gateway.state._database import Database
 from gateway.state._migrations import LATEST as SCHEMA_VERSION
 from gateway.state._migrations import migrate
@@ -29,6 +36,7 @@ __all__ = [
     "SnapshotError",
     "SnapshotStore",
     "SqliteDatabase",
+    "StaleApproval",
     "StoredSnapshot",
     "WriteQuotas",
     "migrate",

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from gateway.errors import InvalidRequestState, Kind, Refused
+from gateway.errors import Kind, Refused
 from gateway.state._database import Database, Row, Transaction
 
 ApprovalState = Literal["pending", "approved", "denied", "used", "expired"]
@@ -23,6 +23,11 @@ _LIST_LIMIT = 500
 
 class ApprovalError(Refused):
     """An approver's request that cannot be carried out."""
+
+
+class StaleApproval(Exception):
+    """The approval a resumed call names cannot run it: used, expired, unknown, or asked for another call
+    or bundle revision. The message says which."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,7 +103,7 @@ class ApprovalStore:
         """What to do with a call that needs approval: run it (consuming its approval), report it denied,
         or report it pending (asking for an approval when none is open for this exact call). A call
         `resuming` a held one names its approval: only that one, asked for this exact call, can run it,
-        and once it is used, expired or unknown the call is refused (InvalidRequestState)."""
+        and once it is used, expired or unknown the call is refused (StaleApproval)."""
         async with self._db.transaction() as tx:
             # Replicas gating the same call take turns: one consumes the approval, or asks for one.
             await tx.lock(f"approval:{key.tool}:{key.args_sha256}:{key.principal}:{key.revision}")
@@ -110,9 +115,7 @@ class ApprovalStore:
                     (resuming, key.tool, key.args_sha256, key.principal, key.revision),
                 )
                 if row is None:
-                    raise InvalidRequestState(
-                        "Invalid requestState: it names an approval of another call or bundle revision"
-                    )
+                    raise StaleApproval(f"approval {resuming} was asked for another call or bundle revision")
                 _check_resumable(_approval(row, now))
             else:
                 row = await tx.fetchone(
@@ -130,7 +133,7 @@ class ApprovalStore:
                 if used == 1:  # a conditional update: only one run can ever consume it
                     return _approval(row, now), "run"
                 if resuming is not None:
-                    _check_resumable(dataclasses.replace(_approval(row, now), state="used"))
+                    raise StaleApproval(f"approval {resuming} is used")
                 row = None
             if row is not None:
                 approval = _approval(row, now)
@@ -237,10 +240,7 @@ class ApprovalStore:
 
 def _check_resumable(approval: Approval) -> None:
     if approval.state in ("used", "expired"):
-        raise InvalidRequestState(
-            f"Invalid requestState: approval {approval.id} is {approval.state};"
-            " call again without requestState to ask for a new one"
-        )
+        raise StaleApproval(f"approval {approval.id} is {approval.state}")
 
 
 def _approval(row: Row, now: float) -> Approval:

@@ -150,7 +150,7 @@ def test_undecodable_protocol_version_header_is_400(gateway: Gateway) -> None:
     ]
     response = httpx.post(gateway.url, content=json.dumps(rpc("ping")).encode(), headers=headers)
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == -32600
+    assert response.json()["error"]["code"] == -32022
 
 
 def test_a_body_cut_short_by_a_disconnect_is_never_executed(gateway: Gateway) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,8 +51,8 @@ def test_a_sealed_state_opens_to_what_was_sealed() -> None:
     "tamper",
     [
         pytest.param(lambda token: token[:-2] + ("AA" if token[-2:] != "AA" else "BB"), id="seal"),
-        pytest.param(lambda token: "e30" + token[token.index(".") :], id="body"),
-        pytest.param(lambda token: token.replace(".", ""), id="no-seal"),
+        pytest.param(lambda token: token.replace(token.split(".")[1], "e30"), id="body"),
+        pytest.param(lambda token: token.rsplit(".", 1)[0], id="no-seal"),
         pytest.param(lambda token: "x" * 5000, id="oversized"),
         pytest.param(lambda token: "é." + token.split(".")[1], id="not-ascii"),
     ],
@@ -143,3 +145,35 @@ async def test_a_denied_approval_denies_the_retry(tmp_path: Path) -> None:
         denied = await service.call_tool(resumed(WRITER, "r2", held.request_state), tool.name, {})
     assert isinstance(denied, dict) and denied["structuredContent"]["denied"] is True
     assert "approval.denied" in [reason["rule"] for reason in denied["structuredContent"]["reasons"]]
+
+
+async def test_two_racing_retries_with_one_state_run_the_write_once(tmp_path: Path) -> None:
+    runs: list[str] = []
+
+    async def write_something(call: ToolCall) -> ToolOutput:
+        runs.append("ran")
+        await asyncio.sleep(0)
+        return ToolOutput({"written": True})
+
+    tool = write_tool(write_something)
+    async with service_over(tmp_path, tool, HoldingBundle()) as service:
+        held = await service.call_tool(context(WRITER, "r1"), tool.name, {})
+        assert isinstance(held, HeldForApproval)
+        await service._writes._approvals.decide(held.approval_id, approve=True, approver="alice")
+        outcomes = await asyncio.gather(
+            *(service.call_tool(resumed(WRITER, f"r{n}", held.request_state), tool.name, {}) for n in (2, 3)),
+            return_exceptions=True,
+        )
+    assert runs == ["ran"]
+    assert sum(isinstance(outcome, InvalidRequestState) for outcome in outcomes) == 1
+    calls = [entry["outcome"] for entry in audited(tmp_path) if entry["event"] == "tool_call"]
+    assert sorted(calls) == ["allowed", "invalid", "pending"]
+
+
+def test_nothing_of_a_state_is_parsed_before_its_seal_verifies() -> None:
+    """A body this gateway did not seal is never decoded: 1400 nested arrays would overflow the parser."""
+    states = RequestStates(key=STATE_KEY, ttl_s=60)
+    key_id = states.seal(HELD).split(".")[0]
+    body = base64.urlsafe_b64encode(b"[" * 1400).rstrip(b"=").decode()
+    with pytest.raises(InvalidRequestState, match="seal does not verify"):
+        states.open(f"{key_id}.{body}.{'A' * 43}")

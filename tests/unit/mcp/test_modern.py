@@ -239,3 +239,128 @@ async def test_a_malformed_traceparent_is_left_out(gateway: InProcessGateway, ma
     )
     await post_modern(gateway, message)
     assert "traceparent" not in audited_calls(gateway)[-1]
+
+
+async def post_raw(
+    gateway: InProcessGateway, message: dict[str, Any], headers: list[tuple[str, str]]
+) -> httpx.Response:
+    """POST with raw header lines, so that one header can be repeated."""
+    transport = httpx.ASGITransport(app=gateway._app, client=("127.0.0.1", 50000))
+    sent = [
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json"),
+        ("Authorization", f"Bearer {gateway.key}"),
+        *headers,
+    ]
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as http:
+        return await http.post("/mcp", content=json.dumps(message), headers=sent)
+
+
+async def test_a_repeated_version_header_cannot_switch_off_the_header_check(
+    gateway: InProcessGateway,
+) -> None:
+    """A reader of the first copy (a proxy, or the SDK's own era router) sees 2026-07-28 and trusts
+    Mcp-Name as checked; were the last copy to pick a handshake era, nothing would compare them and the
+    body's other tool would run."""
+    message = modern("tools/call", {"name": "get_file_contents", "arguments": READ_FILE})
+    response = await post_raw(
+        gateway,
+        message,
+        [
+            ("MCP-Protocol-Version", MODERN),
+            ("MCP-Protocol-Version", "2025-11-25"),
+            ("Mcp-Method", "tools/list"),
+            ("Mcp-Name", "list_issues"),
+        ],
+    )
+    assert response.status_code == 400 and response.json()["error"]["code"] == -32020
+    assert audited_calls(gateway)[-1]["decision_id"] is None
+
+
+@pytest.mark.parametrize("version_header", ["2025-11-25", None], ids=["handshake-header", "no-header"])
+async def test_a_body_in_the_modern_envelope_is_served_as_the_modern_revision(
+    gateway: InProcessGateway, version_header: str | None
+) -> None:
+    """A request carrying the 2026-07-28 `_meta` is served as that revision whatever its header says, so
+    its headers must agree with it; it is never run under handshake rules that check none of them."""
+    message = modern(
+        "tools/call", {"name": "get_file_contents", "arguments": READ_FILE, "requestState": "forged"}
+    )
+    headers = {"Mcp-Method": "tools/call", "Mcp-Name": "list_issues"}
+    if version_header is not None:
+        headers["MCP-Protocol-Version"] = version_header
+    response = await gateway.post(message, key=gateway.key, headers=headers)
+    assert response.status_code == 400 and response.json()["error"]["code"] == -32020
+    assert audited_calls(gateway)[-1]["decision_id"] is None
+
+
+async def test_a_handshake_version_inside_the_modern_envelope_is_unsupported(
+    gateway: InProcessGateway,
+) -> None:
+    message = modern("tools/list")
+    message["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = "2025-11-25"
+    response = await post_modern(gateway, message, **{"MCP-Protocol-Version": "2025-11-25"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == -32022
+
+
+async def test_a_deeply_nested_request_state_is_refused_not_an_internal_error(
+    gateway: InProcessGateway,
+) -> None:
+    body = base64.urlsafe_b64encode(b"[" * 1500).rstrip(b"=").decode()
+    state = f"kid.{body}.{'A' * 43}"
+    message = modern(
+        "tools/call", {"name": "get_file_contents", "arguments": READ_FILE, "requestState": state}
+    )
+    response = await post_modern(gateway, message)
+    assert response.status_code == 400 and response.json()["error"]["code"] == -32602
+    assert "requestState" in response.json()["error"]["message"]
+    entry = audited_calls(gateway)[-1]
+    assert entry["outcome"] == "invalid" and entry["reasons"][-1]["rule"] == "mcp.request_state"
+
+
+@pytest.mark.parametrize("state", [7, {"forged": True}], ids=["number", "object"])
+async def test_a_request_state_that_is_no_string_is_refused_as_a_state(
+    gateway: InProcessGateway, state: object
+) -> None:
+    message = modern(
+        "tools/call", {"name": "get_file_contents", "arguments": READ_FILE, "requestState": state}
+    )
+    response = await post_modern(gateway, message)
+    assert response.status_code == 400 and "requestState" in response.json()["error"]["message"]
+    assert audited_calls(gateway)[-1]["reasons"][-1]["rule"] == "mcp.request_state"
+
+
+async def test_initialize_negotiates_whatever_version_header_it_carries(gateway: InProcessGateway) -> None:
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-03-26",
+            "capabilities": {},
+            "clientInfo": {"name": "c", "version": "1"},
+        },
+    }
+    response = await gateway.post(initialize, key=gateway.key, headers={"MCP-Protocol-Version": "2025-03-26"})
+    assert response.status_code == 200
+    assert response.json()["result"]["protocolVersion"] == "2025-11-25"
+
+
+async def test_a_declined_form_without_a_held_call_is_not_taken_for_one(gateway: InProcessGateway) -> None:
+    """Only a retry of a held call (it carries its requestState) can answer the approval form."""
+    params = {
+        "name": "get_file_contents",
+        "arguments": READ_FILE,
+        "inputResponses": {"aegis_approval": {"action": "decline"}},
+    }
+    response = await post_modern(gateway, modern("tools/call", params))
+    assert audited_calls(gateway)[-1]["decision_id"] == "in-process"  # decided as any call
+    assert "decline" not in response.text
+
+
+async def test_a_modern_client_sending_a_response_is_refused(gateway: InProcessGateway) -> None:
+    reply = {"jsonrpc": "2.0", "id": 9, "result": {}}
+    response = await gateway.post(reply, key=gateway.key, headers={"MCP-Protocol-Version": MODERN})
+    assert response.status_code == 400 and response.json()["error"]["code"] == -32600
+    legacy = await gateway.post(reply, key=gateway.key, headers={"MCP-Protocol-Version": "2025-11-25"})
+    assert legacy.status_code == 202
