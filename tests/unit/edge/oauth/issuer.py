@@ -111,7 +111,7 @@ class Issuer:
 
 def unsigned(claims: dict[str, Any]) -> str:
     """An `alg: none` token: header and claims, no signature."""
-    return jwt.encode(claims, key=None, algorithm="none")
+    return jwt.encode(claims, key="", algorithm="none")
 
 
 def hmac_signed(claims: dict[str, Any], secret: bytes, kid: str) -> str:
