@@ -5,9 +5,6 @@ unsigned are refused by the running gateway; the simulator never sees an OAuth t
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Iterator
@@ -34,6 +31,7 @@ from pydantic import AnyUrl
 
 from bench._processes import free_port
 from gateway.tools import default_registry
+from tests.forged_tokens import hmac_signed, unsigned
 from tests.hydra_server import ROLES, SUBJECT, Hydra, hydra_binary, start_hydra
 from tests.processes import Gateway, Simulator, start_gateway
 
@@ -214,15 +212,6 @@ def hydra_public_key(hydra: Hydra) -> tuple[str, bytes]:
     return published["kid"], pem
 
 
-def hmac_with(secret: bytes, claims: dict[str, Any], kid: str) -> str:
-    def segment(value: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
-
-    signing_input = f"{segment({'alg': 'HS256', 'typ': 'JWT', 'kid': kid})}.{segment(claims)}"
-    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
-
-
 def post(gateway: Gateway, token: str) -> httpx.Response:
     return httpx.post(gateway.url, json=PING, headers={"Authorization": f"Bearer {token}"})
 
@@ -257,8 +246,8 @@ def test_bad_tokens_are_refused_by_the_running_gateway(
         "expired": lambda: mint(minting_key, {**claims, "exp": claims["iat"] - 3600}),
         "wrong-audience": lambda: mint(minting_key, {**claims, "aud": ["http://127.0.0.1:1/mcp"]}),
         "wrong-issuer": lambda: mint(minting_key, {**claims, "iss": "http://127.0.0.1:1/"}),
-        "alg-none": lambda: jwt.encode(claims, key="", algorithm="none"),
-        "hs256-with-public-key": lambda: hmac_with(hydra_pem, claims, hydra_kid),
+        "alg-none": lambda: unsigned(claims),
+        "hs256-with-public-key": lambda: hmac_signed(claims, hydra_pem, hydra_kid),
     }[case]()
     before = len(audit_entries(gateway))
     response = post(gateway, token)

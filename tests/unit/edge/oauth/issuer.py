@@ -9,9 +9,6 @@ Example:
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import secrets
 import time
@@ -105,23 +102,9 @@ class Issuer:
     def cache(self, *, max_age_s: float = 300, min_refresh_s: float = 0) -> JwksCache:
         return JwksCache(fetch=self.fetch, max_age_s=max_age_s, min_refresh_s=min_refresh_s)
 
+    def forged(self) -> str:
+        """Good claims under the current key id, signed by another key."""
+        return jwt.encode(self.claims(), new_rsa_key(), algorithm="RS256", headers={"kid": self.current})
+
     def resource_server(self, *, settings: OAuthSettings = SETTINGS) -> OAuthResourceServer:
         return OAuthResourceServer(settings=settings, jwks=self.cache())
-
-
-def unsigned(claims: dict[str, Any]) -> str:
-    """An `alg: none` token: header and claims, no signature."""
-    return jwt.encode(claims, key="", algorithm="none")
-
-
-def hmac_signed(claims: dict[str, Any], secret: bytes, kid: str) -> str:
-    """An HS256 token keyed with `secret` (the issuer's public key, in the classic confusion attack),
-    made by hand: PyJWT itself refuses a public key as an HMAC secret."""
-    header = _segment({"alg": "HS256", "typ": "JWT", "kid": kid})
-    signing_input = f"{header}.{_segment(claims)}".encode()
-    signature = hmac.new(secret, signing_input, hashlib.sha256).digest()
-    return f"{signing_input.decode()}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
-
-
-def _segment(value: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 
+from tests.forged_tokens import unsigned
 from tests.unit.edge.in_process import LIST_TOOLS, PING, InProcessGateway, running_app
-from tests.unit.edge.oauth.issuer import OAUTH_ENV, RESOURCE, Issuer, new_rsa_key, unsigned
+from tests.unit.edge.oauth.issuer import OAUTH_ENV, RESOURCE, Issuer
 
 METADATA_URL = "http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp"
 CALL = {
@@ -62,14 +62,10 @@ async def test_no_token_is_challenged_with_the_metadata_and_the_scope(gateway: I
     )
 
 
-def forged(issuer: Issuer) -> str:
-    return jwt.encode(issuer.claims(), new_rsa_key(), algorithm="RS256", headers={"kid": issuer.current})
-
-
 @pytest.mark.parametrize(
     ("make", "reason"),
     [
-        pytest.param(forged, "token_signature", id="forged-signature"),
+        pytest.param(Issuer.forged, "token_signature", id="forged-signature"),
         pytest.param(lambda i: i.token(exp_in=-3600), "token_expired", id="expired"),
         pytest.param(
             lambda i: i.token(aud=["https://other.example.test/mcp"]), "token_audience", id="wrong-audience"

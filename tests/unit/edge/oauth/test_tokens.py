@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from gateway.edge.oauth import TokenValidator
 from gateway.errors import TokenRefused
-from tests.unit.edge.oauth.issuer import ISSUER, RESOURCE, Issuer, hmac_signed, new_rsa_key, unsigned
+from tests.forged_tokens import hmac_signed, unsigned
+from tests.unit.edge.oauth.issuer import ISSUER, RESOURCE, Issuer, new_rsa_key
 
 
 def validator(
@@ -40,11 +41,6 @@ async def test_audience_may_be_a_single_string() -> None:
     assert (await validator(issuer).claims(issuer.token(aud=RESOURCE)))["aud"] == RESOURCE
 
 
-def forged(issuer: Issuer) -> str:
-    """Signed by another key under the issuer's key id."""
-    return jwt.encode(issuer.claims(), new_rsa_key(), algorithm="RS256", headers={"kid": issuer.current})
-
-
 def public_key_as_hmac_secret(issuer: Issuer) -> str:
     pem = (
         issuer.keys[issuer.current]
@@ -61,7 +57,7 @@ def jwk_as_hmac_secret(issuer: Issuer) -> str:
 @pytest.mark.parametrize(
     ("make", "reason"),
     [
-        pytest.param(forged, "signature", id="forged-signature"),
+        pytest.param(Issuer.forged, "signature", id="forged-signature"),
         pytest.param(lambda i: i.token(exp_in=-120), "expired", id="expired"),
         pytest.param(
             lambda i: i.token(aud=["https://other.example.test/mcp"]), "audience", id="wrong-audience"
