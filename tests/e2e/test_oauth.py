@@ -255,3 +255,13 @@ def test_bad_tokens_are_refused_by_the_running_gateway(
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
     [event] = audit_entries(gateway)[before:]
     assert (event["event"], event["reasons"][0]["rule"]) == ("auth_failure", f"edge.auth.{reason}")
+
+
+def test_a_token_without_the_scope_is_challenged_for_it(
+    gateway: Gateway, hydra: Hydra, minting_key: rsa.RSAPrivateKey
+) -> None:
+    response = post(gateway, mint(minting_key, good_claims(gateway, hydra, scp=["openid"])))
+    assert response.status_code == 403
+    assert 'error="insufficient_scope", scope="tools:read"' in response.headers["www-authenticate"]
+    event = audit_entries(gateway)[-1]
+    assert (event["event"], event["principal"]) == ("auth_failure", "oauth:minted")

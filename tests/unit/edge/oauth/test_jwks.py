@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from gateway.edge.oauth import JwksCache
+from bench._processes import free_port
+from gateway.edge.oauth import JwksCache, http_fetch
 from gateway.errors import JwksUnavailable, TokenRefused
+from gateway.outbound import HttpSession
+from tests.processes import SilentUpstream
 from tests.unit.edge.oauth.issuer import Issuer
 
 
@@ -126,3 +133,49 @@ async def test_encryption_keys_and_keys_without_an_id_are_left_out() -> None:
     assert (await jwks.key(issuer.current)).key_type == "RSA"
     with pytest.raises(TokenRefused, match="unknown_key"):
         await jwks.key("enc")
+
+
+class _Answer(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        status, body = (200, b'{"keys": []}') if self.path == "/ok" else (500, b"oops")
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def jwks_host() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+async def fetched(url: str, *, timeout_s: float = 2.0) -> bytes:
+    session = HttpSession(base_url=url, timeout_s=timeout_s)
+    try:
+        return await http_fetch(session)()
+    finally:
+        await session.aclose()
+
+
+async def test_the_http_fetch_returns_the_body_of_a_200(jwks_host: str) -> None:
+    assert await fetched(f"{jwks_host}/ok") == b'{"keys": []}'
+
+
+async def test_the_http_fetch_turns_every_failure_into_unavailable(jwks_host: str) -> None:
+    with pytest.raises(JwksUnavailable, match="HTTP 500"):
+        await fetched(f"{jwks_host}/broken")
+    with pytest.raises(JwksUnavailable, match="RequestFailed"):
+        await fetched(f"http://127.0.0.1:{free_port()}/jwks")  # nothing listens there
+    silent = SilentUpstream()
+    try:
+        with pytest.raises(JwksUnavailable, match="TimeoutError"):
+            await fetched(f"{silent.url}/jwks", timeout_s=0.2)
+    finally:
+        silent.close()
