@@ -113,10 +113,16 @@ class ApiKeyAuthMiddleware:
             log.error("issuer keys unavailable; refusing access tokens", exc_info=True)
             await send_unavailable(scope, send, message="Service Unavailable")
             return
-        missing = oauth.missing_scope(principal, self.required_scopes.get(scope["path"]))
-        if missing is not None:
+        challenge = oauth.scope_challenge(principal, self.required_scopes.get(scope["path"]))
+        if challenge is not None:
             await self._reject(
-                scope, send, subject, reason="insufficient_scope", principal=principal, scope_needed=missing
+                scope,
+                send,
+                subject,
+                reason="insufficient_scope",
+                principal=principal,
+                status=403,
+                challenge=challenge,
             )
             return
         scope.setdefault("state", {})[PRINCIPAL_STATE_KEY] = principal
@@ -130,7 +136,8 @@ class ApiKeyAuthMiddleware:
         *,
         reason: str,
         principal: Principal | None = None,
-        scope_needed: str | None = None,
+        status: int = 401,
+        challenge: bytes | None = None,
     ) -> None:
         self.metrics.auth_failures.labels(reason=reason).inc()
         try:
@@ -138,25 +145,18 @@ class ApiKeyAuthMiddleware:
         except LimitBackendError:
             self.metrics.limit_backend_errors.inc()
             log.error("auth throttle backend failed to count a failure", exc_info=True)
-        await self.events.record(
-            "auth_failure",
-            scope=scope,
-            reason=f"auth.{reason}",
-            principal=principal.id if principal else None,
-        )
-        status, challenge = self._challenge(scope["path"], reason, scope_needed)
-        message = "Forbidden" if status == 403 else "Unauthorized"
+        principal_id = principal.id if principal else None
+        await self.events.record("auth_failure", scope=scope, reason=f"auth.{reason}", principal=principal_id)
+        challenge = challenge or self._challenge(scope["path"], presented=reason != "missing")
         await send_json_error(
-            scope, send, status=status, message=message, headers=[(b"www-authenticate", challenge)]
+            scope,
+            send,
+            status=status,
+            message="Forbidden" if status == 403 else "Unauthorized",
+            headers=[(b"www-authenticate", challenge)],
         )
 
-    def _challenge(self, path: str, reason: str, scope_needed: str | None) -> tuple[int, bytes]:
+    def _challenge(self, path: str, *, presented: bool) -> bytes:
         if self.oauth is None:
-            return 401, b'Bearer realm="aegis"' + (b"" if reason == "missing" else b', error="invalid_token"')
-        metadata = self.oauth.metadata
-        if scope_needed is not None:
-            return 403, metadata.challenge(error="insufficient_scope", scope=scope_needed)
-        error = None if reason == "missing" else "invalid_token"
-        return 401, metadata.challenge(
-            error=error, scope=self.oauth.oauth_scope_for(self.required_scopes.get(path))
-        )
+            return b'Bearer realm="aegis"' + (b', error="invalid_token"' if presented else b"")
+        return self.oauth.challenge(presented=presented, needed=self.required_scopes.get(path))

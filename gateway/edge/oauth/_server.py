@@ -12,8 +12,8 @@ from gateway.vocabulary import Principal
 
 
 class OAuthResourceServer:
-    """Validates JWT access tokens and maps them to principals; knows the metadata document, the
-    challenges that point to it, and which OAuth scope grants a gateway scope.
+    """Validates JWT access tokens and maps them to principals; knows the metadata document and the
+    challenges that point to it, with the OAuth scope that grants the gateway scope a path needs.
 
     Example:
         oauth = OAuthResourceServer.connect(settings.oauth)
@@ -67,15 +67,21 @@ class OAuthResourceServer:
     async def authenticate(self, token: str) -> Principal:
         return self._claims.principal(await self._validator.claims(token))
 
-    def missing_scope(self, principal: Principal, needed: str | None) -> str | None:
-        """The OAuth scope to ask for when `principal` lacks the gateway scope `needed`; None when it
-        has it (or nothing is needed)."""
+    def challenge(self, *, presented: bool, needed: str | None) -> bytes:
+        """A 401's WWW-Authenticate: the metadata URL, `invalid_token` when a token was presented, and
+        the OAuth scope that grants the gateway scope `needed`."""
+        return self.metadata.challenge(
+            error="invalid_token" if presented else None, scope=self._scope_for(needed)
+        )
+
+    def scope_challenge(self, principal: Principal, needed: str | None) -> bytes | None:
+        """A 403's WWW-Authenticate (`insufficient_scope`) when `principal` lacks the gateway scope
+        `needed`; None when it has it, or nothing is needed."""
         if needed is None or needed in principal.scopes:
             return None
-        return self.oauth_scope_for(needed) or needed
+        return self.metadata.challenge(error="insufficient_scope", scope=self._scope_for(needed) or needed)
 
-    def oauth_scope_for(self, needed: str | None) -> str | None:
-        """The OAuth scope that grants the gateway scope `needed`: a challenge's `scope` hint."""
+    def _scope_for(self, needed: str | None) -> str | None:
         return self._claims.oauth_scope_for(needed) if needed else None
 
     async def aclose(self) -> None:
