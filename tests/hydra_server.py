@@ -30,6 +30,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 30.0
 SUBJECT = "alice"
 ROLES = ["maintainer"]
+ACCESS_TOKEN_KEY_SET = "hydra.jwt.access-token"
 MINTING_KEY_SET = "aegis.test"  # a key set of the test's own, published in Hydra's JWKS
 
 
@@ -55,6 +56,15 @@ class Hydra:
         """Put a private JWK of the test's into a key set that Hydra publishes in its JWKS."""
         response = httpx.put(
             f"{self.admin_url}/admin/keys/{MINTING_KEY_SET}/{jwk['kid']}", json=jwk, timeout=10
+        )
+        response.raise_for_status()
+
+    def rotate_signing_key(self) -> None:
+        """A new key for Hydra's JWT access tokens, which Hydra signs with from now on."""
+        response = httpx.post(
+            f"{self.admin_url}/admin/keys/{ACCESS_TOKEN_KEY_SET}",
+            json={"alg": "RS256", "use": "sig"},
+            timeout=60,
         )
         response.raise_for_status()
 
@@ -163,7 +173,7 @@ def _config(public_port: int, admin_port: int, login_url: str) -> dict[str, Any]
         "oidc": {"dynamic_client_registration": {"enabled": True}},
         "oauth2": {"pkce": {"enforced": True}},
         "webfinger": {
-            "jwks": {"broadcast_keys": ["hydra.jwt.access-token", MINTING_KEY_SET]},
+            "jwks": {"broadcast_keys": [ACCESS_TOKEN_KEY_SET, MINTING_KEY_SET]},
             # Hydra serves registration when enabled above, but names it in its metadata only when told.
             "oidc_discovery": {"client_registration_url": f"http://127.0.0.1:{public_port}/oauth2/register"},
         },

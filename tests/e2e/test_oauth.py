@@ -5,6 +5,7 @@ unsigned are refused by the running gateway; the simulator never sees an OAuth t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from mcp.shared.auth import (
     OAuthClientMetadata,
     OAuthToken,
 )
+from mcp.types import CallToolResult, ListToolsResult
 from pydantic import AnyUrl
 
 from bench._processes import free_port
@@ -78,6 +80,7 @@ def gateway(
             "AEGIS_OAUTH_JWKS_URI": hydra.jwks_uri,
             "AEGIS_OAUTH_SCOPE_CLAIM": "scp",  # Hydra's JWT access tokens list their scopes there
             "AEGIS_OAUTH_ROLES_CLAIM": "ext.roles",  # and the consent session's claims under ext
+            "AEGIS_OAUTH_JWKS_MIN_REFRESH": "1",  # the rotation test need not wait 30 s
             "AEGIS_AUTH_FAILURE_LIMIT": "100",  # this module fails on purpose
         },
     )
@@ -145,9 +148,22 @@ def test_the_unauthenticated_answer_leads_to_hydra(gateway: Gateway, hydra: Hydr
     assert (metadata["resource"], metadata["authorization_servers"]) == (gateway.url, [hydra.issuer])
 
 
-async def test_the_sdk_authorizes_with_hydra_and_calls_tools(
-    gateway: Gateway, hydra: Hydra, simulator: Simulator
-) -> None:
+@dataclasses.dataclass
+class Session:
+    """What one run of the SDK's OAuth flow and two calls through the gateway left behind."""
+
+    storage: MemoryStorage
+    listed: ListToolsResult
+    result: CallToolResult
+
+    @property
+    def token(self) -> str:
+        assert self.storage.tokens is not None
+        return self.storage.tokens.access_token
+
+
+async def authorize_and_call(gateway: Gateway) -> Session:
+    """A fresh client: the SDK's OAuthClientProvider does the whole flow on the gateway's first 401."""
     storage, browser = MemoryStorage(), Browser()
     provider = OAuthClientProvider(
         server_url=gateway.url,
@@ -156,7 +172,6 @@ async def test_the_sdk_authorizes_with_hydra_and_calls_tools(
         redirect_handler=browser.open,
         callback_handler=browser.callback,
     )
-    served_before = len(simulator.requests())
     async with (
         create_mcp_http_client(auth=provider) as http,
         Client(streamable_http_client(gateway.url, http_client=http)) as client,
@@ -165,15 +180,19 @@ async def test_the_sdk_authorizes_with_hydra_and_calls_tools(
         result = await client.call_tool(
             "get_file_contents", {"owner": "acme", "repo": "app", "filepath": "README.md"}
         )
+    return Session(storage, listed, result)
 
+
+async def test_the_sdk_authorizes_with_hydra_and_calls_tools(
+    gateway: Gateway, hydra: Hydra, simulator: Simulator
+) -> None:
+    served_before = len(simulator.requests())
+    session = await authorize_and_call(gateway)
+    storage, listed, result, token = session.storage, session.listed, session.result, session.token
     assert storage.client_info is not None and storage.client_info.client_id  # registered dynamically
-    assert storage.tokens is not None
-    token = storage.tokens.access_token
     claims = jwt.decode(token, options={"verify_signature": False})
     assert (claims["iss"], claims["aud"], claims["sub"]) == (hydra.issuer, [gateway.url], SUBJECT)
-    assert (
-        "tools:read" in claims["scp"] and claims["ext"]["roles"] == ROLES
-    )  # (and offline_access, the SDK's)
+    assert "tools:read" in claims["scp"] and claims["ext"]["roles"] == ROLES  # and the SDK's offline_access
 
     assert {tool.name for tool in listed.tools} == READ_TOOLS
     assert result.is_error is False
@@ -265,3 +284,13 @@ def test_a_token_without_the_scope_is_challenged_for_it(
     assert 'error="insufficient_scope", scope="tools:read"' in response.headers["www-authenticate"]
     event = audit_entries(gateway)[-1]
     assert (event["event"], event["principal"]) == ("auth_failure", "oauth:minted")
+
+
+async def test_a_token_signed_after_hydra_rotates_its_key_is_accepted(gateway: Gateway, hydra: Hydra) -> None:
+    """The gateway has Hydra's keys cached; Hydra signs with a new one; the first token that names it
+    makes the gateway fetch the JWKS again (AEGIS_OAUTH_JWKS_MIN_REFRESH allowing)."""
+    before = jwt.get_unverified_header((await authorize_and_call(gateway)).token)["kid"]
+    hydra.rotate_signing_key()
+    session = await authorize_and_call(gateway)
+    assert jwt.get_unverified_header(session.token)["kid"] != before
+    assert session.result.is_error is False and {tool.name for tool in session.listed.tools} == READ_TOOLS
