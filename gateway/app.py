@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.admin_api import ADMIN_PATHS, admin_routes
+from gateway.admin_api import ADMIN_PATHS, ADMIN_SCOPE, admin_routes
 from gateway.audit import AUDIT_RETRY_S, AuditLog
 from gateway.config import Settings
 from gateway.core.approvals import Approvers
@@ -139,6 +139,7 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     protected = (MCP_PATH, *ADMIN_PATHS)
+    metadata_routes = parts.oauth.metadata.routes() if parts.oauth else []
     return Starlette(
         routes=[
             Route(MCP_PATH, McpEndpoint(handler=service, max_body_bytes=settings.max_body_bytes)),
@@ -146,11 +147,16 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            *metadata_routes,  # public, as RFC 9728 wants it
         ],
         middleware=[
             Middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies),
             Middleware(RequestIdMiddleware),
-            Middleware(AccessLogMiddleware, metrics=metrics, routes=ROUTES),
+            Middleware(
+                AccessLogMiddleware,
+                metrics=metrics,
+                routes=ROUTES | frozenset(parts.oauth.metadata.paths if parts.oauth else ()),
+            ),
             Middleware(RequestHeadMiddleware, max_headers=settings.max_headers),
             Middleware(
                 HostOriginMiddleware,
@@ -178,6 +184,8 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
                 events=events,
                 metrics=metrics,
                 protected=protected,
+                oauth=parts.oauth,
+                required_scopes={MCP_PATH: "tools:read", **dict.fromkeys(ADMIN_PATHS, ADMIN_SCOPE)},
             ),
             Middleware(
                 RateLimitMiddleware,

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gateway.errors import ConfigError
+from gateway.oauth_config import OAuthSettings
 from gateway.vocabulary import Network, WriteQuota
 
 DEFAULT_BIND = "127.0.0.1:8080"
@@ -254,6 +255,7 @@ class Settings:
     audit_rotate_s: float = 0.0
     audit_retain_segments: int = 0
     audit_retain_s: float = 0.0
+    oauth: OAuthSettings | None = None  # JWT access tokens beside the API keys (AEGIS_OAUTH_*)
 
     @property
     def audit_checkpoint_sink(self) -> Path:
@@ -346,6 +348,7 @@ class Settings:
             audit_rotate_s=_non_negative_int(env, "AEGIS_AUDIT_ROTATE_INTERVAL", 0),
             audit_retain_segments=_non_negative_int(env, "AEGIS_AUDIT_RETAIN_SEGMENTS", 0),
             audit_retain_s=_non_negative_int(env, "AEGIS_AUDIT_RETAIN_DAYS", 0) * 86400.0,
+            oauth=OAuthSettings.from_env(env),
         )
 
     @property

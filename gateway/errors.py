@@ -104,3 +104,15 @@ class InvalidRequestState(InvalidToolCall):
 
 class LimitBackendError(GatewayError):
     """The rate-limit backend (Redis) could not answer; the request it guards is refused."""
+
+
+class TokenRefused(GatewayError):
+    """An OAuth access token the gateway does not accept; `reason` says which check it failed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class JwksUnavailable(GatewayError):
+    """The issuer's signing keys could not be fetched or read: no token is accepted until they can."""

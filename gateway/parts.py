@@ -21,6 +21,7 @@ from gateway.config import AUDIT_LOG_SETTING, STATE_DB_SETTING, Settings
 from gateway.core.service import Decider
 from gateway.edge.keys import KeyStore
 from gateway.edge.limits import LimitBackend, MemoryBackend, RedisBackend
+from gateway.edge.oauth import OAuthResourceServer
 from gateway.errors import ConfigError
 from gateway.gitea import CircuitBreaker, GiteaClient
 from gateway.observability.metrics import Metrics
@@ -56,6 +57,7 @@ class Parts:
     gitea: GiteaClient
     scratch: ScratchDir | None = None  # the managed OPA's private directory
     started: bool = False
+    oauth: OAuthResourceServer | None = None  # JWT access tokens, when AEGIS_OAUTH_ISSUER is set
 
     async def start(self) -> None:
         """Reach the limits backend and start the decision source (a managed OPA that does not verify
@@ -73,6 +75,8 @@ class Parts:
         await self.decisions.stop()
         await self.gitea.aclose()
         await self.limits.aclose()
+        if self.oauth is not None:
+            await self.oauth.aclose()
         self.audit.close()
         await self.state.aclose()
         if self.scratch is not None:
@@ -118,7 +122,8 @@ def build_parts(settings: Settings, metrics: Metrics | None = None) -> Parts:
     gitea = GiteaClient(
         base_url=gitea_url, token=settings.gitea_token, timeout_s=settings.gitea_timeout_s, breaker=breaker
     )
-    return Parts(metrics, keys, limits, opa, state, audit, gitea, scratch)
+    oauth = OAuthResourceServer.connect(settings.oauth) if settings.oauth else None
+    return Parts(metrics, keys, limits, opa, state, audit, gitea, scratch, oauth=oauth)
 
 
 @contextlib.contextmanager

@@ -13,6 +13,9 @@ from typing import Any
 PRINCIPAL_STATE_KEY = "principal"  # the authenticated Principal, set by the edge's authentication
 KEY_LIMIT_STATE_KEY = "key_rate_limit"  # the key's own rate limit, when it has one
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network  # a trusted proxy's, in configuration and at the edge
+KNOWN_SCOPES = frozenset(
+    {"tools:read", "tools:write", "tools:automation", "admin"}
+)  # what a principal may hold
 
 
 @dataclasses.dataclass(frozen=True)

@@ -161,15 +161,17 @@ def start_gateway(
     bind_host: str = "127.0.0.1",
     serve_args: tuple[str, ...] = (),
     aegis: tuple[str, ...] = AEGIS,
+    port: int | None = None,
 ) -> Gateway:
     """`aegis serve` (the checkout's, or another `aegis`) with its own managed OPA, a fresh key and audit
-    log in `workdir`, which is also its working directory."""
+    log in `workdir`, which is also its working directory; on `port`, else a free one (a test that must
+    name the gateway's URL in its settings, as OAuth's resource URL, picks the port first)."""
     workdir.mkdir(parents=True, exist_ok=True)
     policy_file = workdir / "policy.yaml"
     policy_file.write_text(policy, encoding="utf-8")
     keys_file = workdir / "keys.json"
     key = create_key(keys_file, aegis=aegis)
-    port = free_port()
+    port = port or free_port()
     full_env = {
         **os.environ,
         "AEGIS_GITEA_URL": upstream.url,

@@ -19,7 +19,6 @@ from gateway.edge.keys._lifecycle import (
     rotate_key,
 )
 from gateway.edge.keys._model import (
-    KNOWN_SCOPES,
     MAX_KEY_LENGTH,
     KeyMatch,
     KeyRateLimit,
@@ -30,6 +29,7 @@ from gateway.edge.keys._model import (
     parse_expiry,
 )
 from gateway.edge.keys._store import KeyStore
+from gateway.vocabulary import KNOWN_SCOPES
 
 __all__ = [
     "DEFAULT_ROTATION_OVERLAP",

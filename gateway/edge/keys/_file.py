@@ -21,7 +21,6 @@ from typing import Any
 
 from gateway.edge.keys._model import (
     KEY_NAME,
-    KNOWN_SCOPES,
     RFC3339,
     KeyRateLimit,
     StoredKey,
@@ -29,7 +28,7 @@ from gateway.edge.keys._model import (
     format_time,
 )
 from gateway.errors import KeyStoreError
-from gateway.vocabulary import QuotaOverride
+from gateway.vocabulary import KNOWN_SCOPES, QuotaOverride
 
 Signature = tuple[int, ...]
 _KEY_ID = re.compile(r"[0-9a-f]{12}")

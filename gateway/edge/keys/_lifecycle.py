@@ -11,7 +11,6 @@ from gateway.edge.keys._file import editing
 from gateway.edge.keys._model import (
     KEY_NAME,
     KEY_PREFIX,
-    KNOWN_SCOPES,
     KeyRateLimit,
     StoredKey,
     format_time,
@@ -19,7 +18,7 @@ from gateway.edge.keys._model import (
     utc_now,
 )
 from gateway.errors import KeyStoreError
-from gateway.vocabulary import NO_QUOTA_OVERRIDE, QuotaOverride
+from gateway.vocabulary import KNOWN_SCOPES, NO_QUOTA_OVERRIDE, QuotaOverride
 
 DEFAULT_SCOPES = ("tools:read",)
 DEFAULT_ROTATION_OVERLAP = timedelta(hours=24)

@@ -14,7 +14,6 @@ from gateway.vocabulary import NO_QUOTA_OVERRIDE, Principal, QuotaOverride
 
 KEY_PREFIX = "aegis_"
 MAX_KEY_LENGTH = 256
-KNOWN_SCOPES = frozenset({"tools:read", "tools:write", "tools:automation", "admin"})
 KEY_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
 

@@ -25,6 +25,7 @@ from gateway.audit import AuditLog
 from gateway.config import Settings
 from gateway.edge.keys import KeyRateLimit, KeyStore, create_key
 from gateway.edge.limits import MemoryBackend
+from gateway.edge.oauth import OAuthResourceServer
 from gateway.gitea import GiteaClient
 from gateway.observability.metrics import Metrics
 from gateway.opa import Decision
@@ -94,6 +95,12 @@ class InProcessGateway:
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as http:
             return await http.post("/mcp", content=json.dumps(message), headers=sent)
 
+    async def get(self, path: str, *, key: str | None = None) -> httpx.Response:
+        transport = httpx.ASGITransport(app=self._app, client=("127.0.0.1", 50000))
+        sent = {"Authorization": f"Bearer {key}"} if key is not None else {}
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as http:
+            return await http.get(path, headers=sent)
+
     def new_key(self, name: str, rate_limit: KeyRateLimit | None = None) -> str:
         return create_key(self.keys_file, name=name, scopes=("tools:read",), rate_limit=rate_limit)
 
@@ -110,7 +117,10 @@ class InProcessGateway:
 
 
 @contextlib.asynccontextmanager
-async def running_app(workdir: Path, env: Mapping[str, str] | None = None) -> AsyncIterator[InProcessGateway]:
+async def running_app(
+    workdir: Path, env: Mapping[str, str] | None = None, *, oauth: OAuthResourceServer | None = None
+) -> AsyncIterator[InProcessGateway]:
+    """The app on in-process parts; `oauth` (with the AEGIS_OAUTH_* settings in `env`) accepts tokens."""
     keys_file = workdir / "keys.json"
     key = create_key(keys_file, name="agent", scopes=("tools:read",))
     settings = Settings.from_env(
@@ -132,6 +142,7 @@ async def running_app(workdir: Path, env: Mapping[str, str] | None = None) -> As
         state=SqliteDatabase.open(settings.state_db),
         audit=AuditLog.open(settings.audit_log, fsync=False),
         gitea=GiteaClient(base_url=UNREACHABLE_GITEA, token=None, timeout_s=1),
+        oauth=oauth,
     )
     app = create_app(settings, parts)
     async with app.router.lifespan_context(app):
