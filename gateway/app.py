@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -26,6 +27,7 @@ from gateway.admin_api import ADMIN_PATHS, admin_routes
 from gateway.audit import AUDIT_RETRY_S, AuditLog
 from gateway.config import Settings
 from gateway.core.approvals import Approvers
+from gateway.core.request_state import RequestStates
 from gateway.core.results import OutputBounds
 from gateway.core.rollback import Rollbacks
 from gateway.core.service import ToolService
@@ -65,6 +67,11 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
     events = SecurityEvents(audit=audit, metrics=metrics)
     approvals = ApprovalStore(state, ttl_s=settings.approval_ttl_s)
     snapshots = SnapshotStore(state)
+    if settings.state_url and not settings.request_state_key:
+        log.warning(
+            "AEGIS_REQUEST_STATE_KEY is not set: a held call's requestState opens only on the replica that"
+            " sealed it; give every replica the same key"
+        )
     service = ToolService(
         registry=default_registry(),
         decisions=opa,
@@ -73,6 +80,10 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
         metrics=metrics,
         write_mode=settings.write_mode,
         output_bounds=OutputBounds(max_bytes=settings.max_output_bytes, max_items=settings.max_output_items),
+        request_states=RequestStates(
+            key=(settings.request_state_key or "").encode("utf-8") or secrets.token_bytes(32),
+            ttl_s=settings.request_state_ttl_s,
+        ),
         writes=WriteGate(
             approvals=approvals,
             quotas=WriteQuotas(state),

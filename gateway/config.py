@@ -117,6 +117,15 @@ def secret_of(env: Mapping[str, str], name: str) -> str | None:
     return secret
 
 
+def _request_state_key(key: str | None) -> str | None:
+    if key is not None and len(key.strip()) < MIN_REQUEST_STATE_KEY_CHARS:
+        raise ConfigError(
+            f"AEGIS_REQUEST_STATE_KEY: use at least {MIN_REQUEST_STATE_KEY_CHARS} random characters"
+            " (for example `openssl rand -hex 32`)"
+        )
+    return key
+
+
 def keys_file_of(env: Mapping[str, str]) -> Path:
     """The keys file the `aegis keys` commands use by default: AEGIS_KEYS_FILE, else var/keys.json."""
     return Path(env.get("AEGIS_KEYS_FILE", str(DEFAULT_VAR_DIR / "keys.json")))
@@ -174,6 +183,8 @@ def parse_networks(name: str, value: str) -> tuple[Network, ...]:
 
 
 DEFAULT_APPROVAL_TTL_S = 3600.0
+DEFAULT_REQUEST_STATE_TTL_S = 600.0
+MIN_REQUEST_STATE_KEY_CHARS = 32
 DEFAULT_AUDIT_CHECKPOINT_ENTRIES = 1000
 DEFAULT_AUDIT_CHECKPOINT_S = 60.0
 DEFAULT_AUDIT_ROTATE_BYTES = 100 << 20
@@ -230,6 +241,9 @@ class Settings:
     state_url: str | None = dataclasses.field(default=None, repr=False)  # PostgreSQL, shared by replicas
     replica_id: str | None = None  # this replica's name in its audit chain (AEGIS_REPLICA_ID)
     approval_ttl_s: float = DEFAULT_APPROVAL_TTL_S
+    # Seals the requestState of held calls; None: a random key per process (one replica only).
+    request_state_key: str | None = dataclasses.field(default=None, repr=False)
+    request_state_ttl_s: float = DEFAULT_REQUEST_STATE_TTL_S
     write_quota: WriteQuota = DEFAULT_WRITE_QUOTA
     trusted_proxies: tuple[Network, ...] = ()
     audit_signing_key: Path | None = None
@@ -312,6 +326,8 @@ class Settings:
             state_db=Path(env.get(STATE_DB_SETTING, str(DEFAULT_VAR_DIR / "state.db"))),
             state_url=_state_url(secret_of(env, "AEGIS_STATE_URL")),
             approval_ttl_s=_float(env, "AEGIS_APPROVAL_TTL", DEFAULT_APPROVAL_TTL_S),
+            request_state_key=_request_state_key(secret_of(env, "AEGIS_REQUEST_STATE_KEY")),
+            request_state_ttl_s=_float(env, "AEGIS_REQUEST_STATE_TTL", DEFAULT_REQUEST_STATE_TTL_S),
             write_quota=WriteQuota(
                 writes_per_day=_int(env, "AEGIS_WRITES_PER_DAY", DEFAULT_WRITE_QUOTA.writes_per_day),
                 write_bytes_per_day=_int(

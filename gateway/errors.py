@@ -82,7 +82,18 @@ class KeyStoreError(GatewayError):
 
 
 class InvalidToolCall(GatewayError):
-    """The tool is unknown or its arguments are invalid. The message is written for the client."""
+    """The tool's arguments are invalid. The message is written for the client (and for its model, which
+    can correct the call: from MCP 2025-11-25 on it is answered as a tool error)."""
+
+
+class MalformedToolCall(InvalidToolCall):
+    """The call itself is malformed (no tool name, arguments not an object) or names an unknown tool:
+    always answered as a protocol error."""
+
+
+class InvalidRequestState(InvalidToolCall):
+    """A retried call's `requestState` failed verification, expired, names another call or an approval
+    that can no longer run it: answered as a protocol error, and nothing runs."""
 
 
 class LimitBackendError(GatewayError):

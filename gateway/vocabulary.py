@@ -99,6 +99,20 @@ class CallContext:
     request_id: str
     client_ip: str | None
     client_request_id: str | None = None
+    traceparent: str | None = None  # W3C trace context from the request's `_meta` (MCP 2026-07-28)
+    request_state: str | None = None  # the sealed state a 2026-07-28 client retries a held call with
+
+
+@dataclasses.dataclass(frozen=True)
+class HeldForApproval:
+    """A call held until a human approves it. `result` tells a client without multi-round-trip requests
+    how to get it run (approval, then the same call again); `request_state` lets a 2026-07-28 client
+    retry exactly this call, sealed so that it cannot name another."""
+
+    approval_id: str
+    expires: str
+    request_state: str
+    result: dict[str, Any]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -22,23 +22,25 @@ SECURITY_EVENTS = (
     "body_timeout",
 )
 CLIENT_REQUEST_ID = "client_request_id"
+TRACEPARENT = "traceparent"  # the W3C trace context a 2026-07-28 client sent in the call's `_meta`
 INTENT_EVENT = "write_intent"
 INTENT_SEQ = "intent_seq"
 REPLICA = "replica"  # every entry of a replica's own chain names it (AEGIS_REPLICA_ID); a lone gateway's none
 # Fields of one kind of event beyond ENTRY_FIELDS: (required, optional). A tool call's `output`
 # summary is optional so that logs written before it existed still verify; `approval` and `write`
 # appear on writes only; `client_request_id` on requests that carried a well-formed X-Request-ID of
-# their own. An approver's decision and a rollback are entries of their own. A write to Gitea is
-# preceded by its `write_intent` entry, which its outcome names by `intent_seq`. `audit_gap` records
+# their own; `traceparent` on calls whose client sent one. An approver's decision and a rollback are
+# entries of their own. A write to Gitea is preceded by its `write_intent` entry, which its outcome
+# names by `intent_seq`. `audit_gap` records
 # a time the log could not be written; `repaired`, a torn last line `aegis audit repair` moved aside;
 # `checkpoint`, the signed head of the entry before it (also copied to a sink outside the log);
 # `segment_start` opens each segment after the first; `retention`, the removal of old segments.
 EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "tool_call": ((), ("output", "approval", "write", CLIENT_REQUEST_ID, INTENT_SEQ)),
+    "tool_call": ((), ("output", "approval", "write", CLIENT_REQUEST_ID, TRACEPARENT, INTENT_SEQ)),
     **{event: (("client_ip", "repeats_left_out"), (CLIENT_REQUEST_ID,)) for event in SECURITY_EVENTS},
     "approval_decided": (("approval",), ()),
     "rollback": (("rollback",), (INTENT_SEQ,)),
-    INTENT_EVENT: ((), (CLIENT_REQUEST_ID, "approval", "rollback")),
+    INTENT_EVENT: ((), (CLIENT_REQUEST_ID, TRACEPARENT, "approval", "rollback")),
     "audit_gap": (("gap",), ()),
     "repaired": (("repair",), ()),
     "checkpoint": (("checkpoint",), ()),

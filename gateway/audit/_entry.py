@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.audit._chain import CLIENT_REQUEST_ID, ENTRY_FIELDS, EVENT_FIELDS, INTENT_EVENT
+from gateway.audit._chain import CLIENT_REQUEST_ID, ENTRY_FIELDS, EVENT_FIELDS, INTENT_EVENT, TRACEPARENT
 
 CHAINED_FIELDS = ("seq", "ts", "prev_hash", "entry_hash")  # added by the writer
 _COMMON = tuple(name for name in ENTRY_FIELDS if name not in CHAINED_FIELDS)
@@ -22,6 +22,7 @@ class Entry:
     outcome: str
     request_id: str | None = None
     client_request_id: str | None = None  # written only when the client sent its own request id
+    traceparent: str | None = None  # written only when the client sent its trace context
     decision_id: str | None = None
     bundle_revision: str | None = None  # the bundle that decided
     principal: str | None = None
@@ -39,6 +40,8 @@ class Entry:
         common["reasons"] = [dict(reason) for reason in self.reasons]
         if self.client_request_id is not None:
             common[CLIENT_REQUEST_ID] = self.client_request_id
+        if self.traceparent is not None:
+            common[TRACEPARENT] = self.traceparent
         return {**common, **self.detail}
 
     def adding(self, **detail: Any) -> Entry:

@@ -21,13 +21,16 @@ from typing import Any, Protocol
 
 from gateway.audit import INTENT_SEQ, AuditLog, Entry, canonical_json
 from gateway.core.normalize import normalize_name, normalize_path, normalize_pathspec, normalize_ref
+from gateway.core.request_state import HeldCall, RequestStates
 from gateway.core.results import OutputBounds, Presented, denied_result, error_result, present, secret_mode
 from gateway.core.shown import ResultPaths, ResultRepos, ShownDecider
 from gateway.core.writes import Admission, WriteGate
 from gateway.errors import (
     AuditEntryError,
     AuditWriteError,
+    InvalidRequestState,
     InvalidToolCall,
+    MalformedToolCall,
     ServiceUnavailable,
     UpstreamError,
 )
@@ -35,8 +38,9 @@ from gateway.gitea import GiteaClient
 from gateway.observability.metrics import Metrics
 from gateway.opa import Decision, Reason, ResultUndecided
 from gateway.sanitize import scan_size
+from gateway.state import Approval
 from gateway.tools import BoundTool, ToolCall, ToolOutput, ToolRegistry
-from gateway.vocabulary import CallContext, Principal, Resource
+from gateway.vocabulary import CallContext, HeldForApproval, Principal, Resource
 
 MAX_AUDITED_NAME = 128
 # Gitea's answers to a request it refused before its handler ran: authentication and token scope.
@@ -87,6 +91,7 @@ class ToolService:
         write_mode: bool,
         output_bounds: OutputBounds,
         writes: WriteGate,
+        request_states: RequestStates,
     ) -> None:
         self._registry = registry
         self._decisions = decisions
@@ -96,6 +101,7 @@ class ToolService:
         self._write_mode = write_mode
         self._output_bounds = output_bounds
         self._writes = writes
+        self._request_states = request_states
 
     async def list_tools(self, context: CallContext) -> list[dict[str, Any]]:
         principal = _principal(context)
@@ -110,7 +116,9 @@ class ToolService:
         )
         return [bound.describe() for bound in self._registry if bound.tool.name in visible]
 
-    async def call_tool(self, context: CallContext, name: Any, arguments: Any) -> dict[str, Any]:
+    async def call_tool(
+        self, context: CallContext, name: Any, arguments: Any
+    ) -> dict[str, Any] | HeldForApproval:
         started = time.perf_counter()
         trace = _trace_of(name, arguments)
         bound = self._registry.get(name) if isinstance(name, str) else None
@@ -138,36 +146,48 @@ class ToolService:
 
     async def _execute(
         self, context: CallContext, bound: BoundTool | None, arguments: Any, trace: _Trace
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | HeldForApproval:
         malformed = _malformed_call(trace.tool, arguments)
         if malformed or bound is None:
             trace.outcome = "invalid"
-            raise InvalidToolCall(malformed or f"Unknown tool: {trace.tool}")
+            raise MalformedToolCall(malformed or f"Unknown tool: {trace.tool}")
         try:
             bound.validate(arguments)
             trace.resource, normalized = _normalize(bound, arguments)
+            resuming = self._resuming(context, bound, normalized)
         except InvalidToolCall:
             trace.outcome = "invalid"
             raise
         opa_input = self._input(context, bound, trace.resource, normalized)
         trace.decision = await self._decide(context, bound, opa_input)
+        if resuming is not None and resuming.revision != trace.decision.revision:
+            trace.outcome = "invalid"
+            raise InvalidRequestState(
+                f"Invalid requestState: issued under bundle revision {resuming.revision}, the policy is now"
+                f" {trace.decision.revision}; call again without it"
+            )
         if not trace.decision.allow:
             trace.outcome = "denied"
             return denied_result(trace.decision, context.request_id)
         admission = None
         if bound.tool.capability != "read":
-            admission = await self._writes.admit(
-                _principal(context),
-                bound.tool,
-                trace.resource,
-                normalized,
-                trace.decision,
-                context.request_id,
-            )
+            try:
+                admission = await self._writes.admit(
+                    _principal(context),
+                    bound.tool,
+                    trace.resource,
+                    normalized,
+                    trace.decision,
+                    context.request_id,
+                    resuming=resuming.approval_id if resuming else None,
+                )
+            except InvalidRequestState:
+                trace.outcome = "invalid"
+                raise
             trace.decision, trace.approval = admission.decision, admission.approval
             if admission.refusal is not None:
                 trace.outcome = admission.outcome
-                return admission.refusal
+                return self._held(admission.held, admission.refusal)
             await self._intend(context, trace, admission)
         revision = trace.decision.revision
         call = ToolCall(
@@ -214,6 +234,35 @@ class ToolService:
         trace.outcome = "denied" if trace.presented.withheld else "allowed"
         self._count_output(trace.presented)
         return trace.presented.result
+
+    def _resuming(
+        self, context: CallContext, bound: BoundTool, normalized: Mapping[str, Any]
+    ) -> HeldCall | None:
+        """The held call a retry's requestState names, once it is shown to be this exact call."""
+        if context.request_state is None:
+            return None
+        held = self._request_states.open(context.request_state)
+        digest = hashlib.sha256(canonical_json(dict(normalized))).hexdigest()
+        if (held.principal, held.tool, held.args_sha256) != (_principal(context).id, bound.tool.name, digest):
+            raise InvalidRequestState("Invalid requestState: it was issued for another call or caller")
+        return held
+
+    def _held(self, held: Approval | None, refusal: dict[str, Any]) -> dict[str, Any] | HeldForApproval:
+        """A refusal as it is, or, for a call held for approval, with the state to retry it with."""
+        if held is None:
+            return refusal
+        state = self._request_states.seal(
+            HeldCall(
+                approval_id=held.id,
+                principal=held.key.principal,
+                tool=held.key.tool,
+                args_sha256=held.key.args_sha256,
+                revision=held.key.revision,
+            )
+        )
+        return HeldForApproval(
+            approval_id=held.id, expires=held.as_dict()["expires"], request_state=state, result=refusal
+        )
 
     async def _decide(self, context: CallContext, bound: BoundTool, opa_input: Mapping[str, Any]) -> Decision:
         decision = await self._decisions.decide(opa_input)
@@ -336,6 +385,7 @@ class ToolService:
             outcome=trace.outcome,
             request_id=context.request_id,
             client_request_id=context.client_request_id,
+            traceparent=context.traceparent,
             decision_id=decision.decision_id if decision else None,
             bundle_revision=decision.revision if decision else None,
             principal=_principal(context).id,

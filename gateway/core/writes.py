@@ -15,9 +15,17 @@ from typing import Any
 
 from gateway.audit import canonical_json
 from gateway.core.results import denied_result, pending_result
-from gateway.errors import StateUnavailable
+from gateway.errors import InvalidRequestState, StateUnavailable
 from gateway.opa import Decision, Reason
-from gateway.state import ApprovalKey, ApprovalStore, QuotaExceeded, Reservation, SnapshotStore, WriteQuotas
+from gateway.state import (
+    Approval,
+    ApprovalKey,
+    ApprovalStore,
+    QuotaExceeded,
+    Reservation,
+    SnapshotStore,
+    WriteQuotas,
+)
 from gateway.tools import Tool, ToolOutput
 from gateway.vocabulary import Principal, Resource, WriteQuota
 
@@ -36,6 +44,7 @@ class Admission:
     refusal: dict[str, Any] | None = None
     approval: dict[str, Any] | None = None
     reservation: Reservation | None = None
+    held: Approval | None = None  # the pending approval a held call waits for
 
 
 class WriteGate:
@@ -60,9 +69,11 @@ class WriteGate:
         arguments: Mapping[str, Any],
         decision: Decision,
         request_id: str,
+        resuming: str | None = None,
     ) -> Admission:
         """Reserve the write against the key's quotas, then pass the approval gate when the decision
-        requires one. A state database that cannot answer denies the write."""
+        requires one (`resuming`: the approval a retried held call names). A state database that cannot
+        answer denies the write."""
         try:
             reservation = await self._quotas.reserve(
                 principal.id, principal.write_quota.over(self._default_quota), size=resource.size or 0
@@ -83,8 +94,16 @@ class WriteGate:
         )
         try:
             approval, outcome = await self._approvals.gate(
-                key, repo=resource.repo, path=resource.path, arguments=arguments, request_id=request_id
+                key,
+                repo=resource.repo,
+                path=resource.path,
+                arguments=arguments,
+                request_id=request_id,
+                resuming=resuming,
             )
+        except InvalidRequestState:
+            await self.give_back(Admission(decision, reservation=reservation))
+            raise
         except StateUnavailable:
             log.error("state database failed; the write is denied", exc_info=True)
             await self.give_back(Admission(decision, reservation=reservation))
@@ -94,7 +113,7 @@ class WriteGate:
         await self.give_back(Admission(decision, reservation=reservation))
         if outcome == "pending":
             pending = pending_result(approval.as_dict(), request_id)
-            return Admission(decision, "pending", pending, approval.summary())
+            return Admission(decision, "pending", pending, approval.summary(), held=approval)
         reason = Reason(rule="approval.denied", effect="deny", source=f"approver:{approval.decided_by}")
         detail = f"approval {approval.id} was denied" + (f": {approval.reason}" if approval.reason else "")
         return _refused(decision, reason, request_id, detail=detail, approval=approval.summary())

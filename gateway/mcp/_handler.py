@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from gateway.vocabulary import CallContext
+from gateway.vocabulary import CallContext, HeldForApproval
 
 
 class ToolHandler(Protocol):
     async def list_tools(self, context: CallContext) -> list[dict[str, Any]]: ...
 
-    async def call_tool(self, context: CallContext, name: Any, arguments: Any) -> dict[str, Any]:
-        """Return an MCP CallToolResult; raise InvalidToolCall for a malformed call, an unknown tool or bad
-        arguments. `name` and `arguments` arrive exactly as the client sent them, so that the core audits
-        every tools/call, malformed ones included."""
+    async def call_tool(
+        self, context: CallContext, name: Any, arguments: Any
+    ) -> dict[str, Any] | HeldForApproval:
+        """Return an MCP CallToolResult, or the call held for approval; raise MalformedToolCall for a
+        malformed call or an unknown tool, InvalidRequestState for a retry whose state does not verify,
+        and InvalidToolCall for bad arguments. `name` and `arguments` arrive exactly as the client sent
+        them, so that the core audits every tools/call, malformed ones included."""
         ...
 
     async def refuse_call(self, context: CallContext, name: Any, arguments: Any, *, rule: str) -> None:

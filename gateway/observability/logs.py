@@ -9,14 +9,18 @@ import sys
 import time
 from typing import Any
 
-from gateway.observability.request_id import current_client_request_id, current_request_id
+from gateway.observability.request_id import (
+    current_client_request_id,
+    current_request_id,
+    current_traceparent,
+)
 
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: ts, level, logger, msg, request_id, client_request_id (when there is one),
-    and any `extra=` fields."""
+    """One JSON object per line: ts, level, logger, msg, request_id, client_request_id and traceparent
+    (when there are), and any `extra=` fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -30,6 +34,9 @@ class JsonFormatter(logging.Formatter):
         client_request_id = current_client_request_id.get()
         if client_request_id is not None:
             line["client_request_id"] = client_request_id
+        traceparent = current_traceparent.get()
+        if traceparent is not None:
+            line["traceparent"] = traceparent
         line.update({k: v for k, v in record.__dict__.items() if k not in _RESERVED})
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)

@@ -17,6 +17,8 @@ current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("reques
 current_client_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "client_request_id", default=None
 )
+# The W3C trace context of the MCP request being served, when its client sent one in `_meta`.
+current_traceparent: contextvars.ContextVar[str | None] = contextvars.ContextVar("traceparent", default=None)
 
 
 def request_id_of(scope: Scope) -> str:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from gateway.errors import Kind, Refused
+from gateway.errors import InvalidRequestState, Kind, Refused
 from gateway.state._database import Database, Row, Transaction
 
 ApprovalState = Literal["pending", "approved", "denied", "used", "expired"]
@@ -93,20 +93,35 @@ class ApprovalStore:
         path: str | None,
         arguments: Mapping[str, Any],
         request_id: str,
+        resuming: str | None = None,
     ) -> tuple[Approval, GateOutcome]:
         """What to do with a call that needs approval: run it (consuming its approval), report it denied,
-        or report it pending (asking for an approval when none is open for this exact call)."""
+        or report it pending (asking for an approval when none is open for this exact call). A call
+        `resuming` a held one names its approval: only that one, asked for this exact call, can run it,
+        and once it is used, expired or unknown the call is refused (InvalidRequestState)."""
         async with self._db.transaction() as tx:
             # Replicas gating the same call take turns: one consumes the approval, or asks for one.
             await tx.lock(f"approval:{key.tool}:{key.args_sha256}:{key.principal}:{key.revision}")
             now = self._clock()  # after the wait for the lock: an approval expired meanwhile runs nothing
-            row = await tx.fetchone(
-                "SELECT * FROM approvals"
-                " WHERE tool = ? AND args_sha256 = ? AND principal = ? AND revision = ?"
-                " AND state IN ('pending', 'approved', 'denied') AND expires > ?"
-                " ORDER BY created DESC LIMIT 1",
-                (key.tool, key.args_sha256, key.principal, key.revision, now),
-            )
+            if resuming is not None:
+                row = await tx.fetchone(
+                    "SELECT * FROM approvals"
+                    " WHERE id = ? AND tool = ? AND args_sha256 = ? AND principal = ? AND revision = ?",
+                    (resuming, key.tool, key.args_sha256, key.principal, key.revision),
+                )
+                if row is None:
+                    raise InvalidRequestState(
+                        "Invalid requestState: it names an approval of another call or bundle revision"
+                    )
+                _check_resumable(_approval(row, now))
+            else:
+                row = await tx.fetchone(
+                    "SELECT * FROM approvals"
+                    " WHERE tool = ? AND args_sha256 = ? AND principal = ? AND revision = ?"
+                    " AND state IN ('pending', 'approved', 'denied') AND expires > ?"
+                    " ORDER BY created DESC LIMIT 1",
+                    (key.tool, key.args_sha256, key.principal, key.revision, now),
+                )
             if row is not None and row["state"] == "approved":
                 used = await tx.execute(
                     "UPDATE approvals SET state = 'used', used_at = ? WHERE id = ? AND state = 'approved'",
@@ -114,6 +129,8 @@ class ApprovalStore:
                 )
                 if used == 1:  # a conditional update: only one run can ever consume it
                     return _approval(row, now), "run"
+                if resuming is not None:
+                    _check_resumable(dataclasses.replace(_approval(row, now), state="used"))
                 row = None
             if row is not None:
                 approval = _approval(row, now)
@@ -216,6 +233,14 @@ class ApprovalStore:
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(query, params)
         return [_approval(row, now) for row in rows]
+
+
+def _check_resumable(approval: Approval) -> None:
+    if approval.state in ("used", "expired"):
+        raise InvalidRequestState(
+            f"Invalid requestState: approval {approval.id} is {approval.state};"
+            " call again without requestState to ask for a new one"
+        )
 
 
 def _approval(row: Row, now: float) -> Approval:

@@ -148,15 +148,15 @@ async def test_denied_tool_is_refused_even_when_called_directly(gateway: Gateway
         ),
     ],
 )
-async def test_invalid_arguments_are_rejected_naming_the_field(
+async def test_invalid_arguments_are_a_tool_error_naming_the_field(
     gateway: Gateway, simulator: Simulator, arguments: dict[str, object], field: str
 ) -> None:
+    """The SDK speaks 2026-07-28: the model reads the error as a tool result and can correct the call."""
     upstream_before = len(simulator.requests())
     async with connect(gateway, gateway.key) as client:
-        with pytest.raises(MCPError) as raised:
-            await client.call_tool("get_file_contents", arguments)
-    assert raised.value.error.code == -32602
-    assert field in raised.value.error.message
+        result = await client.call_tool("get_file_contents", arguments)
+    assert result.is_error is True
+    assert field in result.content[0].text
     assert len(simulator.requests()) == upstream_before  # never reached Gitea
     assert audit_entries(gateway)[-1]["outcome"] == "invalid"
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from gateway.audit import AuditLog
 from gateway.config import DEFAULT_WRITE_QUOTA
+from gateway.core.request_state import RequestStates
 from gateway.core.results import OutputBounds
 from gateway.core.service import Decider, ToolService
 from gateway.core.writes import WriteGate
@@ -20,6 +21,7 @@ from gateway.tools import Tool, ToolRegistry
 from gateway.vocabulary import CallContext, Principal
 
 READER = Principal(id="reader", kind="api_key", scopes=("tools:read",))
+STATE_KEY = b"a test key that seals request states"
 WRITER = Principal(id="writer", kind="api_key", scopes=("tools:read", "tools:write"))
 
 
@@ -40,6 +42,7 @@ async def service_over(tmp_path: Path, tool: Tool, decider: Decider) -> AsyncIte
             metrics=Metrics.create(),
             write_mode=True,
             output_bounds=OutputBounds(max_bytes=1 << 20, max_items=100),
+            request_states=RequestStates(key=STATE_KEY, ttl_s=60),
             writes=WriteGate(
                 approvals=ApprovalStore(state, ttl_s=60),
                 quotas=WriteQuotas(state),

@@ -9,7 +9,7 @@ from typing import Any
 from gateway.errors import UpstreamError
 from gateway.opa import Decision, Reason
 from gateway.tools import Tool, ToolCall, ToolOutput
-from gateway.vocabulary import Resource
+from gateway.vocabulary import HeldForApproval, Resource
 from tests.unit.core.harness import READER, WRITER, context, service_over
 
 
@@ -81,14 +81,14 @@ async def test_an_approval_is_used_up_only_by_a_write_gitea_accepted(tmp_path: P
     tool = write_tool(refused_then_written)
     async with service_over(tmp_path, tool, ApprovingBundle()) as service:
         held = await service.call_tool(context(WRITER, "r1"), tool.name, {})
-        approval_id = held["structuredContent"]["approval_id"]
-        await service._writes._approvals.decide(approval_id, approve=True, approver="alice")
+        assert isinstance(held, HeldForApproval)
+        await service._writes._approvals.decide(held.approval_id, approve=True, approver="alice")
         refused = await service.call_tool(context(WRITER, "r2"), tool.name, {})
         retried = await service.call_tool(context(WRITER, "r3"), tool.name, {})
         again = await service.call_tool(context(WRITER, "r4"), tool.name, {})
     assert refused["isError"] is True and "forbidden" in refused["content"][0]["text"]
     assert retried["isError"] is False and len(attempts) == 2  # the same approval ran the retry
-    assert again["structuredContent"].get("pending_approval") is True  # used up: a new approval is asked
+    assert isinstance(again, HeldForApproval) and again.approval_id != held.approval_id  # used up: asked anew
 
 
 async def test_an_approval_stays_used_when_gitea_refuses_after_part_of_a_write(tmp_path: Path) -> None:
@@ -103,10 +103,9 @@ async def test_an_approval_stays_used_when_gitea_refuses_after_part_of_a_write(t
     tool = write_tool(edit_then_refused)
     async with service_over(tmp_path, tool, ApprovingBundle()) as service:
         held = await service.call_tool(context(WRITER, "r1"), tool.name, {})
-        await service._writes._approvals.decide(
-            held["structuredContent"]["approval_id"], approve=True, approver="alice"
-        )
+        assert isinstance(held, HeldForApproval)
+        await service._writes._approvals.decide(held.approval_id, approve=True, approver="alice")
         await service.call_tool(context(WRITER, "r2"), tool.name, {})
         replay = await service.call_tool(context(WRITER, "r3"), tool.name, {})
     assert len(written) == 1  # one approval, one write
-    assert replay["structuredContent"].get("pending_approval") is True
+    assert isinstance(replay, HeldForApproval) and replay.result["structuredContent"]["pending_approval"]
