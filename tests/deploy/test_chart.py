@@ -277,17 +277,27 @@ def test_every_kube_score_ignore_is_justified_in_the_readme() -> None:
 
 POSTGRES = ["state.postgres.urlSecret.name=aegis-postgres"]
 REDIS = ["limits.backend=redis", "limits.redis.urlSecret.name=aegis-redis"]
+STATE_KEY = ["secrets.requestStateKey.name=aegis-request-state"]
 
 
 @pytest.mark.parametrize(
     ("sets", "missing", "not_missing"),
     [
-        ([], ["state.postgres.urlSecret.name", "limits.backend: redis"], []),
-        (REDIS, ["state.postgres.urlSecret.name"], ["limits."]),
-        (POSTGRES, ["limits.backend: redis and limits.redis.urlSecret.name"], ["state.postgres"]),
-        ([*POSTGRES, "limits.backend=redis"], ["limits.redis.urlSecret.name"], ["state.postgres"]),
+        ([], ["state.postgres.urlSecret.name", "limits.backend: redis", "secrets.requestStateKey"], []),
+        ([*REDIS, *STATE_KEY], ["state.postgres.urlSecret.name"], ["limits.", "requestStateKey"]),
+        (
+            [*POSTGRES, *STATE_KEY],
+            ["limits.backend: redis and limits.redis.urlSecret.name"],
+            ["state.postgres", "requestStateKey"],
+        ),
+        (
+            [*POSTGRES, *STATE_KEY, "limits.backend=redis"],
+            ["limits.redis.urlSecret.name"],
+            ["state.postgres", "requestStateKey"],
+        ),
+        ([*POSTGRES, *REDIS], ["secrets.requestStateKey.name"], ["state.postgres", "limits."]),
     ],
-    ids=["neither", "no-postgres", "no-redis", "redis-without-its-secret"],
+    ids=["none", "no-postgres", "no-redis", "redis-without-its-secret", "no-request-state-key"],
 )
 @pytest.mark.parametrize("replicas", ["2", "5"])
 def test_several_replicas_without_shared_state_fail_rendering(
@@ -635,10 +645,12 @@ def test_the_state_is_in_postgresql_named_by_a_mounted_file(replicated: Rendered
         assert "AEGIS_STATE_DB" not in env and "AEGIS_STATE_URL" not in env
     egress = [rule_ports(rule) for rule in single.one("NetworkPolicy")["spec"]["egress"]]
     assert egress == [{53}, {443}, {8888}, {5432}]
-    # The rate limits are shared too, in Redis.
+    # The rate limits are shared too, in Redis, and the key that seals held calls' requestState.
     env = replicated.env()
     assert env["AEGIS_LIMITS_BACKEND"] == "redis"
     assert mounted_secrets(replicated)[env["AEGIS_REDIS_URL_FILE"]] == ("aegis-redis", "url")
+    assert mounted_secrets(replicated)[env["AEGIS_REQUEST_STATE_KEY_FILE"]] == ("aegis-request-state", "key")
+    assert "AEGIS_REQUEST_STATE_KEY_FILE" not in single.env()
 
 
 def test_replicas_are_evicted_one_at_a_time(replicated: Rendered) -> None:

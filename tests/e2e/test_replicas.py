@@ -81,6 +81,7 @@ def replicas(
         "AEGIS_STATE_URL": postgres.new_database(),
         "AEGIS_LIMITS_BACKEND": "redis",
         "AEGIS_REDIS_URL": redis_server.url,
+        "AEGIS_REQUEST_STATE_KEY": "a key every replica seals held calls' states with",
     }
     a = start_gateway(
         tmp_path_factory.mktemp("gw-a"),
@@ -130,6 +131,33 @@ async def call(gateway: Gateway, key: str, tool: str, arguments: dict[str, Any])
     return result
 
 
+async def modern_call(
+    gateway: Gateway, key: str, tool: str, arguments: dict[str, Any], request_state: str | None = None
+) -> dict[str, Any]:
+    """A 2026-07-28 tools/call; the whole JSON-RPC answer, a result or an error."""
+    params: dict[str, Any] = {
+        "name": tool,
+        "arguments": arguments,
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+        },
+    }
+    if request_state is not None:
+        params["requestState"] = request_state
+    headers = {
+        "MCP-Protocol-Version": "2026-07-28",
+        "Mcp-Method": "tools/call",
+        "Mcp-Name": tool,
+        "Authorization": f"Bearer {key}",
+    }
+    async with httpx.AsyncClient(timeout=30) as client:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
+        response = await client.post(gateway.url, json=body, headers=headers)
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
 def app(**arguments: Any) -> dict[str, Any]:
     return {"owner": "acme", "repo": "app", **arguments}
 
@@ -138,6 +166,12 @@ def admin(gateway: Gateway, key: str, path: str, body: dict[str, Any]) -> httpx.
     return httpx.post(
         f"{gateway.base_url}{path}", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30
     )
+
+
+def admin_get(gateway: Gateway, key: str, path: str) -> Any:
+    response = httpx.get(f"{gateway.base_url}{path}", headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 def sent(upstream: Simulator, method: str, path: str) -> int:
@@ -167,6 +201,36 @@ async def test_an_approval_asked_on_one_replica_runs_once_from_either(replicas: 
     assert sent(replicas.upstream, "POST", "/api/v1/repos/acme/app/issues/1/comments") == before + 1
     held_again = {result["structuredContent"]["approval_id"] for result in raced if result["isError"]}
     assert len(held_again) == 1 and approval_id not in held_again  # used up: one new request for the rest
+
+
+async def test_a_held_calls_state_from_one_replica_runs_once_from_either(replicas: Replicas) -> None:
+    """A 2026-07-28 client's retry may reach any replica: the shared key opens the state everywhere, and
+    of six racing retries with it, one runs and the rest are refused as spent."""
+    writer, approver = replicas.keys["writer"], replicas.keys["approver"]
+    comment = app(index=1, body="held across replicas, resumed by its state")
+    held = (await modern_call(replicas.a, writer, "create_issue_comment", comment))["result"]
+    assert held["resultType"] == "input_required"
+    still = await modern_call(replicas.b, writer, "create_issue_comment", comment, held["requestState"])
+    assert still["result"]["resultType"] == "input_required"  # B opened A's state: still waiting
+    (pending,) = [
+        approval
+        for approval in admin_get(replicas.b, approver, "/admin/approvals")["approvals"]
+        if approval["arguments"] == comment
+    ]
+    assert admin(replicas.a, approver, "/admin/approvals/approve", {"id": pending["id"]}).status_code == 200
+
+    before = sent(replicas.upstream, "POST", "/api/v1/repos/acme/app/issues/1/comments")
+    state = still["result"]["requestState"]
+    raced = await asyncio.gather(
+        *(
+            modern_call(gateway, writer, "create_issue_comment", comment, state)
+            for gateway in replicas.both() * 3
+        )
+    )
+    ran = [answer for answer in raced if "result" in answer]
+    assert len(ran) == 1 and ran[0]["result"]["isError"] is False
+    assert {answer["error"]["code"] for answer in raced if "error" in answer} == {-32602}
+    assert sent(replicas.upstream, "POST", "/api/v1/repos/acme/app/issues/1/comments") == before + 1
 
 
 async def test_a_quota_is_spent_once_across_replicas(replicas: Replicas) -> None:

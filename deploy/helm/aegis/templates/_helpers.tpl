@@ -126,6 +126,9 @@ deployment.yaml whether or not it renders the Deployment, so every render runs t
 {{- else if not $v.limits.redis.urlSecret.name }}
 {{- $shared = append $shared "limits.redis.urlSecret.name: a Secret holding the URL of the Redis the replicas share rate limits in" }}
 {{- end }}
+{{- if not $v.secrets.requestStateKey.name }}
+{{- $shared = append $shared "secrets.requestStateKey.name: a Secret holding the key (32 or more random characters) the replicas seal and open the requestState of held calls with" }}
+{{- end }}
 {{- if $shared }}
 {{- fail (printf "replicas is %v, and several gateways need shared state: set %s (README.md, \"Several replicas\"). Or set replicas: 1." $v.replicas (join "; and " $shared)) }}
 {{- end }}

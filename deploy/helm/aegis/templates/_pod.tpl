@@ -114,6 +114,10 @@ same text it was before the StatefulSet existed.
             - name: AEGIS_ADMIN_KEY_FILE
               value: {{ $secrets }}/admin-key
             {{- end }}
+            {{- if .Values.secrets.requestStateKey.name }}
+            - name: AEGIS_REQUEST_STATE_KEY_FILE
+              value: {{ $secrets }}/request-state-key
+            {{- end }}
             - name: AEGIS_LIMITS_BACKEND
               value: {{ .Values.limits.backend | quote }}
             {{- if eq .Values.limits.backend "redis" }}
@@ -281,6 +285,13 @@ same text it was before the StatefulSet existed.
                   items:
                     - key: {{ $.Values.secrets.adminKey.key }}
                       path: admin-key
+              {{- end }}
+              {{- with .Values.secrets.requestStateKey.name }}
+              - secret:
+                  name: {{ . }}
+                  items:
+                    - key: {{ $.Values.secrets.requestStateKey.key }}
+                      path: request-state-key
               {{- end }}
               {{- if eq .Values.limits.backend "redis" }}
               - secret:
