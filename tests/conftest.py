@@ -27,7 +27,7 @@ def opa_bin() -> str:
 @pytest.fixture(scope="session")
 def node_modules(repo_root: Path) -> Path:
     """Node 22 and the Node programs the tests drive (the MCP conformance suite, the Inspector, the TypeScript
-    SDK client), installed by ./scripts/setup --with-node as pinned by tests/node/package-lock.json."""
+    SDKs), installed by ./scripts/setup --with-node as pinned by tests/node/package-lock.json."""
     modules = Path(os.environ.get("AEGIS_NODE_DIR", repo_root / ".tools/node")) / "node_modules"
     if not (modules / ".bin/node").exists():
         pytest.fail(f"Node tools not installed in {modules.parent}: run ./scripts/setup --with-node")

@@ -1,7 +1,7 @@
 """End to end with the MCP clients agents are built on, at each protocol revision the gateway speaks: the
-official Python SDK, the official TypeScript SDK client and the MCP Inspector CLI (legacy and modern era).
-Each lists the tools and calls one; the SDKs also send invalid arguments, which 2025-06-18 refuses as a
-JSON-RPC error and later revisions answer as a tool error the model can read."""
+official Python SDK, the official TypeScript SDK clients (v2 and v1) and the MCP Inspector CLI (legacy and
+modern era). Each lists the tools and calls one; the SDKs also send invalid arguments, which 2025-06-18
+refuses as a JSON-RPC error and later revisions answer as a tool error the model can read."""
 
 from __future__ import annotations
 
@@ -105,10 +105,15 @@ async def test_python_sdk_lists_and_calls_tools(
     assert invalid.is_error is True and "filepath" in invalid.content[0].text
 
 
-@pytest.mark.parametrize("revision", ["2025-06-18", "2025-11-25", "2026-07-28"])
+@pytest.mark.parametrize(
+    ("sdk", "revision"),
+    [("v2", "2025-06-18"), ("v2", "2025-11-25"), ("v2", "2026-07-28"), ("v1", "2025-11-25")],
+)
 def test_typescript_sdk_lists_and_calls_tools(
-    gateway: Gateway, node_modules: Path, readme: str, revision: str
+    gateway: Gateway, node_modules: Path, readme: str, sdk: str, revision: str
 ) -> None:
+    """v2 (@modelcontextprotocol/client) pinned to each revision; v1 (@modelcontextprotocol/sdk), which
+    offers only 2025-11-25, because most clients shipped today are built on it."""
     calls = [
         {"name": "get_file_contents", "arguments": README},
         {"name": "get_file_contents", "arguments": MISSING_FILEPATH},
@@ -116,6 +121,7 @@ def test_typescript_sdk_lists_and_calls_tools(
     report = run_node(
         node_modules,
         str(HERE / "ts_sdk_client.cjs"),
+        sdk,
         gateway.url,
         revision,
         json.dumps(calls),
