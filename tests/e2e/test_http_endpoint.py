@@ -67,10 +67,13 @@ def test_initialize_with_an_unknown_version_gets_the_latest(gateway: Gateway) ->
     assert response.json()["result"]["protocolVersion"] == "2025-11-25"
 
 
-def test_unsupported_protocol_version_header_is_400(gateway: Gateway) -> None:
+def test_unsupported_protocol_version_header_is_400_naming_the_supported_ones(gateway: Gateway) -> None:
     response = post(gateway, rpc("ping"), mcp_protocol_version="2024-01-01")
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == -32600
+    error = response.json()["error"]
+    assert error["code"] == -32022
+    assert error["data"]["supported"] == ["2026-07-28", "2025-11-25", "2025-06-18"]
+    assert error["data"]["requested"] == "2024-01-01"
 
 
 def test_a_tools_call_refused_for_its_protocol_version_is_audited(gateway: Gateway) -> None:

@@ -16,6 +16,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextContent
 
 from tests.processes import UNLIMITED, Gateway, Simulator, start_gateway
@@ -288,11 +289,12 @@ async def test_search_code_refuses_a_regex_re2_cannot_run_safely(
     gateway: Gateway, simulator: Simulator, pattern: str
 ) -> None:
     before = len(simulator.requests())
-    result = await call(
-        gateway, "search_code", {"owner": "acme", "repo": "app", "query": pattern, "regex": True}
-    )
-    assert result.is_error is True  # invalid arguments: a tool error at 2026-07-28, the SDK's revision
-    assert "'query' is not a regular expression RE2 accepts" in shown(result)
+    async with connect(gateway) as client:
+        refused = await client.call_tool(
+            "search_code", {"owner": "acme", "repo": "app", "query": pattern, "regex": True}
+        )
+    assert refused.is_error is True  # a tool error the model can read and correct
+    assert "'query' is not a regular expression RE2 accepts" in refused.content[0].text
     assert paths_requested(simulator, before) == []
 
 
@@ -384,9 +386,10 @@ async def test_diffs_of_a_change_touching_allowed_and_denied_files(
 
 async def test_get_issue_refuses_a_pull_requests_number(gateway: Gateway, simulator: Simulator) -> None:
     pull = rotate_pull(simulator)
-    result = await call(gateway, "get_issue", {"owner": "acme", "repo": "app", "index": pull})
-    assert result.is_error is True  # invalid arguments: a tool error at 2026-07-28, the SDK's revision
-    assert f"'index' {pull} is a pull request: use get_pull_request" in shown(result)
+    async with connect(gateway) as client:
+        refused = await client.call_tool("get_issue", {"owner": "acme", "repo": "app", "index": pull})
+    assert refused.is_error is True
+    assert f"'index' {pull} is a pull request: use get_pull_request" in refused.content[0].text
     assert last_audit(gateway)["outcome"] == "invalid"
     issue = structured(await call(gateway, "get_issue", {"owner": "acme", "repo": "app", "index": 1}))
     assert issue["is_pull_request"] is False
