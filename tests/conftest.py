@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -21,6 +22,16 @@ def opa_bin() -> str:
     if shutil.which(binary) is None:
         pytest.fail(f"OPA binary {binary!r} not found: run ./scripts/setup (or set AEGIS_OPA_BIN)")
     return binary
+
+
+@pytest.fixture(scope="session")
+def node_modules(repo_root: Path) -> Path:
+    """Node 22 and the Node programs the tests drive (the MCP conformance suite, the Inspector, the TypeScript
+    SDKs), installed by ./scripts/setup --with-node as pinned by tests/node/package-lock.json."""
+    modules = Path(os.environ.get("AEGIS_NODE_DIR", repo_root / ".tools/node")) / "node_modules"
+    if not (modules / ".bin/node").exists():
+        pytest.fail(f"Node tools not installed in {modules.parent}: run ./scripts/setup --with-node")
+    return modules
 
 
 @pytest.fixture(scope="session")

@@ -2,13 +2,15 @@
 
 The conformance suite's client has no way to send an API key; this proxy lets it reach an authenticated
 gateway without weakening the gateway. Host and Origin pass through as sent, so the DNS-rebinding
-scenario still tests the gateway's own checks.
+scenario still tests the gateway's own checks. It counts the statuses the gateway answered, so that a test
+can tell a refusal of the gateway's own limits (429) from a scenario's verdict.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections import Counter
 
 import httpx
 import uvicorn
@@ -23,6 +25,7 @@ class KeyInjectingProxy:
     def __init__(self, *, upstream: str, key: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.key = key
+        self.statuses: Counter[int] = Counter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,6 +41,7 @@ class KeyInjectingProxy:
                 headers=headers,
                 content=await request.body(),
             )
+        self.statuses[upstream.status_code] += 1
         response_headers = {k: v for k, v in upstream.headers.items() if k not in HOP_BY_HOP}
         await Response(upstream.content, upstream.status_code, response_headers)(scope, receive, send)
 

@@ -1,8 +1,8 @@
-"""The official MCP conformance suite against the running gateway (Node 22, pinned in package-lock.json)."""
+"""The official MCP conformance suite against the running gateway, once per protocol revision it tests
+(Node 22 and the suite pinned in tests/node/package-lock.json)."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -12,57 +12,75 @@ import pytest
 import yaml
 
 from tests.conformance.key_injecting_proxy import KeyInjectingProxy, ProxyServer
-from tests.processes import Gateway, Simulator, free_port, start_gateway
+from tests.processes import UNLIMITED, Gateway, Simulator, free_port, start_gateway
 
 pytestmark = pytest.mark.conformance
 
 HERE = Path(__file__).parent
 BASELINE = HERE / "baseline.yml"
 SUMMARY_LINE = re.compile(r"^\S+\s+([\w-]+): (\d+) passed, (\d+) failed$", re.MULTILINE)
-REQUIRED = ("server-initialize", "ping", "tools-list", "dns-rebinding-protection")
-
-
-def conformance_command() -> list[str]:
-    root = Path(
-        os.environ.get("AEGIS_CONFORMANCE_DIR", Path(__file__).resolve().parents[2] / ".tools/conformance")
-    )
-    node = root / "node_modules/.bin/node"
-    cli = root / "node_modules/@modelcontextprotocol/conformance/dist/index.js"
-    if not (node.exists() and cli.exists()):
-        pytest.fail(f"conformance suite not installed in {root}: run ./scripts/setup --with-node")
-    return [str(node), str(cli)]
+# What each revision must pass whatever the baseline says. The suite runs the scenarios that apply at a
+# revision (`--spec-version`) on that revision's wire: the initialize handshake at 2025-11-25, the stateless
+# per-request `_meta` at 2026-07-28. Its 2025-06-18 selection is a subset of 2025-11-25's and still
+# negotiates 2025-11-25 (the suite's client offers nothing older), so it would repeat the same exchanges:
+# the 2025-06-18 wire is tested by the TypeScript SDK client pinned to it (tests/e2e/test_clients.py).
+REQUIRED = {
+    "2025-11-25": ("server-initialize", "ping", "tools-list", "dns-rebinding-protection"),
+    "2026-07-28": (
+        "server-stateless",
+        "tools-list",
+        "dns-rebinding-protection",
+        "caching",
+        "http-header-validation",
+        "input-required-result-validate-input",
+    ),
+}
 
 
 @pytest.fixture(scope="module")
 def gateway(
     simulator: Simulator, tmp_path_factory: pytest.TempPathFactory, opa_bin: str
 ) -> Iterator[Gateway]:
+    # Budgets no run can exhaust: a 429 would fail a scenario for a reason of ours, not the suite's.
     gw = start_gateway(
-        tmp_path_factory.mktemp("gw-conformance"), policy="defaults: {read: allow}\n", upstream=simulator
+        tmp_path_factory.mktemp("gw-conformance"),
+        policy="defaults: {read: allow}\n",
+        upstream=simulator,
+        env=UNLIMITED,
     )
     yield gw
     gw.stop()
 
 
-def test_baseline_explains_every_entry_and_excludes_required_scenarios() -> None:
-    baseline = yaml.safe_load(BASELINE.read_text())
-    assert set(baseline) == {"server"}
-    assert not set(REQUIRED) & set(baseline["server"])
+def test_baseline_excuses_single_checks_each_with_a_reason() -> None:
     text = BASELINE.read_text()
-    for scenario in baseline["server"]:
-        line = next(line for line in text.splitlines() if line.strip().startswith(f"- {scenario}"))
-        assert "#" in line, f"{scenario} has no reason in the baseline"
+    baseline = yaml.safe_load(text)
+    assert set(baseline) == {"server"}
+    for entry in baseline["server"]:
+        scenario, _, check = entry.partition(":")
+        assert scenario and check, f"{entry} excuses a whole scenario, not one check"
+        line = next(line for line in text.splitlines() if line.strip().startswith(f"- {entry}"))
+        assert "#" in line, f"{entry} has no reason in the baseline"
 
 
-def test_conformance_suite_passes_with_baseline(gateway: Gateway, tmp_path: Path) -> None:
+@pytest.mark.parametrize("revision", REQUIRED)
+def test_conformance_suite_passes_with_baseline(
+    gateway: Gateway, node_modules: Path, tmp_path: Path, revision: str
+) -> None:
+    proxy = KeyInjectingProxy(upstream=gateway.base_url, key=gateway.key)
     port = free_port()
-    with ProxyServer(KeyInjectingProxy(upstream=gateway.base_url, key=gateway.key), port):
+    with ProxyServer(proxy, port):
         result = subprocess.run(
             [
-                *conformance_command(),
+                str(node_modules / ".bin/node"),
+                str(node_modules / "@modelcontextprotocol/conformance/dist/index.js"),
                 "server",
                 "--url",
                 f"http://localhost:{port}/mcp",
+                "--suite",
+                "all",  # the pending scenarios too: the gateway may pass what the suite's own fixture cannot
+                "--spec-version",
+                revision,
                 "--expected-failures",
                 str(BASELINE),
                 "-o",
@@ -73,8 +91,8 @@ def test_conformance_suite_passes_with_baseline(gateway: Gateway, tmp_path: Path
             timeout=600,
         )
     output = result.stdout + result.stderr
+    assert proxy.statuses[429] == 0, (proxy.statuses, output)
     assert result.returncode == 0, output
-    summary = {name: (int(passed), int(failed)) for name, passed, failed in SUMMARY_LINE.findall(output)}
-    for scenario in REQUIRED:
-        passed, failed = summary[scenario]
-        assert passed >= 1 and failed == 0, (scenario, passed, failed)
+    passed = {name: int(count) for name, count, _ in SUMMARY_LINE.findall(output)}
+    for scenario in REQUIRED[revision]:  # ran, and passed checks (any failure is baselined: exit 0)
+        assert passed.get(scenario, 0) >= 1, (scenario, output)
