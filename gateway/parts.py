@@ -89,8 +89,11 @@ def build_parts(settings: Settings, metrics: Metrics | None = None) -> Parts:
     settings.check_bind()
     metrics = metrics or Metrics.create()
     keys = KeyStore(settings.keys_file, reload_interval_s=settings.keys_reload_s)
-    if not keys.has_live_key():
-        raise ConfigError(f"{settings.keys_file} holds no usable key: create one with `aegis keys create`")
+    if not keys.has_live_key() and settings.oauth is None:  # with OAuth, tokens alone may authenticate
+        raise ConfigError(
+            f"{settings.keys_file} holds no usable key: create one with `aegis keys create`, or accept"
+            " OAuth access tokens (AEGIS_OAUTH_ISSUER, docs/oauth.md)"
+        )
     limits = _limit_backend(settings)
     with _opening("a private temporary directory", "TMPDIR", tempfile.gettempdir):
         remove_stale_scratch()

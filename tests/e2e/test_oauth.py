@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +36,7 @@ from bench._processes import free_port
 from gateway.tools import default_registry
 from tests.forged_tokens import hmac_signed, unsigned
 from tests.hydra_server import ROLES, SUBJECT, Hydra, hydra_binary, start_hydra
-from tests.processes import Gateway, Simulator, start_gateway
+from tests.processes import AEGIS, Gateway, Simulator, create_key, start_gateway
 
 pytestmark = pytest.mark.e2e
 
@@ -68,13 +69,19 @@ def hydra(tmp_path_factory: pytest.TempPathFactory, minting_key: rsa.RSAPrivateK
 def gateway(
     hydra: Hydra, simulator: Simulator, tmp_path_factory: pytest.TempPathFactory, opa_bin: str
 ) -> Iterator[Gateway]:
+    """A gateway on OAuth alone: its keys file holds only a revoked key."""
     port = free_port()
+    workdir = tmp_path_factory.mktemp("gw-oauth")
+    keys_file = workdir / "tokens-only-keys.json"
+    create_key(keys_file, name="retired")
+    subprocess.run([*AEGIS, "keys", "revoke", "retired", "--keys-file", str(keys_file)], check=True)
     gw = start_gateway(
-        tmp_path_factory.mktemp("gw-oauth"),
+        workdir,
         policy=POLICY,
         upstream=simulator,
         port=port,
         env={
+            "AEGIS_KEYS_FILE": str(keys_file),
             "AEGIS_OAUTH_ISSUER": hydra.issuer,
             "AEGIS_OAUTH_RESOURCE": f"http://127.0.0.1:{port}/mcp",
             "AEGIS_OAUTH_JWKS_URI": hydra.jwks_uri,
