@@ -112,6 +112,18 @@ def _policy_compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _policy_show(args: argparse.Namespace) -> int:
+    from gateway.cli_review import policy_show
+
+    return policy_show(args)
+
+
+def _policy_revisions(args: argparse.Namespace) -> int:
+    from gateway.cli_review import policy_revisions
+
+    return policy_revisions(args)
+
+
 def _opa_bin() -> str:
     from gateway.config import default_opa_bin
 
@@ -421,6 +433,14 @@ def _parser() -> argparse.ArgumentParser:
         "--at", default=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), help="decision time (RFC 3339)"
     )
     diff.set_defaults(handler=_policy_diff)
+    show = policy.add_parser(
+        "show", help="print the YAML a served revision was compiled from (from the gateway's archive)"
+    )
+    show.add_argument("revision", help="a bundle revision, or 8 or more of its first hex digits")
+    show.add_argument("--bundle", type=Path, help="write the revision's bundle to this file instead")
+    show.set_defaults(handler=_policy_show)
+    revisions = policy.add_parser("revisions", help="list the revisions the gateway served, latest first")
+    revisions.set_defaults(handler=_policy_revisions)
 
     audit = commands.add_parser("audit", help="audit log tools").add_subparsers(
         required=True, metavar="ACTION"
