@@ -112,6 +112,30 @@ def _policy_compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _audit_query(args: argparse.Namespace) -> int:
+    from gateway.cli_review import audit_query
+
+    return audit_query(args)
+
+
+def _audit_show(args: argparse.Namespace) -> int:
+    from gateway.cli_review import audit_show
+
+    return audit_show(args)
+
+
+def _policy_show(args: argparse.Namespace) -> int:
+    from gateway.cli_review import policy_show
+
+    return policy_show(args)
+
+
+def _policy_revisions(args: argparse.Namespace) -> int:
+    from gateway.cli_review import policy_revisions
+
+    return policy_revisions(args)
+
+
 def _opa_bin() -> str:
     from gateway.config import default_opa_bin
 
@@ -421,6 +445,14 @@ def _parser() -> argparse.ArgumentParser:
         "--at", default=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), help="decision time (RFC 3339)"
     )
     diff.set_defaults(handler=_policy_diff)
+    show = policy.add_parser(
+        "show", help="print the YAML a served revision was compiled from (from the gateway's archive)"
+    )
+    show.add_argument("revision", help="a bundle revision, or 8 or more of its first hex digits")
+    show.add_argument("--bundle", type=Path, help="write the revision's bundle to this file instead")
+    show.set_defaults(handler=_policy_show)
+    revisions = policy.add_parser("revisions", help="list the revisions the gateway served, latest first")
+    revisions.set_defaults(handler=_policy_revisions)
 
     audit = commands.add_parser("audit", help="audit log tools").add_subparsers(
         required=True, metavar="ACTION"
@@ -454,6 +486,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     repair.add_argument("file", type=Path)
     repair.set_defaults(handler=_audit_repair)
+    query = audit.add_parser(
+        "query", help="the entries that match, ordered by time (an index beside each log keeps it fast)"
+    )
+    query.add_argument("files", type=Path, nargs="+", metavar="FILE", help="one chain per replica")
+    for name, what in (
+        ("principal", "who made the call"),
+        ("key-id", "the API key's id"),
+        ("tool", "the tool"),
+        ("repo", "owner/name"),
+        ("path", "a glob: * and ** match across /"),
+        ("outcome", "allowed, denied, pending, invalid, error, ..."),
+        ("rule", "a rule among the reasons, e.g. repo.acme/app.paths.allow[0]"),
+        ("revision", "a bundle revision or its first hex digits"),
+        ("event", "tool_call, policy_loaded, approval_decided, auth_failure, ..."),
+        ("since", "RFC 3339 (2026-12-02, 2026-12-02T10:00:00Z) or a span before now (30m, 24h, 7d)"),
+        ("until", "the same form; the bound is exclusive"),
+    ):
+        query.add_argument(f"--{name}", help=what)
+    query.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    query.add_argument("--limit", type=int, help="at most this many entries")
+    query.set_defaults(handler=_audit_query)
+    show_entry = audit.add_parser(
+        "show", help="one entry as the log holds it, its chain links, and the YAML lines of its reasons"
+    )
+    show_entry.add_argument("file", type=Path)
+    show_entry.add_argument("seq", type=int)
+    show_entry.set_defaults(handler=_audit_show)
 
     _add_keys_commands(commands)
     add_admin_commands(commands)

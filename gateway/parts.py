@@ -18,6 +18,7 @@ from typing import Protocol
 
 from gateway.audit import AuditLog, Checkpointing, CheckpointSigner, Rotation
 from gateway.config import AUDIT_LOG_SETTING, STATE_DB_SETTING, Settings
+from gateway.core.policy_records import PolicyRecords
 from gateway.core.service import Decider
 from gateway.edge.keys import KeyStore
 from gateway.edge.limits import LimitBackend, MemoryBackend, RedisBackend
@@ -25,10 +26,10 @@ from gateway.edge.oauth import OAuthResourceServer
 from gateway.errors import ConfigError
 from gateway.gitea import CircuitBreaker, GiteaClient
 from gateway.observability.metrics import Metrics
-from gateway.opa import ManagedSettings, ManagedSource, SidecarSource
+from gateway.opa import ManagedSettings, ManagedSource, PolicyRecorder, SidecarSource
 from gateway.scratch import ScratchDir
 from gateway.scratch import remove_stale as remove_stale_scratch
-from gateway.state import Database, PostgresDatabase, SqliteDatabase, migrate
+from gateway.state import Database, PolicyArchive, PostgresDatabase, SqliteDatabase, migrate
 
 
 class PolicyEngine(Decider, Protocol):
@@ -99,8 +100,7 @@ def build_parts(settings: Settings, metrics: Metrics | None = None) -> Parts:
         remove_stale_scratch()
         scratch = ScratchDir.create()
     try:
-        opa = _decision_source(settings, metrics, scratch)
-        state = _state_database(settings)
+        state = state_database(settings)
         with _opening("the audit log", AUDIT_LOG_SETTING, lambda: settings.audit_log):
             audit = AuditLog.open(
                 settings.audit_log,
@@ -114,6 +114,8 @@ def build_parts(settings: Settings, metrics: Metrics | None = None) -> Parts:
                 ),
                 replica=settings.replica_id,
             )
+        records = PolicyRecords(archive=PolicyArchive(state), audit=audit)
+        opa = _decision_source(settings, metrics, scratch, records)
     except Exception:
         scratch.remove()
         raise
@@ -145,14 +147,17 @@ def _opening(what: str, setting: str, where: Callable[[], object]) -> Iterator[N
         raise ConfigError(f"cannot open {what}{place}: {reason}{on}; check {setting}") from exc
 
 
-def _state_database(settings: Settings) -> Database:
+def state_database(settings: Settings) -> Database:
+    """The state database the settings name: PostgreSQL (AEGIS_STATE_URL) or the SQLite file."""
     if settings.state_url:
         return PostgresDatabase(settings.state_url)
     with _opening("the state database", STATE_DB_SETTING, lambda: settings.state_db):
         return SqliteDatabase.open(settings.state_db)
 
 
-def _decision_source(settings: Settings, metrics: Metrics, scratch: ScratchDir) -> PolicyEngine:
+def _decision_source(
+    settings: Settings, metrics: Metrics, scratch: ScratchDir, recorder: PolicyRecorder
+) -> PolicyEngine:
     if settings.opa_url:
         return SidecarSource(url=settings.opa_url, timeout_s=settings.opa_timeout_s, metrics=metrics)
     managed = ManagedSettings(
@@ -163,7 +168,7 @@ def _decision_source(settings: Settings, metrics: Metrics, scratch: ScratchDir) 
         bundle_verification_key=settings.bundle_verification_key,
         bundle_signing_alg=settings.bundle_signing_alg,
     )
-    return ManagedSource(settings=managed, metrics=metrics, workdir=scratch.path)
+    return ManagedSource(settings=managed, metrics=metrics, workdir=scratch.path, recorder=recorder)
 
 
 def _checkpointing(settings: Settings) -> Checkpointing | None:

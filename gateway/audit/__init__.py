@@ -9,6 +9,7 @@ from gateway.audit._chain import (
 )
 from gateway.audit._checkpoint import CheckpointSigner, generate_signing_key, load_public_key, public_key_pem
 from gateway.audit._entry import Entry
+from gateway.audit._index import ChainIndex, Filters, ShownEntry, read_entry
 from gateway.audit._opening import Checkpointing, lock_log
 from gateway.audit._repair import Repair, repair_torn_tail
 from gateway.audit._segments import Rotation, find_entry, merged_chains, review_chain
@@ -24,12 +25,15 @@ __all__ = [
     "AnchoredReport",
     "AuditLog",
     "ChainHead",
+    "ChainIndex",
     "ChainReport",
     "CheckpointSigner",
     "Checkpointing",
     "Entry",
+    "Filters",
     "Repair",
     "Rotation",
+    "ShownEntry",
     "canonical_json",
     "entry_hash",
     "find_entry",
@@ -38,6 +42,7 @@ __all__ = [
     "lock_log",
     "merged_chains",
     "public_key_pem",
+    "read_entry",
     "repair_torn_tail",
     "review_anchored",
     "review_chain",

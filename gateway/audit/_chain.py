@@ -34,7 +34,8 @@ REPLICA = "replica"  # every entry of a replica's own chain names it (AEGIS_REPL
 # names by `intent_seq`. `audit_gap` records
 # a time the log could not be written; `repaired`, a torn last line `aegis audit repair` moved aside;
 # `checkpoint`, the signed head of the entry before it (also copied to a sink outside the log);
-# `segment_start` opens each segment after the first; `retention`, the removal of old segments.
+# `segment_start` opens each segment after the first; `retention`, the removal of old segments;
+# `policy_loaded`, a policy revision that began to serve (its YAML and bundle are archived by revision).
 EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "tool_call": ((), ("output", "approval", "write", CLIENT_REQUEST_ID, TRACEPARENT, INTENT_SEQ)),
     **{event: (("client_ip", "repeats_left_out"), (CLIENT_REQUEST_ID,)) for event in SECURITY_EVENTS},
@@ -46,6 +47,7 @@ EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "checkpoint": (("checkpoint",), ()),
     "segment_start": (("segment",), ()),
     "retention": (("retention",), ()),
+    "policy_loaded": (("policy",), ()),
 }
 
 

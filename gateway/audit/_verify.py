@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -101,8 +102,16 @@ def walk_chain(
     """Every entry, in order, each checked against the one before it; with `stop_at`, only those of the
     file's first `stop_at` bytes (which must end with a whole line); with `after`, only those after it
     (an entry is one line, so line numbers stay those of the file)."""
+    return (entry for entry, _ in walk_lines(path, stop_at=stop_at, after=after))
+
+
+def walk_lines(
+    path: Path, *, stop_at: int | None = None, after: ChainPoint = START
+) -> Iterator[tuple[dict[str, Any], int]]:
+    """walk_chain's entries, each with the byte offset at which its line ends."""
     prev_hash = after.head.head_hash
     count = after.head.entries
+    end = after.offset
     with path.open("rb") as handle:
         handle.seek(after.offset)
         lines = handle if stop_at is None else _lines_within(handle, stop_at - after.offset)
@@ -112,15 +121,25 @@ def walk_chain(
                 raise AuditChainError(line_no, f"seq is {entry['seq']!r}, expected {count + 1}")
             if entry["prev_hash"] != prev_hash:
                 raise AuditChainError(line_no, "prev_hash does not match the previous entry's entry_hash")
-            if entry["entry_hash"] != entry_hash(entry):
+            canonical = raw == canonical_json(entry) + b"\n"
+            if entry["entry_hash"] != (_hash_of_canonical(raw, entry) if canonical else entry_hash(entry)):
                 raise AuditChainError(line_no, "entry_hash does not match the entry's content")
-            if raw != canonical_json(entry) + b"\n":
+            if not canonical:
                 # Duplicate keys, spacing or key order outside the canonical form could show a reader
                 # other than this one a different entry under the same hash.
                 raise AuditChainError(line_no, "line is not in canonical JSON form")
             prev_hash = entry["entry_hash"]
             count += 1
-            yield entry
+            end += len(raw)
+            yield entry, end
+
+
+def _hash_of_canonical(raw: bytes, entry: dict[str, Any]) -> str:
+    """entry_hash(entry), taken from its canonical line without encoding it again: the line less its
+    `"entry_hash":...,` member (never the last: `event` sorts after it) is the canonical form it hashes."""
+    member = b'"entry_hash":' + canonical_json(entry["entry_hash"]) + b","
+    body = raw[:-1].replace(member, b"", 1)
+    return hashlib.sha256(body).hexdigest() if len(body) < len(raw) - 1 else entry_hash(entry)
 
 
 def _lines_within(lines: Iterable[bytes], limit: int) -> Iterator[bytes]:

@@ -1,8 +1,9 @@
 """Decisions from an OPA the gateway runs itself, hot-swapped when the policy file changes.
 
-A change to the policy file is compiled and served by a second managed OPA; once that OPA answers and its
-policy verifies, new calls go to it and the old one is retired after a grace period, so in-flight calls
-finish where they started. A policy that does not compile, load or verify is refused: the old one stays.
+A change to the policy file is compiled and served by a second managed OPA; once that OPA answers, its
+policy verifies and the policy is recorded (archived and audited, by the recorder the gateway gives),
+new calls go to it and the old one is retired after a grace period, so in-flight calls finish where they
+started. A policy that does not compile, load, verify or get recorded is refused: the old one stays.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 import shutil
 import tarfile
 from pathlib import Path
+from typing import Protocol
 
 from policy_compiler import PolicyCompilerError, build_bundle
 
@@ -42,6 +44,36 @@ class ManagedSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class LoadedPolicy:
+    """A policy about to serve: its bundle and the exact YAML it was compiled from (None for a pre-built
+    bundle), the file it came from, the revision it replaces and why it was loaded."""
+
+    revision: str
+    bundle: bytes
+    source: bytes | None
+    file: Path
+    previous_revision: str | None
+    cause: str  # "start" or "reload"
+
+    @property
+    def source_sha256(self) -> str | None:
+        return None if self.source is None else hashlib.sha256(self.source).hexdigest()
+
+
+class PolicyRecorder(Protocol):
+    async def record(self, loaded: LoadedPolicy) -> None:
+        """Keep and audit a policy before it serves; raising refuses it."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class _Materialized:
+    bundle: Path
+    revision: str
+    source: bytes | None
+
+
+@dataclasses.dataclass(frozen=True)
 class _Generation:
     revision: str
     managed: ManagedOpa
@@ -58,17 +90,21 @@ class ManagedSource(Delegating):
         decision = await source.decide(opa_input)
     """
 
-    def __init__(self, *, settings: ManagedSettings, metrics: Metrics, workdir: Path) -> None:
+    def __init__(
+        self, *, settings: ManagedSettings, metrics: Metrics, workdir: Path, recorder: PolicyRecorder
+    ) -> None:
         self._settings = settings
         self._metrics = metrics
         self._workdir = workdir
+        self._recorder = recorder
         self._generations = 0
         self._current: _Generation | None = None
-        self._retiring: set[asyncio.Task[None]] = set()
+        self._retiring: dict[asyncio.Task[None], _Generation] = {}
         self._watcher: asyncio.Task[None] | None = None
-        self._digest = _digest(settings.policy_path)
         # Compiled now, not in start(): a bad policy stops the gateway before it binds its port.
-        self._first_bundle, self.revision = self._materialize(self._next_workdir())
+        self._first = self._materialize(self._next_workdir())
+        self._digest = _digest_of(self._first, settings.policy_path)
+        self.revision = self._first.revision
 
     @property
     def client(self) -> DecisionClient:
@@ -77,7 +113,9 @@ class ManagedSource(Delegating):
         return self._current.client
 
     async def start(self) -> None:
-        self._current = await self._launch(self._first_bundle, self.revision, self._first_bundle.parent)
+        generation = await self._launch(self._first, self._first.bundle.parent)
+        await self._record(generation, self._first, previous=None, cause="start")
+        self._current = generation
         if self._settings.policy_reload_s > 0:
             self._watcher = asyncio.create_task(self._watch(), name="policy-watcher")
 
@@ -86,9 +124,12 @@ class ManagedSource(Delegating):
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
-        for task in list(self._retiring):
+        retiring = dict(self._retiring)
+        for task in retiring:
             task.cancel()
-        await asyncio.gather(*self._retiring, return_exceptions=True)
+        await asyncio.gather(*retiring, return_exceptions=True)
+        for generation in retiring.values():  # a retirement cancelled before it began shut nothing
+            await self._shut(generation)
         if self._current is not None:
             await self._shut(self._current)
 
@@ -106,8 +147,10 @@ class ManagedSource(Delegating):
         old = self._current
         try:
             workdir = self._next_workdir()
-            bundle, revision = await asyncio.to_thread(self._materialize, workdir)
-            self._current = await self._launch(bundle, revision, workdir)
+            materialized = await asyncio.to_thread(self._materialize, workdir)
+            generation = await self._launch(materialized, workdir)
+            await self._record(generation, materialized, previous=old.revision, cause="reload")
+            self._current = generation
         except (GatewayError, PolicyCompilerError, OSError) as exc:
             self._metrics.policy_reloads.labels(result="refused").inc()
             log.error(
@@ -115,12 +158,15 @@ class ManagedSource(Delegating):
                 extra={"error": str(exc), "bundle_revision": self.revision},
             )
             return False
-        self.revision = revision
+        self.revision = materialized.revision
         self._metrics.policy_reloads.labels(result="applied").inc()
-        log.info("policy reloaded", extra={"bundle_revision": revision, "previous_revision": old.revision})
+        log.info(
+            "policy reloaded",
+            extra={"bundle_revision": materialized.revision, "previous_revision": old.revision},
+        )
         task = asyncio.create_task(self._retire(old))
-        self._retiring.add(task)
-        task.add_done_callback(self._retiring.discard)
+        self._retiring[task] = old
+        task.add_done_callback(lambda done: self._retiring.pop(done, None))
         return True
 
     async def _watch(self) -> None:
@@ -131,10 +177,29 @@ class ManagedSource(Delegating):
             except Exception:
                 log.exception("policy watcher failed; it keeps watching")
 
-    async def _launch(self, bundle: Path, revision: str, workdir: Path) -> _Generation:
+    async def _record(
+        self, generation: _Generation, materialized: _Materialized, *, previous: str | None, cause: str
+    ) -> None:
+        """Hand the policy to the recorder before it serves; one it cannot record never serves."""
+        loaded = LoadedPolicy(
+            revision=materialized.revision,
+            bundle=materialized.bundle.read_bytes(),
+            source=materialized.source,
+            file=self._settings.policy_path,
+            previous_revision=previous,
+            cause=cause,
+        )
+        try:
+            await self._recorder.record(loaded)
+        except BaseException:
+            await self._shut(generation)
+            raise
+
+    async def _launch(self, materialized: _Materialized, workdir: Path) -> _Generation:
+        revision = materialized.revision
         managed = ManagedOpa(
             opa_bin=self._settings.opa_bin,
-            bundle=bundle,
+            bundle=materialized.bundle,
             workdir=workdir,
             verification_key=self._settings.bundle_verification_key,
             signing_alg=self._settings.bundle_signing_alg,
@@ -159,7 +224,8 @@ class ManagedSource(Delegating):
         return generation
 
     async def _retire(self, generation: _Generation) -> None:
-        """Stop an old OPA once every call that started on it has had time to finish."""
+        """Stop an old OPA once every call that started on it has had time to finish (`stop` shuts it
+        at once when the gateway stops before that)."""
         await asyncio.sleep(self._settings.opa_timeout_s * 2 + 1)
         await self._shut(generation)
 
@@ -174,16 +240,30 @@ class ManagedSource(Delegating):
         workdir.mkdir(mode=0o700)
         return workdir
 
-    def _materialize(self, workdir: Path) -> tuple[Path, str]:
-        """The bundle OPA will load, and its revision: the YAML policy compiled, or a pre-built bundle copied
-        (so that later changes to the file cannot reach a running OPA unverified)."""
+    def _materialize(self, workdir: Path) -> _Materialized:
+        """The bundle OPA will load, its revision, and the YAML it was compiled from: the policy file is
+        read once and its copy compiled, so that what is archived is exactly what serves; a pre-built
+        bundle is copied (later changes to the file cannot reach a running OPA unverified)."""
         source = self._settings.policy_path
+        target = workdir / "bundle.tar.gz"
         if source.name.endswith(BUNDLE_SUFFIXES):
-            target = workdir / "bundle.tar.gz"
             shutil.copyfile(source, target)
-            return target, _manifest_revision(target)
-        info = build_bundle(source, workdir / "bundle.tar.gz")
-        return info.path, info.revision
+            return _Materialized(target, _manifest_revision(target), source=None)
+        try:
+            yaml = source.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read the policy {source}: {exc.strerror}") from exc
+        copy = workdir / source.name
+        copy.write_bytes(yaml)
+        info = build_bundle(copy, target)
+        return _Materialized(info.path, info.revision, source=yaml)
+
+
+def _digest_of(materialized: _Materialized, path: Path) -> str:
+    """The digest the watcher compares the file with: of the YAML compiled, or of the bundle copied."""
+    if materialized.source is not None:
+        return hashlib.sha256(materialized.source).hexdigest()
+    return _digest(path)
 
 
 def _digest(path: Path) -> str:

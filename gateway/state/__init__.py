@@ -1,4 +1,5 @@
-"""The gateway's own durable state: pending approvals, write quotas used, and file snapshots for rollback.
+"""The gateway's own durable state: pending approvals, write quotas used, file snapshots for rollback, and
+the archive of every policy served.
 
 One database: SQLite (AEGIS_STATE_DB) for a single gateway, or PostgreSQL (AEGIS_STATE_URL) shared by
 replicas. Every change is one transaction, and the ones that must not race across replicas (consuming an
@@ -17,6 +18,7 @@ from gateway.state._approvals import (
 from gateway.state._database import Database
 from gateway.state._migrations import LATEST as SCHEMA_VERSION
 from gateway.state._migrations import migrate
+from gateway.state._policies import ArchivedPolicy, PolicyArchive
 from gateway.state._postgres import PostgresDatabase
 from gateway.state._quotas import QuotaExceeded, Reservation, WriteQuotas
 from gateway.state._snapshots import SnapshotError, SnapshotStore, StoredSnapshot
@@ -28,8 +30,10 @@ __all__ = [
     "ApprovalError",
     "ApprovalKey",
     "ApprovalStore",
+    "ArchivedPolicy",
     "Database",
     "GateOutcome",
+    "PolicyArchive",
     "PostgresDatabase",
     "QuotaExceeded",
     "Reservation",

@@ -42,8 +42,20 @@ _V1_POSTGRESQL = (
         branch TEXT NOT NULL, previous_sha TEXT, previous_content BYTEA, new_sha TEXT NOT NULL,
         commit_sha TEXT NOT NULL, created DOUBLE PRECISION NOT NULL, rolled_back_by BIGINT)""",
 )
+# 2: the policy archive (every revision served, with its YAML and bundle).
+_V2_SQLITE = (
+    """CREATE TABLE IF NOT EXISTS policy_revisions (
+        revision TEXT PRIMARY KEY, source_sha256 TEXT, source BLOB, bundle BLOB NOT NULL, file TEXT NOT NULL,
+        first_loaded REAL NOT NULL, last_loaded REAL NOT NULL)""",
+)
+_V2_POSTGRESQL = (
+    """CREATE TABLE IF NOT EXISTS policy_revisions (
+        revision TEXT PRIMARY KEY, source_sha256 TEXT, source BYTEA, bundle BYTEA NOT NULL,
+        file TEXT NOT NULL, first_loaded DOUBLE PRECISION NOT NULL, last_loaded DOUBLE PRECISION NOT NULL)""",
+)
 MIGRATIONS: tuple[dict[Dialect, tuple[str, ...]], ...] = (
     {"sqlite": _V1_SQLITE, "postgresql": _V1_POSTGRESQL},
+    {"sqlite": _V2_SQLITE, "postgresql": _V2_POSTGRESQL},
 )
 LATEST = len(MIGRATIONS)
 _VERSIONS = (

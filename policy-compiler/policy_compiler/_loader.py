@@ -68,7 +68,7 @@ def load_policy(path: Path, *, known_tools: Collection[str] | None = None) -> Po
     issues += semantic_issues(document, file, known_tools)
     if issues:
         raise PolicyError(issues)
-    return _Builder(document, path.name, hashlib.sha256(raw).hexdigest()).build()
+    return _Builder(document, hashlib.sha256(raw).hexdigest()).build()
 
 
 def check(path: Path, *, known_tools: Collection[str] | None = None) -> list[PolicyIssue]:
@@ -106,18 +106,23 @@ def _read_timestamps_as_text(document: Document) -> None:
                     principal[key] = value.text
 
 
+# The name every rule's source gives the policy document, whatever its file is called: the same YAML
+# compiles to the same bundle and revision under any file name (the gateway's policy archive records
+# which file it was loaded from).
+SOURCE_NAME = "policy.yaml"
+
+
 class _Builder:
     """Turns a document that passed every check into a Policy, naming and locating each rule."""
 
-    def __init__(self, document: Document, file_name: str, sha256: str) -> None:
+    def __init__(self, document: Document, sha256: str) -> None:
         self.document = document
-        self.file_name = file_name
         self.sha256 = sha256
         self.root = cast(dict[str, Any], document.value)
 
     def source(self, path: JsonPath, *, key: bool = True) -> str:
         line = (self.document.key_at(path) if key else self.document.value_at(path))[0]
-        return f"{self.file_name}:{line}"
+        return f"{SOURCE_NAME}:{line}"
 
     def build(self) -> Policy:
         defaults = cast(dict[str, str], self.root.get("defaults", {}))
@@ -129,7 +134,6 @@ class _Builder:
         secrets = cast(dict[str, str], self.root.get("secrets", {}))
         version = self.root.get("version")
         return Policy(
-            file=self.file_name,
             source_sha256=self.sha256,
             version=version if isinstance(version, int) else None,
             defaults_read=self.default(defaults, "read"),

@@ -250,7 +250,6 @@ class PrincipalRules:
 class Policy:
     """A policy file that passed every check. `version` is None for a legacy file without one."""
 
-    file: str
     source_sha256: str
     version: int | None
     defaults_read: Default
@@ -283,7 +282,7 @@ class Policy:
                 (any_owner if owner is None else by_owner.setdefault(owner, [])).append(repo.to_data())
         return {
             "format": DATA_FORMAT,
-            "source": {"file": self.file, "sha256": self.source_sha256},
+            "source": {"sha256": self.source_sha256},
             "defaults": {
                 "read": self.defaults_read.to_data(),
                 "write": self.defaults_write.to_data(),

@@ -4,6 +4,9 @@ one is refused and the old policy stays; every audit entry names the bundle revi
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import tarfile
 import threading
 import time
 from pathlib import Path
@@ -12,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.processes import UNLIMITED, Gateway, Simulator, start_gateway
+from tests.processes import AEGIS, UNLIMITED, Gateway, Simulator, start_gateway
 
 pytestmark = pytest.mark.e2e
 ALLOW_ALL = "defaults: {read: allow}\n"
@@ -114,4 +117,62 @@ def test_reload_swaps_policy_without_failing_calls_and_refuses_a_bad_one(
         assert "policy reload refused" in gateway.logs()
     finally:
         stop.set()
+        gateway.stop()
+
+
+def policy_entries(gateway: Gateway) -> list[dict[str, Any]]:
+    entries = [json.loads(line) for line in gateway.audit_log.read_text().splitlines()]
+    return [entry for entry in entries if entry["event"] == "policy_loaded"]
+
+
+def aegis_policy(gateway: Gateway, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AEGIS_STATE_DB": str(gateway.audit_log.parent / "state.db")}
+    return subprocess.run([*AEGIS, "policy", *args], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_every_policy_served_is_archived_and_audited_before_it_decides(
+    simulator: Simulator, tmp_path: Path, opa_bin: str
+) -> None:
+    """Whatever a decision names, a reviewer can read: the exact YAML of each revision served, from the
+    archive, and a `policy_loaded` entry before the first decision under it."""
+    gateway = start_gateway(
+        tmp_path, policy=ALLOW_ALL, upstream=simulator, env={"AEGIS_POLICY_RELOAD_INTERVAL": "0.2"}
+    )
+    try:
+        first = revision(gateway)
+        (loaded,) = policy_entries(gateway)
+        assert (loaded["bundle_revision"], loaded["policy"]["previous_revision"]) == (first, None)
+        assert loaded["policy"]["loaded_by"] == "gateway start"
+        assert loaded["policy"]["file"].endswith("policy.yaml")
+        (tmp_path / "policy.yaml").write_text(DENY_README)
+        second = wait_for_new_revision(gateway, first)
+        assert call(gateway)["result"]["structuredContent"]["denied"] is True
+        entries = [json.loads(line) for line in gateway.audit_log.read_text().splitlines()]
+        switch = next(
+            i
+            for i, e in enumerate(entries)
+            if e["event"] == "policy_loaded" and e["bundle_revision"] == second
+        )
+        decided = next(
+            i for i, e in enumerate(entries) if e["event"] == "tool_call" and e["bundle_revision"] == second
+        )
+        assert switch < decided
+        assert entries[switch]["policy"]["previous_revision"] == first
+        assert entries[switch]["policy"]["loaded_by"] == "gateway reload"
+
+        shown = aegis_policy(gateway, "show", second[:12])
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.splitlines()[0].startswith(f"# revision {second}, loaded from ")
+        assert shown.stdout.split("\n", 1)[1] == DENY_README  # exactly the YAML that served
+        assert aegis_policy(gateway, "show", first).stdout.split("\n", 1)[1] == ALLOW_ALL
+        listed = aegis_policy(gateway, "revisions")
+        assert [line.split()[0] for line in listed.stdout.splitlines()] == [second, first]
+        bundle = tmp_path / "archived.tar.gz"
+        assert aegis_policy(gateway, "show", first, "--bundle", str(bundle)).returncode == 0
+        with tarfile.open(bundle) as archive:
+            member = archive.extractfile(".manifest")
+            assert member is not None and json.loads(member.read())["revision"] == first
+        unknown = aegis_policy(gateway, "show", "0123456789abcdef")
+        assert unknown.returncode == 1 and "no archived policy" in unknown.stderr
+    finally:
         gateway.stop()

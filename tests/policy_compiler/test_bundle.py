@@ -86,8 +86,10 @@ def test_same_policy_gives_byte_identical_bundles(tmp_path: Path) -> None:
     assert first.path.read_bytes() == second.path.read_bytes()
 
 
-def test_same_policy_from_another_directory_gives_the_same_bundle(tmp_path: Path) -> None:
-    copy = tmp_path / "elsewhere" / EXAMPLE.name
+@pytest.mark.parametrize("name", [EXAMPLE.name, "prod-policy.yaml"], ids=["same-name", "another-name"])
+def test_same_policy_from_another_file_gives_the_same_bundle(tmp_path: Path, name: str) -> None:
+    """The revision depends on the YAML only: its sources name it policy.yaml whatever the file is called."""
+    copy = tmp_path / "elsewhere" / name
     copy.parent.mkdir()
     copy.write_bytes(EXAMPLE.read_bytes())
     assert (

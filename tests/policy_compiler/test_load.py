@@ -134,7 +134,6 @@ def test_policy_model_is_normalized(write_policy: WritePolicy) -> None:
     )
     policy = load_policy(path)
     assert policy.version == 1
-    assert policy.file == "policy.yaml"
     assert policy.write_repositories.entries[0].value == "acme/app"
     rules = policy.repository("ACME/app")
     assert rules is not None

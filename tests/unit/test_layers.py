@@ -12,7 +12,7 @@ import pytest
 
 GATEWAY = Path(__file__).resolve().parents[2] / "gateway"
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"cli", "cli_admin", "server", "demo", "admin_client", "probe"}),
+    frozenset({"cli", "cli_admin", "cli_review", "server", "demo", "admin_client", "probe"}),
     frozenset({"app", "parts", "admin_api"}),
     frozenset({"edge", "mcp"}),
     frozenset({"core"}),

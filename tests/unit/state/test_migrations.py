@@ -39,5 +39,20 @@ async def test_a_file_from_before_versioned_migrations_keeps_its_rows(tmp_path: 
     assert await migrate(db) == 0
     async with db.transaction() as tx:
         assert await tx.fetchone("SELECT writes FROM write_usage") == {"writes": 7}
-        assert await tx.fetchall("SELECT version FROM aegis_schema_version") == [{"version": SCHEMA_VERSION}]
+        applied = await tx.fetchall("SELECT version FROM aegis_schema_version ORDER BY version")
+        assert applied == [{"version": version} for version in range(1, SCHEMA_VERSION + 1)]
+    await db.aclose()
+
+
+async def test_a_version_1_database_gains_the_policy_archive(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE aegis_schema_version (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
+    old.execute("INSERT INTO aegis_schema_version VALUES (1, 'earlier')")
+    old.commit()
+    old.close()
+    db = SqliteDatabase.open(path)
+    assert await migrate(db) == 1
+    async with db.transaction() as tx:
+        assert await tx.fetchall("SELECT revision FROM policy_revisions") == []
     await db.aclose()

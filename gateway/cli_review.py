@@ -1,0 +1,197 @@
+"""What compliance reviewers run: queries over the audit chains (through an index beside each log, the
+chain staying the source of truth), one entry shown with the YAML lines behind its decision, and the
+policies a gateway served, read from its state database (the one AEGIS_STATE_DB or AEGIS_STATE_URL
+names, as the gateway does)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime
+import heapq
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gateway.audit import ChainIndex, Filters, read_entry
+from gateway.config import Settings
+from gateway.errors import ConfigError
+from gateway.parts import state_database
+from gateway.state import ArchivedPolicy, Database, PolicyArchive
+
+EXIT_OK, EXIT_FAILED = 0, 1
+T = TypeVar("T")
+
+
+def policy_show(args: argparse.Namespace) -> int:
+    """The YAML a revision was compiled from (or, with --bundle, its bundle written to a file)."""
+    found = _with_archive(lambda archive: archive.get(args.revision))
+    if found is None:
+        print(
+            f"no archived policy {args.revision!r} (give 8 or more hex digits of a revision the gateway"
+            " served; `aegis policy revisions` lists them)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if args.bundle is not None:
+        args.bundle.write_bytes(found.bundle)
+        print(f"{args.bundle}: the bundle of revision {found.revision}")
+        return EXIT_OK
+    print(f"# revision {found.revision}, loaded from {found.file}, {_loaded(found)}")
+    if found.source is None:
+        print("# served from a pre-built bundle: no YAML was archived; --bundle FILE writes the bundle")
+        return EXIT_OK
+    sys.stdout.write(found.source.decode("utf-8", "replace"))
+    return EXIT_OK
+
+
+def policy_revisions(args: argparse.Namespace) -> int:
+    for policy in _with_archive(lambda archive: archive.list()):
+        print(f"{policy.revision}  {_loaded(policy)}  {policy.file}")
+    return EXIT_OK
+
+
+def _loaded(policy: ArchivedPolicy) -> str:
+    return f"first served {_iso(policy.first_loaded)}, last loaded {_iso(policy.last_loaded)}"
+
+
+def _iso(moment: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
+
+
+def _with_archive(query: Callable[[PolicyArchive], Awaitable[T]]) -> T:
+    settings = Settings.from_env(os.environ)
+    if not settings.state_url and not settings.state_db.exists():
+        raise ConfigError(f"no state database at {settings.state_db}: set AEGIS_STATE_DB or AEGIS_STATE_URL")
+
+    async def run(db: Database) -> T:
+        try:
+            await db.connect()
+            return await query(PolicyArchive(db))
+        finally:
+            await db.aclose()
+
+    return asyncio.run(run(state_database(settings)))
+
+
+QUERY_COLUMNS = ("ts", "replica", "seq", "principal", "key_id", "tool", "repo", "path", "outcome", "revision")
+_RELATIVE = re.compile(r"(\d+)([mhd])")
+
+
+def audit_query(args: argparse.Namespace) -> int:
+    """The entries of one or more chains that match, ordered by time, as a table, JSON lines or CSV."""
+    filters = Filters(
+        principal=args.principal,
+        key_id=args.key_id,
+        tool=args.tool,
+        repo=args.repo.lower() if args.repo else None,
+        path=args.path,
+        outcome=args.outcome,
+        rule=args.rule,
+        revision=args.revision,
+        event=args.event,
+        since=_moment(args.since),
+        until=_moment(args.until),
+    )
+    rows = list(_matching(args.files, filters, limit=args.limit))
+    if args.format == "json":
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow([*QUERY_COLUMNS, "reasons"])
+        for row in rows:
+            writer.writerow([*(row[column] for column in QUERY_COLUMNS), _reasons(row)])
+    else:
+        for row in rows:
+            cells = [row["ts"], row["replica"] or "-", str(row["seq"]), row["principal"] or "-"]
+            cells += [row["tool"] or row["event"], row["repo"] or "-", row["path"] or "-", row["outcome"]]
+            cells += [(row["revision"] or "-")[:12], _reasons(row)]
+            print("  ".join(cells))
+    return EXIT_OK
+
+
+def audit_show(args: argparse.Namespace) -> int:
+    """One entry, read from the log and checked against its neighbours, with the YAML lines its reasons
+    name quoted from the policy archive."""
+    with ChainIndex.open(args.file) as index:
+        index.refresh()
+        located = index.located(args.seq)
+    if located is None:
+        print(f"{args.file}: no entry {args.seq}", file=sys.stderr)
+        return EXIT_FAILED
+    shown = read_entry(*located, seq=args.seq)
+    print(json.dumps(shown.entry, indent=2, ensure_ascii=False))
+    print(f"chain: {shown.status}")
+    revision = shown.entry.get("bundle_revision")
+    policy = _archived_policy(revision) if isinstance(revision, str) else None
+    for reason in shown.entry.get("reasons") or []:
+        print(f"{reason.get('effect')}: {reason.get('rule')} ({reason.get('source')})")
+        line = _yaml_line(policy, reason.get("source"))
+        if line is not None:
+            print(f"    {line}")
+    if isinstance(revision, str) and policy is None:
+        print(f"policy {revision[:12]}: not in the archive (AEGIS_STATE_DB / AEGIS_STATE_URL)")
+    return EXIT_OK
+
+
+def _matching(files: list[Path], filters: Filters, *, limit: int | None) -> Iterator[dict[str, Any]]:
+    chains = []
+    for path in files:
+        with ChainIndex.open(path) as index:
+            index.refresh()
+            chains.append(index.query(filters, limit=limit))
+    merged = heapq.merge(*chains, key=lambda row: (row["ts"], row["replica"] or "", row["seq"]))
+    for count, row in enumerate(merged):
+        if limit is not None and count >= limit:
+            return
+        yield row
+
+
+def _reasons(row: dict[str, Any]) -> str:
+    return " ".join(f"{reason.get('rule')}@{reason.get('source')}" for reason in row["reasons"])
+
+
+def _moment(text: str | None) -> str | None:
+    """A time bound as entries write theirs: RFC 3339 (a date alone is its midnight, UTC), or a span
+    before now such as 30m, 24h, 7d."""
+    if text is None:
+        return None
+    relative = _RELATIVE.fullmatch(text)
+    if relative:
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[relative.group(2)]
+        moment = datetime.datetime.now(datetime.UTC) - datetime.timedelta(**{unit: int(relative.group(1))})
+    else:
+        try:
+            moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(
+                f"{text!r} is not a time: use RFC 3339 (2026-12-02, 2026-12-02T10:00:00Z) or 24h"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.UTC)
+    return (
+        moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
+
+
+def _archived_policy(revision: str) -> ArchivedPolicy | None:
+    try:
+        return _with_archive(lambda archive: archive.get(revision))
+    except ConfigError:
+        return None
+
+
+def _yaml_line(policy: ArchivedPolicy | None, source: Any) -> str | None:
+    """The line of the archived YAML a reason's `policy.yaml:LINE` source names."""
+    if policy is None or policy.source is None or not isinstance(source, str) or ":" not in source:
+        return None
+    number = source.rsplit(":", 1)[1]
+    lines = policy.source.decode("utf-8", "replace").splitlines()
+    return lines[int(number) - 1].strip() if number.isdigit() and 0 < int(number) <= len(lines) else None
