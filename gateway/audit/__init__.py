@@ -2,6 +2,8 @@
 
 from gateway.audit._anchor import AnchoredReport, AnchorError, review_anchored
 from gateway.audit._chain import (
+    ARGS,
+    CREDENTIAL_ID,
     GENESIS_HASH,
     INTENT_SEQ,
     canonical_json,
@@ -17,7 +19,9 @@ from gateway.audit._writer import RETRY_INTERVAL_S as AUDIT_RETRY_S
 from gateway.audit._writer import AuditLog
 
 __all__ = [
+    "ARGS",
     "AUDIT_RETRY_S",
+    "CREDENTIAL_ID",
     "GENESIS_HASH",
     "INTENT_SEQ",
     "AnchorError",

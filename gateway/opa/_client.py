@@ -44,6 +44,9 @@ class Decision:
     decision_id: str
     obligations: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     revision: str | None = None  # of the bundle that decided, as OPA reports it
+    # The arguments the policy says the audit log records only hashed (`audit.hash_arguments`); None
+    # when no bundle said (a failure standing in for a decision): then every argument is hashed.
+    hash_arguments: frozenset[str] | None = None
 
     @classmethod
     def fail_closed(cls, kind: str, revision: str | None = None) -> Decision:
@@ -248,7 +251,10 @@ def _parse_decision(result: Any, decision_id: str) -> Decision | None:
     if not isinstance(raw_reasons, list) or not isinstance(obligations, dict):
         return None
     reasons = _parse_reasons(raw_reasons)
-    if reasons is None:
+    # A bundle of a compiler without `audit` says nothing: every target argument is then hashed.
+    audit = result.get("audit")
+    hash_arguments = None if audit is None else _hash_arguments(audit)
+    if reasons is None or (audit is not None and hash_arguments is None):
         return None
     revision = result.get("revision")
     return Decision(
@@ -257,7 +263,17 @@ def _parse_decision(result: Any, decision_id: str) -> Decision | None:
         decision_id=decision_id,
         obligations=obligations,
         revision=revision if isinstance(revision, str) else None,
+        hash_arguments=hash_arguments,
     )
+
+
+def _hash_arguments(audit: Any) -> frozenset[str] | None:
+    """The decision's `audit.hash_arguments`, or None when it is not a list of names (a malformed
+    decision)."""
+    names = audit.get("hash_arguments") if isinstance(audit, dict) else None
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        return None
+    return frozenset(names)
 
 
 def _parse_reasons(raw: Sequence[Any]) -> tuple[Reason, ...] | None:

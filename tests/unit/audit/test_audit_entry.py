@@ -37,7 +37,14 @@ def test_an_intent_keeps_who_what_and_why_but_not_what_only_the_outcome_knows() 
         repo="acme/app",
         reasons=({"rule": "writes.allow", "effect": "allow", "source": "policy.yaml:9"},),
         duration_ms=12.5,
-        detail={"approval": {"id": "a1"}, "output": {"secrets": {}}, "write": {"issue": 1}, "intent_seq": 4},
+        detail={
+            "approval": {"id": "a1"},
+            "credential_id": "4f2a9c01b7de",
+            "args": {"index": 1},
+            "output": {"secrets": {}},
+            "write": {"issue": 1},
+            "intent_seq": 4,
+        },
     )
     intent = outcome.intent().fields()
     assert intent["event"] == "write_intent" and intent["outcome"] == "intent"
@@ -45,6 +52,7 @@ def test_an_intent_keeps_who_what_and_why_but_not_what_only_the_outcome_knows() 
     assert (intent["request_id"], intent["client_request_id"], intent["principal"]) == ("r", "c", "agent")
     assert intent["reasons"] == [{"rule": "writes.allow", "effect": "allow", "source": "policy.yaml:9"}]
     assert intent["approval"] == {"id": "a1"}
+    assert (intent["credential_id"], intent["args"]) == ("4f2a9c01b7de", {"index": 1})
     assert {"output", "write", "intent_seq"}.isdisjoint(intent)
     assert field_problem(chained(outcome.intent())) is None
 
