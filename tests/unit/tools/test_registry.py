@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from policy_compiler._resources import schema_file
 
 from gateway.errors import ConfigError
 from gateway.tools import CONTENT_ARGUMENTS, Tool, ToolCall, ToolOutput, ToolRegistry, default_registry
@@ -50,3 +51,11 @@ def test_every_shipped_tool_leaves_content_out_of_its_audit_record() -> None:
         "get_file_tree",
     }
     assert all(default_registry().get(name).tool.audited_args for name in reads_without_path)  # type: ignore[union-attr]
+
+
+def test_the_policy_may_hash_exactly_the_target_arguments_of_the_tools() -> None:
+    """A name in audit.hash_arguments that no tool records would hash nothing: the policy's schema
+    accepts the target arguments of the shipped tools and nothing else."""
+    audited = {name for bound in default_registry() for name in bound.tool.audited_args}
+    schema = json.loads(schema_file().read_text(encoding="utf-8"))
+    assert set(schema["$defs"]["targetArgument"]["enum"]) == audited
