@@ -159,6 +159,7 @@ def _decision_source(settings: Settings, metrics: Metrics, scratch: ScratchDir) 
         opa_timeout_s=settings.opa_timeout_s,
         bundle_verification_key=settings.bundle_verification_key,
         bundle_signing_alg=settings.bundle_signing_alg,
+        console_decision_logs=settings.opa_decision_logs == "console",
     )
     return ManagedSource(settings=managed, metrics=metrics, workdir=scratch.path)
 

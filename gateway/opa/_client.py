@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -23,6 +24,9 @@ POLICY_VALID_PATH = "/v1/data/aegis/authz/policy_valid"
 META_REVISION_PATH = "/v1/data/aegis/meta/revision"
 BUNDLES_PATH = "/v1/data/system/bundles"
 HEALTH_PATH = "/health"
+# OPA's own decision id (a UUID), which it returns while its decision log is on; anything else in its
+# place makes the answer malformed, since it goes into the audit log.
+OPA_DECISION_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 log = logging.getLogger(__name__)
 
@@ -105,20 +109,23 @@ class DecisionClient:
         return self._verified_revision is not None
 
     async def decide(self, opa_input: Mapping[str, Any]) -> Decision:
+        """OPA's decision, under OPA's own decision id when its decision log is on (so that the log's
+        line and the audit entry join), else under one of the gateway's."""
         if self._verified_revision is None and not await self.verify_policy():
             self._metrics.opa_errors.labels(kind=self._unverified_kind).inc()
             return Decision.fail_closed(self._unverified_kind)
-        decision_id = uuid.uuid4().hex
         started = time.perf_counter()
         try:
-            result = await self._query(DECISION_PATH, opa_input)
+            answer = await self._answer(DECISION_PATH, opa_input)
         except _QueryFailed as failure:
             self._metrics.opa_errors.labels(kind=failure.kind).inc()
             log.error("opa decision failed, denying", extra={"opa_failure": failure.kind})
             return Decision.fail_closed(failure.kind)
         finally:
             self._metrics.opa_decision_duration.observe(time.perf_counter() - started)
-        decision = _parse_decision(result, decision_id)
+        decision_id = answer.get("decision_id", uuid.uuid4().hex)
+        valid_id = isinstance(decision_id, str) and OPA_DECISION_ID.fullmatch(decision_id)
+        decision = _parse_decision(answer["result"], decision_id) if valid_id else None
         if decision is None:
             self._metrics.opa_errors.labels(kind="malformed").inc()
             log.error("opa returned a malformed decision, denying")
@@ -193,6 +200,11 @@ class DecisionClient:
         await self._http.aclose()
 
     async def _query(self, path: str, opa_input: Mapping[str, Any]) -> Any:
+        return (await self._answer(path, opa_input))["result"]
+
+    async def _answer(self, path: str, opa_input: Mapping[str, Any]) -> dict[str, Any]:
+        """OPA's whole answer to a query: `result`, which it must hold, and `decision_id` when OPA's
+        decision log is on."""
         payload = json.dumps({"input": opa_input}, separators=(",", ":")).encode()
         try:
             response = await self._http.request("POST", path, body=payload, content_type="application/json")
@@ -208,7 +220,7 @@ class DecisionClient:
             raise _QueryFailed("malformed") from None
         if not isinstance(body, dict) or "result" not in body:
             raise _QueryFailed("undefined")
-        return body["result"]
+        return body
 
 
 class ResultUndecided(OpaError):
