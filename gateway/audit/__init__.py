@@ -3,7 +3,6 @@
 from gateway.audit._anchor import AnchoredReport, AnchorError, review_anchored
 from gateway.audit._chain import (
     ARGS,
-    CREDENTIAL_ID,
     GENESIS_HASH,
     INTENT_SEQ,
     canonical_json,
@@ -21,7 +20,6 @@ from gateway.audit._writer import AuditLog
 __all__ = [
     "ARGS",
     "AUDIT_RETRY_S",
-    "CREDENTIAL_ID",
     "GENESIS_HASH",
     "INTENT_SEQ",
     "AnchorError",

@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from gateway.audit import ARGS, CREDENTIAL_ID, INTENT_SEQ, AuditLog, Entry, canonical_json
+from gateway.audit import ARGS, INTENT_SEQ, AuditLog, Entry, canonical_json
 from gateway.core.audit_args import audited_arguments
 from gateway.core.normalize import normalize_name, normalize_path, normalize_pathspec, normalize_ref
 from gateway.core.request_state import HeldCall, RequestStates
@@ -384,8 +384,6 @@ class ToolService:
         decision = trace.decision
         principal = _principal(context)
         detail: dict[str, Any] = {"approval": trace.approval} if trace.approval else {}
-        if principal.credential_id is not None:
-            detail[CREDENTIAL_ID] = principal.credential_id
         if trace.targets is not None:
             tool, arguments = trace.targets
             detail[ARGS] = audited_arguments(tool, arguments, decision.hash_arguments if decision else None)
@@ -398,6 +396,7 @@ class ToolService:
             decision_id=decision.decision_id if decision else None,
             bundle_revision=decision.revision if decision else None,
             principal=principal.id,
+            credential_id=principal.credential_id,
             tool=trace.tool,
             repo=trace.resource.repo,
             path=trace.resource.path,

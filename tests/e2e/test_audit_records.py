@@ -6,16 +6,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from policy_compiler import build_bundle
 
 from gateway.audit import canonical_json
 from gateway.edge.keys import load_keys
-from tests.processes import UNLIMITED, Gateway, Simulator, create_key, start_gateway, start_simulator
+from tests.processes import (
+    UNLIMITED,
+    Gateway,
+    Simulator,
+    create_key,
+    free_port,
+    opa_binary,
+    start_gateway,
+    start_simulator,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -93,14 +105,19 @@ def entries_of(gateway: Gateway, request_id: str) -> list[dict[str, Any]]:
 
 def opa_log_line(gateway: Gateway, decision_id: str) -> dict[str, Any]:
     """OPA's decision log line of `decision_id`, from the gateway's output (OPA writes to its stderr)."""
+    return decision_logged(gateway.logs, decision_id)
+
+
+def decision_logged(logs: Callable[[], str], decision_id: str) -> dict[str, Any]:
+    """The decision log line of `decision_id` in the output `logs` reads, once it is there."""
     deadline = time.monotonic() + LOG_WAIT_S
     while time.monotonic() < deadline:
-        for line in gateway.logs().splitlines():
+        for line in logs().splitlines():
             logged = json.loads(line) if line.startswith("{") else {}
             if logged.get("msg") == "Decision Log" and logged.get("decision_id") == decision_id:
                 return dict(logged)
         time.sleep(0.1)
-    raise AssertionError(f"no OPA decision log line for {decision_id} in:\n{gateway.logs()}")
+    raise AssertionError(f"no OPA decision log line for {decision_id} in:\n{logs()}")
 
 
 def test_a_writes_opa_decision_log_line_joins_its_audit_entries_without_its_content(
@@ -158,3 +175,34 @@ def test_a_pull_request_read_names_its_number(gateway: Gateway, writer: tuple[st
     (entry,) = entries_of(gateway, "pull-read")
     assert (entry["tool"], entry["path"], entry["args"]) == ("get_pull_request", None, {"index": 3})
     assert opa_log_line(gateway, entry["decision_id"])["input"]["args"]["index"] == 3
+
+
+def test_a_sidecars_decision_log_joins_the_audit_entry_too(tmp_path: Path, upstream: Simulator) -> None:
+    (tmp_path / "policy.yaml").write_text(POLICY, encoding="utf-8")
+    bundle = build_bundle(tmp_path / "policy.yaml", tmp_path / "bundle.tar.gz").path
+    port, opa_log = free_port(), tmp_path / "opa.log"
+    with opa_log.open("wb") as output:
+        sidecar = subprocess.Popen(
+            [
+                *(opa_binary(), "run", "--server", "--addr", f"127.0.0.1:{port}", "--bundle", str(bundle)),
+                *("--set", "decision_logs.console=true", "--skip-version-check", "--log-level", "error"),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        env = {**UNLIMITED, "AEGIS_OPA_URL": f"http://127.0.0.1:{port}"}
+        gateway = start_gateway(tmp_path / "gw", policy=POLICY, upstream=upstream, env=env)
+        try:
+            arguments = {"owner": "acme", "repo": "app", "index": 3}
+            assert (
+                call(gateway, gateway.key, "sidecar-read", "get_pull_request", arguments)["isError"] is False
+            )
+            (entry,) = entries_of(gateway, "sidecar-read")
+        finally:
+            gateway.stop()
+        logged = decision_logged(lambda: opa_log.read_text(encoding="utf-8"), entry["decision_id"])
+        assert logged["input"]["args"]["index"] == 3 and entry["args"] == {"index": 3}
+    finally:
+        sidecar.terminate()
+        sidecar.wait(timeout=10)

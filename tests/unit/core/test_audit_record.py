@@ -12,9 +12,10 @@ from typing import Any
 
 from gateway.audit import canonical_json
 from gateway.errors import InvalidToolCall
-from gateway.opa import Decision, Reason
+from gateway.opa import Decision
 from gateway.tools import Tool, ToolCall, ToolOutput
 from tests.unit.core.harness import READER, audited, context, service_over
+from tests.unit.core.test_scope_guard import CarelessBundle
 
 
 async def answer(call: ToolCall) -> ToolOutput:
@@ -31,26 +32,9 @@ READ_TOOL = Tool(
 )
 
 
-class AllowingBundle:
-    """Allows every call."""
-
-    async def decide(self, opa_input: Mapping[str, Any]) -> Decision:
-        allow = Reason(rule="tools.allow[0]", effect="allow", source="policy.yaml:3")
-        return Decision(allow=True, reasons=(allow,), decision_id="d", obligations={"secrets": "mask"})
-
-    async def visible_tools(self, opa_input: Mapping[str, Any]) -> frozenset[str]:
-        return frozenset()
-
-    async def allowed_paths(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
-        return frozenset()
-
-    async def allowed_repos(self, opa_input: Mapping[str, Any], *, revision: str | None) -> frozenset[str]:
-        return frozenset()
-
-
 async def test_the_entry_names_the_credential_beside_the_principal(tmp_path: Path) -> None:
     key = dataclasses.replace(READER, credential_id="4f2a9c01b7de")
-    async with service_over(tmp_path, READ_TOOL, AllowingBundle()) as service:
+    async with service_over(tmp_path, READ_TOOL, CarelessBundle()) as service:
         await service.call_tool(context(key, "r1"), READ_TOOL.name, {})
         await service.call_tool(context(READER, "r2"), READ_TOOL.name, {})
     with_id, without = audited(tmp_path)
@@ -58,7 +42,7 @@ async def test_the_entry_names_the_credential_beside_the_principal(tmp_path: Pat
     assert without["principal"] == "reader" and "credential_id" not in without
 
 
-class DecidingWith(AllowingBundle):
+class DecidingWith(CarelessBundle):
     """Allows every call; its decisions name `hashed` as the arguments to hash (None: says nothing)."""
 
     def __init__(self, hashed: frozenset[str] | None) -> None:
