@@ -129,7 +129,7 @@ async def _decide(
     approval = await approvers.decide(
         approval_id,
         approve=approve,
-        approver=_admin(request).id,
+        approver=_admin(request),
         reason=reason,
         request_id=request_id_of(request.scope),
     )
@@ -139,7 +139,7 @@ async def _decide(
 async def _rollback(rollbacks: Rollbacks, request: Request, body: dict[str, Any]) -> dict[str, Any]:
     _only(body, {"seq", "snapshot"})
     result = await rollbacks.rollback(
-        _rollback_target(body), principal=_admin(request).id, request_id=request_id_of(request.scope)
+        _rollback_target(body), principal=_admin(request), request_id=request_id_of(request.scope)
     )
     return {"rollback": result}
 

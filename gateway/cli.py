@@ -492,7 +492,7 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("files", type=Path, nargs="+", metavar="FILE", help="one chain per replica")
     for name, what in (
         ("principal", "who made the call"),
-        ("key-id", "the API key's id"),
+        ("credential-id", "the API key's id, or the OAuth token's jti"),
         ("tool", "the tool"),
         ("repo", "owner/name"),
         ("path", "a glob: * and ** match across /"),

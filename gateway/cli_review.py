@@ -80,7 +80,18 @@ def _with_archive(query: Callable[[PolicyArchive], Awaitable[T]]) -> T:
     return asyncio.run(run(state_database(settings)))
 
 
-QUERY_COLUMNS = ("ts", "replica", "seq", "principal", "key_id", "tool", "repo", "path", "outcome", "revision")
+QUERY_COLUMNS = (
+    "ts",
+    "replica",
+    "seq",
+    "principal",
+    "credential_id",
+    "tool",
+    "repo",
+    "path",
+    "outcome",
+    "revision",
+)
 _RELATIVE = re.compile(r"(\d+)([mhd])")
 
 
@@ -88,7 +99,7 @@ def audit_query(args: argparse.Namespace) -> int:
     """The entries of one or more chains that match, ordered by time, as a table, JSON lines or CSV."""
     filters = Filters(
         principal=args.principal,
-        key_id=args.key_id,
+        credential_id=args.credential_id,
         tool=args.tool,
         repo=args.repo.lower() if args.repo else None,
         path=args.path,

@@ -35,6 +35,7 @@ DEFAULT_BREAKER_FAILURES, DEFAULT_BREAKER_COOLDOWN_S = 5, 30.0
 DEFAULT_MAX_OUTPUT_BYTES = 1 << 20  # the largest file a read tool returns
 DEFAULT_MAX_OUTPUT_ITEMS = 1000
 LIMIT_BACKENDS = ("memory", "redis")
+OPA_DECISION_LOGS = ("off", "console")  # the managed OPA's decision log: none, or on its stderr
 LOOPBACK_BINDS = frozenset({"localhost", "::1"})
 DEFAULT_VAR_DIR = Path("var")
 AUDIT_LOG_SETTING = "AEGIS_AUDIT_LOG"
@@ -216,6 +217,7 @@ class Settings:
     keys_reload_s: float = 1.0
     bundle_verification_key: Path | None = None
     bundle_signing_alg: str = "RS256"
+    opa_decision_logs: str = "off"
     ip_rate_per_s: float = DEFAULT_IP_RATE
     ip_burst: int = DEFAULT_IP_BURST
     key_rate_per_s: float = DEFAULT_KEY_RATE
@@ -268,10 +270,11 @@ class Settings:
         max_in_flight = _int(env, "AEGIS_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT)
         redis_url = secret_of(env, "AEGIS_REDIS_URL")  # it may carry a password
         replica_id = _replica_id(env.get("AEGIS_REPLICA_ID") or None)
+        opa_url = env.get("AEGIS_OPA_URL") or None
         return cls(
             gitea_url=env.get("AEGIS_GITEA_URL") or None,
             gitea_token=secret_of(env, "AEGIS_GITEA_TOKEN"),
-            opa_url=env.get("AEGIS_OPA_URL") or None,
+            opa_url=opa_url,
             opa_bin=default_opa_bin(env),
             policy_path=Path(env.get("AEGIS_POLICY", "policy.yaml")),
             audit_log=replica_log(
@@ -299,6 +302,7 @@ class Settings:
             ),
             bundle_verification_key=_optional_path(env.get("AEGIS_BUNDLE_VERIFICATION_KEY")),
             bundle_signing_alg=env.get("AEGIS_BUNDLE_SIGNING_ALG") or "RS256",
+            opa_decision_logs=_opa_decision_logs(env.get("AEGIS_OPA_DECISION_LOGS") or "off", opa_url),
             ip_rate_per_s=_float(env, "AEGIS_IP_RATE", DEFAULT_IP_RATE),
             ip_burst=_int(env, "AEGIS_IP_BURST", DEFAULT_IP_BURST),
             key_rate_per_s=_float(env, "AEGIS_KEY_RATE", DEFAULT_KEY_RATE),
@@ -424,6 +428,19 @@ def _state_url(value: str | None) -> str | None:
     if value is not None and not value.startswith(("postgresql://", "postgres://")):
         raise ConfigError(
             "AEGIS_STATE_URL must be a postgresql:// URL (unset: the SQLite file AEGIS_STATE_DB)"
+        )
+    return value
+
+
+def _opa_decision_logs(value: str, opa_url: str | None) -> str:
+    if value not in OPA_DECISION_LOGS:
+        raise ConfigError(
+            f"AEGIS_OPA_DECISION_LOGS must be one of {', '.join(OPA_DECISION_LOGS)}, got {value!r}"
+        )
+    if value != "off" and opa_url:
+        raise ConfigError(
+            "AEGIS_OPA_DECISION_LOGS configures the managed OPA only; a sidecar OPA (AEGIS_OPA_URL) logs "
+            "decisions by its own decision_logs configuration (docs/operations.md)"
         )
     return value
 

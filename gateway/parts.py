@@ -167,6 +167,7 @@ def _decision_source(
         opa_timeout_s=settings.opa_timeout_s,
         bundle_verification_key=settings.bundle_verification_key,
         bundle_signing_alg=settings.bundle_signing_alg,
+        console_decision_logs=settings.opa_decision_logs == "console",
     )
     return ManagedSource(settings=managed, metrics=metrics, workdir=scratch.path, recorder=recorder)
 

@@ -52,11 +52,16 @@ NO_QUOTA_OVERRIDE = QuotaOverride()
 
 @dataclasses.dataclass(frozen=True)
 class Principal:
+    """Who calls. `id` is what the policy names (an API key's name, `oauth:<sub>`); `credential_id` is
+    which credential of it was presented, for the audit log only: the key's id (a rotated or re-created
+    key of the same name has another), an access token's `jti`, or None when the token has none."""
+
     id: str
     kind: str
     scopes: tuple[str, ...]
     roles: tuple[str, ...] = ()
     write_quota: QuotaOverride = NO_QUOTA_OVERRIDE
+    credential_id: str | None = None
 
     def may(self, capability: str) -> bool:
         """Whether the key's scopes cover tools of `capability` (read, write, automation)."""

@@ -195,5 +195,15 @@ test_format_3_is_refused if {
 	not authz.policy_valid with data.aegis.policy as object.union(policy, {"format": 3})
 	d := authz.decision with input as read_call("get_file_contents", "acme/other", null)
 		with data.aegis.policy as _format_3
-	d == denied([deny("policy.invalid", "builtin")])
+	d == refused([deny("policy.invalid", "builtin")])
+}
+
+# A bundle of data format 4 (before audit.hash_arguments) is refused, whole shape or not.
+test_format_4_is_refused if {
+	format_4 := object.union(object.remove(policy, ["audit"]), {"format": 4})
+	not authz.policy_valid with data.aegis.policy as format_4
+	not authz.policy_valid with data.aegis.policy as object.union(policy, {"format": 4})
+	d := authz.decision with input as read_call("get_file_contents", "acme/other", null)
+		with data.aegis.policy as format_4
+	d == refused([deny("policy.invalid", "builtin")])
 }

@@ -266,3 +266,18 @@ test_scope_cases if {
 		{"rule": "principal.scope", "effect": "deny", "source": "builtin"} in d.reasons
 	}
 }
+
+# --- audit settings ---------------------------------------------------------------------------
+
+test_every_decision_names_the_arguments_to_hash_in_their_order if {
+	hashed := rule_list("audit.hash_arguments", 4, "name", ["query", "path_prefix"])
+	p := policy_with({"audit": {"hash_arguments": hashed}})
+	allowed_call := authz.decision with input as read_call("get_file_contents", "acme/app", "src/a.py")
+		with data.aegis.policy as p
+	denied_call := authz.decision with input as read_call("search_code", "acme/app", null)
+		with data.aegis.policy as p
+	allowed_call.allow
+	not denied_call.allow
+	allowed_call.audit == {"hash_arguments": ["query", "path_prefix"]}
+	denied_call.audit == {"hash_arguments": ["query", "path_prefix"]}
+}

@@ -107,7 +107,7 @@ output(rule, line, mode) := {"rule": rule, "source": sprintf("p.yaml:%d", [line]
 #                paths.allow [src/**, README.md] (line 14), paths.deny [src/secrets/**] (line 17)
 #   acme/locked: tools.allow [get_file_contents] (line 22)
 policy := {
-	"format": 4,
+	"format": 5,
 	"source": {"file": "p.yaml", "sha256": "0"},
 	"defaults": {
 		"read": {"rule": "defaults.read", "effect": "allow", "source": "p.yaml:2"},
@@ -116,6 +116,7 @@ policy := {
 	},
 	"limits": {"max_file_bytes": null},
 	"secrets": secrets,
+	"audit": {"hash_arguments": absent("audit.hash_arguments")},
 	"tools": {
 		"allow": absent("tools.allow"),
 		"deny": rule_list("tools.deny", 5, "name", ["search_code"]),
@@ -173,9 +174,18 @@ allow(rule, source) := {"rule": rule, "effect": "allow", "source": source}
 deny(rule, source) := {"rule": rule, "effect": "deny", "source": source}
 
 # An allowed decision with the default obligation: secrets found in the output are masked.
-allowed(reasons) := {"allow": true, "reasons": reasons, "obligations": {"secrets": "mask"}, "revision": null}
+allowed(reasons) := {
+	"allow": true,
+	"reasons": reasons,
+	"obligations": {"secrets": "mask"},
+	"revision": null,
+	"audit": {"hash_arguments": []},
+}
 
-denied(reasons) := {"allow": false, "reasons": reasons, "obligations": {}, "revision": null}
+# A deny by a precondition when the policy data is missing or unusable: no audit settings then.
+refused(reasons) := {"allow": false, "reasons": reasons, "obligations": {}, "revision": null}
+
+denied(reasons) := {"allow": false, "reasons": reasons, "obligations": {}, "revision": null, "audit": {"hash_arguments": []}}
 
 # `obj` with `key` set to `value` (object.union would merge nested objects instead).
 replaced(obj, key, value) := object.union(object.remove(obj, [key]), {key: value})

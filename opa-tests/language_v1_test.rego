@@ -127,6 +127,7 @@ _read_allowed_under(bytes) := {
 	"reasons": [allow("defaults.read", "p.yaml:2")],
 	"obligations": {"max_file_bytes": bytes, "secrets": "mask"},
 	"revision": null,
+	"audit": {"hash_arguments": []},
 }
 
 test_size_limit_cases if {

@@ -60,17 +60,17 @@ test_malformed_input_denied if {
 
 test_malformed_input_denied_even_without_policy if {
 	d := authz.decision with input as {"version": 2}
-	d == denied([deny("input.invalid", "builtin"), deny("policy.missing", "builtin")])
+	d == refused([deny("input.invalid", "builtin"), deny("policy.missing", "builtin")])
 }
 
 test_no_policy_data_denies_everything if {
 	d := authz.decision with input as _good
-	d == denied([deny("policy.missing", "builtin")])
+	d == refused([deny("policy.missing", "builtin")])
 }
 
 test_null_policy_data_denies_everything if {
 	d := authz.decision with input as _good with data.aegis.policy as null
-	d == denied([deny("policy.missing", "builtin")])
+	d == refused([deny("policy.missing", "builtin")])
 }
 
 test_malformed_policy_data_is_not_valid if {
@@ -87,6 +87,8 @@ test_malformed_policy_data_is_not_valid if {
 		"list without rule": policy_with({"tools": {"allow": {"rule": 1}}}),
 		"list without source": policy_with({"tools": {"allow": {"source": 1}}}),
 		"no write whitelist": object.remove(policy, ["write"]),
+		"no audit settings": object.remove(policy, ["audit"]),
+		"hashed argument without name": policy_with({"audit": {"hash_arguments": {"entries": [{"rule": "a[0]", "source": "p.yaml:4"}]}}}),
 		"repositories not an object": policy_with({"repositories": []}),
 		"repository without paths": replaced(policy, "repositories", {
 			"acme/x": object.remove(policy.repositories["acme/app"], ["paths"]),
@@ -116,7 +118,7 @@ test_compiled_fixture_policy_is_valid if {
 test_policy_without_the_format_mark_denied_on_every_query if {
 	unmarked := object.remove(policy, ["format"])
 	d := authz.decision with input as _good with data.aegis.policy as unmarked
-	d == denied([deny("policy.invalid", "builtin")])
+	d == refused([deny("policy.invalid", "builtin")])
 	v := authz.visible_tools with input as {"version": 1, "principal": {}, "tools": [], "context": {"write_mode": false}}
 		with data.aegis.policy as unmarked
 	v == []

@@ -2,6 +2,7 @@
 
 from gateway.audit._anchor import AnchoredReport, AnchorError, review_anchored
 from gateway.audit._chain import (
+    ARGS,
     GENESIS_HASH,
     INTENT_SEQ,
     canonical_json,
@@ -18,6 +19,7 @@ from gateway.audit._writer import RETRY_INTERVAL_S as AUDIT_RETRY_S
 from gateway.audit._writer import AuditLog
 
 __all__ = [
+    "ARGS",
     "AUDIT_RETRY_S",
     "GENESIS_HASH",
     "INTENT_SEQ",

@@ -23,13 +23,17 @@ SECURITY_EVENTS = (
 )
 CLIENT_REQUEST_ID = "client_request_id"
 TRACEPARENT = "traceparent"  # the W3C trace context a 2026-07-28 client sent in the call's `_meta`
+CREDENTIAL_ID = "credential_id"  # which credential of the principal: an API key's id, a token's jti
+ARGS = "args"  # a tool's target arguments: in clear, or as {"sha256": ...} where the policy says so
 INTENT_EVENT = "write_intent"
 INTENT_SEQ = "intent_seq"
 REPLICA = "replica"  # every entry of a replica's own chain names it (AEGIS_REPLICA_ID); a lone gateway's none
 # Fields of one kind of event beyond ENTRY_FIELDS: (required, optional). A tool call's `output`
 # summary is optional so that logs written before it existed still verify; `approval` and `write`
 # appear on writes only; `client_request_id` on requests that carried a well-formed X-Request-ID of
-# their own; `traceparent` on calls whose client sent one. An approver's decision and a rollback are
+# their own; `traceparent` on calls whose client sent one; `credential_id` on the calls, approvals and
+# rollbacks of a principal whose credential has an id, and `args` on calls whose arguments validated
+# (logs written before either existed still verify). An approver's decision and a rollback are
 # entries of their own. A write to Gitea is preceded by its `write_intent` entry, which its outcome
 # names by `intent_seq`. `audit_gap` records
 # a time the log could not be written; `repaired`, a torn last line `aegis audit repair` moved aside;
@@ -37,11 +41,14 @@ REPLICA = "replica"  # every entry of a replica's own chain names it (AEGIS_REPL
 # `segment_start` opens each segment after the first; `retention`, the removal of old segments;
 # `policy_loaded`, a policy revision that began to serve (its YAML and bundle are archived by revision).
 EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "tool_call": ((), ("output", "approval", "write", CLIENT_REQUEST_ID, TRACEPARENT, INTENT_SEQ)),
+    "tool_call": (
+        (),
+        ("output", "approval", "write", CLIENT_REQUEST_ID, TRACEPARENT, INTENT_SEQ, CREDENTIAL_ID, ARGS),
+    ),
     **{event: (("client_ip", "repeats_left_out"), (CLIENT_REQUEST_ID,)) for event in SECURITY_EVENTS},
-    "approval_decided": (("approval",), ()),
-    "rollback": (("rollback",), (INTENT_SEQ,)),
-    INTENT_EVENT: ((), (CLIENT_REQUEST_ID, TRACEPARENT, "approval", "rollback")),
+    "approval_decided": (("approval",), (CREDENTIAL_ID,)),
+    "rollback": (("rollback",), (INTENT_SEQ, CREDENTIAL_ID)),
+    INTENT_EVENT: ((), (CLIENT_REQUEST_ID, TRACEPARENT, "approval", "rollback", CREDENTIAL_ID, ARGS)),
     "audit_gap": (("gap",), ()),
     "repaired": (("repair",), ()),
     "checkpoint": (("checkpoint",), ()),

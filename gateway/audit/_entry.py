@@ -6,7 +6,14 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.audit._chain import CLIENT_REQUEST_ID, ENTRY_FIELDS, EVENT_FIELDS, INTENT_EVENT, TRACEPARENT
+from gateway.audit._chain import (
+    CLIENT_REQUEST_ID,
+    CREDENTIAL_ID,
+    ENTRY_FIELDS,
+    EVENT_FIELDS,
+    INTENT_EVENT,
+    TRACEPARENT,
+)
 
 CHAINED_FIELDS = ("seq", "ts", "prev_hash", "entry_hash")  # added by the writer
 _COMMON = tuple(name for name in ENTRY_FIELDS if name not in CHAINED_FIELDS)
@@ -26,6 +33,7 @@ class Entry:
     decision_id: str | None = None
     bundle_revision: str | None = None  # the bundle that decided
     principal: str | None = None
+    credential_id: str | None = None  # written only when the principal's credential has an id
     tool: str | None = None
     repo: str | None = None
     path: str | None = None
@@ -42,6 +50,8 @@ class Entry:
             common[CLIENT_REQUEST_ID] = self.client_request_id
         if self.traceparent is not None:
             common[TRACEPARENT] = self.traceparent
+        if self.credential_id is not None:
+            common[CREDENTIAL_ID] = self.credential_id
         return {**common, **self.detail}
 
     def adding(self, **detail: Any) -> Entry:

@@ -24,10 +24,10 @@ from gateway.audit._verify import ChainHead, ChainPoint, walk_lines
 from gateway.errors import AuditChainError
 
 INDEX_SUFFIX = ".index.sqlite"
-_SCHEMA = 2
+_SCHEMA = 3
 _INSERT = (
-    "INSERT INTO entries (seq, ts, event, replica, principal, key_id, tool, repo, path, outcome, revision,"
-    ' reasons, decision_id, request_id, "offset")'
+    "INSERT INTO entries (seq, ts, event, replica, principal, credential_id, tool, repo, path, outcome,"
+    ' revision, reasons, decision_id, request_id, "offset")'
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _BATCH = 5000
@@ -39,7 +39,7 @@ class Filters:
     and `until` are timestamps as the entries write them (`until` exclusive), `revision` a prefix."""
 
     principal: str | None = None
-    key_id: str | None = None
+    credential_id: str | None = None
     tool: str | None = None
     repo: str | None = None
     path: str | None = None
@@ -182,8 +182,8 @@ class ChainIndex:
             """
             DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS entry_rules; DROP TABLE IF EXISTS head;
             CREATE TABLE entries (seq INTEGER PRIMARY KEY, ts TEXT, event TEXT, replica TEXT,
-                principal TEXT, key_id TEXT, tool TEXT, repo TEXT, path TEXT, outcome TEXT, revision TEXT,
-                reasons TEXT, decision_id TEXT, request_id TEXT, "offset" INTEGER);
+                principal TEXT, credential_id TEXT, tool TEXT, repo TEXT, path TEXT, outcome TEXT,
+                revision TEXT, reasons TEXT, decision_id TEXT, request_id TEXT, "offset" INTEGER);
             CREATE TABLE entry_rules (rule TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (rule, seq))
                 WITHOUT ROWID;
             CREATE INDEX entries_by_ts ON entries (ts);
@@ -231,7 +231,7 @@ def _row(entry: dict[str, Any], offset: int) -> tuple[Any, ...]:
         entry.get("event"),
         entry.get(REPLICA),
         entry.get("principal"),
-        entry.get("key_id"),
+        entry.get("credential_id"),
         entry.get("tool"),
         entry.get("repo"),
         entry.get("path"),
@@ -247,7 +247,7 @@ def _row(entry: dict[str, Any], offset: int) -> tuple[Any, ...]:
 def _where(filters: Filters) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
-    for column in ("principal", "key_id", "tool", "repo", "outcome", "event"):
+    for column in ("principal", "credential_id", "tool", "repo", "outcome", "event"):
         value = getattr(filters, column)
         if value is not None:
             clauses.append(f"{column} = ?")

@@ -10,6 +10,7 @@ from typing import Any
 from gateway.audit import AuditLog, Entry
 from gateway.errors import AuditWriteError, Kind, StateUnavailable
 from gateway.state import ApprovalError, ApprovalStore
+from gateway.vocabulary import Principal
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ class Approvers:
         return [approval.as_dict() for approval in approvals]
 
     async def decide(
-        self, approval_id: str, *, approve: bool, approver: str, reason: str | None, request_id: str
+        self, approval_id: str, *, approve: bool, approver: Principal, reason: str | None, request_id: str
     ) -> dict[str, Any]:
         """Approve or deny; raises ApprovalError (after auditing the refusal) when it cannot be done."""
         started = time.perf_counter()
@@ -38,7 +39,7 @@ class Approvers:
             raise ApprovalError(f"{exc}; nothing was decided", Kind.UNAVAILABLE) from exc
         try:
             approval = await self._store.decide(
-                approval_id, approve=approve, approver=approver, reason=reason
+                approval_id, approve=approve, approver=approver.id, reason=reason
             )
         except StateUnavailable as exc:
             refused = ApprovalError(f"{exc}; nothing was decided", Kind.UNAVAILABLE)
@@ -100,7 +101,7 @@ class Approvers:
         approval: dict[str, Any],
         *,
         outcome: str,
-        approver: str,
+        approver: Principal,
         request_id: str,
         started: float,
         tool: str | None = None,
@@ -113,7 +114,8 @@ class Approvers:
                 outcome=outcome,
                 request_id=request_id,
                 bundle_revision=approval.get("bundle_revision"),
-                principal=approver,
+                principal=approver.id,
+                credential_id=approver.credential_id,
                 tool=tool,
                 repo=repo,
                 path=path,

@@ -20,7 +20,7 @@ from gateway.audit import INTENT_SEQ, AuditLog, Entry, canonical_json, find_entr
 from gateway.errors import AuditChainError, AuditWriteError, Kind, Refused, StateUnavailable, UpstreamError
 from gateway.gitea import GiteaClient, commit_file, current_file, git_blob_sha
 from gateway.state import SnapshotError, SnapshotStore, StoredSnapshot
-from gateway.vocabulary import Resource
+from gateway.vocabulary import Principal, Resource
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ SNAPSHOT_ID = re.compile(r"snap_[0-9a-f]{16}")
 class _Attempt:
     seq: int | None  # the audit entry of the write in this replica's chain, or
     snapshot_id: str | None  # the write's snapshot, whichever replica made it
-    principal: str
+    principal: Principal
     request_id: str
     started: float = dataclasses.field(default_factory=time.perf_counter)
     target: dict[str, Any] | None = None
@@ -61,7 +61,7 @@ class Rollbacks:
         self._snapshots = snapshots
         self._gitea = gitea
 
-    async def rollback(self, target: int | str, *, principal: str, request_id: str) -> dict[str, Any]:
+    async def rollback(self, target: int | str, *, principal: Principal, request_id: str) -> dict[str, Any]:
         """Restore the file of audit entry `target` (an int) or of snapshot `target` (snap_...); returns
         what was done. Raises RollbackRefused."""
         try:
@@ -185,7 +185,8 @@ class Rollbacks:
             event="rollback",
             outcome=outcome,
             request_id=attempt.request_id,
-            principal=attempt.principal,
+            principal=attempt.principal.id,
+            credential_id=attempt.principal.credential_id,
             tool=(attempt.target or {}).get("tool"),
             repo=snapshot.repo if snapshot else None,
             path=snapshot.path if snapshot else None,

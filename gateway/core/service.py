@@ -19,7 +19,8 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from gateway.audit import INTENT_SEQ, AuditLog, Entry, canonical_json
+from gateway.audit import ARGS, INTENT_SEQ, AuditLog, Entry, canonical_json
+from gateway.core.audit_args import audited_arguments
 from gateway.core.normalize import normalize_name, normalize_path, normalize_pathspec, normalize_ref
 from gateway.core.request_state import HeldCall, RequestStates
 from gateway.core.results import OutputBounds, Presented, denied_result, error_result, present, secret_mode
@@ -39,7 +40,7 @@ from gateway.observability.metrics import Metrics
 from gateway.opa import Decision, Reason, ResultUndecided
 from gateway.sanitize import scan_size
 from gateway.state import Approval
-from gateway.tools import BoundTool, ToolCall, ToolOutput, ToolRegistry
+from gateway.tools import BoundTool, Tool, ToolCall, ToolOutput, ToolRegistry
 from gateway.vocabulary import CallContext, HeldForApproval, Principal, Resource
 
 MAX_AUDITED_NAME = 128
@@ -67,6 +68,7 @@ class _Trace:
     intent_seq: int | None = None  # of the write_intent entry, once the write is about to be sent
     executed: bool = False  # the tool ran against Gitea
     refused_by: Reason | None = None  # the transport's reason for refusing a call it never passed on
+    targets: tuple[Tool, Mapping[str, Any]] | None = None  # the tool and its normalized arguments, once valid
 
 
 class Decider(ShownDecider, Protocol):
@@ -158,6 +160,7 @@ class ToolService:
         try:
             bound.validate(arguments)
             trace.resource, normalized = _normalize(bound, arguments)
+            trace.targets = bound.tool, normalized
             resuming = self._resuming(context, bound, normalized)
         except InvalidToolCall:
             trace.outcome = "invalid"
@@ -379,6 +382,11 @@ class ToolService:
 
     def _entry(self, context: CallContext, trace: _Trace, duration: float) -> Entry:
         decision = trace.decision
+        principal = _principal(context)
+        detail: dict[str, Any] = {"approval": trace.approval} if trace.approval else {}
+        if trace.targets is not None:
+            tool, arguments = trace.targets
+            detail[ARGS] = audited_arguments(tool, arguments, decision.hash_arguments if decision else None)
         return Entry(
             event="tool_call",
             outcome=trace.outcome,
@@ -387,14 +395,15 @@ class ToolService:
             traceparent=context.traceparent,
             decision_id=decision.decision_id if decision else None,
             bundle_revision=decision.revision if decision else None,
-            principal=_principal(context).id,
+            principal=principal.id,
+            credential_id=principal.credential_id,
             tool=trace.tool,
             repo=trace.resource.repo,
             path=trace.resource.path,
             args_sha256=trace.args_sha256,
             reasons=tuple(reason.as_dict() for reason in _reasons(trace)),
             duration_ms=round(duration * 1000, 3),
-            detail={"approval": trace.approval} if trace.approval else {},
+            detail=detail,
         )
 
 

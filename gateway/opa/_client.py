@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -23,6 +24,9 @@ POLICY_VALID_PATH = "/v1/data/aegis/authz/policy_valid"
 META_REVISION_PATH = "/v1/data/aegis/meta/revision"
 BUNDLES_PATH = "/v1/data/system/bundles"
 HEALTH_PATH = "/health"
+# OPA's own decision id (a UUID), which it returns while its decision log is on; anything else in its
+# place makes the answer malformed, since it goes into the audit log.
+OPA_DECISION_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,9 @@ class Decision:
     decision_id: str
     obligations: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     revision: str | None = None  # of the bundle that decided, as OPA reports it
+    # The arguments the policy says the audit log records only hashed (`audit.hash_arguments`); None
+    # when no bundle said (a failure standing in for a decision): then every argument is hashed.
+    hash_arguments: frozenset[str] | None = None
 
     @classmethod
     def fail_closed(cls, kind: str, revision: str | None = None) -> Decision:
@@ -102,20 +109,23 @@ class DecisionClient:
         return self._verified_revision is not None
 
     async def decide(self, opa_input: Mapping[str, Any]) -> Decision:
+        """OPA's decision, under OPA's own decision id when its decision log is on (so that the log's
+        line and the audit entry join), else under one of the gateway's."""
         if self._verified_revision is None and not await self.verify_policy():
             self._metrics.opa_errors.labels(kind=self._unverified_kind).inc()
             return Decision.fail_closed(self._unverified_kind)
-        decision_id = uuid.uuid4().hex
         started = time.perf_counter()
         try:
-            result = await self._query(DECISION_PATH, opa_input)
+            answer = await self._answer(DECISION_PATH, opa_input)
         except _QueryFailed as failure:
             self._metrics.opa_errors.labels(kind=failure.kind).inc()
             log.error("opa decision failed, denying", extra={"opa_failure": failure.kind})
             return Decision.fail_closed(failure.kind)
         finally:
             self._metrics.opa_decision_duration.observe(time.perf_counter() - started)
-        decision = _parse_decision(result, decision_id)
+        decision_id = answer.get("decision_id", uuid.uuid4().hex)
+        valid_id = isinstance(decision_id, str) and OPA_DECISION_ID.fullmatch(decision_id)
+        decision = _parse_decision(answer["result"], decision_id) if valid_id else None
         if decision is None:
             self._metrics.opa_errors.labels(kind="malformed").inc()
             log.error("opa returned a malformed decision, denying")
@@ -190,6 +200,11 @@ class DecisionClient:
         await self._http.aclose()
 
     async def _query(self, path: str, opa_input: Mapping[str, Any]) -> Any:
+        return (await self._answer(path, opa_input))["result"]
+
+    async def _answer(self, path: str, opa_input: Mapping[str, Any]) -> dict[str, Any]:
+        """OPA's whole answer to a query: `result`, which it must hold, and `decision_id` when OPA's
+        decision log is on."""
         payload = json.dumps({"input": opa_input}, separators=(",", ":")).encode()
         try:
             response = await self._http.request("POST", path, body=payload, content_type="application/json")
@@ -205,7 +220,7 @@ class DecisionClient:
             raise _QueryFailed("malformed") from None
         if not isinstance(body, dict) or "result" not in body:
             raise _QueryFailed("undefined")
-        return body["result"]
+        return body
 
 
 class ResultUndecided(OpaError):
@@ -248,7 +263,10 @@ def _parse_decision(result: Any, decision_id: str) -> Decision | None:
     if not isinstance(raw_reasons, list) or not isinstance(obligations, dict):
         return None
     reasons = _parse_reasons(raw_reasons)
-    if reasons is None:
+    # A bundle of a compiler without `audit` says nothing: every target argument is then hashed.
+    audit = result.get("audit")
+    hash_arguments = None if audit is None else _hash_arguments(audit)
+    if reasons is None or (audit is not None and hash_arguments is None):
         return None
     revision = result.get("revision")
     return Decision(
@@ -257,7 +275,17 @@ def _parse_decision(result: Any, decision_id: str) -> Decision | None:
         decision_id=decision_id,
         obligations=obligations,
         revision=revision if isinstance(revision, str) else None,
+        hash_arguments=hash_arguments,
     )
+
+
+def _hash_arguments(audit: Any) -> frozenset[str] | None:
+    """The decision's `audit.hash_arguments`, or None when it is not a list of names (a malformed
+    decision)."""
+    names = audit.get("hash_arguments") if isinstance(audit, dict) else None
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        return None
+    return frozenset(names)
 
 
 def _parse_reasons(raw: Sequence[Any]) -> tuple[Reason, ...] | None:

@@ -41,6 +41,7 @@ class ManagedSettings:
     opa_timeout_s: float
     bundle_verification_key: Path | None = None
     bundle_signing_alg: str = "RS256"
+    console_decision_logs: bool = False  # OPA logs each decision (masked by the bundle) on its stderr
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,6 +204,7 @@ class ManagedSource(Delegating):
             workdir=workdir,
             verification_key=self._settings.bundle_verification_key,
             signing_alg=self._settings.bundle_signing_alg,
+            console_decision_logs=self._settings.console_decision_logs,
         )
         await managed.start()
         client = DecisionClient(

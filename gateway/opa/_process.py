@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 from pathlib import Path
@@ -16,6 +17,9 @@ from gateway.outbound import HttpSession, RequestFailed
 READY_TIMEOUT_S = 30.0
 STOP_GRACE_S = 5.0
 RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
+# OPA's decision log on its stderr (the gateway's), each logged input masked by the bundle's
+# system.log.mask; with it on, OPA answers every query with its decision_id.
+CONSOLE_DECISION_LOGS = {"decision_logs": {"console": True, "mask_decision": "/system/log/mask"}}
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,8 @@ class ManagedOpa:
 
     OPA listens on a unix socket inside `workdir` (mode 0600), so nothing else on the host can query or
     reconfigure it. If the gateway is killed outright, the kernel sends OPA SIGTERM (PR_SET_PDEATHSIG).
+    With `console_decision_logs`, OPA writes a decision log line per query to its stderr, which is the
+    gateway's: the line's decision_id is the one the audit entry records.
 
     Example:
         opa = ManagedOpa(opa_bin="opa", bundle=Path("bundle.tar.gz"), workdir=Path("/tmp/x"))
@@ -40,6 +46,7 @@ class ManagedOpa:
         workdir: Path,
         verification_key: Path | None = None,
         signing_alg: str = "RS256",
+        console_decision_logs: bool = False,
     ) -> None:
         self._opa_bin = opa_bin
         self._bundle = bundle
@@ -48,6 +55,11 @@ class ManagedOpa:
             if verification_key
             else []
         )
+        self._config: list[str] = []
+        if console_decision_logs:
+            config = workdir / "opa-config.json"  # JSON is YAML, which OPA reads
+            config.write_text(json.dumps(CONSOLE_DECISION_LOGS), encoding="utf-8")
+            self._config = ["--config-file", str(config)]
         self.socket_path = workdir / "opa.sock"
         self._process: asyncio.subprocess.Process | None = None
         self._supervisor: asyncio.Task[None] | None = None
@@ -83,6 +95,7 @@ class ManagedOpa:
                 "--bundle",
                 str(self._bundle),
                 *self._verification,
+                *self._config,
                 "--skip-version-check",
                 "--log-level",
                 "error",

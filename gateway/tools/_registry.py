@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from gateway.errors import ConfigError, InvalidToolCall
-from gateway.tools._spec import Tool
+from gateway.tools._spec import CONTENT_ARGUMENTS, Tool
 
 MAX_ERROR_CHARS = 300
 
@@ -78,6 +78,13 @@ def _bind(tool: Tool, schema_root: Path) -> BoundTool:
         raise ConfigError(f"tool {tool.name}: schema {path} is missing or invalid: {exc}") from exc
     if schema.get("additionalProperties") is not False:
         raise ConfigError(f"tool {tool.name}: schema must set additionalProperties to false")
+    unknown = set(tool.audited_args) - set(schema.get("properties", {}))
+    content = CONTENT_ARGUMENTS.intersection(tool.audited_args)
+    if unknown or content:
+        raise ConfigError(
+            f"tool {tool.name}: audited_args must name target arguments of its schema, not"
+            f" {', '.join(sorted(unknown | content))}"
+        )
     return BoundTool(tool=tool, schema=schema, validator=Draft202012Validator(schema))
 
 

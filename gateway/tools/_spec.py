@@ -11,6 +11,9 @@ from gateway.sanitize import Finding, SecretMode
 from gateway.vocabulary import FileSnapshot, Resource
 
 Capability = Literal["read", "write"]
+# Arguments that carry content, never a target: they are not written to the audit log in clear
+# (`Tool.audited_args` may not name them) and the bundle's decision-log mask removes them.
+CONTENT_ARGUMENTS = frozenset({"content", "body", "title", "message"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +69,11 @@ class Tool:
 
     A write names the branch it targets (`branch_arg`, checked against write.branches), any further
     git refs it passes to Gitea (`other_ref_args`, normalized like `ref_arg`), and `write_size`, the bytes
-    it stores: the policy's size limits and the key's write quotas are held against it before it runs."""
+    it stores: the policy's size limits and the key's write quotas are held against it before it runs.
+
+    `audited_args` are its target arguments (a number, a sha or ref, a query, a path), which its audit
+    entries record in clear unless the policy says to hash them; never content (`CONTENT_ARGUMENTS`),
+    and owner and repo are recorded as the entry's `repo` already."""
 
     name: str
     title: str
@@ -79,6 +86,7 @@ class Tool:
     ref_arg: str | None = None
     branch_arg: str | None = None
     other_ref_args: tuple[str, ...] = ()
+    audited_args: tuple[str, ...] = ()
     write_size: WriteSize | None = None
     destructive: bool = False
 

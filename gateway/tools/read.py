@@ -191,6 +191,7 @@ async def get_issue(call: ToolCall) -> ToolOutput:
 READ_TOOLS: tuple[Tool, ...] = (
     Tool(
         name="list_repositories",
+        audited_args=("query", "page", "limit"),
         title="List repositories",
         capability="read",
         repo_scoped=False,
@@ -206,6 +207,7 @@ READ_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="get_file_tree",
+        audited_args=("ref", "recursive"),
         title="File tree",
         capability="read",
         ref_arg="ref",
@@ -214,6 +216,7 @@ READ_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="get_file_contents",
+        audited_args=("filepath", "ref"),
         title="File contents",
         capability="read",
         path_arg="filepath",
@@ -223,6 +226,7 @@ READ_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="list_commits",
+        audited_args=("ref", "path", "page", "limit"),
         title="List commits",
         capability="read",
         path_arg="path",
@@ -233,6 +237,7 @@ READ_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="list_issues",
+        audited_args=("state", "labels", "page", "limit"),
         title="List issues",
         capability="read",
         description="List issues (not pull requests) of a repository by state and labels.",
@@ -240,6 +245,7 @@ READ_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="get_issue",
+        audited_args=("index",),
         title="Get issue",
         capability="read",
         description="Read one issue of a repository, with its body.",

@@ -142,6 +142,7 @@ async def get_pull_request(call: ToolCall) -> ToolOutput:
 CHANGE_TOOLS: tuple[Tool, ...] = (
     Tool(
         name="get_commit_diff",
+        audited_args=("sha",),
         title="Commit diff",
         capability="read",
         ref_arg="sha",
@@ -150,6 +151,7 @@ CHANGE_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="compare_refs",
+        audited_args=("base", "head"),
         title="Compare refs",
         capability="read",
         ref_arg="head",
@@ -159,6 +161,7 @@ CHANGE_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="list_pull_requests",
+        audited_args=("state", "page", "limit"),
         title="List pull requests",
         capability="read",
         description="List the pull requests of a repository by state.",
@@ -166,6 +169,7 @@ CHANGE_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="get_pull_request",
+        audited_args=("index",),
         title="Get pull request",
         capability="read",
         description="Read one pull request: its description, branches, changed files and their diff.",

@@ -57,6 +57,7 @@ def _lister(segment: str, render: Callable[[Mapping[str, Any]], dict[str, Any]])
 REF_TOOLS: tuple[Tool, ...] = (
     Tool(
         name="list_branches",
+        audited_args=("page", "limit"),
         title="List branches",
         capability="read",
         description="List the branches of a repository with the commit each points to.",
@@ -64,6 +65,7 @@ REF_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="list_tags",
+        audited_args=("page", "limit"),
         title="List tags",
         capability="read",
         description="List the tags of a repository, newest first, with their commits and messages.",
@@ -71,6 +73,7 @@ REF_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="list_releases",
+        audited_args=("page", "limit"),
         title="List releases",
         capability="read",
         description="List the releases of a repository, newest first, with their notes.",
@@ -78,6 +81,7 @@ REF_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="list_labels",
+        audited_args=("page", "limit"),
         title="List labels",
         capability="read",
         description="List the issue labels defined in a repository.",

@@ -168,6 +168,7 @@ async def search_code(call: ToolCall) -> ToolOutput:
 SEARCH_TOOLS: tuple[Tool, ...] = (
     Tool(
         name="search_code",
+        audited_args=("query", "regex", "ignore_case", "ref", "path_prefix", "max_results"),
         title="Search code",
         capability="read",
         path_arg="path_prefix",

@@ -217,6 +217,7 @@ WRITE_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="update_issue",
+        audited_args=("index", "state"),
         title="Update issue",
         capability="write",
         description="Change the title, body or state (open/closed) of an issue or pull request.",
@@ -226,6 +227,7 @@ WRITE_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="create_issue_comment",
+        audited_args=("index",),
         title="Comment on issue",
         capability="write",
         description="Add a comment to an issue or pull request.",
@@ -234,6 +236,7 @@ WRITE_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="add_labels",
+        audited_args=("index", "labels"),
         title="Add labels",
         capability="write",
         description="Add existing repository labels (by name) to an issue or pull request.",
@@ -241,6 +244,7 @@ WRITE_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="remove_labels",
+        audited_args=("index", "labels"),
         title="Remove labels",
         capability="write",
         description="Remove labels (by name) from an issue or pull request.",
@@ -249,6 +253,7 @@ WRITE_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="create_branch",
+        audited_args=("branch", "from_ref"),
         title="Create branch",
         capability="write",
         branch_arg="branch",
@@ -258,6 +263,7 @@ WRITE_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="create_or_update_file",
+        audited_args=("filepath", "branch", "encoding", "sha"),
         title="Create or update file",
         capability="write",
         path_arg="filepath",
@@ -272,6 +278,7 @@ WRITE_TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         name="create_pull_request",
+        audited_args=("head", "base"),
         title="Create pull request",
         capability="write",
         branch_arg="base",

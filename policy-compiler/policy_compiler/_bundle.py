@@ -1,7 +1,7 @@
 """build_bundle: compile a policy file into a byte-reproducible OPA bundle (.tar.gz).
 
 Bundle layout:
-    .manifest                 {"revision", "roots": ["aegis"], "rego_version": 1, "metadata"}
+    .manifest                 {"revision", "roots": ["aegis", "system/log"], "rego_version": 1, "metadata"}
     aegis/meta/data.json      {"revision": R}: every decision reports the revision that made it
     aegis/policy/data.json    the compiled policy (data.aegis.policy)
     rego/<path>.rego          every .rego file of rego/ but the *_test.rego files
@@ -46,7 +46,7 @@ DATA_PATH = "aegis/policy/data.json"
 META_PATH = "aegis/meta/data.json"
 MANIFEST_PATH = ".manifest"
 REGO_PREFIX = "rego/"
-ROOTS = ("aegis",)
+ROOTS = ("aegis", "system/log")  # system/log: the decision-log mask (rego/log_mask.rego)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -132,6 +132,7 @@ class _Builder:
         roles = cast(dict[str, dict[str, Any]], self.root.get("roles", {}))
         principals = cast(dict[str, dict[str, Any]], self.root.get("principals", {}))
         secrets = cast(dict[str, str], self.root.get("secrets", {}))
+        audit = cast(dict[str, list[str]], self.root.get("audit", {}))
         version = self.root.get("version")
         return Policy(
             source_sha256=self.sha256,
@@ -157,6 +158,9 @@ class _Builder:
             principals=tuple(self.principal(name, rules) for name, rules in sorted(principals.items())),
             secrets_output=self.output(secrets, ("secrets",), "secrets") or BUILTIN_SECRETS_OUTPUT,
             secret_store_paths=self.store_paths(secrets),
+            audit_hash_arguments=self.rules(
+                audit, ("audit", "hash_arguments"), "audit.hash_arguments", "name"
+            ),
         )
 
     def default(self, defaults: dict[str, str], capability: str) -> Default:

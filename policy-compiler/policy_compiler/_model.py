@@ -33,7 +33,7 @@ __all__ = [
     "TimeBound",
 ]
 
-DATA_FORMAT = 4
+DATA_FORMAT = 5
 BUILTIN = "builtin"
 CAPABILITIES = ("read", "write", "automation")
 
@@ -266,6 +266,7 @@ class Policy:
     principals: tuple[PrincipalRules, ...] = ()
     secrets_output: OutputRule = BUILTIN_SECRETS_OUTPUT
     secret_store_paths: SecretStorePaths = BUILTIN_SECRET_STORE_PATHS
+    audit_hash_arguments: RuleList = RuleList(rule="audit.hash_arguments", source=BUILTIN, kind="name")
 
     def repository(self, name: str) -> RepositoryRules | None:
         """The rules under repository key `name` (any case; exact or glob), or None."""
@@ -296,6 +297,7 @@ class Policy:
                 "output": self.secrets_output.to_data(),
                 "store_paths": self.secret_store_paths.to_data(),
             },
+            "audit": {"hash_arguments": self.audit_hash_arguments.to_data()},
             "write": {
                 "repositories": self.write_repositories.to_data(),
                 "branches": self.write_branches.to_data(),

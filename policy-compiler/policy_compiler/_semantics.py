@@ -43,6 +43,9 @@ class _Checker:
             self.repository_list(write.get("repositories"), ("write", "repositories"))
             self.string_list(write.get("branches"), ("write", "branches"), glob_problem, normalize_glob)
             self.tool_list(write.get("require_approval"), ("write", "require_approval"))
+        audit = root.get("audit")
+        if isinstance(audit, dict):
+            self.string_list(audit.get("hash_arguments"), ("audit", "hash_arguments"), _no_problem, str)
         repositories = root.get("repositories")
         if isinstance(repositories, dict):
             self.repositories(repositories)
@@ -164,7 +167,7 @@ class _Checker:
 
 
 def _no_problem(_: str) -> str | None:
-    return None  # capabilities: the schema checks the values
+    return None  # capabilities and argument names: the schema checks the values
 
 
 def semantic_issues(document: Document, file: str, known_tools: Collection[str] | None) -> list[PolicyIssue]:

@@ -507,6 +507,11 @@ def test_opa_loads_only_signed_bundles_and_persists_them(rendered: Rendered) -> 
     assert "emptyDir" in rendered.volume("opa-persistence")
 
 
+def test_opas_decision_log_is_off_unless_asked_for_and_then_masked(minimal: Rendered, full: Rendered) -> None:
+    assert "decision_logs" not in opa_config(minimal)
+    assert opa_config(full)["decision_logs"] == {"console": True, "mask_decision": "/system/log/mask"}
+
+
 # --- the other resources -------------------------------------------------------------------------------
 
 

@@ -210,6 +210,7 @@ async def test_the_sdk_authorizes_with_hydra_and_calls_tools(
         "get_file_contents",
         "allowed",
     )
+    assert entry["credential_id"] == claims["jti"]  # which token it was, beside whose
 
     # The simulator answers 401 to any token but its own: every request it served carried credentials
     # and was accepted, so the gateway sent its Gitea token and never the client's access token.

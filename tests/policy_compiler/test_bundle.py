@@ -55,7 +55,7 @@ def test_manifest_contents(tmp_path: Path) -> None:
     manifest = json.loads(_contents(info.path)[".manifest"])
     assert manifest == {
         "revision": info.revision,
-        "roots": ["aegis"],
+        "roots": ["aegis", "system/log"],
         "rego_version": 1,
         "metadata": {
             "source_sha256": hashlib.sha256(EXAMPLE.read_bytes()).hexdigest(),

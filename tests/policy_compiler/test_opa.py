@@ -69,7 +69,12 @@ def test_decisions_of_compiled_bundle(
     )
     for call, decision in zip(case["calls"], got, strict=True):
         default_obligations = {"secrets": "mask"} if call["want"]["allow"] else {}
-        want = {"obligations": default_obligations, **call["want"], "revision": info.revision}
+        want = {
+            "obligations": default_obligations,
+            "audit": {"hash_arguments": []},
+            **call["want"],
+            "revision": info.revision,
+        }
         assert decision == want, call["note"]
     for query in case.get("visible", []):
         visible = opa_eval(opa, "data.aegis.authz.visible_tools", _listing_input(query), bundle=bundle)
@@ -82,7 +87,7 @@ def test_opa_reads_the_manifest_and_namespaces(opa: str, tmp_path: Path) -> None
     assert inspected.returncode == 0, inspected.stderr
     report = json.loads(inspected.stdout)
     assert report["manifest"]["revision"] == info.revision
-    assert report["manifest"]["roots"] == ["aegis"]
+    assert report["manifest"]["roots"] == ["aegis", "system/log"]
     assert report["namespaces"]["data.aegis.policy"] == ["aegis/policy/data.json"]
     assert "rego/authz.rego" in report["namespaces"]["data.aegis.authz"]
 

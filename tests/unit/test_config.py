@@ -108,3 +108,16 @@ def test_an_unreadable_secret_file_stops_the_start(
         mounted.write_text(content)
     with pytest.raises(ConfigError, match=f"AEGIS_GITEA_TOKEN_FILE: {message}"):
         Settings.from_env({"AEGIS_GITEA_TOKEN_FILE": str(mounted)})
+
+
+def test_the_managed_opas_decision_log_is_off_unless_asked_for_on_the_console() -> None:
+    assert Settings.from_env({}).opa_decision_logs == "off"
+    assert Settings.from_env({"AEGIS_OPA_DECISION_LOGS": "console"}).opa_decision_logs == "console"
+    with pytest.raises(ConfigError, match="AEGIS_OPA_DECISION_LOGS must be one of off, console, got 'http'"):
+        Settings.from_env({"AEGIS_OPA_DECISION_LOGS": "http"})
+
+
+def test_a_sidecars_decision_log_is_configured_on_the_sidecar() -> None:
+    env = {"AEGIS_OPA_DECISION_LOGS": "console", "AEGIS_OPA_URL": "http://127.0.0.1:8181"}
+    with pytest.raises(ConfigError, match="configures the managed OPA only"):
+        Settings.from_env(env)

@@ -54,7 +54,11 @@ class KeyStore:
         if found is None or not found.is_live(self._clock()):
             return None
         principal = Principal(
-            id=found.name, kind="api_key", scopes=found.scopes, write_quota=found.write_quota
+            id=found.name,
+            kind="api_key",
+            scopes=found.scopes,
+            write_quota=found.write_quota,
+            credential_id=found.id,
         )
         return KeyMatch(principal=principal, key_id=found.id, rate_limit=found.rate_limit)
 

@@ -29,7 +29,7 @@ class ClaimMapping:
         scope_map=(("mcp:read", "tools:read"),),
     )
     mapping.principal({"sub": "alice", "scope": "mcp:read openid"})
-    # Principal(id="oauth:alice", kind="oauth", scopes=("tools:read",), roles=())
+    # Principal(id="oauth:alice", kind="oauth", scopes=("tools:read",), roles=(), credential_id=None)
     """
 
     def __init__(
@@ -77,7 +77,17 @@ class ClaimMapping:
             kind=PRINCIPAL_KIND,
             scopes=tuple(sorted(granted)),
             roles=tuple(dict.fromkeys(roles)),
+            credential_id=_token_id(claims),
         )
+
+
+def _token_id(claims: Mapping[str, Any]) -> str | None:
+    """The token's `jti`, which the audit log records to tell one token from another of the same
+    subject; None when it has none, or one that is not a short printable string."""
+    jti = claims.get("jti")
+    if isinstance(jti, str) and 0 < len(jti) <= MAX_CLAIM_CHARS and jti.isprintable():
+        return jti
+    return None
 
 
 def _claim(claims: Mapping[str, Any], path: str | None) -> Any:

@@ -13,13 +13,18 @@ package aegis.authz
 # title: Decision
 # description: |
 #   {"allow": bool, "reasons": [{"rule", "effect", "source"}], "obligations": {...},
-#   "revision": R} for one tool call (the version 1 input of docs/contracts.md). On allow,
-#   reasons are the allow rules used and obligations carry what the gateway must still
-#   enforce (secrets, max_file_bytes, require_approval); on deny, reasons are every rule
-#   that denies. Reasons are ordered by evaluation stage, then by position in their list.
-#   `revision` is the revision of the bundle that decided (null without one).
+#   "revision": R, "audit": {"hash_arguments": [...]}} for one tool call (the version 1 input
+#   of docs/contracts.md). On allow, reasons are the allow rules used and obligations carry
+#   what the gateway must still enforce (secrets, max_file_bytes, require_approval); on deny,
+#   reasons are every rule that denies. Reasons are ordered by evaluation stage, then by
+#   position in their list. `revision` is the revision of the bundle that decided (null
+#   without one). `audit` names the arguments the audit log records only hashed, allow or
+#   deny; it is absent when the policy data is missing or unusable (the gateway then hashes
+#   every argument).
 # entrypoint: true
-decision := {"allow": false, "reasons": _ordered(_precondition_failures), "obligations": {}, "revision": _revision} if {
+decision := object.union(_verdict, _audit)
+
+_verdict := {"allow": false, "reasons": _ordered(_precondition_failures), "obligations": {}, "revision": _revision} if {
 	count(_precondition_failures) > 0
 } else := {
 	"allow": true,
@@ -29,6 +34,17 @@ decision := {"allow": false, "reasons": _ordered(_precondition_failures), "oblig
 } if {
 	_allowed
 } else := {"allow": false, "reasons": _ordered(_denials), "obligations": {}, "revision": _revision}
+
+# METADATA
+# title: Audit settings
+# description: |
+#   The arguments audit.hash_arguments names, in their order: the gateway's audit log records
+#   them as their SHA-256 only, and OPA's decision log leaves them out (system.log.mask).
+default _audit := {}
+
+_audit := {"audit": {"hash_arguments": [entry.name | some entry in _policy.audit.hash_arguments.entries]}} if {
+	_policy_usable
+}
 
 # METADATA
 # title: Visible tools

@@ -24,7 +24,7 @@ _precondition_failures contains [1, 0, _builtin(rego.metadata.rule(), "deny")] i
 # METADATA
 # title: Unusable policy
 # description: |
-#   data.aegis.policy does not carry the mark of policy_compiler's data format 4. The full shape
+#   data.aegis.policy does not carry the mark of policy_compiler's data format 5. The full shape
 #   is checked once per bundle by policy_valid (the gateway refuses a bundle for which it is not
 #   true), not on every query: that check grows with the policy.
 # custom:
@@ -116,19 +116,19 @@ _valid_path(path, repo) if {
 
 _policy_present if _policy != null
 
-_policy_usable if _policy.format == 4
+_policy_usable if _policy.format == 5
 
 # METADATA
 # title: Valid policy data
 # description: |
-#   data.aegis.policy has the shape policy_compiler writes (data format 4), down to each entry,
+#   data.aegis.policy has the shape policy_compiler writes (data format 5), down to each entry,
 #   and every regex compiles: a regex that did not would make its deny rule silently fail.
 #   The gateway asks this once per bundle revision and refuses a bundle for which it is not true.
 # entrypoint: true
 default policy_valid := false
 
 policy_valid if {
-	_policy.format == 4
+	_policy.format == 5
 	every capability in ["read", "write", "automation"] {
 		_valid_default(_policy.defaults[capability])
 	}
@@ -139,6 +139,7 @@ policy_valid if {
 	_valid_repo_list(_policy.write.repositories)
 	_valid_glob_list(_policy.write.branches)
 	_valid_list(_policy.write.require_approval, "name")
+	_valid_list(_policy.audit.hash_arguments, "name")
 	is_object(_policy.repositories)
 	every rules in _policy.repositories {
 		_valid_rules(rules)

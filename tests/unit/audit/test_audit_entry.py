@@ -33,11 +33,18 @@ def test_an_intent_keeps_who_what_and_why_but_not_what_only_the_outcome_knows() 
         request_id="r",
         client_request_id="c",
         principal="agent",
+        credential_id="4f2a9c01b7de",
         tool="create_issue",
         repo="acme/app",
         reasons=({"rule": "writes.allow", "effect": "allow", "source": "policy.yaml:9"},),
         duration_ms=12.5,
-        detail={"approval": {"id": "a1"}, "output": {"secrets": {}}, "write": {"issue": 1}, "intent_seq": 4},
+        detail={
+            "approval": {"id": "a1"},
+            "args": {"index": 1},
+            "output": {"secrets": {}},
+            "write": {"issue": 1},
+            "intent_seq": 4,
+        },
     )
     intent = outcome.intent().fields()
     assert intent["event"] == "write_intent" and intent["outcome"] == "intent"
@@ -45,6 +52,7 @@ def test_an_intent_keeps_who_what_and_why_but_not_what_only_the_outcome_knows() 
     assert (intent["request_id"], intent["client_request_id"], intent["principal"]) == ("r", "c", "agent")
     assert intent["reasons"] == [{"rule": "writes.allow", "effect": "allow", "source": "policy.yaml:9"}]
     assert intent["approval"] == {"id": "a1"}
+    assert (intent["credential_id"], intent["args"]) == ("4f2a9c01b7de", {"index": 1})
     assert {"output", "write", "intent_seq"}.isdisjoint(intent)
     assert field_problem(chained(outcome.intent())) is None
 
@@ -53,3 +61,18 @@ def test_adding_fields_leaves_the_original_alone() -> None:
     entry = Entry(event="tool_call", outcome="allowed")
     more = entry.adding(output=None)
     assert "output" in more.fields() and "output" not in entry.fields()
+
+
+@pytest.mark.parametrize("event", ["tool_call", "write_intent"])
+def test_a_call_may_name_its_credential_and_arguments_and_older_entries_without_them_verify(
+    event: str,
+) -> None:
+    older = Entry(event=event, outcome="allowed")
+    newer = Entry(event=event, outcome="allowed", credential_id="4f2a9c01b7de", detail={"args": {"index": 3}})
+    assert "credential_id" not in older.fields() and newer.fields()["credential_id"] == "4f2a9c01b7de"
+    assert field_problem(chained(older)) is None and field_problem(chained(newer)) is None
+
+
+def test_arguments_are_refused_on_an_event_that_has_none() -> None:
+    entry = Entry(event="checkpoint", outcome="allowed", detail={"checkpoint": {}, "args": {"index": 3}})
+    assert field_problem(chained(entry)) == "unknown fields: args"

@@ -21,6 +21,7 @@ READ = Entry(
     decision_id="d",
     bundle_revision="3f1c2a9b" + "0" * 56,
     principal="alice",
+    credential_id="key_alice_1",
     tool="get_file_contents",
     repo="acme/app",
     path="src/main.py",
@@ -31,6 +32,7 @@ DENIED = dataclasses.replace(
     READ,
     outcome="denied",
     principal="bob",
+    credential_id="key_bob_1",
     path="src/secrets/prod.env",
     reasons=({"rule": "repo.acme/app.paths.deny[0]", "effect": "deny", "source": "policy.yaml:9"},),
 )
@@ -58,6 +60,7 @@ def test_each_filter_finds_what_it_names(tmp_path: Path) -> None:
         assert seqs(index, Filters(path="src/*.py")) == [1]
         assert seqs(index, Filters(outcome="denied")) == [2]
         assert seqs(index, Filters(principal="alice")) == [1, 3]
+        assert seqs(index, Filters(credential_id="key_alice_1")) == [1, 3]
         assert seqs(index, Filters(rule="repo.acme/app.paths.deny[0]")) == [2]
         assert seqs(index, Filters(rule="repo.acme/app.paths")) == []  # a whole rule name, not a part
         assert seqs(index, Filters(revision="3f1c2a9b")) == [1, 2]

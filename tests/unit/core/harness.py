@@ -26,9 +26,12 @@ WRITER = Principal(id="writer", kind="api_key", scopes=("tools:read", "tools:wri
 
 
 @contextlib.asynccontextmanager
-async def service_over(tmp_path: Path, tool: Tool, decider: Decider) -> AsyncIterator[ToolService]:
-    """The service; `tool`'s schema accepts an empty object. Gitea is unreachable: tools must not call it."""
-    schema = {"type": "object", "properties": {}, "additionalProperties": False}
+async def service_over(
+    tmp_path: Path, tool: Tool, decider: Decider, *, properties: dict[str, Any] | None = None
+) -> AsyncIterator[ToolService]:
+    """The service; `tool`'s schema accepts an object of `properties` (none by default). Gitea is
+    unreachable: tools must not call it."""
+    schema = {"type": "object", "properties": properties or {}, "additionalProperties": False}
     (tmp_path / f"{tool.name}.json").write_text(json.dumps(schema))
     audit = AuditLog.open(tmp_path / "audit.jsonl", fsync=False)
     state = SqliteDatabase.open(tmp_path / "state.db")

@@ -3,6 +3,7 @@ that happened; approvers' decisions stand only when the audit log holds them."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from gateway.tools.write import WRITE_TOOLS
 from gateway.vocabulary import FileSnapshot, Principal, Resource
 
 WRITER = Principal(id="writer", kind="api_key", scopes=("tools:write",))
+ALICE = Principal(id="alice", kind="api_key", scopes=("admin",), credential_id="a11ce0000001")
 ALLOW = Decision(
     allow=True,
     reasons=(Reason(rule="tools.allow[0]", effect="allow", source="policy.yaml:3"),),
@@ -92,10 +94,29 @@ async def test_a_decision_the_audit_log_cannot_hold_is_undone(tmp_path: Path) ->
     audit.close()  # every append now fails
     approvers = Approvers(store=store, audit=audit)
     with pytest.raises(ApprovalError, match="undone") as refused:
-        await approvers.decide(approval.id, approve=True, approver="alice", reason=None, request_id="r2")
+        await approvers.decide(approval.id, approve=True, approver=ALICE, reason=None, request_id="r2")
     assert refused.value.kind is Kind.INTERNAL
     assert (await store.list())[0].state == "pending"
     assert (await store.gate(key, repo="acme/app", path=None, arguments={}, request_id="r3"))[1] == "pending"
+
+
+async def test_an_approvers_decision_names_the_approvers_credential(tmp_path: Path) -> None:
+    store = ApprovalStore(await opened(tmp_path), ttl_s=60)
+    key = ApprovalKey(tool="create_issue", args_sha256="a" * 64, principal="writer", revision="rev1")
+    approval, _ = await store.gate(key, repo="acme/app", path=None, arguments={}, request_id="r1")
+    audit = AuditLog.open(tmp_path / "audit.jsonl", fsync=False)
+    try:
+        await Approvers(store=store, audit=audit).decide(
+            approval.id, approve=True, approver=ALICE, reason=None, request_id="r2"
+        )
+    finally:
+        audit.close()
+    (entry,) = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert (entry["event"], entry["principal"], entry["credential_id"]) == (
+        "approval_decided",
+        "alice",
+        "a11ce0000001",
+    )
 
 
 @pytest.mark.parametrize(

@@ -59,7 +59,9 @@ def test_the_right_key_authenticates_as_its_name_with_its_scopes_and_limit(path:
     create_key(path, name="other", now=NOW)
     (stored,) = [s for s in load_keys(path) if s.name == "ci-bot"]
     assert store_for(path, clock).authenticate(key) == KeyMatch(
-        principal=Principal(id="ci-bot", kind="api_key", scopes=("tools:read", "admin")),
+        principal=Principal(
+            id="ci-bot", kind="api_key", scopes=("tools:read", "admin"), credential_id=stored.id
+        ),
         key_id=stored.id,
         rate_limit=KeyRateLimit(rate_per_s=2.0, burst=4),
     )
@@ -133,8 +135,12 @@ def test_during_a_rotation_both_keys_are_the_same_principal_until_the_deadline(
     new = rotate_key(path, "ci-bot", overlap=timedelta(hours=2), now=NOW)
     old_match, new_match = store.authenticate(old), store.authenticate(new)
     assert old_match is not None and new_match is not None
-    assert old_match.principal == new_match.principal
-    assert old_match.key_id != new_match.key_id
+    assert (old_match.principal.id, old_match.principal.scopes) == (
+        new_match.principal.id,
+        new_match.principal.scopes,
+    )
+    assert old_match.principal.credential_id == old_match.key_id
+    assert new_match.principal.credential_id == new_match.key_id != old_match.key_id
     clock.now = NOW + timedelta(hours=2)
     assert store.authenticate(old) is None
     assert store.authenticate(new) is not None

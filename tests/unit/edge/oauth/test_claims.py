@@ -40,6 +40,23 @@ def test_a_space_separated_scope_and_nested_roles() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("jti", "recorded"),
+    [
+        pytest.param("tok-1", "tok-1", id="a string"),
+        pytest.param(None, None, id="absent"),
+        pytest.param(17, None, id="not a string"),
+        pytest.param("x" * 257, None, id="too long"),
+        pytest.param("a\nb", None, id="not printable"),
+    ],
+)
+def test_the_credential_is_the_tokens_jti_when_it_is_a_short_string(
+    jti: object, recorded: str | None
+) -> None:
+    claims = {"preferred_username": "bob", **({} if jti is None else {"jti": jti})}
+    assert KEYCLOAK_LIKE.principal(claims).credential_id == recorded
+
+
 def test_a_scope_list_and_one_scope_granting_several() -> None:
     assert KEYCLOAK_LIKE.principal({"preferred_username": "bob", "scope": "mcp:all"}).scopes == (
         "tools:read",
