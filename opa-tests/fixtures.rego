@@ -61,6 +61,8 @@ repo_rules(name, overrides) := object.union(
 		"paths": {
 			"allow": absent(sprintf("repo.%s.paths.allow", [name])),
 			"deny": absent(sprintf("repo.%s.paths.deny", [name])),
+			"roles": {},
+			"principals": {},
 		},
 		"limits": {"max_file_bytes": null},
 		"secrets": {"output": null},
@@ -107,7 +109,7 @@ output(rule, line, mode) := {"rule": rule, "source": sprintf("p.yaml:%d", [line]
 #                paths.allow [src/**, README.md] (line 14), paths.deny [src/secrets/**] (line 17)
 #   acme/locked: tools.allow [get_file_contents] (line 22)
 policy := {
-	"format": 4,
+	"format": 5,
 	"source": {"file": "p.yaml", "sha256": "0"},
 	"defaults": {
 		"read": {"rule": "defaults.read", "effect": "allow", "source": "p.yaml:2"},

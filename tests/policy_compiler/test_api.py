@@ -22,6 +22,7 @@ def test_public_names() -> None:
             "Default",
             "Limit",
             "OutputRule",
+            "PathRules",
             "Policy",
             "PolicyCompilerError",
             "PolicyError",

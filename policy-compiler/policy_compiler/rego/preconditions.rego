@@ -24,7 +24,7 @@ _precondition_failures contains [1, 0, _builtin(rego.metadata.rule(), "deny")] i
 # METADATA
 # title: Unusable policy
 # description: |
-#   data.aegis.policy does not carry the mark of policy_compiler's data format 4. The full shape
+#   data.aegis.policy does not carry the mark of policy_compiler's data format 5. The full shape
 #   is checked once per bundle by policy_valid (the gateway refuses a bundle for which it is not
 #   true), not on every query: that check grows with the policy.
 # custom:
@@ -116,19 +116,19 @@ _valid_path(path, repo) if {
 
 _policy_present if _policy != null
 
-_policy_usable if _policy.format == 4
+_policy_usable if _policy.format == 5
 
 # METADATA
 # title: Valid policy data
 # description: |
-#   data.aegis.policy has the shape policy_compiler writes (data format 4), down to each entry,
+#   data.aegis.policy has the shape policy_compiler writes (data format 5), down to each entry,
 #   and every regex compiles: a regex that did not would make its deny rule silently fail.
 #   The gateway asks this once per bundle revision and refuses a bundle for which it is not true.
 # entrypoint: true
 default policy_valid := false
 
 policy_valid if {
-	_policy.format == 4
+	_policy.format == 5
 	every capability in ["read", "write", "automation"] {
 		_valid_default(_policy.defaults[capability])
 	}
@@ -179,11 +179,25 @@ _valid_rules(rules) if {
 	_valid_rule(rules)
 	_valid_list(rules.tools.allow, "name")
 	_valid_list(rules.tools.deny, "name")
-	_valid_glob_list(rules.paths.allow)
-	_valid_glob_list(rules.paths.deny)
+	_valid_path_rules(rules.paths)
+	is_object(rules.paths.roles)
+	every name, block in rules.paths.roles {
+		is_object(_policy.roles[name])
+		_valid_path_rules(block)
+	}
+	is_object(rules.paths.principals)
+	every name, block in rules.paths.principals {
+		is_object(_policy.principals[name])
+		_valid_path_rules(block)
+	}
 	_valid_limits(rules.limits)
 	_valid_repo_output(rules.secrets.output)
 	_valid_list(rules.require_approval, "name")
+}
+
+_valid_path_rules(paths) if {
+	_valid_glob_list(paths.allow)
+	_valid_glob_list(paths.deny)
 }
 
 # The secrets settings, and a non-empty list of secret-store globs (an empty one would deny nothing).
