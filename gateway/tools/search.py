@@ -170,6 +170,7 @@ SEARCH_TOOLS: tuple[Tool, ...] = (
         name="search_code",
         title="Search code",
         capability="read",
+        shows_paths=True,
         path_arg="path_prefix",
         ref_arg="ref",
         description=(
