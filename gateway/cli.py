@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from policy_compiler import PolicyError
 
@@ -33,6 +33,10 @@ from gateway.edge.keys import (
 )
 from gateway.errors import GatewayError, KeyStoreError
 from gateway.vocabulary import QuotaOverride
+
+if TYPE_CHECKING:
+    from gateway.gitea import GiteaClient
+    from gateway.tools import BoundTool
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -157,17 +161,55 @@ def _policy_test(args: argparse.Namespace) -> int:
 
 
 def _policy_diff(args: argparse.Namespace) -> int:
-    from gateway.authoring.diff import diff_policies
+    from gateway.authoring.diff import ToolShape, diff_policies
+    from gateway.authoring.trees import TreeSpec, read_trees
     from gateway.tools import default_registry
 
-    tools = {bound.tool.name: bound.tool.capability for bound in default_registry()}
-    changes = diff_policies(
-        args.old, args.new, opa_bin=_opa_bin(), tools=tools, write_mode=args.write_mode, at=args.at
+    shapes = [
+        ToolShape(
+            name=bound.tool.name,
+            capability=bound.tool.capability,
+            repo_scoped=bound.tool.repo_scoped,
+            path=_path_shape(bound),
+            shows_paths=bound.tool.shows_paths,
+            branch=bound.tool.branch_arg is not None,
+        )
+        for bound in default_registry()
+    ]
+    trees = read_trees([TreeSpec.parse(text) for text in args.tree], _gitea_client)
+    diff = diff_policies(
+        args.old,
+        args.new,
+        opa_bin=_opa_bin(),
+        tools=shapes,
+        write_mode=args.write_mode,
+        at=args.at,
+        trees=trees,
     )
-    for change in changes:
+    for change in diff.changes:
         print(change)
-    print(f"{len(changes)} decision(s) change", file=sys.stderr)
-    return EXIT_FAILED if changes else EXIT_OK
+    if diff.unserved:
+        print(f"not decided, the gateway serves no such tool: {', '.join(diff.unserved)}", file=sys.stderr)
+    print(f"{len(diff.changes)} decision(s) change", file=sys.stderr)
+    return EXIT_FAILED if diff.changes else EXIT_OK
+
+
+def _path_shape(bound: BoundTool) -> Literal["none", "optional", "required"]:
+    """Whether a tool takes a path: never, optionally, or always (its schema requires it)."""
+    if bound.tool.path_arg is None:
+        return "none"
+    return "required" if bound.tool.path_arg in bound.schema.get("required", []) else "optional"
+
+
+def _gitea_client() -> GiteaClient:
+    """The Gitea client of the gateway's settings (AEGIS_GITEA_URL, AEGIS_GITEA_TOKEN, ...)."""
+    from gateway.config import Settings
+    from gateway.gitea import GiteaClient
+
+    settings = Settings.from_env(os.environ)
+    return GiteaClient(
+        base_url=settings.require_upstream(), token=settings.gitea_token, timeout_s=settings.gitea_timeout_s
+    )
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
@@ -436,13 +478,20 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("-v", "--verbose", action="store_true")
     test.set_defaults(handler=_policy_test)
     diff = policy.add_parser(
-        "diff", help="list the (principal, tool, repository, path) decisions that change"
+        "diff", help="list the calls (principal, tool, repository, path, branch) whose decision changes"
     )
     diff.add_argument("old", type=Path)
     diff.add_argument("new", type=Path)
     diff.add_argument("--write-mode", action="store_true", help="decide as if WRITE_MODE were on")
     diff.add_argument(
         "--at", default=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), help="decision time (RFC 3339)"
+    )
+    diff.add_argument(
+        "--tree",
+        action="append",
+        default=[],
+        metavar="OWNER/REPO[@REF][=DIR]",
+        help="also decide every path of this tree: from the configured Gitea, or from the git directory DIR",
     )
     diff.set_defaults(handler=_policy_diff)
     show = policy.add_parser(

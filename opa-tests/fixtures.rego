@@ -61,6 +61,8 @@ repo_rules(name, overrides) := object.union(
 		"paths": {
 			"allow": absent(sprintf("repo.%s.paths.allow", [name])),
 			"deny": absent(sprintf("repo.%s.paths.deny", [name])),
+			"roles": {},
+			"principals": {},
 		},
 		"limits": {"max_file_bytes": null},
 		"secrets": {"output": null},

@@ -65,7 +65,9 @@ WriteSize = Callable[[Mapping[str, Any]], int]
 class Tool:
     """A tool. `run` takes the normalized resource (owner, name, path, ref, branch) and the validated
     arguments; it must take those values from the resource, never from the arguments. `path_is_pathspec`
-    marks a path that Gitea matches as a git pathspec, which is then held to a stricter form.
+    marks a path that Gitea matches as a git pathspec, which is then held to a stricter form;
+    `shows_paths` a tool whose result shows repository paths, each withheld unless the same call on it
+    would be allowed (`ToolCall.paths`).
 
     A write names the branch it targets (`branch_arg`, checked against write.branches), any further
     git refs it passes to Gitea (`other_ref_args`, normalized like `ref_arg`), and `write_size`, the bytes
@@ -83,6 +85,7 @@ class Tool:
     repo_scoped: bool = True
     path_arg: str | None = None
     path_is_pathspec: bool = False
+    shows_paths: bool = False
     ref_arg: str | None = None
     branch_arg: str | None = None
     other_ref_args: tuple[str, ...] = ()

@@ -171,6 +171,7 @@ SEARCH_TOOLS: tuple[Tool, ...] = (
         audited_args=("query", "regex", "ignore_case", "ref", "path_prefix", "max_results"),
         title="Search code",
         capability="read",
+        shows_paths=True,
         path_arg="path_prefix",
         ref_arg="ref",
         description=(

@@ -15,12 +15,13 @@ Example:
 from policy_compiler._bundle import COMPILER_ID, BundleInfo, build_bundle, bundle_revision
 from policy_compiler._errors import BundleError, PolicyCompilerError, PolicyError, PolicyIssue
 from policy_compiler._glob import glob_matches, glob_to_regex
-from policy_compiler._inventory import PolicyNames, policy_names
+from policy_compiler._inventory import PolicyNames, glob_samples, policy_names, repository_path_globs
 from policy_compiler._loader import check, load_policy
 from policy_compiler._model import (
     Default,
     Limit,
     OutputRule,
+    PathRules,
     Policy,
     PrincipalRules,
     RepositoryRules,
@@ -42,6 +43,7 @@ __all__ = [
     "Default",
     "Limit",
     "OutputRule",
+    "PathRules",
     "Policy",
     "PolicyCompilerError",
     "PolicyError",
@@ -60,9 +62,11 @@ __all__ = [
     "bundle_revision",
     "check",
     "glob_matches",
+    "glob_samples",
     "glob_to_regex",
     "is_secret_store_path",
     "load_policy",
     "policy_names",
+    "repository_path_globs",
     "sign_bundle",
 ]

@@ -19,6 +19,7 @@ from policy_compiler._model import (
     Limit,
     OutputMode,
     OutputRule,
+    PathRules,
     Policy,
     PrincipalRules,
     RepositoryRules,
@@ -204,11 +205,28 @@ class _Builder:
             tools_deny=self.rules(tools, (*path, "tools", "deny"), f"{prefix}.tools.deny", "name"),
             paths_allow=self.rules(paths, (*path, "paths", "allow"), f"{prefix}.paths.allow", "glob"),
             paths_deny=self.rules(paths, (*path, "paths", "deny"), f"{prefix}.paths.deny", "glob"),
+            path_roles=self.scoped_paths(paths, (*path, "paths"), f"{prefix}.paths", "roles"),
+            path_principals=self.scoped_paths(paths, (*path, "paths"), f"{prefix}.paths", "principals"),
             max_file_bytes=self.limit(rules.get("limits", {}), (*path, "limits"), f"{prefix}.limits"),
             secrets_output=self.output(rules.get("secrets", {}), (*path, "secrets"), f"{prefix}.secrets"),
             require_approval=self.rules(
                 rules, (*path, "require_approval"), f"{prefix}.require_approval", "name"
             ),
+        )
+
+    def scoped_paths(
+        self, paths: dict[str, Any], path: JsonPath, prefix: str, scope: str
+    ) -> tuple[PathRules, ...]:
+        """The path rules of each role (or principal) under `paths.<scope>`, sorted by name."""
+        blocks = cast(dict[str, dict[str, Any]], paths.get(scope, {}))
+        where, rule = (*path, scope), f"{prefix}.{scope}"
+        return tuple(
+            PathRules(
+                name=name,
+                allow=self.rules(block, (*where, name, "allow"), f"{rule}.{name}.allow", "glob"),
+                deny=self.rules(block, (*where, name, "deny"), f"{rule}.{name}.deny", "glob"),
+            )
+            for name, block in sorted(blocks.items())
         )
 
     def role(self, name: str, role: dict[str, Any]) -> RoleRules:

@@ -23,6 +23,7 @@ __all__ = [
     "Default",
     "Limit",
     "OutputRule",
+    "PathRules",
     "Policy",
     "PrincipalRules",
     "RepositoryRules",
@@ -167,9 +168,23 @@ class TimeBound:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class PathRules:
+    """The path allow and deny lists of one role or one principal under a repository key's `paths`
+    (`name` is the role or the principal)."""
+
+    name: str
+    allow: RuleList
+    deny: RuleList
+
+    def to_data(self) -> dict[str, object]:
+        return {"allow": self.allow.to_data(), "deny": self.deny.to_data()}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class RepositoryRules:
     """The rules of one repository key: an exact name or a glob (`name` is lower-cased).
-    `require_approval` names the tools whose gated calls on its repositories wait for a human."""
+    `require_approval` names the tools whose gated calls on its repositories wait for a human;
+    `path_roles` and `path_principals` are path rules of the holders of a role and of one principal."""
 
     name: str
     source: str
@@ -178,6 +193,8 @@ class RepositoryRules:
     paths_allow: RuleList
     paths_deny: RuleList
     require_approval: RuleList
+    path_roles: tuple[PathRules, ...] = ()
+    path_principals: tuple[PathRules, ...] = ()
     max_file_bytes: Limit | None = None
     secrets_output: OutputRule | None = None
 
@@ -190,7 +207,12 @@ class RepositoryRules:
             "rule": f"repo.{self.name}",
             "source": self.source,
             "tools": {"allow": self.tools_allow.to_data(), "deny": self.tools_deny.to_data()},
-            "paths": {"allow": self.paths_allow.to_data(), "deny": self.paths_deny.to_data()},
+            "paths": {
+                "allow": self.paths_allow.to_data(),
+                "deny": self.paths_deny.to_data(),
+                "roles": {rules.name: rules.to_data() for rules in self.path_roles},
+                "principals": {rules.name: rules.to_data() for rules in self.path_principals},
+            },
             "limits": {
                 "max_file_bytes": None if self.max_file_bytes is None else self.max_file_bytes.to_data()
             },

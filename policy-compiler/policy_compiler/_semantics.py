@@ -46,18 +46,20 @@ class _Checker:
         audit = root.get("audit")
         if isinstance(audit, dict):
             self.string_list(audit.get("hash_arguments"), ("audit", "hash_arguments"), _no_problem, str)
+        roles = root.get("roles")
+        principals = root.get("principals")
+        role_names = set(roles) if isinstance(roles, dict) else set()
+        principal_names = set(principals) if isinstance(principals, dict) else set()
         repositories = root.get("repositories")
         if isinstance(repositories, dict):
-            self.repositories(repositories)
-        roles = root.get("roles")
+            self.repositories(repositories, {"roles": role_names, "principals": principal_names})
         if isinstance(roles, dict):
             self.roles(roles)
-        principals = root.get("principals")
         if isinstance(principals, dict):
-            self.principals(principals, set(roles) if isinstance(roles, dict) else set())
+            self.principals(principals, role_names)
         return self.issues
 
-    def repositories(self, repositories: dict[str, object]) -> None:
+    def repositories(self, repositories: dict[str, object], defined: dict[str, set[str]]) -> None:
         first_seen: dict[str, str] = {}
         for name, rules in repositories.items():
             path: JsonPath = ("repositories", name)
@@ -77,9 +79,28 @@ class _Checker:
                 self.tool_list(rules.get("require_approval"), (*path, "require_approval"))
                 paths = rules.get("paths")
                 if isinstance(paths, dict):
-                    for effect in ("allow", "deny"):
-                        glob_path = (*path, "paths", effect)
-                        self.string_list(paths.get(effect), glob_path, glob_problem, normalize_glob)
+                    self.path_globs(paths, (*path, "paths"))
+                    for scope in ("roles", "principals"):
+                        self.scoped_paths(paths.get(scope), (*path, "paths"), scope, defined[scope])
+
+    def path_globs(self, paths: dict[str, object], path: JsonPath) -> None:
+        for effect in ("allow", "deny"):
+            self.string_list(paths.get(effect), (*path, effect), glob_problem, normalize_glob)
+
+    def scoped_paths(self, blocks: object, paths: JsonPath, scope: str, defined: set[str]) -> None:
+        """`paths.roles` or `paths.principals` (`scope`): each name defined under the top-level `roles`
+        or `principals` (a misspelt one would restrict nobody), each block's globs valid."""
+        if not isinstance(blocks, dict):
+            return
+        path = (*paths, scope)
+        listed = ", ".join(sorted(defined)) or "none"
+        for name, block in blocks.items():
+            if name not in defined:
+                where = "define it under 'roles'" if scope == "roles" else "list it under 'principals'"
+                message = f"unknown {scope[:-1]} {name!r} in path rules; {where} ({scope}: {listed})"
+                self.issue(self.document.key_at((*path, name)), message)
+            if isinstance(block, dict):
+                self.path_globs(block, (*path, name))
 
     def roles(self, roles: dict[str, object]) -> None:
         for name, role in roles.items():

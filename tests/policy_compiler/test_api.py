@@ -22,6 +22,7 @@ def test_public_names() -> None:
             "Default",
             "Limit",
             "OutputRule",
+            "PathRules",
             "Policy",
             "PolicyCompilerError",
             "PolicyError",
@@ -42,10 +43,12 @@ def test_public_names() -> None:
             "bundle_revision",
             "check",
             "glob_matches",
+            "glob_samples",
             "glob_to_regex",
             "is_secret_store_path",
             "load_policy",
             "policy_names",
+            "repository_path_globs",
             "sign_bundle",
         ]
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from policy_compiler import glob_matches, load_policy, policy_names
+from policy_compiler import glob_matches, glob_samples, load_policy, policy_names, repository_path_globs
 from policy_compiler._names import repository_pattern_problem, repository_regex
 from policy_compiler._times import rfc3339_ns, time_problem
 
@@ -108,7 +108,53 @@ def test_policy_names_of_the_team_example() -> None:
         "update_file",
     )
     assert names.repositories == ("acme/app", "acme/docs-x", "acme/x", "x/handbook")
-    assert names.paths == ("src/secrets/x", "x/.env", "x/x.pem")
+    assert names.paths == (
+        ".env",
+        "src/secrets",
+        "src/secrets/x",
+        "src/secrets/x/x",
+        "srcx/secrets/x",
+        "x.pem",
+        "x/.env",
+        "x/x.pem",
+        "x/x/.env",
+        "x/x/x.pem",
+    )
+    assert names.branches == ("aegis", "aegis/x", "aegis/x/x", "aegisx/x")
+
+
+@pytest.mark.parametrize(
+    ("glob", "inside", "outside"),
+    [
+        ("src/**", ("src", "src/x", "src/x/x"), ("srcx/x",)),
+        ("**/.env", (".env", "x/.env", "x/x/.env"), ()),
+        ("a/**/b", ("a/b", "a/x/b", "a/x/x/b"), ("ax/x/b",)),
+        ("docs/*.md", ("docs/x.md",), ("docsx/x.md",)),
+        ("README.md", ("README.md",), ("README.mdx",)),
+        ("a?c", ("axc",), ()),
+        ("**", ("x", "x/x"), ()),
+    ],
+)
+def test_glob_samples_stand_on_both_sides_of_the_boundary(
+    glob: str, inside: tuple[str, ...], outside: tuple[str, ...]
+) -> None:
+    assert set(glob_samples(glob)) == {*inside, *outside}
+    assert all(glob_matches(glob, path) for path in inside)
+    assert not any(glob_matches(glob, path) for path in outside)
+
+
+def test_repository_path_globs_are_those_of_every_matching_key(write_policy: WritePolicy) -> None:
+    path = write_policy(
+        "roles: {docs-bot: {}}\nprincipals: {ci-bot: {}}\nrepositories:\n"
+        '  acme/app:\n    paths:\n      allow: ["src/**"]\n'
+        '      roles: {docs-bot: {deny: ["src/a"]}}\n      principals: {ci-bot: {allow: [b]}}\n'
+        '  acme/*:\n    paths: {deny: ["**/*.pem"]}\n'
+        "  other/app:\n    paths: {deny: [c]}\n"
+    )
+    policy = load_policy(path)
+    assert repository_path_globs(policy, "acme/app") == ("**/*.pem", "src/**", "src/a", "b")
+    assert repository_path_globs(policy, "acme/lib") == ("**/*.pem",)
+    assert repository_path_globs(policy, "x/y") == ()
 
 
 def test_every_path_sample_matches_its_glob(write_policy: WritePolicy) -> None:

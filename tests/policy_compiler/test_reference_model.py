@@ -2,15 +2,17 @@
 model of docs/policy.md written here in plain Python.
 
 Hypothesis generates policies as YAML text (defaults, global and repository tool lists, exact and
-glob repository keys, path globs, size limits, the write whitelist and branches, roles, principals
-with time windows and repository scopes, secrets settings, and legacy-format files) and, for
-each, a batch of decision inputs, whose paths are often secret stores. Each policy is compiled
-with `build_bundle` and its batch evaluated by one `opa eval`. The model shares no code with the
-compiler: globs are matched with `fnmatch` after expanding `**` segments, times are read with
-`datetime`, and the secret-store list is copied from docs/policy.md.
+glob repository keys, path globs (repository-wide, per role, per principal), size limits, the write
+whitelist and branches, roles, principals with time windows and repository scopes, secrets
+settings, and legacy-format files) and, for each, a batch of decision inputs, whose paths are
+often secret stores. Each policy is compiled with `build_bundle` and its batch evaluated by one
+`opa eval`. The model shares no code with the compiler: globs are matched with `fnmatch` after
+expanding `**` segments, times are read with `datetime`, and the secret-store list is copied from
+docs/policy.md.
 
 Allowed writes are rare among those inputs, so a second generator makes policies and calls where
-they are common, with require_approval lists, to check the obligation that holds them for approval.
+they are common, with require_approval lists, to check the obligation that holds them for approval;
+and calls that pass a role's or a principal's path allowlist are rare too, so a third makes those.
 """
 
 from __future__ import annotations
@@ -199,7 +201,19 @@ def _policies(draw: st.DrawFn) -> dict[str, Any]:
             if draw(st.booleans()):
                 principal["repositories"] = draw(_subset(REPO_KEYS))
             policy["principals"][name] = principal
+    for rules in policy.get("repositories", {}).values():
+        for scope, names in (("roles", roles), ("principals", principals)):
+            if draw(st.booleans()):
+                rules.setdefault("paths", {})[scope] = {
+                    name: draw(_path_rules()) for name in draw(_subset(names))
+                }
     return policy
+
+
+def _path_rules() -> st.SearchStrategy[dict[str, Any]]:
+    """A role's or a principal's path rules: broad allowlists and few denies, so that calls pass them too."""
+    allow, deny = _subset(PATH_GLOBS, min_size=2, max_size=5), _subset(PATH_GLOBS, min_size=0, max_size=1)
+    return st.fixed_dictionaries({}, optional={"allow": allow, "deny": deny})
 
 
 @st.composite
@@ -373,14 +387,26 @@ def reference_decision(policy: dict[str, Any], call: dict[str, Any]) -> dict[str
         )
         if path is not None:
             paths = rules.get("paths", {})
-            for index, glob in enumerate(paths.get("deny", [])):
-                if path_glob_matches(glob, path):
-                    denials.add((f"{prefix}.paths.deny[{index}]", "deny"))
-            allowed = paths.get("allow", [])
-            hits = [index for index, glob in enumerate(allowed) if path_glob_matches(glob, path)]
-            if allowed and not hits:
-                denials.add((f"{prefix}.paths.allow", "deny"))
-            supports.update((f"{prefix}.paths.allow[{index}]", "allow") for index in hits)
+            # docs/policy.md, "Path rules per role and principal": the repository's block, the
+            # blocks of the roles the principal holds (by the policy) and its own; each applies.
+            held = principal.get("roles", []) if principal is not None else []
+            blocks = [(f"{prefix}.paths", paths)]
+            blocks += [
+                (f"{prefix}.paths.roles.{name}", paths.get("roles", {})[name])
+                for name in held
+                if name in paths.get("roles", {})
+            ]
+            if who in paths.get("principals", {}):
+                blocks.append((f"{prefix}.paths.principals.{who}", paths["principals"][who]))
+            for block_prefix, block in blocks:
+                for index, glob in enumerate(block.get("deny", [])):
+                    if path_glob_matches(glob, path):
+                        denials.add((f"{block_prefix}.deny[{index}]", "deny"))
+                allowed = block.get("allow", [])
+                hits = [index for index, glob in enumerate(allowed) if path_glob_matches(glob, path)]
+                if allowed and not hits:
+                    denials.add((f"{block_prefix}.allow", "deny"))
+                supports.update((f"{block_prefix}.allow[{index}]", "allow") for index in hits)
             if "limits" in rules:
                 limits.append((f"{prefix}.limits.max_file_bytes", rules["limits"]["max_file_bytes"]))
     if size is not None:
@@ -582,3 +608,75 @@ def test_opa_agrees_with_the_reference_model_on_require_approval(opa: str, tmp_p
         for call, decision in zip(calls, _decide_as_the_model(opa, tmp_path, policy, calls), strict=True):
             seen.update(_approval_situations(policy, decision, call))
     assert all(seen[situation] >= MIN_SEEN for situation in APPROVAL_SITUATIONS), seen
+
+
+# --- path rules per role and per principal, where calls that pass them are common ----------------
+# The first generator's listed principals mostly have time windows that deny, so its calls seldom
+# pass a role's or a principal's path allowlist; these policies list principals without windows.
+
+PATH_SCOPE_POLICIES = 60
+PATH_SCOPE_SEED = 20261203
+PATH_SCOPE_SITUATIONS = (
+    "deny paths.roles",
+    "allow paths.roles",
+    "deny paths.principals",
+    "allow paths.principals",
+)
+
+
+def _path_scope_policy(rng: random.Random) -> dict[str, Any]:
+    def block() -> dict[str, Any]:
+        rules: dict[str, Any] = {}
+        if rng.random() < 0.8:
+            rules["allow"] = _prefix(rng, PATH_GLOBS, 1)[:4]
+        if rng.random() < 0.5:
+            rules["deny"] = _prefix(rng, PATH_GLOBS, 1)[:2]
+        return rules
+
+    policy: dict[str, Any] = {
+        "version": 1,
+        "roles": {role: {} for role in ROLES},
+        "principals": {name: {"roles": _prefix(rng, ROLES, 0)} for name in PRINCIPALS},
+        "repositories": {},
+    }
+    for key in _prefix(rng, REPO_KEYS, 1)[:3]:
+        paths: dict[str, Any] = block() if rng.random() < 0.3 else {}
+        for scope, names in (("roles", ROLES), ("principals", PRINCIPALS)):
+            if rng.random() < 0.7:
+                paths[scope] = {name: block() for name in _prefix(rng, names, 1)}
+        policy["repositories"][key] = {"paths": paths}
+    return policy
+
+
+def _path_scope_input(rng: random.Random) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "principal": {"id": rng.choice(CALLERS), "kind": "api_key", "scopes": SCOPES, "roles": []},
+        "tool": {"name": "get_file_contents", "capability": "read"},
+        "resource": {"repo": rng.choice(REPOS), "path": rng.choice(PATHS), "ref": None},
+        "args": {},
+        "context": {
+            "write_mode": False,
+            "time": "2026-03-01T12:00:00Z",
+            "client_ip": "127.0.0.1",
+            "request_id": "r",
+        },
+    }
+
+
+def test_opa_agrees_with_the_reference_model_on_path_rules_per_role_and_principal(
+    opa: str, tmp_path: Path
+) -> None:
+    rng = random.Random(PATH_SCOPE_SEED)  # noqa: S311 (reproducible test data, not a secret)
+    seen: Counter[str] = Counter()
+    for _ in range(PATH_SCOPE_POLICIES):
+        policy = _path_scope_policy(rng)
+        calls = [_path_scope_input(rng) for _ in range(CASES_PER_POLICY)]
+        for decision in _decide_as_the_model(opa, tmp_path, policy, calls):
+            seen.update(
+                f"{reason['effect']} paths.{scope}"
+                for reason in decision["reasons"]
+                for scope in ("roles", "principals")
+                if f".paths.{scope}." in reason["rule"]
+            )
+    assert all(seen[situation] >= MIN_SEEN for situation in PATH_SCOPE_SITUATIONS), seen

@@ -3,7 +3,7 @@ package aegis.authz
 # The rules of one decision. Stages order the reasons (docs/policy.md, "Precedence"):
 #   5 capability | 6 scope | 7 principal window | 8 principal repositories | 9 role denies
 #   10-11 global tools | 20-21 repository tools | 25 secret-store paths (secrets.rego)
-#   30-31 paths | 35 size limits
+#   30-35 paths: repository, role, principal (paths.rego) | 36 size limits
 #   40-42 write gate | 50-52 explicit allows (or their absence)
 
 _tool_name := input.tool.name
@@ -81,28 +81,9 @@ _denials contains [21, 0, _reason(rules.tools.allow, "deny")] if {
 }
 
 # METADATA
-# title: Path denied
-# description: A glob of the paths.deny list of a matching repository key matches the path of the call.
-_denials contains [30, i, _reason(entry, "deny")] if {
-	_path_given
-	some rules in _repo_sets
-	some i in _path_deny_hits(rules, _path)
-	entry := rules.paths.deny.entries[i]
-}
-
-# METADATA
-# title: Path not on the allowlist
-# description: No glob of the non-empty paths.allow list of a matching repository key matches the path.
-_denials contains [31, 0, _reason(rules.paths.allow, "deny")] if {
-	_path_given
-	some rules in _repo_sets
-	not _path_allowlist_permits(rules.paths.allow, _path)
-}
-
-# METADATA
 # title: File too large
 # description: The call's size (resource.size, when known) exceeds a size limit that applies to it.
-_denials contains [35, 0, _reason(limit, "deny")] if {
+_denials contains [36, 0, _reason(limit, "deny")] if {
 	is_number(_size)
 	some limit in _limits
 	_size > limit.bytes
@@ -144,12 +125,6 @@ _denials contains [42, 0, _reason(_policy.write.branches, "deny")] if {
 _denials contains [50, 0, _reason(_policy.defaults[_capability], "deny")] if {
 	_known_capability
 	count(_grants) == 0
-}
-
-# The positions of the globs of the paths.deny list of `rules` matching `path`.
-_path_deny_hits(rules, path) := {i |
-	some i, entry in rules.paths.deny.entries
-	regex.match(entry.regex, path)
 }
 
 # METADATA
@@ -210,16 +185,6 @@ _grants contains [21, i, _reason(entry, "allow")] if {
 	some rules in _repo_sets
 	some i, entry in rules.tools.allow.entries
 	entry.name == _tool_name
-}
-
-# METADATA
-# title: Allows the decision relied on
-# description: The matching paths.allow globs, and for a write the write gate.
-_supports contains [31, i, _reason(entry, "allow")] if {
-	_path_given
-	some rules in _repo_sets
-	some i, entry in rules.paths.allow.entries
-	regex.match(entry.regex, _path)
 }
 
 # METADATA

@@ -180,11 +180,25 @@ _valid_rules(rules) if {
 	_valid_rule(rules)
 	_valid_list(rules.tools.allow, "name")
 	_valid_list(rules.tools.deny, "name")
-	_valid_glob_list(rules.paths.allow)
-	_valid_glob_list(rules.paths.deny)
+	_valid_path_rules(rules.paths)
+	is_object(rules.paths.roles)
+	every name, block in rules.paths.roles {
+		is_object(_policy.roles[name])
+		_valid_path_rules(block)
+	}
+	is_object(rules.paths.principals)
+	every name, block in rules.paths.principals {
+		is_object(_policy.principals[name])
+		_valid_path_rules(block)
+	}
 	_valid_limits(rules.limits)
 	_valid_repo_output(rules.secrets.output)
 	_valid_list(rules.require_approval, "name")
+}
+
+_valid_path_rules(paths) if {
+	_valid_glob_list(paths.allow)
+	_valid_glob_list(paths.deny)
 }
 
 # The secrets settings, and a non-empty list of secret-store globs (an empty one would deny nothing).

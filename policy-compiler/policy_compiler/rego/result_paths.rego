@@ -18,8 +18,9 @@ allowed_paths := {"paths": [path | some path in input.paths; _shown(path)], "rev
 	_allowed
 }
 
-# The path rules of one decision (stages 25 to 31 and the path precondition), applied to `path`
-# instead of the call's path: the rest of the decision does not depend on the path, and a
+# The path rules of one decision (stages 25 to 35 and the path precondition: the secret-store
+# deny, and the path rules of the repository keys, of the caller's roles and of the caller),
+# applied to `path` instead of the call's path: the rest of the decision does not depend on the path, and a
 # decision per path (`decision with input.resource.path as path`) costs a millisecond each.
 # opa-tests/result_paths_test.rego checks that both always agree.
 _shown(path) if {
@@ -33,12 +34,4 @@ _path_refused(path) if {
 	_secret_store(path)
 }
 
-_path_refused(path) if {
-	some rules in _repo_sets
-	count(_path_deny_hits(rules, path)) > 0
-}
-
-_path_refused(path) if {
-	some rules in _repo_sets
-	not _path_allowlist_permits(rules.paths.allow, path)
-}
+_path_refused(path) if _path_refused_by_rules(path)
