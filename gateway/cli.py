@@ -122,6 +122,12 @@ def _audit_query(args: argparse.Namespace) -> int:
     return audit_query(args)
 
 
+def _audit_replay(args: argparse.Namespace) -> int:
+    from gateway.cli_review import audit_replay
+
+    return audit_replay(args)
+
+
 def _audit_show(args: argparse.Namespace) -> int:
     from gateway.cli_review import audit_show
 
@@ -562,6 +568,14 @@ def _parser() -> argparse.ArgumentParser:
     show_entry.add_argument("file", type=Path)
     show_entry.add_argument("seq", type=int)
     show_entry.set_defaults(handler=_audit_show)
+    replay_parser = audit.add_parser(
+        "replay",
+        help="decide recorded calls again under their archived policies (must agree), or a candidate's",
+    )
+    replay_parser.add_argument("file", type=Path)
+    replay_parser.add_argument("seqs", type=int, nargs="*", metavar="SEQ", help="default: every tool call")
+    replay_parser.add_argument("--policy", type=Path, help="a candidate policy (YAML): what would change")
+    replay_parser.set_defaults(handler=_audit_replay)
 
     _add_keys_commands(commands)
     add_admin_commands(commands)

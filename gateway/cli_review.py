@@ -14,13 +14,15 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gateway.audit import ChainIndex, Filters, read_entry
-from gateway.config import Settings
+from gateway.audit import ChainIndex, Filters, read_entry, walk_segments
+from gateway.authoring.replay import Replayed, replay, replay_under, replayable
+from gateway.config import Settings, default_opa_bin
 from gateway.errors import ConfigError
 from gateway.parts import state_database
 from gateway.state import ArchivedPolicy, Database, PolicyArchive
@@ -206,3 +208,76 @@ def _yaml_line(policy: ArchivedPolicy | None, source: Any) -> str | None:
     number = source.rsplit(":", 1)[1]
     lines = policy.source.decode("utf-8", "replace").splitlines()
     return lines[int(number) - 1].strip() if number.isdigit() and 0 < int(number) <= len(lines) else None
+
+
+def audit_replay(args: argparse.Namespace) -> int:
+    """Decide recorded calls again under their archived bundles (exit 1 unless every one gives its
+    recorded decision), and under a candidate policy when one is given (what would change)."""
+    entries, skipped = _replayable_entries(args.file, args.seqs)
+    opa_bin = default_opa_bin(os.environ)
+    by_revision: dict[str, list[dict[str, Any]]] = {}
+    for entry in entries:
+        by_revision.setdefault(entry["bundle_revision"], []).append(entry)
+    results: list[Replayed] = []
+    missing = []
+    for revision, group in by_revision.items():
+        archived = _archived_policy(revision)
+        if archived is None:
+            missing.append(revision)
+            continue
+        with tempfile.NamedTemporaryFile(suffix=".tar.gz") as bundle:
+            Path(bundle.name).write_bytes(archived.bundle)
+            results.extend(replay(group, Path(bundle.name), opa_bin=opa_bin))
+    differing = [result for result in results if not result.reproduced]
+    for result in differing:
+        print(
+            f"seq {result.seq}: DIFFERS: recorded {result.recorded.describe()};"
+            f" replayed {result.replayed.describe()}"
+        )
+    for revision in missing:
+        print(
+            f"policy {revision[:12]}: not in the archive,"
+            f" {len(by_revision[revision])} decision(s) not replayed"
+        )
+    print(
+        f"{len(results)} decision(s) replayed under their archived policies: {len(results) - len(differing)}"
+        f" reproduced, {len(differing)} differ; {sum(skipped.values())} entries skipped"
+        + "".join(f"; {count} {why}" for why, count in sorted(skipped.items()))
+    )
+    if args.policy is not None:
+        _show_changes(entries, replay_under(entries, args.policy, opa_bin=opa_bin), args.policy)
+    return EXIT_FAILED if differing or missing else EXIT_OK
+
+
+def _show_changes(entries: list[dict[str, Any]], results: list[Replayed], policy: Path) -> None:
+    by_seq = {entry["seq"]: entry for entry in entries}
+    changed = [result for result in results if result.recorded.allow != result.replayed.allow]
+    print(f"under {policy}: {len(changed)} of {len(results)} decision(s) would change")
+    for result in changed:
+        entry = by_seq[result.seq]
+        what = " ".join(str(entry.get(field) or "-") for field in ("principal", "tool", "repo", "path"))
+        print(f"  seq {result.seq} {what}: {result.recorded.describe()} -> {result.replayed.describe()}")
+
+
+def _replayable_entries(log: Path, seqs: list[int]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The entries to replay (`seqs`, read through the index; else the whole chain, verified as it is
+    read) and how many were left out, by why."""
+    if seqs:
+        with ChainIndex.open(log) as index:
+            index.refresh()
+            located = [(seq, index.located(seq)) for seq in seqs]
+        unknown = [seq for seq, where in located if where is None]
+        if unknown:
+            raise ConfigError(f"{log}: no entries {', '.join(map(str, unknown))}")
+        candidates = [read_entry(*where, seq=seq).entry for seq, where in located if where is not None]
+    else:
+        candidates = list(walk_segments(log))
+    entries: list[dict[str, Any]] = []
+    skipped: dict[str, int] = {}
+    for entry in candidates:
+        why = replayable(entry)
+        if why is None:
+            entries.append(entry)
+        elif seqs or entry.get("event") == "tool_call":
+            skipped[why] = skipped.get(why, 0) + 1
+    return entries, skipped

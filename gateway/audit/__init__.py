@@ -3,6 +3,7 @@
 from gateway.audit._anchor import AnchoredReport, AnchorError, review_anchored
 from gateway.audit._chain import (
     ARGS,
+    DECISION_INPUT,
     GENESIS_HASH,
     INTENT_SEQ,
     canonical_json,
@@ -13,7 +14,7 @@ from gateway.audit._entry import Entry
 from gateway.audit._index import ChainIndex, Filters, ShownEntry, read_entry
 from gateway.audit._opening import Checkpointing, lock_log
 from gateway.audit._repair import Repair, repair_torn_tail
-from gateway.audit._segments import Rotation, find_entry, merged_chains, review_chain
+from gateway.audit._segments import Rotation, find_entry, merged_chains, review_chain, walk_segments
 from gateway.audit._verify import ChainHead, ChainReport, verify_chain
 from gateway.audit._writer import RETRY_INTERVAL_S as AUDIT_RETRY_S
 from gateway.audit._writer import AuditLog
@@ -21,6 +22,7 @@ from gateway.audit._writer import AuditLog
 __all__ = [
     "ARGS",
     "AUDIT_RETRY_S",
+    "DECISION_INPUT",
     "GENESIS_HASH",
     "INTENT_SEQ",
     "AnchorError",
@@ -49,4 +51,5 @@ __all__ = [
     "review_anchored",
     "review_chain",
     "verify_chain",
+    "walk_segments",
 ]

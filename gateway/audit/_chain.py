@@ -24,6 +24,9 @@ SECURITY_EVENTS = (
 CLIENT_REQUEST_ID = "client_request_id"
 TRACEPARENT = "traceparent"  # the W3C trace context a 2026-07-28 client sent in the call's `_meta`
 CREDENTIAL_ID = "credential_id"  # which credential of the principal: an API key's id, a token's jti
+DECISION_INPUT = (
+    "decision_input"  # the OPA input of a call's decision but its arguments: what replay decides again
+)
 ARGS = "args"  # a tool's target arguments: in clear, or as {"sha256": ...} where the policy says so
 INTENT_EVENT = "write_intent"
 INTENT_SEQ = "intent_seq"
@@ -43,12 +46,25 @@ REPLICA = "replica"  # every entry of a replica's own chain names it (AEGIS_REPL
 EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "tool_call": (
         (),
-        ("output", "approval", "write", CLIENT_REQUEST_ID, TRACEPARENT, INTENT_SEQ, CREDENTIAL_ID, ARGS),
+        (
+            "output",
+            "approval",
+            "write",
+            CLIENT_REQUEST_ID,
+            TRACEPARENT,
+            INTENT_SEQ,
+            CREDENTIAL_ID,
+            ARGS,
+            DECISION_INPUT,
+        ),
     ),
     **{event: (("client_ip", "repeats_left_out"), (CLIENT_REQUEST_ID,)) for event in SECURITY_EVENTS},
     "approval_decided": (("approval",), (CREDENTIAL_ID,)),
     "rollback": (("rollback",), (INTENT_SEQ, CREDENTIAL_ID)),
-    INTENT_EVENT: ((), (CLIENT_REQUEST_ID, TRACEPARENT, "approval", "rollback", CREDENTIAL_ID, ARGS)),
+    INTENT_EVENT: (
+        (),
+        (CLIENT_REQUEST_ID, TRACEPARENT, "approval", "rollback", CREDENTIAL_ID, ARGS, DECISION_INPUT),
+    ),
     "audit_gap": (("gap",), ()),
     "repaired": (("repair",), ()),
     "checkpoint": (("checkpoint",), ()),

@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from gateway.audit import ARGS, INTENT_SEQ, AuditLog, Entry, canonical_json
+from gateway.audit import ARGS, DECISION_INPUT, INTENT_SEQ, AuditLog, Entry, canonical_json
 from gateway.core.audit_args import audited_arguments
 from gateway.core.normalize import normalize_name, normalize_path, normalize_pathspec, normalize_ref
 from gateway.core.request_state import HeldCall, RequestStates
@@ -69,6 +69,7 @@ class _Trace:
     executed: bool = False  # the tool ran against Gitea
     refused_by: Reason | None = None  # the transport's reason for refusing a call it never passed on
     targets: tuple[Tool, Mapping[str, Any]] | None = None  # the tool and its normalized arguments, once valid
+    decided_on: Mapping[str, Any] | None = None  # the OPA input of `decision`, recorded for replay
 
 
 class Decider(ShownDecider, Protocol):
@@ -165,7 +166,7 @@ class ToolService:
         except InvalidToolCall:
             trace.outcome = "invalid"
             raise
-        opa_input = self._input(context, bound, trace.resource, normalized)
+        opa_input = trace.decided_on = self._input(context, bound, trace.resource, normalized)
         trace.decision = await self._decide(context, bound, opa_input)
         if resuming is not None and resuming.revision != trace.decision.revision:
             raise InvalidRequestState(
@@ -322,7 +323,8 @@ class ToolService:
         if output.content_bytes is None or output.content_bytes <= limit:
             return None
         trace.resource = dataclasses.replace(trace.resource, size=output.content_bytes)
-        decision = await self._decisions.decide(self._input(context, bound, trace.resource, arguments))
+        sized = trace.decided_on = self._input(context, bound, trace.resource, arguments)
+        decision = await self._decisions.decide(sized)
         if decision.allow:  # OPA contradicts its own obligation: fail closed
             return Decision.fail_closed("obligation_unmet", revision=decision.revision)
         return decision
@@ -387,6 +389,9 @@ class ToolService:
         if trace.targets is not None:
             tool, arguments = trace.targets
             detail[ARGS] = audited_arguments(tool, arguments, decision.hash_arguments if decision else None)
+        if decision is not None and trace.decided_on is not None:
+            # What OPA decided on, but the arguments: no rule reads them, and they may hold contents.
+            detail[DECISION_INPUT] = {key: value for key, value in trace.decided_on.items() if key != "args"}
         return Entry(
             event="tool_call",
             outcome=trace.outcome,

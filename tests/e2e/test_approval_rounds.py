@@ -18,6 +18,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import ElicitRequestParams, ElicitResult, InputRequiredResult
 
 from tests.processes import UNLIMITED, Gateway, Simulator, create_key, start_gateway, start_simulator
+from tests.replay import assert_every_decision_replays
 
 pytestmark = pytest.mark.e2e
 
@@ -188,3 +189,8 @@ async def test_declining_to_wait_runs_nothing_and_keeps_the_approval(
     assert result.is_error is True and "decline" in result.content[0].text
     assert comments_sent(upstream, before) == []
     assert [a for a in pending_approvals(gateway, keys["approver"]) if a["arguments"]["body"] == "four"]
+
+
+def test_every_decision_replays_under_its_archived_policy(gateway: Gateway) -> None:
+    """Runs last: the whole log of this module's gateway, decided again, gives every recorded decision."""
+    assert_every_decision_replays(gateway, at_least=4)

@@ -18,6 +18,7 @@ from mcp.shared.exceptions import MCPError
 
 from gateway.tools import default_registry
 from tests.processes import Gateway, Simulator, create_key, start_gateway
+from tests.replay import assert_every_decision_replays
 from tests.untrusted import untrusted_data
 
 pytestmark = pytest.mark.e2e
@@ -251,3 +252,8 @@ async def test_a_key_without_the_read_scope_sees_and_runs_nothing(gateway: Gatew
         "reasons"
     ]
     assert audit_entries(gateway)[-1]["principal"] == "admin-only"
+
+
+def test_every_decision_replays_under_its_archived_policy(gateway: Gateway) -> None:
+    """Runs last: the whole log of this module's gateway, decided again, gives every recorded decision."""
+    assert_every_decision_replays(gateway, at_least=5)

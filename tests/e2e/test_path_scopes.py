@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.processes import UNLIMITED, Gateway, Simulator, create_key, start_gateway
+from tests.replay import assert_every_decision_replays
 from tests.untrusted import untrusted_data
 
 pytestmark = pytest.mark.e2e
@@ -90,3 +91,8 @@ def test_a_principal_deny_keeps_that_key_alone_off_the_path(gateway: Gateway, do
     listing = call(gateway, gateway.key, "get_file_tree")
     paths = {entry["path"] for entry in listing["structuredContent"]["entries"]}
     assert "README.md" in paths and not any(path == "src" or path.startswith("src/") for path in paths)
+
+
+def test_every_decision_replays_under_its_archived_policy(gateway: Gateway) -> None:
+    """Runs last: the whole log of this module's gateway, decided again, gives every recorded decision."""
+    assert_every_decision_replays(gateway, at_least=5)

@@ -19,6 +19,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.types import CallToolResult, TextContent
 
 from tests.processes import UNLIMITED, Gateway, Simulator, start_gateway
+from tests.replay import assert_every_decision_replays
 from tests.untrusted import untrusted_data
 
 pytestmark = pytest.mark.e2e
@@ -392,3 +393,8 @@ async def test_get_issue_refuses_a_pull_requests_number(gateway: Gateway, simula
     assert last_audit(gateway)["outcome"] == "invalid"
     issue = structured(await call(gateway, "get_issue", {"owner": "acme", "repo": "app", "index": 1}))
     assert issue["is_pull_request"] is False
+
+
+def test_every_decision_replays_under_its_archived_policy(gateway: Gateway) -> None:
+    """Runs last: the whole log of this module's gateway, decided again, gives every recorded decision."""
+    assert_every_decision_replays(gateway, at_least=30)

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.processes import Gateway, Simulator, start_gateway
+from tests.replay import assert_every_decision_replays
 
 pytestmark = pytest.mark.e2e
 POLICY = """\
@@ -70,3 +71,8 @@ def test_file_over_the_limit_is_denied_under_the_limit_rule(gateway: Gateway, si
     assert direct.text[:64] not in json.dumps(result)
     entry = json.loads(Path(gateway.audit_log).read_text().splitlines()[-1])
     assert (entry["outcome"], entry["path"]) == ("denied", "src/fixture_2k.txt")
+
+
+def test_every_decision_replays_under_its_archived_policy(gateway: Gateway) -> None:
+    """Runs last: the whole log of this module's gateway, decided again, gives every recorded decision."""
+    assert_every_decision_replays(gateway, at_least=2)

@@ -23,6 +23,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.types import CallToolResult, TextContent
 
 from tests.processes import UNLIMITED, Gateway, Simulator, create_key, start_gateway, start_simulator
+from tests.replay import assert_every_decision_replays
 
 pytestmark = pytest.mark.e2e
 
@@ -720,3 +721,8 @@ def test_no_call_made_gitea_merge_delete_or_administer(upstream: Simulator) -> N
     )
     assert [request for request in sent if not allowed.fullmatch(request)] == []
     assert all(not r["query"] for r in upstream.requests() if r["method"] != "GET")
+
+
+def test_every_decision_replays_under_its_archived_policy(gateway: Gateway) -> None:
+    """Runs last: the whole log of this module's gateway, decided again, gives every recorded decision."""
+    assert_every_decision_replays(gateway, at_least=30)
