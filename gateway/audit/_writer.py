@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import errno
 import logging
 import os
 import time
@@ -36,6 +37,9 @@ from gateway.audit._verify import ChainHead
 from gateway.errors import AuditEntryError, AuditWriteError
 
 RETRY_INTERVAL_S = 1.0
+# A full disk is recovered from only once this much is free: a short gap entry may fit in the slack of
+# the log's last page while the next call's entries would not, and the log would flap between the two.
+RECOVERY_HEADROOM_BYTES = 64 << 10
 UPKEEP_EVENTS = frozenset({CHECKPOINT_EVENT, SEGMENT_START, RETENTION})
 MAX_HELD_OUTCOMES = 10_000
 log = logging.getLogger(__name__)
@@ -158,6 +162,7 @@ class AuditLog:
         failure.last_try = now
         seq, prev_hash, size = self._seq, self._prev_hash, self._size
         try:
+            _require_headroom(self._fd)
             dropped = os.fstat(self._fd).st_size - size
             os.ftruncate(self._fd, size)
             if self._segment_start is not None:
@@ -399,6 +404,16 @@ def write_durably(path: Path, data: bytes, *, new: bool = False) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _require_headroom(fd: int) -> None:
+    """Raise ENOSPC unless the log's filesystem has RECOVERY_HEADROOM_BYTES free (when it can tell)."""
+    try:
+        stats = os.fstatvfs(fd)
+    except OSError:
+        return
+    if stats.f_bavail * stats.f_frsize < RECOVERY_HEADROOM_BYTES:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
 def _describe(exc: OSError) -> str:

@@ -97,7 +97,7 @@ async def test_demo_serves_files_with_the_printed_key(demo: Demo) -> None:
         capture_output=True,
         text=True,
     )
-    assert verify.returncode == 0 and "2 entries" in verify.stdout
+    assert verify.returncode == 0 and "3 entries" in verify.stdout  # the policy loaded, then the two calls
 
 
 def second_demo(state: Path, port: int) -> subprocess.CompletedProcess[str]:

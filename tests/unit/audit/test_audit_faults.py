@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from gateway.audit import AuditLog, repair_torn_tail, review_chain, verify_chain
-from gateway.audit._writer import RETRY_INTERVAL_S
+from gateway.audit._writer import RECOVERY_HEADROOM_BYTES, RETRY_INTERVAL_S
 from gateway.errors import AuditChainError, AuditEntryError, AuditWriteError
 from tests.small_disk import SmallDisk
 from tests.unit.audit.test_audit import ENTRY, write_entries
@@ -165,3 +165,23 @@ async def test_an_entry_the_verifier_would_refuse_is_never_held(small_disk: Smal
     clock.now += RETRY_INTERVAL_S
     assert log.recover()
     log.close()
+
+
+async def test_a_disk_with_only_a_little_room_does_not_recover_the_log(small_disk: SmallDisk) -> None:
+    """A short gap entry would fit in a few KiB while the next call's entries would not: recovering
+    then would flap between usable and full, a gap entry each time. Only real headroom recovers."""
+    clock = Clock()
+    log = AuditLog.open(small_disk.path / "audit.jsonl", fsync=True, clock=clock)
+    small_disk.fill()
+    with pytest.raises(AuditWriteError):
+        await log.append(ENTRY)
+    small_disk.free()
+    small_disk.fill(leave=RECOVERY_HEADROOM_BYTES // 4)
+    clock.now += RETRY_INTERVAL_S
+    assert not log.recover()
+    small_disk.free()
+    clock.now += RETRY_INTERVAL_S
+    assert log.recover()
+    log.close()
+    gaps = [entry for entry in entries(small_disk.path / "audit.jsonl") if entry["event"] == "audit_gap"]
+    assert len(gaps) == 1
