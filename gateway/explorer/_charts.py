@@ -9,6 +9,7 @@ from html import escape
 
 WIDTH, HEIGHT, MARGIN = 720, 220, 32
 BAR_HEIGHT, LABEL_WIDTH = 18, 300
+MAX_BAR_WIDTH = 48  # a day's bar, however few days there are
 OUTCOMES = ("allowed", "denied", "pending", "invalid", "error")  # in stacking order; the rest: "other"
 
 
@@ -21,7 +22,7 @@ def per_day_chart(days: list[tuple[str, str, int]]) -> str:
         counts[day][outcome if outcome in OUTCOMES else "other"] += count
     ordered = sorted(counts)
     peak = max(sum(by_outcome.values()) for by_outcome in counts.values())
-    slot = (WIDTH - 2 * MARGIN) / len(ordered)
+    slot = min((WIDTH - 2 * MARGIN) / len(ordered), MAX_BAR_WIDTH + 2)
     plot = HEIGHT - 2 * MARGIN
     parts = [
         f'<svg class="chart" id="per-day" viewBox="0 0 {WIDTH} {HEIGHT}" role="img"'
@@ -41,9 +42,9 @@ def per_day_chart(days: list[tuple[str, str, int]]) -> str:
                 f' height="{height:.1f}"><title>{escape(day)}: {count} {outcome}</title></rect>'
             )
     parts.append(f'<text x="{MARGIN}" y="{HEIGHT - 12}" class="axis">{escape(ordered[0])}</text>')
-    parts.append(
-        f'<text x="{WIDTH - MARGIN}" y="{HEIGHT - 12}" class="axis end">{escape(ordered[-1])}</text>'
-    )
+    if len(ordered) > 4:  # room for both labels
+        end = MARGIN + len(ordered) * slot
+        parts.append(f'<text x="{end:.1f}" y="{HEIGHT - 12}" class="axis end">{escape(ordered[-1])}</text>')
     parts.append("</svg>")
     return "".join(parts) + _legend(counts)
 
