@@ -158,3 +158,20 @@ async def test_signing_out_clears_the_cookie(gateway: InProcessGateway) -> None:
         response = await client.post("/admin/explorer/logout", headers=ORIGIN)
         assert response.status_code == 303 and "Max-Age=0" in response.headers["set-cookie"]
         assert (await client.get("/admin/explorer")).status_code == 401
+
+
+async def test_sign_in_failures_are_throttled_and_audited(tmp_path: Path) -> None:
+    async with (
+        running_app(tmp_path, {"AEGIS_AUTH_FAILURE_LIMIT": "2"}) as gateway,
+        gateway.client() as client,
+    ):
+        statuses = [
+            (
+                await client.post("/admin/explorer/login", data={"key": "aegis_wrong"}, headers=ORIGIN)
+            ).status_code
+            for _ in range(3)
+        ]
+        assert statuses == [401, 401, 429]
+        assert [e["reasons"][0]["rule"] for e in gateway.audit_events("auth_failure")] == [
+            "edge.auth.invalid"
+        ] * 2
