@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import importlib.resources
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -62,6 +63,7 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 T = TypeVar("T")
+_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 class Explorer:
@@ -106,12 +108,11 @@ class Explorer:
         if reviewer is None:
             return _html(login_page(), 401)
         asked = {name: value for name, _ in FILTER_FIELDS if (value := request.query_params.get(name, ""))}
-        offset = request.query_params.get("offset", "0")
         try:
             filters = _filters_of(asked)
         except ConfigError as exc:
             return _html(message_page("Decisions", str(exc), signed_in=reviewer), 400)
-        start = int(offset) if offset.isdigit() else 0
+        start = _number(request.query_params.get("offset", "")) or 0
         listed, problem = await self._read(lambda index: _listing(index, filters, start))
         return _html(
             list_page(
@@ -131,18 +132,18 @@ class Explorer:
         reviewer = self._reviewer(request)
         if reviewer is None:
             return _html(login_page(), 401)
-        seq = request.query_params.get("seq", "")
-        if not seq.isdigit():
+        seq = _number(request.query_params.get("seq", ""))
+        if seq is None:
             return _html(message_page("Entry", "seq must be an entry's number", signed_in=reviewer), 400)
 
         def find(index: ChainIndex) -> tuple[tuple[Path, int] | None, tuple[int, str] | None]:
-            return index.located(int(seq)), index.next_checkpoint(int(seq))
+            return index.located(seq), index.next_checkpoint(seq)
 
         (located, checkpoint), _ = await self._read(find)
         if located is None:
             return _html(message_page("Entry", f"no entry {seq} in this chain", signed_in=reviewer), 404)
         try:
-            shown = await asyncio.to_thread(read_entry, *located, seq=int(seq))
+            shown = await asyncio.to_thread(read_entry, *located, seq=seq)
         except AuditChainError as exc:
             return _html(message_page("Entry", str(exc), signed_in=reviewer), 409)
         revision = shown.entry.get("bundle_revision")
@@ -265,6 +266,11 @@ def _filters_of(asked: Mapping[str, str]) -> Filters:
         since=time_bound(asked.get("since")),
         until=time_bound(asked.get("until")),
     )
+
+
+def _number(text: str) -> int | None:
+    """A query's entry number or offset: ASCII digits that SQLite can hold, else None."""
+    return int(text) if _NUMBER.fullmatch(text) else None
 
 
 def _same_origin(request: Request) -> bool:

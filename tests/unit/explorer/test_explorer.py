@@ -129,6 +129,9 @@ async def test_one_entry_shows_who_what_outcome_and_the_yaml_line_of_each_reason
         assert "no checkpoint after it yet" in response.text
         missing = await client.get("/admin/explorer/entry", params={"seq": "999"})
         assert missing.status_code == 404
+        for wrong in ("²", "1" * 40, "-1", ""):
+            assert (await client.get("/admin/explorer/entry", params={"seq": wrong})).status_code == 400
+        assert (await client.get("/admin/explorer", params={"offset": "²"})).status_code == 200
 
 
 async def test_the_policy_page_numbers_and_anchors_every_line(gateway: InProcessGateway) -> None:
