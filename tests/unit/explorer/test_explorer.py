@@ -178,3 +178,19 @@ async def test_sign_in_failures_are_throttled_and_audited(tmp_path: Path) -> Non
         assert [e["reasons"][0]["rule"] for e in gateway.audit_events("auth_failure")] == [
             "edge.auth.invalid"
         ] * 2
+
+
+async def test_a_broken_chain_is_reported_and_only_what_precedes_the_break_shown(
+    gateway: InProcessGateway,
+) -> None:
+    lines = gateway.audit_log.read_bytes().splitlines(keepends=True)
+    changed = lines[1].replace(b'"principal":"bob"', b'"principal":"eve"')
+    assert changed != lines[1]
+    with gateway.audit_log.open("r+b") as log:  # in place, as a forger would
+        log.seek(len(lines[0]))
+        log.write(changed)
+    async with signed_in(gateway) as client:
+        response = await client.get("/admin/explorer")
+        assert "the chain breaks" in response.text and "entry_hash" in response.text
+        table = response.text.split('id="entries"', 1)[1]
+        assert "alice" in table and "eve" not in table and "bob" not in table
