@@ -7,12 +7,15 @@ principals, 8 repositories, paths under src/, docs/ and tests/, a tenth of them 
 days. Then times, in this process: building the index beside it (once, verifying every link), a
 refresh with nothing new, and the reviewer's questions (each the median of 5 runs): who read files under
 acme/app src/ on one day, and under which revision and rule; every call denied by one rule; everything
-one principal did. The index is a SQLite file; the chain stays the source of truth.
+one principal did. The index is a SQLite file; the chain stays the source of truth. Last, the decision
+explorer's list page (the handler the gateway serves at /admin/explorer, driven in process through a
+signed-in session) for the first question, and unfiltered (its charts then count every entry).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import functools
 import json
 import statistics
@@ -22,7 +25,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gateway.audit import GENESIS_HASH, ChainIndex, Filters, canonical_json, entry_hash
+import httpx
+from starlette.applications import Starlette
+
+from gateway.audit import GENESIS_HASH, AuditLog, ChainIndex, Filters, canonical_json, entry_hash
+from gateway.edge.events import SecurityEvents
+from gateway.edge.keys import KeyStore, create_key
+from gateway.edge.limits import MemoryBackend
+from gateway.edge.throttle import AuthFailureThrottle
+from gateway.explorer import Explorer
+from gateway.observability.metrics import Metrics
+from gateway.state import PolicyArchive, SqliteDatabase, migrate
 
 REVISIONS = ("3f1c2a9b" + "0" * 56, "7d2e4f10" + "1" * 56)
 REPOS = tuple(f"acme/{name}" for name in ("app", "site", "infra", "docs", "api", "web", "ml", "ops"))
@@ -77,6 +90,43 @@ def timed(run: Callable[[], object], repeats: int = 5) -> tuple[float, object]:
     return statistics.median(durations), result
 
 
+async def explorer_pages(log: Path, scratch: Path, pages: dict[str, dict[str, str]]) -> dict[str, float]:
+    """The median seconds of the explorer's list page for each query string, signed in as an admin."""
+    keys_file = scratch / "keys.json"
+    key = create_key(keys_file, name="reviewer", scopes=("admin",))
+    db = SqliteDatabase.open(scratch / "state.db")
+    await migrate(db)
+    events_log = AuditLog.open(scratch / "events.jsonl", fsync=False)
+    explorer = Explorer(
+        audit_log=log,
+        archive=PolicyArchive(db),
+        keys=KeyStore(keys_file),
+        throttle=AuthFailureThrottle(backend=MemoryBackend(), limit=10, window_s=60),
+        events=SecurityEvents(audit=events_log, metrics=Metrics.create()),
+        body_timeout_s=10,
+    )
+    transport = httpx.ASGITransport(app=Starlette(routes=explorer.routes()))
+    medians = {}
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        signed_in = await client.post(
+            "/admin/explorer/login", data={"key": key}, headers={"Origin": "http://127.0.0.1"}
+        )
+        if signed_in.status_code != 303:
+            raise RuntimeError(f"signing in to the explorer failed: {signed_in.text[:200]}")
+        for name, params in pages.items():
+            durations = []
+            for _ in range(5):
+                started = time.perf_counter()
+                page = await client.get("/admin/explorer", params=params)
+                durations.append(time.perf_counter() - started)
+                if page.status_code != 200 or 'id="entries"' not in page.text:
+                    raise RuntimeError(f"the explorer answered {page.status_code}: {page.text[:200]}")
+            medians[name] = round(statistics.median(durations), 4)
+    events_log.close()
+    await db.aclose()
+    return medians
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
@@ -108,6 +158,23 @@ def main() -> None:
                 seconds, rows = timed(functools.partial(index.query, filters))
                 assert isinstance(rows, list)
                 answers[question] = {"seconds": round(seconds, 4), "entries": len(rows)}
+        day_params = {
+            "repo": "acme/app",
+            "path": "src/**",
+            "outcome": "allowed",
+            "since": day,
+            "until": next_day,
+        }
+        explorer = asyncio.run(
+            explorer_pages(
+                log,
+                Path(scratch),
+                {
+                    "explorer: who read acme/app src/** on one day": day_params,
+                    "explorer: everything, unfiltered": {},
+                },
+            )
+        )
         report = {
             "entries": args.entries,
             "log_bytes": log.stat().st_size,
@@ -117,6 +184,7 @@ def main() -> None:
             "indexed": indexed,
             "refresh_without_news_s": round(refresh_s, 4),
             "queries": answers,
+            "explorer_pages_s": explorer,
         }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "audit_review.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -1,5 +1,5 @@
-"""The Starlette app: /mcp, /admin/*, /metrics, /healthz, /readyz, and the lifecycle of OPA, the clients
-and the state database.
+"""The Starlette app: /mcp, /admin/* (the decision explorer too), /metrics, /healthz, /readyz, and the
+lifecycle of OPA, the clients and the state database.
 
 Example:
     app = create_app(Settings.from_env(os.environ))
@@ -44,16 +44,17 @@ from gateway.edge.ratelimit import RateLimitMiddleware
 from gateway.edge.responses import json_error_handler
 from gateway.edge.throttle import AuthFailureThrottle
 from gateway.errors import LimitBackendError
+from gateway.explorer import EXPLORER_PATHS, Explorer
 from gateway.mcp import McpEndpoint
 from gateway.observability.access import AccessLogMiddleware
 from gateway.observability.metrics import Metrics
 from gateway.observability.request_id import RequestIdMiddleware
 from gateway.parts import Parts, build_parts
-from gateway.state import ApprovalStore, SnapshotStore, WriteQuotas
+from gateway.state import ApprovalStore, PolicyArchive, SnapshotStore, WriteQuotas
 from gateway.tools import default_registry
 
 MCP_PATH = "/mcp"
-ROUTES = frozenset({MCP_PATH, *ADMIN_PATHS, "/metrics", "/healthz", "/readyz"})
+ROUTES = frozenset({MCP_PATH, *ADMIN_PATHS, *EXPLORER_PATHS, "/metrics", "/healthz", "/readyz"})
 log = logging.getLogger(__name__)
 
 
@@ -94,6 +95,17 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
     admin = admin_routes(
         Approvers(store=approvals, audit=audit),
         Rollbacks(audit=audit, snapshots=snapshots, gitea=gitea),
+    )
+    throttle = AuthFailureThrottle(
+        backend=limits, limit=settings.auth_failure_limit, window_s=settings.auth_failure_window_s
+    )
+    explorer = Explorer(
+        audit_log=settings.audit_log,
+        archive=PolicyArchive(state),
+        keys=keys,
+        throttle=throttle,
+        events=events,
+        body_timeout_s=settings.body_timeout_s,
     )
 
     @contextlib.asynccontextmanager
@@ -139,11 +151,15 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     protected = (MCP_PATH, *ADMIN_PATHS)
+    # The explorer authenticates its own sessions (a browser sends no bearer key); the Host/Origin check
+    # and the per-address budget apply to it as to every protected path.
+    pages = (*protected, *EXPLORER_PATHS)
     metadata_routes = parts.oauth.metadata.routes() if parts.oauth else []
     return Starlette(
         routes=[
             Route(MCP_PATH, McpEndpoint(handler=service, max_body_bytes=settings.max_body_bytes)),
             *admin,
+            *explorer.routes(),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
@@ -163,7 +179,7 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
                 bind_host=settings.bind_host,
                 allowed_hosts=settings.allowed_hosts,
                 allowed_origins=settings.allowed_origins,
-                protected=protected,
+                protected=pages,
                 events=events,
             ),
             Middleware(
@@ -173,14 +189,12 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
                 backend=limits,
                 events=events,
                 metrics=metrics,
-                protected=protected,
+                protected=pages,
             ),
             Middleware(
                 ApiKeyAuthMiddleware,
                 keys=keys,
-                throttle=AuthFailureThrottle(
-                    backend=limits, limit=settings.auth_failure_limit, window_s=settings.auth_failure_window_s
-                ),
+                throttle=throttle,
                 events=events,
                 metrics=metrics,
                 protected=protected,

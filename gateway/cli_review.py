@@ -8,11 +8,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import datetime
 import heapq
 import json
 import os
-import re
 import sys
 import tempfile
 import time
@@ -20,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gateway.audit import ChainIndex, Filters, read_entry, walk_segments
+from gateway.audit import ChainIndex, Filters, read_entry, time_bound, walk_segments
 from gateway.authoring.replay import Replayed, replay, replay_under, replayable
 from gateway.config import Settings, default_opa_bin
 from gateway.errors import ConfigError
@@ -94,7 +92,6 @@ QUERY_COLUMNS = (
     "outcome",
     "revision",
 )
-_RELATIVE = re.compile(r"(\d+)([mhd])")
 
 
 def audit_query(args: argparse.Namespace) -> int:
@@ -109,8 +106,8 @@ def audit_query(args: argparse.Namespace) -> int:
         rule=args.rule,
         revision=args.revision,
         event=args.event,
-        since=_moment(args.since),
-        until=_moment(args.until),
+        since=time_bound(args.since),
+        until=time_bound(args.until),
     )
     rows = list(_matching(args.files, filters, limit=args.limit))
     if args.format == "json":
@@ -146,9 +143,9 @@ def audit_show(args: argparse.Namespace) -> int:
     policy = _archived_policy(revision) if isinstance(revision, str) else None
     for reason in shown.entry.get("reasons") or []:
         print(f"{reason.get('effect')}: {reason.get('rule')} ({reason.get('source')})")
-        line = _yaml_line(policy, reason.get("source"))
+        line = policy.line(reason.get("source")) if policy is not None else None
         if line is not None:
-            print(f"    {line}")
+            print(f"    {line[1].strip()}")
     if isinstance(revision, str) and policy is None:
         print(f"policy {revision[:12]}: not in the archive (AEGIS_STATE_DB / AEGIS_STATE_URL)")
     return EXIT_OK
@@ -171,43 +168,11 @@ def _reasons(row: dict[str, Any]) -> str:
     return " ".join(f"{reason.get('rule')}@{reason.get('source')}" for reason in row["reasons"])
 
 
-def _moment(text: str | None) -> str | None:
-    """A time bound as entries write theirs: RFC 3339 (a date alone is its midnight, UTC), or a span
-    before now such as 30m, 24h, 7d."""
-    if text is None:
-        return None
-    relative = _RELATIVE.fullmatch(text)
-    if relative:
-        unit = {"m": "minutes", "h": "hours", "d": "days"}[relative.group(2)]
-        moment = datetime.datetime.now(datetime.UTC) - datetime.timedelta(**{unit: int(relative.group(1))})
-    else:
-        try:
-            moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise ConfigError(
-                f"{text!r} is not a time: use RFC 3339 (2026-12-02, 2026-12-02T10:00:00Z) or 24h"
-            ) from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=datetime.UTC)
-    return (
-        moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    )
-
-
 def _archived_policy(revision: str) -> ArchivedPolicy | None:
     try:
         return _with_archive(lambda archive: archive.get(revision))
     except ConfigError:
         return None
-
-
-def _yaml_line(policy: ArchivedPolicy | None, source: Any) -> str | None:
-    """The line of the archived YAML a reason's `policy.yaml:LINE` source names."""
-    if policy is None or policy.source is None or not isinstance(source, str) or ":" not in source:
-        return None
-    number = source.rsplit(":", 1)[1]
-    lines = policy.source.decode("utf-8", "replace").splitlines()
-    return lines[int(number) - 1].strip() if number.isdigit() and 0 < int(number) <= len(lines) else None
 
 
 def audit_replay(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from gateway.audit._chain import (
 )
 from gateway.audit._checkpoint import CheckpointSigner, generate_signing_key, load_public_key, public_key_pem
 from gateway.audit._entry import Entry
-from gateway.audit._index import ChainIndex, Filters, ShownEntry, read_entry
+from gateway.audit._index import ChainIndex, Filters, ShownEntry, read_entry, time_bound
 from gateway.audit._opening import Checkpointing, lock_log
 from gateway.audit._repair import Repair, repair_torn_tail
 from gateway.audit._segments import Rotation, find_entry, merged_chains, review_chain, walk_segments
@@ -50,6 +50,7 @@ __all__ = [
     "repair_torn_tail",
     "review_anchored",
     "review_chain",
+    "time_bound",
     "verify_chain",
     "walk_segments",
 ]

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import json
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -21,16 +23,17 @@ from typing import Any
 from gateway.audit._chain import REPLICA, canonical_json, entry_hash
 from gateway.audit._segments import closed_segments, first_entry, start_point
 from gateway.audit._verify import ChainHead, ChainPoint, walk_lines
-from gateway.errors import AuditChainError
+from gateway.errors import AuditChainError, ConfigError
 
 INDEX_SUFFIX = ".index.sqlite"
-_SCHEMA = 3
+_SCHEMA = 4
 _INSERT = (
     "INSERT INTO entries (seq, ts, event, replica, principal, credential_id, tool, repo, path, outcome,"
     ' revision, reasons, decision_id, request_id, "offset")'
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _BATCH = 5000
+_RELATIVE = re.compile(r"(\d+)([mhd])")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +52,29 @@ class Filters:
     event: str | None = None
     since: str | None = None
     until: str | None = None
+
+
+def time_bound(text: str | None) -> str | None:
+    """A time bound as entries write theirs: RFC 3339 (a date alone is its midnight, UTC), or a span
+    before now such as 30m, 24h, 7d."""
+    if text is None:
+        return None
+    relative = _RELATIVE.fullmatch(text)
+    if relative:
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[relative.group(2)]
+        moment = datetime.datetime.now(datetime.UTC) - datetime.timedelta(**{unit: int(relative.group(1))})
+    else:
+        try:
+            moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(
+                f"{text!r} is not a time: use RFC 3339 (2026-12-02, 2026-12-02T10:00:00Z) or 24h"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.UTC)
+    return (
+        moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def index_path(active: Path) -> Path:
@@ -93,12 +119,42 @@ class ChainIndex:
             added += self._store(batch)
         return added
 
-    def query(self, filters: Filters, *, limit: int | None = None) -> list[dict[str, Any]]:
-        """The indexed entries that match, in chain order, each with its reasons decoded."""
+    def query(self, filters: Filters, *, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+        """The indexed entries that match, in chain order (from the `offset`th on), each with its reasons
+        decoded."""
         where, params = _where(filters)
-        sql = "SELECT * FROM entries" + where + " ORDER BY seq LIMIT ?"  # noqa: S608 - fixed fragments, bound values
-        cursor = self._db.execute(sql, (*params, -1 if limit is None else limit))
+        sql = "SELECT * FROM entries" + where + " ORDER BY seq LIMIT ? OFFSET ?"  # noqa: S608 - fixed fragments, bound values
+        cursor = self._db.execute(sql, (*params, -1 if limit is None else limit, offset))
         return [{**dict(row), "reasons": json.loads(row["reasons"])} for row in cursor]
+
+    def count(self, filters: Filters) -> int:
+        where, params = _where(filters)
+        return int(self._db.execute("SELECT count(*) FROM entries" + where, params).fetchone()[0])  # noqa: S608 - fixed fragments, bound values
+
+    def per_day(self, filters: Filters) -> list[tuple[str, str, int]]:
+        """How many matching entries each day (UTC, from the timestamps) had of each outcome, by day
+        (unfiltered, read from the index on these very expressions alone)."""
+        where, params = _where(filters)
+        select = "SELECT substr(ts, 1, 10) AS day, coalesce(outcome, event) AS kind, count(*) AS n"
+        sql = f"{select} FROM entries{where} GROUP BY day, kind ORDER BY day, kind"
+        return [(row["day"], row["kind"], row["n"]) for row in self._db.execute(sql, params)]
+
+    def top_rules(self, filters: Filters, *, outcome: str, limit: int) -> list[tuple[str, int]]:
+        """The rules most named by the matching entries of `outcome`, the most named first."""
+        if filters.outcome not in (None, outcome):
+            return []
+        where, params = _where(dataclasses.replace(filters, outcome=outcome))
+        sql = "SELECT rule, count(*) AS n FROM entry_rules WHERE seq IN (SELECT seq FROM entries"
+        sql += where + ") GROUP BY rule ORDER BY n DESC, rule LIMIT ?"
+        return [(row["rule"], row["n"]) for row in self._db.execute(sql, (*params, limit))]
+
+    def next_checkpoint(self, seq: int) -> tuple[int, str] | None:
+        """The seq and time of the first checkpoint entry after entry `seq`: the signature that vouches
+        for it; None while none has been written."""
+        row = self._db.execute(
+            "SELECT seq, ts FROM entries WHERE seq > ? AND event = 'checkpoint' ORDER BY seq LIMIT 1", (seq,)
+        ).fetchone()
+        return (row["seq"], row["ts"]) if row else None
 
     def located(self, seq: int) -> tuple[Path, int] | None:
         """The file and byte offset of entry `seq`, or None when it is not indexed."""
@@ -187,6 +243,8 @@ class ChainIndex:
             CREATE TABLE entry_rules (rule TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (rule, seq))
                 WITHOUT ROWID;
             CREATE INDEX entries_by_ts ON entries (ts);
+            CREATE INDEX entries_by_day ON entries (substr(ts, 1, 10), coalesce(outcome, event));
+            CREATE INDEX entries_by_outcome ON entries (outcome, ts);
             CREATE INDEX entries_by_repo ON entries (repo, ts);
             CREATE INDEX entries_by_principal ON entries (principal, ts);
             CREATE INDEX entries_by_tool ON entries (tool, ts);

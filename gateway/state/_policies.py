@@ -26,6 +26,17 @@ class ArchivedPolicy:
     first_loaded: float
     last_loaded: float
 
+    def line(self, source: object) -> tuple[int, str] | None:
+        """The number and text of the YAML line a reason's source (`policy.yaml:LINE`) names; None when
+        it names none, or no YAML was archived."""
+        if self.source is None or not isinstance(source, str) or ":" not in source:
+            return None
+        number = source.rsplit(":", 1)[1]
+        lines = self.source.decode("utf-8", "replace").splitlines()
+        if not number.isdigit() or not 0 < int(number) <= len(lines):
+            return None
+        return int(number), lines[int(number) - 1]
+
 
 class PolicyArchive:
     """Example:

@@ -81,6 +81,18 @@ def test_audit_start_benchmark_starts_a_gateway_on_each_log(tmp_path: Path, opa_
     assert all(row["ready_s_checkpoints"] > 0 and row["ready_s_full_verify"] > 0 for row in rows)
 
 
+def test_audit_review_benchmark_times_the_queries_and_the_explorer_page(tmp_path: Path) -> None:
+    done = run_module("bench.audit_review", "--entries", "3000", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((tmp_path / "audit_review.json").read_text())
+    assert report["indexed"] == 3000
+    assert report["queries"]["who read acme/app src/** on one day (allowed)"]["entries"] > 0
+    assert set(report["explorer_pages_s"]) == {
+        "explorer: who read acme/app src/** on one day",
+        "explorer: everything, unfiltered",
+    }
+
+
 def test_slow_clients_fault_run_serves_the_normal_client(opa_bin: str) -> None:
     done = run_module("bench.slow_clients", "--slow-bodies", "3", "--slow-heads", "3", "--calls", "3")
     assert done.returncode == 0, done.stdout + done.stderr

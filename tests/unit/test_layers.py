@@ -13,7 +13,7 @@ import pytest
 GATEWAY = Path(__file__).resolve().parents[2] / "gateway"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"cli", "cli_admin", "cli_review", "server", "demo", "admin_client", "probe"}),
-    frozenset({"app", "parts", "admin_api"}),
+    frozenset({"app", "parts", "admin_api", "explorer"}),
     frozenset({"edge", "mcp"}),
     frozenset({"core"}),
     frozenset({"tools"}),

@@ -51,6 +51,15 @@ class KeyStore:
         for stored in self._keys:
             if hmac.compare_digest(stored.sha256, digest):
                 found = stored
+        return self._match(found)
+
+    def live(self, key_id: str) -> KeyMatch | None:
+        """The key with id `key_id` while it is live (not revoked, not expired): a session minted for it
+        lasts no longer than the key."""
+        self._reload_if_changed()
+        return self._match(next((stored for stored in self._keys if stored.id == key_id), None))
+
+    def _match(self, found: StoredKey | None) -> KeyMatch | None:
         if found is None or not found.is_live(self._clock()):
             return None
         principal = Principal(

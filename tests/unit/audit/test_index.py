@@ -13,6 +13,7 @@ from gateway.audit import AuditLog, Entry, Rotation
 from gateway.audit._index import ChainIndex, Filters
 from gateway.audit._segments import closed_segments
 from gateway.errors import AuditChainError
+from tests.unit.audit.test_audit_checkpoints import write as write_signed
 
 READ = Entry(
     event="tool_call",
@@ -128,3 +129,34 @@ def test_another_chain_in_the_logs_place_is_indexed_from_the_start(tmp_path: Pat
     with ChainIndex.open(log) as index:
         assert index.refresh() == 3
         assert [row["outcome"] for row in index.query(Filters())] == ["denied"] * 3
+
+
+def test_aggregates_count_by_day_and_outcome_and_rank_the_deny_rules(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    other_rule = ({"rule": "builtin.secret_store_paths", "effect": "deny", "source": "policy.yaml:1"},)
+    write(log, [READ, DENIED, DENIED, dataclasses.replace(DENIED, reasons=other_rule), ELSEWHERE])
+    with ChainIndex.open(log) as index:
+        index.refresh()
+        today = index.query(Filters(), limit=1)[0]["ts"][:10]
+        assert index.count(Filters()) == 5 and index.count(Filters(repo="acme/site")) == 1
+        assert index.per_day(Filters()) == [(today, "allowed", 2), (today, "denied", 3)]
+        assert index.per_day(Filters(principal="alice")) == [(today, "allowed", 2)]
+        assert index.top_rules(Filters(), outcome="denied", limit=5) == [
+            ("repo.acme/app.paths.deny[0]", 2),
+            ("builtin.secret_store_paths", 1),
+        ]
+        assert index.top_rules(Filters(), outcome="denied", limit=1) == [("repo.acme/app.paths.deny[0]", 2)]
+        assert index.top_rules(Filters(outcome="allowed"), outcome="denied", limit=5) == []
+        assert [row["seq"] for row in index.query(Filters(), limit=2, offset=2)] == [3, 4]
+
+
+def test_the_next_checkpoint_after_an_entry_is_found(tmp_path: Path) -> None:
+    log = write_signed(tmp_path, 4, every_entries=3)
+    with ChainIndex.open(log) as index:
+        index.refresh()
+        checkpoints = index.query(Filters(event="checkpoint"))
+        assert checkpoints
+        first = checkpoints[0]["seq"]
+        assert index.next_checkpoint(1) == (first, checkpoints[0]["ts"])
+        last = index.query(Filters(), limit=1, offset=index.count(Filters()) - 1)[0]["seq"]
+        assert index.next_checkpoint(last) is None

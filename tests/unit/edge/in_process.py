@@ -101,6 +101,11 @@ class InProcessGateway:
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as http:
             return await http.get(path, headers=sent)
 
+    def client(self) -> httpx.AsyncClient:
+        """A client of the app as a browser on loopback would reach it (cookies kept between requests)."""
+        transport = httpx.ASGITransport(app=self._app, client=("127.0.0.1", 50000))
+        return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080")
+
     def new_key(self, name: str, rate_limit: KeyRateLimit | None = None) -> str:
         return create_key(self.keys_file, name=name, scopes=("tools:read",), rate_limit=rate_limit)
 

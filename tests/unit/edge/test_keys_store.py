@@ -229,3 +229,15 @@ def test_an_old_format_file_authenticates(path: Path, clock: Clock) -> None:
     path.chmod(0o600)
     match = store_for(path, clock).authenticate(key)
     assert match is not None and match.principal.id == "old-bot" and match.rate_limit is None
+
+
+def test_a_key_is_found_by_its_id_only_while_it_is_live(path: Path, clock: Clock) -> None:
+    key = create_key(path, name="reviewer", scopes=("admin",), now=NOW)
+    store = store_for(path, clock)
+    match = store.authenticate(key)
+    assert match is not None
+    found = store.live(match.key_id)
+    assert found is not None and found.principal.id == "reviewer" and found.principal.scopes == ("admin",)
+    assert store.live("0" * 12) is None
+    revoke_key(path, "reviewer", now=NOW)
+    assert store.live(match.key_id) is None

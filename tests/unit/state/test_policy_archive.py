@@ -40,3 +40,16 @@ async def test_an_ambiguous_short_or_unknown_name_finds_nothing(db: Database) ->
             "UPDATE policy_revisions SET revision = ? WHERE revision = ?", (REVISION[:9] + "f" * 55, OTHER)
         )
     assert await archive.get(REVISION[:8]) is None
+
+
+async def test_a_reasons_source_names_a_line_of_the_archived_yaml(db: Database) -> None:
+    archive = PolicyArchive(db)
+    await archive.save(REVISION, source=b"a: 1\n  b: [src/**]\n", source_sha256="ab", bundle=b"t", file="p")
+    await archive.save(OTHER, source=None, source_sha256=None, bundle=b"t", file="bundle.tar.gz")
+    found, prebuilt = await archive.get(REVISION), await archive.get(OTHER)
+    assert found is not None and prebuilt is not None
+    assert found.line("policy.yaml:2") == (2, "  b: [src/**]")
+    assert [found.line(s) for s in ("policy.yaml:3", "policy.yaml:0", "policy.yaml:x", None, "p")] == [
+        None
+    ] * 5
+    assert prebuilt.line("policy.yaml:1") is None
