@@ -2,11 +2,13 @@
 chromedriver), against a gateway started with its own OPA and the simulator: sign in with an admin key,
 find the read under src/ with the filters, open it to the YAML line that allowed it, follow the link to
 the archived policy's line, see the charts, and see an attacker's `<script>` path as plain text.
-Screenshots go to docs/explorer/, where the docs show them."""
+Screenshots go to a temporary directory, or to AEGIS_EXPLORER_SCREENSHOTS (docs/explorer/ to refresh the
+ones the docs show): a test run leaves the checkout as it was."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,9 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.processes import UNLIMITED, Gateway, Simulator, create_key, start_gateway
 
@@ -80,47 +84,61 @@ def call(gateway: Gateway, tool: str, arguments: dict[str, Any]) -> None:
     assert response.status_code == 200
 
 
-def shot(browser: WebDriver, repo_root: Path, name: str) -> None:
-    folder = repo_root / "docs" / "explorer"
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    chosen = os.environ.get("AEGIS_EXPLORER_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("explorer-screenshots")
     folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def follow(browser: WebDriver, target: WebElement) -> None:
+    """Click a link or a submit button and wait for the page it leads to: the next lookups must not find
+    the elements of the page before it."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    target.click()
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(page))
+
+
+def shot(browser: WebDriver, folder: Path, name: str) -> None:
     assert browser.save_screenshot(str(folder / f"{name}.png"))
 
 
 def test_a_reviewer_finds_who_read_src_and_the_yaml_line_that_allowed_it(
-    gateway: Gateway, browser: WebDriver, repo_root: Path
+    gateway: Gateway, browser: WebDriver, screenshots: Path
 ) -> None:
     base = gateway.base_url
     browser.get(f"{base}/admin/explorer")
     assert browser.find_elements(By.ID, "entries") == []  # no session: the sign-in form, nothing else
     browser.find_element(By.ID, "key").send_keys(create_key(gateway.keys_file, "reviewer", ("admin",)))
-    shot(browser, repo_root, "sign-in")
-    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
+    shot(browser, screenshots, "sign-in")
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "form.login button"))
     assert browser.find_element(By.ID, "per-day").tag_name == "svg"
 
     browser.find_element(By.ID, "f-repo").send_keys("acme/app")
     browser.find_element(By.ID, "f-path").send_keys("src/**")
     Select(browser.find_element(By.ID, "f-outcome")).select_by_value("allowed")
     browser.find_element(By.ID, "f-since").send_keys("1d")
-    browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button"))
     rows = browser.find_elements(By.CSS_SELECTOR, "#entries tbody tr")
     assert [row.find_elements(By.TAG_NAME, "td")[5].text for row in rows] == ["src/main.py"]
     assert "repo.acme/app.paths.allow[0]@policy.yaml:" in rows[0].text
-    shot(browser, repo_root, "decisions")
+    shot(browser, screenshots, "decisions")
 
-    rows[0].find_elements(By.TAG_NAME, "td")[1].find_element(By.TAG_NAME, "a").click()
+    follow(browser, rows[0].find_elements(By.TAG_NAME, "td")[1].find_element(By.TAG_NAME, "a"))
     assert browser.find_element(By.ID, "outcome").text == "allowed"
     assert "its hash holds" in browser.find_element(By.ID, "chain").text
     assert browser.find_element(By.CSS_SELECTOR, "pre.yaml").text.endswith('allow: ["src/**", "README.md"]')
-    shot(browser, repo_root, "entry")
+    shot(browser, screenshots, "entry")
 
-    browser.find_element(By.CSS_SELECTOR, "#reasons a").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "#reasons a"))
     line = browser.current_url.rsplit("#L", 1)[1]
     assert 'allow: ["src/**", "README.md"]' in browser.find_element(By.ID, f"L{line}").text
-    shot(browser, repo_root, "policy")
+    shot(browser, screenshots, "policy")
 
 
 def test_attacker_paths_are_inert_and_the_deny_chart_names_the_rule(
-    gateway: Gateway, browser: WebDriver, repo_root: Path
+    gateway: Gateway, browser: WebDriver, screenshots: Path
 ) -> None:
     browser.get(f"{gateway.base_url}/admin/explorer?outcome=denied")
     assert "alert(1)" in browser.find_element(By.ID, "entries").text
@@ -128,7 +146,7 @@ def test_attacker_paths_are_inert_and_the_deny_chart_names_the_rule(
     with pytest.raises(NoAlertPresentException):
         browser.switch_to.alert.accept()
     assert "repo.acme/app.paths.deny[0]" in browser.find_element(By.ID, "top-rules").text
-    shot(browser, repo_root, "denied")
+    shot(browser, screenshots, "denied")
 
 
 def test_without_an_admin_session_nothing_is_shown(gateway: Gateway, browser: WebDriver) -> None:
