@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit._chain import REPLICA, canonical_json, entry_hash
-from gateway.audit._segments import closed_segments, first_entry, start_point
+from gateway.audit._segments import closed_segments, first_entry, parse_entry, start_point
 from gateway.audit._verify import ChainHead, ChainPoint, walk_lines
 from gateway.errors import AuditChainError, ConfigError
 
@@ -258,11 +258,8 @@ class ChainIndex:
 
 def _holds(line: bytes, seq: int, entry_hash: str) -> bool:
     """Whether `line` is entry `seq` with hash `entry_hash`: the indexed head is still where it was."""
-    try:
-        entry = json.loads(line)
-    except ValueError:
-        return False
-    return isinstance(entry, dict) and entry.get("seq") == seq and entry.get("entry_hash") == entry_hash
+    entry = parse_entry(line) or {}
+    return entry.get("seq") == seq and entry.get("entry_hash") == entry_hash
 
 
 def _line_before(path: Path, end: int) -> bytes:
@@ -345,13 +342,13 @@ def read_entry(path: Path, offset: int, *, seq: int) -> ShownEntry:
     if not isinstance(entry, dict) or entry.get("seq") != seq:
         raise AuditChainError(seq, f"{path.name}: the index points at another line; rebuild it")
     checks = ["its hash holds" if entry.get("entry_hash") == entry_hash(entry) else "ITS HASH DOES NOT HOLD"]
-    previous = _parsed(before)
+    previous = parse_entry(before)
     if previous is not None:
         linked = previous.get("entry_hash") == entry.get("prev_hash")
         checks.append(
             f"linked to entry {previous.get('seq')}" if linked else "NOT LINKED TO THE ENTRY BEFORE"
         )
-    following = _parsed(after)
+    following = parse_entry(after)
     if following is not None:
         linked = following.get("prev_hash") == entry.get("entry_hash")
         checks.append(
@@ -360,11 +357,3 @@ def read_entry(path: Path, offset: int, *, seq: int) -> ShownEntry:
     else:
         checks.append("last entry of its file")
     return ShownEntry(entry=entry, status=", ".join(checks))
-
-
-def _parsed(line: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(line) if line else None
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None

@@ -110,7 +110,7 @@ def first_entry(fd: int) -> dict[str, Any] | None:
         if not more:
             return None
         head += more
-    return _entry(head[: head.index(b"\n")])
+    return parse_entry(head[: head.index(b"\n")])
 
 
 def last_entry(path: Path) -> dict[str, Any] | None:
@@ -120,7 +120,7 @@ def last_entry(path: Path) -> dict[str, Any] | None:
         handle.seek(max(0, size - TAIL_READ))
         tail = handle.read()
     lines = tail.rstrip(b"\n").rsplit(b"\n", 1)
-    return _entry(lines[-1]) if lines[-1] else None
+    return parse_entry(lines[-1]) if lines[-1] else None
 
 
 def start_point(first: dict[str, Any] | None) -> ChainPoint:
@@ -229,7 +229,8 @@ def find_entry(active: Path, seq: int) -> dict[str, Any] | None:
     return found
 
 
-def _entry(raw: bytes) -> dict[str, Any] | None:
+def parse_entry(raw: bytes) -> dict[str, Any] | None:
+    """One line read as an entry: its JSON object, or None when it is none (empty, torn, not JSON)."""
     try:
         entry = json.loads(raw)
     except ValueError:
