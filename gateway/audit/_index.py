@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit._chain import REPLICA, canonical_json, entry_hash
-from gateway.audit._segments import closed_segments, first_entry, parse_entry, start_point
+from gateway.audit._segments import Segment, closed_segments, first_entry, parse_entry, start_point
 from gateway.audit._verify import ChainHead, ChainPoint, walk_lines
 from gateway.errors import AuditChainError, ConfigError
 
@@ -168,8 +168,9 @@ class ChainIndex:
 
     def _walk_from(self, head: tuple[int, str, int] | None) -> Iterator[tuple[dict[str, Any], int]]:
         """Each entry after the indexed head, with the byte offset of its line in its file."""
-        files = [segment.path for segment in closed_segments(self._active)] + [self._active]
-        resume = self._resume_point(files, head)
+        segments: list[Segment | None] = [*closed_segments(self._active), None]  # None: the active file
+        files = [self._active if segment is None else segment.path for segment in segments]
+        resume = _resume_point(files, segments, head)
         if resume is None:
             self._db.execute("DELETE FROM entries")
             self._db.execute("DELETE FROM entry_rules")
@@ -189,24 +190,6 @@ class ChainIndex:
             except AuditChainError as exc:
                 raise AuditChainError(exc.line, f"{path.name}: {exc.reason}") from exc
             point = ChainPoint(last, 0)
-
-    def _resume_point(
-        self, files: Sequence[Path], head: tuple[int, str, int] | None
-    ) -> tuple[int, ChainPoint] | None:
-        """Where the indexed head ends, when the log still holds it there; None: index from the start."""
-        if head is None:
-            return None
-        seq, entry_hash, end = head
-        for number, path in enumerate(files):
-            segment = next((s for s in closed_segments(self._active) if s.path == path), None)
-            if segment is not None and not segment.first_seq <= seq <= segment.last_seq:
-                continue
-            if not _holds(_line_before(path, end), seq, entry_hash):
-                return None
-            if segment is not None and seq == segment.last_seq:  # the next entry opens the next file
-                return number + 1, ChainPoint(ChainHead(entries=seq, head_hash=entry_hash), 0)
-            return number, ChainPoint(ChainHead(entries=seq, head_hash=entry_hash), end)
-        return None
 
     def _store(self, batch: list[tuple[dict[str, Any], int]]) -> int:
         """Add the entries (each with its line's offset) and move the head past the last, at once."""
@@ -254,6 +237,25 @@ class ChainIndex:
         )
         self._db.execute(f"PRAGMA user_version = {_SCHEMA}")
         self._db.commit()
+
+
+def _resume_point(
+    files: Sequence[Path], segments: Sequence[Segment | None], head: tuple[int, str, int] | None
+) -> tuple[int, ChainPoint] | None:
+    """Where the indexed head ends, when the log still holds it there; None: index from the start.
+    `segments[n]` is the closed segment `files[n]` is, or None for the active file."""
+    if head is None:
+        return None
+    seq, entry_hash, end = head
+    for number, (path, segment) in enumerate(zip(files, segments, strict=True)):
+        if segment is not None and not segment.first_seq <= seq <= segment.last_seq:
+            continue
+        if not _holds(_line_before(path, end), seq, entry_hash):
+            return None
+        if segment is not None and seq == segment.last_seq:  # the next entry opens the next file
+            return number + 1, ChainPoint(ChainHead(entries=seq, head_hash=entry_hash), 0)
+        return number, ChainPoint(ChainHead(entries=seq, head_hash=entry_hash), end)
+    return None
 
 
 def _holds(line: bytes, seq: int, entry_hash: str) -> bool:
