@@ -2,12 +2,14 @@
 signed checkpoints when due. One process owns the file (an exclusive flock).
 
 When a write fails (a full disk, an I/O error) the log becomes unusable: nothing is chained onto a
-possibly partial line, and the service refuses calls it cannot record. `recover()` cuts the partial line
-off, records the gap in an `audit_gap` entry and writes the outcomes it had to hold back.
+possibly partial line, and the service refuses calls it cannot record. When an fsync fails, the entries
+it was to make durable are cut away and their appends fail. `recover()` cuts the partial line off,
+records the gap in an `audit_gap` entry and writes the outcomes it had to hold back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import dataclasses
@@ -21,6 +23,7 @@ from typing import Any
 
 from gateway.audit._anchor import CHECKPOINT_EVENT
 from gateway.audit._chain import REPLICA, canonical_json, entry_hash, field_problem, timestamp
+from gateway.audit._durability import Durability, Head
 from gateway.audit._entry import CHAINED_FIELDS, Entry
 from gateway.audit._opening import Checkpointing, lock_log, verified_start
 from gateway.audit._segments import (
@@ -46,14 +49,15 @@ log = logging.getLogger(__name__)
 
 
 class AuditLog:
-    """Appends hash-chained entries; every append is written at once and fsynced when `fsync` is on.
+    """Appends hash-chained entries; every append is written at once and, when `fsync` is on, returns
+    only once an fsync covered it.
 
     Opening verifies the active segment (`_opening.py`) so that a new entry is never chained onto a
     tampered one.
-    An append runs on the event loop without an await point, so it is atomic with respect to other
-    calls and to cancellation. The fsync briefly holds the loop (0.08 ms on the benchmark machine);
-    measured against a worker thread, this was faster at low concurrency and equal at high
-    (docs/performance.md).
+    An append chains and writes its line on the event loop without an await point, so the chain's
+    order is the calls' and a cancelled call cannot tear it; the fsync runs in a worker thread and
+    covers every entry written before it began (group commit, `_durability.py`). The log's own
+    upkeep (checkpoints, rotation, recovery) and `write()` fsync at once, on the calling thread.
 
     Example:
         log = AuditLog.open(Path("var/audit.jsonl"), fsync=True)
@@ -91,6 +95,8 @@ class AuditLog:
         self._segment_first = segment_first  # seq of the active file's first entry
         self._segment_opened = clock()
         self._segment_start: Entry | None = None  # the next segment's first entry, until written
+        self._durability = Durability(Head(self._seq, self._prev_hash, size))
+        self._flushing: asyncio.Task[None] | None = None
 
     @classmethod
     def open(
@@ -137,8 +143,44 @@ class AuditLog:
             raise AuditWriteError(f"audit log {self.path} is unusable: {self._failure.error}")
 
     async def append(self, entry: Entry) -> dict[str, Any]:
-        """Chain, write and return one entry. Raises AuditWriteError when it is not on disk."""
-        return self.write(entry)
+        """Chain, write and return one entry once it is durable. Raises AuditWriteError when it is not
+        on disk (or, after a failed fsync, was cut away)."""
+        written = self._write(entry, sync=False)
+        if self._fsync and written["seq"] > self._durability.durable.seq:
+            durable = self._durability.expect(written["seq"], entry.event)
+            if self._flushing is None:
+                self._flushing = asyncio.get_running_loop().create_task(self._flush())
+            await durable
+        return written
+
+    async def _flush(self) -> None:
+        """fsync in the worker thread until no append waits; the task outlives a cancelled waiter."""
+        try:
+            while self._durability.pending:
+                target = Head(self._seq, self._prev_hash, self._size)
+                try:
+                    await self._durability.fsync(self._fd)
+                except OSError as exc:
+                    self._lose(target, exc)
+                else:
+                    self._durability.reached(target)
+        finally:
+            self._flushing = None
+
+    def _lose(self, target: Head, exc: OSError) -> None:
+        """An fsync failed: what it covered may not be on disk. Everything after the last durable entry
+        is taken back (the recovery cuts it from the file) and its appends fail."""
+        durable = self._durability.durable
+        if target.seq <= durable.seq:  # an fsync on the calling thread covered it meanwhile
+            log.critical("a late audit fsync failed after its entries were made durable", exc_info=exc)
+            return
+        error = AuditWriteError(f"audit fsync of {self.path} failed: {exc}")
+        lost = self._durability.lose(error)
+        self._seq, self._prev_hash, self._size = durable.seq, durable.entry_hash, durable.size
+        if self._failure is None:
+            self._failure = _Failure(error=_describe(exc), since=timestamp(), last_try=self._clock())
+        self._failure.unwritten.update(lost)
+        log.critical("an audit fsync failed; entries not yet durable are cut away", exc_info=exc)
 
     def hold(self, entry: Entry) -> None:
         """Keep the outcome of a call that has run but could not be recorded; the recovery writes it.
@@ -170,6 +212,7 @@ class AuditLog:
             self._write_unchecked(failure.gap_entry(dropped_bytes=dropped, held=len(self._held)))
             for held in self._held:
                 self._write_unchecked(held)
+            self._sync()
         except OSError as exc:
             self._seq, self._prev_hash, self._size = seq, prev_hash, size
             failure.error = _describe(exc)
@@ -247,6 +290,11 @@ class AuditLog:
 
     def _next_segment(self, *, previous: str | None, reason: str) -> bool:
         try:
+            self._sync()  # what waits for an fsync is in this file: the next segment must not hold it
+        except OSError as exc:
+            self._lose(Head(self._seq, self._prev_hash, self._size), exc)
+            return False
+        try:
             fd = lock_log(self.path)
         except (OSError, AuditWriteError):
             log.critical("no new audit segment could be opened; the current one stays", exc_info=True)
@@ -293,6 +341,12 @@ class AuditLog:
         plan = self._checkpointing
         if plan is not None and self._unsigned and self._failure is None:
             self._checkpoint(plan)
+        if self._failure is None:
+            try:
+                self._sync()
+            except OSError as exc:
+                self._lose(Head(self._seq, self._prev_hash, self._size), exc)
+        self._durability.close()
         os.close(self._fd)
 
     @property
@@ -315,8 +369,11 @@ class AuditLog:
             log.critical("an audit checkpoint could not be written", exc_info=True)
 
     def write(self, entry: Entry) -> dict[str, Any]:
-        """Chain, write and return one entry (append() on the event loop; the repair command directly).
-        Raises AuditWriteError when it is not on disk."""
+        """Chain, write, fsync (when on) and return one entry, on the calling thread (the log's upkeep;
+        the repair command). Raises AuditWriteError when it is not on disk."""
+        return self._write(entry, sync=True)
+
+    def _write(self, entry: Entry, *, sync: bool) -> dict[str, Any]:
         _check_fields(entry)  # before anything else: a bug of the caller's is never held or retried
         upkeep = entry.event in UPKEEP_EVENTS
         if not upkeep:
@@ -331,6 +388,14 @@ class AuditLog:
             self._failure = _Failure(error=_describe(exc), since=timestamp(), last_try=self._clock())
             self._failure.unwritten[entry.event] += 1
             raise AuditWriteError(f"audit append to {self.path} failed: {exc}") from exc
+        if sync:
+            try:
+                self._sync()
+            except OSError as exc:
+                self._lose(Head(self._seq, self._prev_hash, self._size), exc)
+                if self._failure is not None:
+                    self._failure.unwritten[entry.event] += 1
+                raise AuditWriteError(f"audit fsync of {self.path} failed: {exc}") from exc
         if not upkeep:  # the log's own upkeep triggers no more upkeep
             self._after_entry()
         return written
@@ -359,12 +424,17 @@ class AuditLog:
         written = 0
         while written < len(line):
             written += os.write(self._fd, line[written:])
-        if self._fsync:
-            os.fsync(self._fd)
         self._seq = entry["seq"]
         self._prev_hash = entry["entry_hash"]
         self._size += len(line)
         return entry
+
+    def _sync(self) -> None:
+        """fsync (when on) on the calling thread: every entry written is durable, and its append
+        released. Raises OSError."""
+        if self._fsync and self._seq > self._durability.durable.seq:
+            os.fsync(self._fd)
+            self._durability.reached(Head(self._seq, self._prev_hash, self._size))
 
 
 class _Failure:
