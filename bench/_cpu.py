@@ -46,6 +46,27 @@ def cores_used(before: CpuSample, after: CpuSample) -> dict[str, float]:
     return {name: round(value, 3) for name, value in used.items()}
 
 
+def tree_cpu_s(pids: Sequence[int]) -> float:
+    """CPU seconds of live processes and of all their live descendants (a gateway and its OPA)."""
+    return sum(_process_s(pid) for pid in _with_descendants(pids))
+
+
+def _with_descendants(pids: Sequence[int]) -> set[int]:
+    found: set[int] = set()
+    todo = list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in found:
+            continue
+        found.add(pid)
+        for children in Path(f"/proc/{pid}/task").glob("*/children"):
+            try:
+                todo.extend(int(child) for child in children.read_text().split())
+            except FileNotFoundError:
+                continue
+    return found
+
+
 def _process_s(pid: int) -> float:
     """utime + stime of a live process (0 once it has gone)."""
     try:

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -22,14 +23,32 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def pinned(cores: set[int] | None) -> dict[str, Any]:
+    """Popen arguments that start a process (and every child it spawns) on `cores` only."""
+    if not cores:
+        return {}
+    chosen = set(cores)
+    return {"preexec_fn": lambda: os.sched_setaffinity(0, chosen)}
+
+
 @contextlib.contextmanager
 def running(
-    argv: Sequence[str], *, ready_url: str, log: Path, env: Mapping[str, str] | None = None
+    argv: Sequence[str],
+    *,
+    ready_url: str,
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    cores: set[int] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `argv` (a Python module invocation) until the block ends; wait until `ready_url` answers 2xx."""
+    """Run `argv` (a Python module invocation, on `cores` when given) until the block ends; wait until
+    `ready_url` answers 2xx."""
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, *argv], stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+            [sys.executable, *argv],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            **pinned(cores),
         )
     try:
         _wait_ready(process, ready_url, log)

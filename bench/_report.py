@@ -17,13 +17,16 @@ SCENARIO_NAMES = {
 
 
 def table(loads: list[LoadResult], headline: dict[str, Any]) -> str:
+    """One row per scenario and concurrency (the medians of its rounds), then the headline figures."""
     lines = [
-        f"{'scenario':<46} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'errors':>6}"
+        f"{'scenario':<46} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
+        f"{'CPU ms/call':>11} {'errors':>6}"
     ]
     for load in loads:
+        cpu = f"{load.cpu_ms_per_call:.3f}" if load.cpu_ms_per_call is not None else "-"
         lines.append(
             f"{SCENARIO_NAMES[load.scenario]:<46} {load.concurrency:>4} {load.rps:>9.1f} {load.p50_ms:>8.2f} "
-            f"{load.p90_ms:>8.2f} {load.p99_ms:>8.2f} {load.errors:>6}"
+            f"{load.p90_ms:>8.2f} {load.p99_ms:>8.2f} {cpu:>11} {load.errors:>6}"
         )
     lines.append("")
     lines.extend(f"{key}: {value}" for key, value in headline.items())
@@ -69,4 +72,6 @@ def _plain(value: Any) -> Any:
         return dataclasses.asdict(value)
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
     raise TypeError(f"not JSON serializable: {type(value).__name__}")

@@ -22,8 +22,9 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from bench._load import LoadResult, Target, measure, wrk_binary
+from bench._load import Target, wrk_binary
 from bench._processes import free_port, running
+from bench._rounds import Results, alternated
 from bench.run import CALL, MCP_HEADERS, capture_upstream_body, check_serves_fixture, gateway_environment
 from gateway.edge.keys import create_key
 
@@ -59,7 +60,7 @@ def _worktree(revision: str, tmp: Path) -> Iterator[Path]:
 
 def _run(
     workdir: Path, trees: dict[str, Path], rounds: int, duration_s: float, concurrency: list[int]
-) -> dict[tuple[str, int], list[LoadResult]]:
+) -> Results:
     token, contents = capture_upstream_body(workdir)
     expected_text = base64.b64decode(json.loads(contents)["content"]).decode()
     (workdir / "upstream-body.json").write_bytes(contents)
@@ -74,7 +75,6 @@ def _run(
     targets = {
         name: Target(name, f"http://127.0.0.1:{ports[name]}/mcp", headers, call_file) for name in TREES
     }
-    results: dict[tuple[str, int], list[LoadResult]] = {(name, c): [] for name in TREES for c in concurrency}
     with contextlib.ExitStack() as servers:
         servers.enter_context(
             running(
@@ -100,17 +100,12 @@ def _run(
                 )
             )
             check_serves_fixture(targets[name], expected_text)
-        for number in range(rounds):
-            order = TREES if number % 2 == 0 else TREES[::-1]
-            for c in concurrency:
-                for name in order:
-                    results[name, c].append(
-                        measure(targets[name], concurrency=c, warmup_s=1, duration_s=duration_s)
-                    )
-    return results
+        return alternated(
+            targets, concurrency=concurrency, rounds=rounds, warmup_s=1, duration_s=duration_s, cores=None
+        )
 
 
-def _table(results: dict[tuple[str, int], list[LoadResult]], base: str, concurrency: list[int]) -> str:
+def _table(results: Results, base: str, concurrency: list[int]) -> str:
     rounds = len(results["this", concurrency[0]])
     lines = [f"{'gateway':<12} {'conc':>5} {'req/s':>9} {'p50 ms':>8}  (medians of {rounds} rounds)"]
     for c in concurrency:

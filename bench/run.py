@@ -3,8 +3,10 @@
     python -m bench.run [--quick] [--out bench/results]
 
 Scenarios, all serving the same 2 KB file read: A the upstream called directly, B an unsecured MCP server
-built with the official SDK, C Aegis with its managed OPA, audit (fsync) and metrics. Headline figures are
-ratios and differences taken within this one run.
+built with the official SDK, C Aegis with its managed OPA, audit (fsync) and metrics. The servers are
+measured in alternated rounds, each (with its OPA) on one core and wrk with the upstream on the others
+where the machine has two or more (`--no-pin` lets them share all). Headline figures are ratios and
+differences taken round by round within this one run: their median and their spread over the rounds.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import dataclasses
 import json
 import os
 import re
@@ -24,9 +27,10 @@ from typing import Any
 import httpx
 
 from bench import _report
-from bench._load import LoadResult, Target, measure, wrk_binary
+from bench._load import LoadResult, Target, wrk_binary
 from bench._micro import audit_append_throughput, opa_decision_latency, policy_scaling
 from bench._processes import children, free_port, peak_rss_kib, running
+from bench._rounds import Results, alternated, core_plan, median_load, per_round
 from gateway.demo import spawn_simulator
 from gateway.edge.keys import create_key
 
@@ -50,10 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--quick", action="store_true", help="short runs (a smoke test, not a measurement)")
+    parser.add_argument("--no-pin", action="store_true", help="let servers and wrk share every core")
     args = parser.parse_args(argv)
     settings = (
         {
             "concurrency": [1, 4],
+            "load_rounds": 2,
             "warmup_s": 1,
             "duration_s": 1,
             "rounds": 200,
@@ -62,14 +68,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         if args.quick
         else {
-            "concurrency": [1, 16, 64],
-            "warmup_s": 3,
-            "duration_s": 10,
+            "concurrency": [1, 16],
+            "load_rounds": 5,
+            "warmup_s": 2,
+            "duration_s": 8,
             "rounds": 3000,
             "entries": 5000,
             "rules": [10, 10_000],
         }
     )
+    settings["pin"] = not args.no_pin
     args.out.mkdir(parents=True, exist_ok=True)
     wrk_binary()
     with tempfile.TemporaryDirectory(prefix="aegis-bench-") as tmp:
@@ -93,6 +101,7 @@ def run(workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
     ports = {name: free_port() for name in "ABC"}
     upstream = f"http://127.0.0.1:{ports['A']}"
     opa_bin = os.environ.get("AEGIS_OPA_BIN", "opa")
+    cores = core_plan(pin=settings["pin"])
     gateway_env = gateway_environment(
         upstream=upstream, token=token, keys_file=keys_file, home=workdir, port=ports["C"]
     )
@@ -111,36 +120,40 @@ def run(workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
             call_file,
         ),
     }
-    loads: list[LoadResult] = []
     with (
         running(
             ["-m", "bench.upstream", str(ports["A"]), str(body_file), token],
             ready_url=f"{upstream}/",
             log=workdir / "upstream.log",
-        ),
+            cores=cores.load if cores else None,
+        ) as direct,
         running(
             ["-m", "bench.sdk_server", str(ports["B"]), upstream, token],
             ready_url=f"http://127.0.0.1:{ports['B']}/",
             log=workdir / "sdk.log",
-        ),
+            cores=cores.servers if cores else None,
+        ) as sdk,
         running(
             ["-m", "gateway.cli", "serve"],
             env=gateway_env,
             ready_url=f"http://127.0.0.1:{ports['C']}/readyz",
             log=workdir / "gateway.log",
+            cores=cores.servers if cores else None,
         ) as gateway,
     ):
         _check_targets(targets, expected_text)
-        for concurrency in settings["concurrency"]:
-            for name in "ABC":
-                loads.append(
-                    measure(
-                        targets[name],
-                        concurrency=concurrency,
-                        warmup_s=settings["warmup_s"],
-                        duration_s=settings["duration_s"],
-                    )
-                )
+        serving = {"A": direct.pid, "B": sdk.pid, "C": gateway.pid}
+        measured = {name: dataclasses.replace(t, processes=(serving[name],)) for name, t in targets.items()}
+        results = alternated(
+            measured,
+            concurrency=settings["concurrency"],
+            rounds=settings["load_rounds"],
+            warmup_s=settings["warmup_s"],
+            duration_s=settings["duration_s"],
+            cores=cores,
+            # The direct upstream answers for the added latency, at the lowest concurrency only.
+            wanted=lambda name, c: name != "A" or c == settings["concurrency"][0],
+        )
         rss = {
             "gateway_peak_rss_mib": round(peak_rss_kib(gateway.pid) / 1024, 1),
             "opa_peak_rss_mib": round(sum(peak_rss_kib(c) for c in children(gateway.pid)) / 1024, 1),
@@ -171,7 +184,7 @@ def run(workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
             rounds=settings["rounds"],
         )
     )
-    headline = _headline(loads, settings["concurrency"])
+    headline = _headline(results, settings["concurrency"])
     headline[f"decision p50 with {settings['rules'][-1]} vs {settings['rules'][0]} repository rules"] = (
         scaling["median_ratio_client"]
     )
@@ -179,7 +192,9 @@ def run(workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "settings": settings,
         "machine": {"cpus": os.cpu_count()},
-        "loads": loads,
+        "pinning": dataclasses.asdict(cores) if cores else None,
+        "loads": [median_load(rounds) for rounds in results.values()],
+        "rounds": [load for rounds in results.values() for load in rounds],
         "headline": headline,
         "policy_scaling": scaling,
         "opa_decision": {**opa, "gateway_mean_under_load_ms": gateway_opa_ms},
@@ -218,20 +233,31 @@ def check_serves_fixture(target: Target, expected_text: str) -> None:
         raise RuntimeError(f"scenario {target.scenario} does not serve the fixture: {result}")
 
 
-def _headline(loads: list[LoadResult], concurrencies: list[int]) -> dict[str, Any]:
-    by = {(load.scenario, load.concurrency): load for load in loads}
-    headline: dict[str, Any] = {
-        f"C/B throughput at concurrency {c}": round(by["C", c].rps / by["B", c].rps, 2) for c in concurrencies
-    }
+def _headline(results: Results, concurrencies: list[int]) -> dict[str, Any]:
+    """Ratios and differences of the same round, as a median and its spread (min, max) over the rounds."""
+    headline: dict[str, Any] = {}
+    for c in concurrencies:
+        headline[f"C/B throughput at concurrency {c}"] = per_round(
+            results["C", c], results["B", c], lambda ours, sdk: ours.rps / sdk.rps
+        )
+        headline[f"C/B CPU per call at concurrency {c}"] = per_round(
+            results["C", c], results["B", c], lambda ours, sdk: _cpu(ours) / _cpu(sdk)
+        )
     first = concurrencies[0]
-    headline[f"C adds over A at concurrency {first}, p50 ms"] = round(
-        by["C", first].p50_ms - by["A", first].p50_ms, 3
+    headline[f"C adds over A at concurrency {first}, p50 ms"] = per_round(
+        results["C", first], results["A", first], lambda ours, direct: ours.p50_ms - direct.p50_ms
     )
-    headline[f"C adds over A at concurrency {first}, p99 ms"] = round(
-        by["C", first].p99_ms - by["A", first].p99_ms, 3
+    headline[f"C adds over A at concurrency {first}, p99 ms"] = per_round(
+        results["C", first], results["A", first], lambda ours, direct: ours.p99_ms - direct.p99_ms
     )
-    headline["errors"] = sum(load.errors for load in loads)
+    headline["errors"] = sum(load.errors for loads in results.values() for load in loads)
     return headline
+
+
+def _cpu(load: LoadResult) -> float:
+    if not load.cpu_ms_per_call:
+        raise RuntimeError(f"no CPU time measured for scenario {load.scenario}")
+    return load.cpu_ms_per_call
 
 
 def capture_upstream_body(workdir: Path) -> tuple[str, bytes]:

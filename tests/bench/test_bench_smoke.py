@@ -33,13 +33,20 @@ def test_quick_benchmark_writes_json_and_plot(tmp_path: Path, opa_bin: str) -> N
     assert done.returncode == 0, done.stdout + done.stderr
     document = json.loads((out / "results.json").read_text())
     runs = {(load["scenario"], load["concurrency"]) for load in document["loads"]}
-    assert runs == {(s, c) for s in "ABC" for c in (1, 4)}
+    assert runs == {("A", 1), ("B", 1), ("C", 1), ("B", 4), ("C", 4)}  # the upstream direct at c=1 only
     assert all(load["requests"] > 0 and load["p50_ms"] > 0 for load in document["loads"])
-    assert document["headline"]["errors"] == 0
-    assert set(document["headline"]) >= {
-        "C/B throughput at concurrency 4",
-        "C adds over A at concurrency 1, p50 ms",
-    }
+    rounds = [(load["scenario"], load["concurrency"], load["round"]) for load in document["rounds"]]
+    assert sorted(rounds) == sorted((s, c, r) for s, c in runs for r in (0, 1))
+    # CPU per call is taken from /proc for every server, the gateway's OPA included.
+    assert all(load["cpu_ms_per_call"] > 0 for load in document["rounds"])
+    if len(os.sched_getaffinity(0)) > 1:
+        assert document["pinning"]["servers"] and document["pinning"]["load"]
+    headline = document["headline"]
+    assert headline["errors"] == 0
+    for figure in ("C/B throughput at concurrency 4", "C/B CPU per call at concurrency 4"):
+        spread = headline[figure]
+        assert 0 < spread["min"] <= spread["median"] <= spread["max"]
+    assert "C adds over A at concurrency 1, p50 ms" in headline
     assert (
         document["opa_decision"]["opa_p50_ms"] > 0
         and document["opa_decision"]["gateway_mean_under_load_ms"] > 0
