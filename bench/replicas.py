@@ -47,7 +47,7 @@ import httpx
 from bench import _cpu, _report
 from bench._load import LoadResult, Target, measure, wrk_binary
 from bench._processes import children, free_port, running
-from bench.run import MCP_HEADERS, check_serves_fixture, gateway_environment
+from bench.run import MCP_HEADERS, UNCAPPED, check_serves_fixture, gateway_environment
 from gateway.demo import WRITE_TOKEN_SCOPES, spawn_simulator
 from gateway.edge.keys import create_key
 from gateway.state import Database, PostgresDatabase, SnapshotStore, SqliteDatabase, WriteQuotas, migrate
@@ -82,7 +82,6 @@ write:
 """
 # Above what wrk sends through one replica, as the rate budgets are: the benchmark measures serving,
 # not refusing (each is still checked on every call).
-UNCAPPED = {"AEGIS_MAX_IN_FLIGHT": "4096", "AEGIS_MAX_CONNECTIONS_PER_ADDRESS": "4096"}
 TOOL_CALLS = re.compile(r"^aegis_tool_calls_total\{[^}]*\} (\S+)$", re.M)
 
 

@@ -43,6 +43,8 @@ CALL = {
     "method": "tools/call",
     "params": {"name": "get_file_contents", "arguments": {"owner": "acme", "repo": "app", "filepath": FILE}},
 }
+# The in-flight and per-address connection caps, set above what wrk sends (as the rate budgets are).
+UNCAPPED = {"AEGIS_MAX_IN_FLIGHT": "4096", "AEGIS_MAX_CONNECTIONS_PER_ADDRESS": "4096"}
 MCP_HEADERS = {
     "Content-Type": "application/json",
     "Accept": "application/json, text/event-stream",
@@ -102,7 +104,7 @@ def run(workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
     upstream = f"http://127.0.0.1:{ports['A']}"
     opa_bin = os.environ.get("AEGIS_OPA_BIN", "opa")
     cores = core_plan(pin=settings["pin"])
-    gateway_env = gateway_environment(
+    gateway_env = UNCAPPED | gateway_environment(
         upstream=upstream, token=token, keys_file=keys_file, home=workdir, port=ports["C"]
     )
     targets = {

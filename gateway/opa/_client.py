@@ -14,6 +14,7 @@ from typing import Any
 
 from gateway.errors import OpaError
 from gateway.observability.metrics import Metrics
+from gateway.opa._wire import LocalHttp
 from gateway.outbound import BodyTooLarge, HttpSession, RequestFailed
 
 DECISION_PATH = "/v1/data/aegis/authz/decision"
@@ -72,12 +73,15 @@ class DecisionClient:
         decision = await client.decide({"version": 1, ...})
 
     With `unix_socket`, requests go over that socket (the managed OPA); `base_url` then only names it.
+    That socket and plain HTTP use the lean client of `_wire.py`; an https URL uses aiohttp.
     """
 
     def __init__(
         self, *, base_url: str, timeout_s: float, metrics: Metrics, unix_socket: Path | None = None
     ) -> None:
-        self._http = HttpSession(base_url=base_url, timeout_s=timeout_s, unix_socket=unix_socket)
+        self._http: LocalHttp | HttpSession = LocalHttp.for_url(
+            base_url, timeout_s=timeout_s, unix_socket=unix_socket
+        ) or HttpSession(base_url=base_url, timeout_s=timeout_s)
         self._metrics = metrics
         self._verified_revision: str | None = None
         self._unverified_kind = "unavailable"
