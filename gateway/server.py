@@ -50,7 +50,6 @@ def serve(settings: Settings, *, announce: Callable[[], None] | None = None) -> 
     config = uvicorn.Config(
         app,
         http=edge_protocol(limits, parts.metrics.connections_closed_early),
-        h11_max_incomplete_event_size=settings.max_header_bytes,
         host=settings.bind_host,
         port=settings.bind_port,
         log_config=None,

@@ -4,8 +4,9 @@ framed two ways (400). Both answers close the connection.
 The bytes of a request head are bounded before it is parsed (the HTTP protocol, `gateway/edge/
 connections.py`); a head within them can still hold thousands of short lines, which every layer that
 looks for a header would walk. A request with both `Transfer-Encoding` and `Content-Length` is how
-requests are smuggled past a proxy that reads the other one (RFC 9112, section 6.1): h11 would go by
-`Transfer-Encoding` and wait for chunks a client that meant `Content-Length` never sends.
+requests are smuggled past a proxy that reads the other one (RFC 9112, section 6.1): a parser that goes
+by `Transfer-Encoding` waits for chunks a client that meant `Content-Length` never sends. (httptools
+refuses such a head itself; this check keeps the refusal whatever parser serves.)
 """
 
 from __future__ import annotations

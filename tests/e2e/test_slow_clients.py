@@ -225,6 +225,28 @@ def test_an_oversized_request_head_is_refused(gateway_with: Any, extra: bytes) -
     assert post(gateway, gateway.key).status_code == 200
 
 
+def test_a_head_growing_past_the_bound_in_pieces_is_answered_431(gateway_with: Any) -> None:
+    gateway = gateway_with({"AEGIS_MAX_HEADER_BYTES": "16384"})
+    with connect(gateway) as connection:
+        connection.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ")
+        for _ in range(5):  # one header line of 20 KiB, never ended, in reads of 4 KiB
+            connection.sendall(b"a" * 4096)
+            time.sleep(0.05)
+        status, headers, _ = read_response(connection)
+        assert (status, headers.get("connection")) == (431, "close")
+        assert is_closed(connection)
+
+
+def test_a_head_within_the_bound_is_served_whatever_follows_it_in_the_same_read(gateway_with: Any) -> None:
+    gateway = gateway_with({"AEGIS_MAX_HEADER_BYTES": "16384"})
+    body = PING + b" " * (200 << 10)  # JSON may end in white space; the read is far over the bound
+    pipelined = head(gateway.key) + PING
+    with connect(gateway) as connection:
+        connection.sendall(head(gateway.key, content_length=len(body)) + body + pipelined)
+        assert read_response(connection)[0] == 200
+        assert read_response(connection)[0] == 200
+
+
 def test_a_head_within_the_limits_is_served(gateway_with: Any) -> None:
     gateway = gateway_with({})
     extra = b"".join(b"X-%d: %s\r\n" % (n, b"a" * 100) for n in range(80))
