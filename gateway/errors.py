@@ -77,6 +77,15 @@ class UpstreamError(GatewayError):
         self.status = status
 
 
+class FileTooLarge(GatewayError):
+    """A file over a size limit, refused from its metadata before any of it was read (sizes in bytes)."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"the file is {size} bytes, over the limit of {limit} bytes")
+        self.size = size
+        self.limit = limit
+
+
 class KeyStoreError(GatewayError):
     """The API keys file is missing, unreadable or malformed."""
 

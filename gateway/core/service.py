@@ -29,6 +29,7 @@ from gateway.core.writes import Admission, WriteGate, arguments_digest
 from gateway.errors import (
     AuditEntryError,
     AuditWriteError,
+    FileTooLarge,
     InvalidRequestState,
     InvalidToolCall,
     MalformedToolCall,
@@ -40,7 +41,7 @@ from gateway.observability.metrics import Metrics
 from gateway.opa import Decision, Reason, ResultUndecided
 from gateway.sanitize import scan_size
 from gateway.state import Approval
-from gateway.tools import BoundTool, Tool, ToolCall, ToolOutput, ToolRegistry
+from gateway.tools import BoundTool, Tool, ToolCall, ToolRegistry
 from gateway.vocabulary import CallContext, HeldForApproval, Principal, Resource
 
 MAX_AUDITED_NAME = 128
@@ -50,6 +51,7 @@ NOT_EXECUTED = "the audit log cannot be written, so the call was not executed; r
 RESULT_WITHHELD = "the audit log could not record this read, so its result is withheld; retry later"
 OFFLOAD_SANITIZE_BYTES = 64 << 10
 STATE_REFUSED = Reason(rule="mcp.request_state", effect="deny", source="gateway")
+FILE_TOO_LARGE = Reason(rule="output.max_file_bytes", effect="deny", source="gateway")
 log = logging.getLogger(__name__)
 
 
@@ -200,6 +202,7 @@ class ToolService:
             paths=ResultPaths(self._decisions, opa_input, revision),
             repos=ResultRepos(self._decisions, opa_input, revision),
             secrets=secret_mode(_output_decision(bound, trace.decision)),
+            max_file_bytes=_size_limit(trace.decision),
         )
         try:
             trace.executed = True
@@ -211,6 +214,10 @@ class ToolService:
             trace.outcome = "invalid"
             await self._give_back(admission, turned_away=False)
             raise
+        except FileTooLarge as exc:  # refused from its metadata: nothing of it was read
+            trace.decision = await self._too_large(context, bound, normalized, exc, trace, trace.decision)
+            trace.outcome = "denied"
+            return denied_result(trace.decision, context.request_id, detail=str(exc))
         except UpstreamError as exc:
             log.warning("upstream error", extra={"tool": trace.tool, "kind": exc.kind, "status": exc.status})
             if exc.status is not None and 400 <= exc.status < 500:  # Gitea refused it
@@ -218,7 +225,7 @@ class ToolService:
             return error_result(f"Gitea request failed: {exc.kind.replace('_', ' ')}", context.request_id)
         if admission is not None:
             trace.write = await self._writes.record(output, context.request_id)
-        oversized = await self._size_denial(context, bound, normalized, output, trace)
+        oversized = await self._size_denial(context, bound, normalized, output.content_bytes, trace)
         if oversized is not None:
             trace.decision, trace.outcome = oversized, "denied"
             return denied_result(trace.decision, context.request_id)
@@ -309,7 +316,7 @@ class ToolService:
         context: CallContext,
         bound: BoundTool,
         arguments: Mapping[str, Any],
-        output: ToolOutput,
+        size: int | None,
         trace: _Trace,
     ) -> Decision | None:
         """Enforce the decision's max_file_bytes obligation once the file's size is known: a file over it is
@@ -320,14 +327,31 @@ class ToolService:
         limit = trace.decision.obligations["max_file_bytes"]
         if not isinstance(limit, int) or isinstance(limit, bool):
             return Decision.fail_closed("malformed")
-        if output.content_bytes is None or output.content_bytes <= limit:
+        if size is None or size <= limit:
             return None
-        trace.resource = dataclasses.replace(trace.resource, size=output.content_bytes)
+        trace.resource = dataclasses.replace(trace.resource, size=size)
         sized = trace.decided_on = self._input(context, bound, trace.resource, arguments)
         decision = await self._decisions.decide(sized)
         if decision.allow:  # OPA contradicts its own obligation: fail closed
             return Decision.fail_closed("obligation_unmet", revision=decision.revision)
         return decision
+
+    async def _too_large(
+        self,
+        context: CallContext,
+        bound: BoundTool,
+        arguments: Mapping[str, Any],
+        refused: FileTooLarge,
+        trace: _Trace,
+        allowed: Decision,
+    ) -> Decision:
+        """The denial of a file a tool refused as too large: the policy's, decided again with the file's
+        size, when the file is over the policy's limit; else the gateway's own (`FILE_TOO_LARGE`) beside
+        the decision OPA made, which is the one recorded for replay."""
+        oversized = await self._size_denial(context, bound, arguments, refused.size, trace)
+        if oversized is not None:
+            return oversized
+        return dataclasses.replace(allowed, allow=False, reasons=(*allowed.reasons, FILE_TOO_LARGE))
 
     def _input(
         self, context: CallContext, bound: BoundTool, resource: Resource, arguments: Mapping[str, Any]
@@ -410,6 +434,13 @@ class ToolService:
             duration_ms=round(duration * 1000, 3),
             detail=detail,
         )
+
+
+def _size_limit(decision: Decision) -> int | None:
+    """The decision's max_file_bytes obligation, when it is a number (a malformed one fails the call later,
+    in `_size_denial`)."""
+    limit = decision.obligations.get("max_file_bytes")
+    return limit if isinstance(limit, int) and not isinstance(limit, bool) else None
 
 
 def _refuse_state(trace: _Trace) -> None:

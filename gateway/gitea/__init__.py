@@ -4,6 +4,7 @@ from gateway.gitea._breaker import CircuitBreaker
 from gateway.gitea._client import GiteaClient, Page
 from gateway.gitea._files import (
     commit_file,
+    contents_ext_path,
     contents_path,
     current_file,
     decode_base64,
@@ -16,6 +17,7 @@ __all__ = [
     "GiteaClient",
     "Page",
     "commit_file",
+    "contents_ext_path",
     "contents_path",
     "current_file",
     "decode_base64",

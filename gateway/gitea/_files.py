@@ -26,6 +26,12 @@ def contents_path(resource: Resource) -> str:
     return repo_path(resource, "contents") + "/" + file_path(resource.path or "")
 
 
+def contents_ext_path(resource: Resource) -> str:
+    """`.../contents-ext/{path}` of the resource's file: its metadata (or a directory's entries) without
+    its content, which Gitea adds only when asked (`includes=file_content`)."""
+    return repo_path(resource, "contents-ext") + "/" + file_path(resource.path or "")
+
+
 def decode_base64(content: str) -> bytes:
     """Gitea's base64 file content; anything undecodable is a malformed answer."""
     try:

@@ -50,7 +50,7 @@ class Sanitized:
 
 def sanitize_output(
     structured: dict[str, Any],
-    text: str | None,
+    text: str | Binary | None,
     *,
     mode: SecretMode,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -64,7 +64,8 @@ def sanitize_output(
     after that, and a `Binary` masked where it holds ASCII or UTF-16 text and then base64-encoded. `found` are
     secrets the tool masked itself in content it drew the result from (search excerpts). Secrets are
     masked in both modes, so even a caller that forgets to check `blocked` leaks nothing. `structured` and
-    `text` (an alternative rendering of the same result) each get `max_bytes` of UTF-8 for their strings;
+    `text` (an alternative rendering of the same result, or the one place of a file's text or bytes) each
+    get `max_bytes` of UTF-8 for their strings;
     a cut string ends with a marker, and a list keeps its first `max_items` items (the rest is neither
     scanned nor returned). When anything in `structured` was cut, it gains a `truncated_by_aegis`
     member with the totals. Keys that become equal once sanitized are told apart with a `~N` suffix.
@@ -77,7 +78,7 @@ def sanitize_output(
         raise ValueError(f"unknown secret mode {mode!r}")
     if max_bytes < 0 or max_items < 0:
         raise ValueError("max_bytes and max_items must not be negative")
-    cleaned: _Cleaned = {}  # `text` often repeats a string of `structured` (a file's content): scan it once
+    cleaned: _Cleaned = {}  # strings repeat (the keys of list items; `text` may repeat a value): scan once
     body = _Document(max_bytes=max_bytes, max_items=max_items, cleaned=cleaned)
     clean = body.mapping(structured, "", None)
     if body.budget.omitted or body.omitted_items:
@@ -95,16 +96,16 @@ def sanitize_output(
         stripped_chars=body.stripped + plain.stripped,
         truncated_bytes=body.budget.omitted + plain.budget.omitted,
         omitted_items=body.omitted_items,
-        unscanned=body.unscanned,
+        unscanned=body.unscanned + plain.unscanned,
     )
 
 
-def scan_size(structured: dict[str, Any], text: str | None) -> int:
+def scan_size(structured: dict[str, Any], text: str | Binary | None) -> int:
     """How much sanitizing this result scans: the characters of its strings and keys (a Clip's whole
     text) and the bytes of its binary values. Scanning costs time in proportion: the caller decides by it
     whether to sanitize off the event loop."""
-    size = len(text or "")
-    pending: list[Any] = [structured]
+    size = 0
+    pending: list[Any] = [structured, text]
     while pending:
         value = pending.pop()
         if isinstance(value, str):
@@ -173,8 +174,7 @@ class _Document:
         return clean
 
     def _clean(self, text: str, name: str | None) -> tuple[str, tuple[str, ...]]:
-        # The key matters only when it is secret-like: a file's `content` and its `text` rendering are the
-        # same scan, done once.
+        # The key matters only when it is secret-like: one string under `body` and as `text` is one scan.
         key = (text, name if name is not None and SECRET_NAME.search(name) else None)
         scanned = self.cleaned.get(key)
         if scanned is None:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any, Literal, Protocol
 
 from gateway.gitea import GiteaClient
-from gateway.sanitize import Finding, SecretMode
+from gateway.sanitize import Binary, Finding, SecretMode
 from gateway.vocabulary import FileSnapshot, Resource
 
 Capability = Literal["read", "write"]
@@ -18,7 +18,8 @@ CONTENT_ARGUMENTS = frozenset({"content", "body", "title", "message"})
 
 @dataclasses.dataclass(frozen=True)
 class ToolOutput:
-    """A tool's result: `structured` always; `text` when plain text reads better than its JSON;
+    """A tool's result: `structured` always; `text` when plain text reads better than its JSON (a file's
+    bytes as `Binary` when they are not text);
     `content_bytes`, the size of the repository content it returns (a file, a diff), so that size limits
     can be enforced and a large result is sanitized off the event loop.
     A write also says what Gitea made (`upstream`: commit sha, issue or PR number, for the audit log) and,
@@ -27,7 +28,7 @@ class ToolOutput:
     call. `findings` are the secrets the tool masked itself, in content it drew excerpts from (search)."""
 
     structured: dict[str, Any]
-    text: str | None = None
+    text: str | Binary | None = None
     content_bytes: int | None = None
     upstream: dict[str, Any] | None = None
     snapshot: FileSnapshot | None = None
@@ -46,8 +47,9 @@ class ShownFilter(Protocol):
 class ToolCall:
     """What a tool runs with: Gitea, the normalized resource, the validated arguments (normalized where
     they name a repository, path or ref), the filters every path and repository in its result must pass,
-    and what the policy says of secrets in its output (a tool that scans content itself, as search does,
-    leaves out what `block` would withhold)."""
+    what the policy says of secrets in its output (a tool that scans content itself, as search does,
+    leaves out what `block` would withhold), and its `max_file_bytes` obligation, if any: a tool that learns
+    a file's size before reading it refuses a larger one there (`FileTooLarge`)."""
 
     gitea: GiteaClient
     resource: Resource
@@ -55,6 +57,7 @@ class ToolCall:
     paths: ShownFilter
     repos: ShownFilter
     secrets: SecretMode
+    max_file_bytes: int | None = None
 
 
 Runner = Callable[[ToolCall], Awaitable[ToolOutput]]

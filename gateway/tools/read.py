@@ -5,20 +5,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.errors import InvalidToolCall, UpstreamError
-from gateway.gitea import contents_path, decode_base64, repo_path
+from gateway.errors import FileTooLarge, InvalidToolCall, UpstreamError
+from gateway.gitea import contents_ext_path, repo_path
 from gateway.gitea._client import api_path
 from gateway.sanitize import Binary, Clip
 from gateway.tools._paging import page_info, paging
 from gateway.tools._shown import entry_path, repository_name, shown_items
-from gateway.tools._spec import Tool, ToolCall, ToolOutput
+from gateway.tools._spec import ShownFilter, Tool, ToolCall, ToolOutput
 from gateway.tools._text import decode_text
-from gateway.tools._upstream import NO_COMMIT_EXTRAS, commit_at, tree_page
+from gateway.tools._upstream import NO_COMMIT_EXTRAS, commit_at, read_blob, tree_page
 
 MAX_FILE_BYTES = 1 << 20
 REPOSITORY_PAGE_SIZE = 50  # Gitea's largest page by default (setting.API.MaxResponseItems)
 MAX_REPOSITORY_PAGES = 20  # so at most 1000 repositories are examined per call
 MAX_MESSAGE_CHARS = 4000  # of each message in a list: the sanitizer cuts it once it has scanned it whole
+TEXT_NOTE = (
+    "The file's text is this result's text content, between untrusted-data markers; not repeated here."
+)
+BINARY_NOTE = "The file's bytes, base64-encoded, are this result's text content; not repeated here."
 
 
 def _repository(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -118,38 +122,56 @@ async def get_file_tree(call: ToolCall) -> ToolOutput:
 
 
 async def get_file_contents(call: ToolCall) -> ToolOutput:
+    """A file's text (base64 when binary), or a directory's entries. The file's metadata comes first: one
+    over the size limit (the tool's, or the policy's if lower) is refused before any of it is read; one
+    within it is read as the blob the metadata of the decided path names. The text is returned once, as
+    the result's text; the structured result holds its metadata only (docs/read-tools.md)."""
     params = {"ref": call.resource.ref} if call.resource.ref else {}
-    contents = await call.gitea.get_json(contents_path(call.resource), params)
-    if not isinstance(contents, list | Mapping):
+    found = await call.gitea.get_json(contents_ext_path(call.resource), params)
+    listing = found.get("dir_contents") if isinstance(found, Mapping) else None
+    entry = found.get("file_contents") if isinstance(found, Mapping) else None
+    if isinstance(listing, list) and entry is None:
+        return await _directory(call.paths, call.resource.path, listing)
+    if not isinstance(entry, Mapping) or listing is not None:
         raise UpstreamError("malformed")
-    if isinstance(contents, list):
-        listed = [
-            {"name": e.get("name"), "path": e.get("path"), "type": e.get("type"), "size": e.get("size")}
-            for e in contents
-        ]
-        entries, withheld = await shown_items(call.paths, listed, entry_path)
-        return ToolOutput({"path": call.resource.path, "type": "dir", "entries": entries}, withheld=withheld)
-    if contents.get("path") != call.resource.path:  # an answer for another file than the one decided on
+    if entry.get("path") != call.resource.path:  # an answer for another file than the one decided on
         raise UpstreamError("malformed")
     meta = {
-        "path": contents.get("path"),
-        "sha": contents.get("sha"),
-        "size": contents.get("size"),
-        "type": contents.get("type"),
+        "path": entry.get("path"),
+        "sha": entry.get("sha"),
+        "size": entry.get("size"),
+        "type": entry.get("type"),
         "ref": call.resource.ref,
     }
-    if contents.get("type") != "file":
-        target = contents.get("target") or contents.get("submodule_git_url")
-        return ToolOutput({**meta, "target": target})
-    if (contents.get("size") or 0) > MAX_FILE_BYTES:
-        return ToolOutput({**meta, "error": f"file larger than {MAX_FILE_BYTES} bytes; not returned"})
-    raw = decode_base64(contents.get("content") or "")
+    if entry.get("type") != "file":
+        return ToolOutput({**meta, "target": entry.get("target") or entry.get("submodule_git_url")})
+    size, sha = entry.get("size"), entry.get("sha")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0 or not isinstance(sha, str):
+        raise UpstreamError("malformed")
+    limit = MAX_FILE_BYTES if call.max_file_bytes is None else min(MAX_FILE_BYTES, call.max_file_bytes)
+    if size > limit:
+        raise FileTooLarge(size, limit)
+    raw = await read_blob(call.gitea, call.resource, sha)
+    if len(raw) != size:
+        raise UpstreamError("malformed")
     decoded = decode_text(raw)
     if decoded is None:
-        return ToolOutput({**meta, "encoding": "base64", "content": Binary(raw)}, content_bytes=len(raw))
-    text = decoded.text
-    document = {**meta, "encoding": "utf-8", "charset": decoded.charset, "content": text}
-    return ToolOutput(document, text=text, content_bytes=len(raw))
+        binary = {**meta, "encoding": "base64", "note": BINARY_NOTE}
+        return ToolOutput(binary, text=Binary(raw), content_bytes=size)
+    document = {**meta, "encoding": "utf-8", "charset": decoded.charset, "note": TEXT_NOTE}
+    return ToolOutput(document, text=decoded.text, content_bytes=size)
+
+
+async def _directory(paths: ShownFilter, path: str | None, listing: list[Any]) -> ToolOutput:
+    """The entries of the directory at `path` that the policy lets this call show."""
+    if not all(isinstance(entry, Mapping) for entry in listing):
+        raise UpstreamError("malformed")
+    listed = [
+        {"name": e.get("name"), "path": e.get("path"), "type": e.get("type"), "size": e.get("size")}
+        for e in listing
+    ]
+    entries, withheld = await shown_items(paths, listed, entry_path)
+    return ToolOutput({"path": path, "type": "dir", "entries": entries}, withheld=withheld)
 
 
 async def list_commits(call: ToolCall) -> ToolOutput:

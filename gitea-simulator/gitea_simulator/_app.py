@@ -27,7 +27,7 @@ from ._routes_commits import get_commit, list_commits
 from ._routes_compare import compare
 from ._routes_diffs import get_commit_diff, get_pull_diff
 from ._routes_file_writes import create_file, delete_file, update_file
-from ._routes_files import get_blob, get_contents, get_raw, get_tree
+from ._routes_files import get_blob, get_contents, get_contents_ext, get_raw, get_tree
 from ._routes_issue_writes import create_comment, create_issue, edit_issue
 from ._routes_issues import get_issue, list_issues
 from ._routes_labels import add_issue_labels, delete_issue_label, list_labels
@@ -76,6 +76,7 @@ ROUTES = [
     Route(f"{_REPO}/tags", list_tags),
     Route(f"{_REPO}/releases", list_releases),
     Route(f"{_REPO}/contents", get_contents),
+    Route(f"{_REPO}/contents-ext/{{filepath:path}}", get_contents_ext),
     Route(_FILE, get_contents),
     Route(_FILE, create_file, methods=["POST"]),
     Route(_FILE, update_file, methods=["PUT"]),

@@ -10,6 +10,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any, Final
 
 from ._context import Call
@@ -18,7 +19,7 @@ from ._refs import RefCommit
 from ._render_git import MAX_BLOB_SIZE, contents_json
 from ._store import Repo
 
-__all__ = ["entry_extras", "file_document"]
+__all__ = ["CONTENTS_INCLUDES", "Includes", "entry_extras", "file_document"]
 
 _SYMLINK_TARGET_MAX: Final = 1024
 
@@ -56,19 +57,51 @@ async def entry_extras(objects: ObjectReader, commit: Commit, path: str, entry: 
     return {}
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Includes:
+    """What a contents answer holds beside an entry's metadata (``GetContentsOrListOptions``): ``GET
+    /contents`` asks for the content of a single file and the last commit's metadata; ``GET
+    /contents-ext`` for what its ``includes`` name, nothing by default."""
+
+    file_content: bool = False
+    commit_metadata: bool = False
+    commit_message: bool = False
+
+
+CONTENTS_INCLUDES: Final = Includes(file_content=True, commit_metadata=True)
+
+
 async def file_document(
-    call: Call, repo: Repo, objects: ObjectReader, ref: RefCommit, path: str, entry: TreeEntry
+    call: Call,
+    repo: Repo,
+    objects: ObjectReader,
+    ref: RefCommit,
+    path: str,
+    entry: TreeEntry,
+    includes: Includes = CONTENTS_INCLUDES,
 ) -> dict[str, Any]:
-    """``GetContents`` of one non-directory entry: its content (regular files) and last commit."""
-    history = asyncio.create_task(last_commit_sha(call.git_dir(repo), ref.commit.sha, path))
+    """``getFileContentsByEntryInternal`` of one non-directory entry, with what ``includes`` names."""
+    history = None
+    if includes.commit_metadata or includes.commit_message:
+        history = asyncio.create_task(last_commit_sha(call.git_dir(repo), ref.commit.sha, path))
     try:
         [entry] = await objects.with_sizes([entry])
         content = None
-        if entry.is_regular and entry.size <= MAX_BLOB_SIZE:
+        if includes.file_content and entry.is_regular and entry.size <= MAX_BLOB_SIZE:
             found = await objects.read(entry.sha)
             content = found[1] if found else None
         extra = await entry_extras(objects, ref.commit, path, entry)
     finally:
-        last_sha = await history
+        last_sha = await history if history is not None else None
     last_commit = await objects.commit(last_sha) if last_sha else None
-    return contents_json(call.site, repo, ref, path, entry, last_commit=last_commit, content=content, **extra)
+    return contents_json(
+        call.site,
+        repo,
+        ref,
+        path,
+        entry,
+        last_commit=last_commit if includes.commit_metadata else None,
+        last_message=last_commit.message if last_commit and includes.commit_message else None,
+        content=content,
+        **extra,
+    )

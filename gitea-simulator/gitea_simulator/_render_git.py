@@ -233,11 +233,13 @@ def contents_json(
     entry: TreeEntry,
     *,
     last_commit: Commit | None,
+    last_message: str | None = None,
     content: bytes | None = None,
     target: str | None = None,
     submodule_url: str | None = None,
 ) -> dict[str, Any]:
-    """``files.getFileContentsByEntryInternal`` with commit metadata; ``content`` only for a single file."""
+    """``files.getFileContentsByEntryInternal``: ``content`` only for a single file; the last commit's
+    metadata and message only when given (``IncludeCommitMetadata``, ``IncludeCommitMessage``)."""
     api_url = site.repo_api_url(repo)
     html_base = site.repo_html_url(repo)
     escaped = path_escape_segments(path)
@@ -257,6 +259,8 @@ def contents_json(
         result["last_commit_sha"] = last_commit.sha
         result["last_committer_date"] = format_time(last_commit.committer.when)
         result["last_author_date"] = format_time(last_commit.author.when)
+    if last_message is not None:
+        result["last_commit_message"] = last_message
     result.update(
         {
             "type": kind,

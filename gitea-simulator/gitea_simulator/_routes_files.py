@@ -17,7 +17,7 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ._contents import entry_extras, file_document
+from ._contents import CONTENTS_INCLUDES, Includes, entry_extras, file_document
 from ._context import Call, bytes_response, json_response, open_call
 from ._errors import ApiError
 from ._git import Commit, ObjectReader, TreeEntry, last_commit_sha, last_commit_shas, ls_tree
@@ -28,11 +28,13 @@ from ._render_git import MAX_BLOB_SIZE, contents_json
 from ._store import Repo
 from ._urls import path_escape
 
-__all__ = ["get_blob", "get_contents", "get_raw", "get_tree"]
+__all__ = ["get_blob", "get_contents", "get_contents_ext", "get_raw", "get_tree"]
 
 DEFAULT_GIT_TREES_PER_PAGE: Final = 1000  # setting.API.DefaultGitTreesPerPage
 _OBJECT_ID_LENGTHS: Final = (40, 64)  # SHA-1 and SHA-256 (git.DefaultFeatures().SupportedObjectFormats)
 _NOT_HEX: Final = re.compile(rb"[^0-9a-fA-F]")
+# `lfs_metadata` adds nothing here: the simulator stores no LFS objects.
+_INCLUDE_OPTIONS: Final = ("file_content", "lfs_metadata", "commit_metadata", "commit_message")
 
 
 async def _commits(objects: ObjectReader, shas: set[str]) -> dict[str, Commit]:
@@ -45,11 +47,21 @@ async def _commits(objects: ObjectReader, shas: set[str]) -> dict[str, Commit]:
 
 
 async def _list_directory(
-    call: Call, repo: Repo, objects: ObjectReader, ref: RefCommit, path: str, entry: TreeEntry
+    call: Call,
+    repo: Repo,
+    objects: ObjectReader,
+    ref: RefCommit,
+    path: str,
+    entry: TreeEntry,
+    includes: Includes,
 ) -> list[dict[str, Any]]:
+    """Every entry of the directory, never with content (``GetContentsOrList``)."""
     git_dir = call.git_dir(repo)
     entries = await objects.tree(entry.sha) or []
-    history = asyncio.create_task(last_commit_shas(git_dir, ref.commit.sha, path, [e.name for e in entries]))
+    history = None
+    if includes.commit_metadata or includes.commit_message:
+        names = [e.name for e in entries]
+        history = asyncio.create_task(last_commit_shas(git_dir, ref.commit.sha, path, names))
     try:
         entries = await objects.with_sizes(entries)
         extras = []
@@ -57,31 +69,34 @@ async def _list_directory(
             child_path = posixpath.join(path, child.name)
             extras.append(await entry_extras(objects, ref.commit, child_path, child))
     finally:
-        last_shas = await history
+        last_shas = await history if history is not None else {}
     last = await _commits(objects, set(last_shas.values()))
-    return [
-        contents_json(
-            call.site,
-            repo,
-            ref,
-            posixpath.join(path, child.name),
-            child,
-            last_commit=last.get(last_shas.get(child.name, "")),
-            **extra,
+    documents = []
+    for child, extra in zip(entries, extras, strict=True):
+        last_commit = last.get(last_shas.get(child.name, ""))
+        documents.append(
+            contents_json(
+                call.site,
+                repo,
+                ref,
+                posixpath.join(path, child.name),
+                child,
+                last_commit=last_commit if includes.commit_metadata else None,
+                last_message=last_commit.message if last_commit and includes.commit_message else None,
+                **extra,
+            )
         )
-        for child, extra in zip(entries, extras, strict=True)
-    ]
+    return documents
 
 
-async def get_contents(request: Request) -> Response:
-    """``GET /contents/{filepath}`` and ``GET /contents``: a file's metadata and content, or a directory."""
-    call = open_call(request)
-    repo, _ = call.repo("repository")
-    raw_path = request.path_params.get("filepath", "")
+async def _contents_or_list(
+    call: Call, repo: Repo, path_param: str, includes: Includes
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """``GetContentsOrList``: a file's document, or a directory's entries (a list), at ``?ref=``."""
     ref_name = call.query.get("ref", "").strip() or repo.default_branch
     async with ObjectReader.open(call.git_dir(repo)) as objects:
         ref = await resolve_ref_commit(objects, ref_name)
-        path = clean_tree_path(raw_path)
+        path = clean_tree_path(path_param)
         if path is None:
             raise ApiError(500, "")  # Gitea: ErrFilenameInvalid is not a "not exist" error
         entry = await objects.entry(ref.commit, path)
@@ -90,8 +105,38 @@ async def get_contents(request: Request) -> Response:
                 "GetContentsOrList", errors=[f"object does not exist [id: , rel_path: {path}]"]
             )
         if entry.is_dir:
-            return json_response(await _list_directory(call, repo, objects, ref, path, entry))
-        return json_response(await file_document(call, repo, objects, ref, path, entry))
+            return await _list_directory(call, repo, objects, ref, path, entry, includes)
+        return await file_document(call, repo, objects, ref, path, entry, includes)
+
+
+async def get_contents(request: Request) -> Response:
+    """``GET /contents/{filepath}`` and ``GET /contents``: a file's metadata and content, or a directory."""
+    call = open_call(request)
+    repo, _ = call.repo("repository")
+    path = request.path_params.get("filepath", "")
+    return json_response(await _contents_or_list(call, repo, path, CONTENTS_INCLUDES))
+
+
+async def get_contents_ext(request: Request) -> Response:
+    """``GET /contents-ext/{filepath}`` (``GetContentsExt``): ``{"file_contents": {...}}`` or
+    ``{"dir_contents": [...]}``, with only the metadata unless ``includes`` names more; ``.`` or ``/`` is
+    the root. An unknown include is a 400, before the ref is resolved."""
+    call = open_call(request)
+    repo, _ = call.repo("repository")
+    path = request.path_params["filepath"]
+    names = [name for name in call.query.get("includes", "").split(",") if name]
+    for name in names:
+        if name not in _INCLUDE_OPTIONS:
+            raise ApiError(400, f'unknown include option "{name}"')
+    includes = Includes(
+        file_content="file_content" in names,
+        commit_metadata="commit_metadata" in names,
+        commit_message="commit_message" in names,
+    )
+    found = await _contents_or_list(call, repo, "" if path in (".", "/") else path, includes)
+    if isinstance(found, list):  # `omitempty`: an empty listing is no member at all
+        return json_response({"dir_contents": found} if found else {})
+    return json_response({"file_contents": found})
 
 
 async def _raw_blob(objects: ObjectReader, ref: RefCommit, tree_path: str) -> tuple[TreeEntry, bytes]:

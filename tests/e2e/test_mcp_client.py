@@ -96,8 +96,10 @@ async def test_reads_a_file_through_the_gateway(gateway: Gateway, simulator: Sim
     assert result.is_error is False
     assert untrusted_data(result.content[0].text) == direct.text
     served = [(r["path"], r["query"], r["auth_given"]) for r in simulator.requests()]
-    assert ("/api/v1/repos/acme/app/contents/README.md", "", True) in served  # normalized owner, token sent
     assert result.structured_content is not None and result.structured_content["path"] == "README.md"
+    blob = f"/api/v1/repos/acme/app/git/blobs/{result.structured_content['sha']}"
+    # normalized owner, token sent: the file's metadata, then the blob it names
+    assert served[-2:] == [("/api/v1/repos/acme/app/contents-ext/README.md", "", True), (blob, "", True)]
     entry = audit_entries(gateway)[-1]
     assert (entry["tool"], entry["outcome"], entry["repo"], entry["path"]) == (
         "get_file_contents",

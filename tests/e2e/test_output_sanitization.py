@@ -120,7 +120,7 @@ def test_secrets_in_a_file_are_masked_and_counted(gateway: Gateway) -> None:
     assert result["_meta"]["aegis"]["secrets_masked"] >= 3
     entry = last_audit(gateway)
     assert entry["outcome"] == "allowed"
-    assert entry["output"]["secrets"]["aws_access_key_id"] == 2  # once in the text, once in structured
+    assert entry["output"]["secrets"]["aws_access_key_id"] == 1  # in the text: the file is returned once
     assert entry["output"]["withheld"] is False
     assert not any(secret in json.dumps(entry) for secret in FAKE_SECRETS)
 
@@ -170,7 +170,7 @@ def test_invisible_and_bidi_characters_are_stripped(gateway: Gateway) -> None:
         assert char not in text and char not in structured
     assert "grant(password_reset=True)" in text
     planted = sum(TROJAN.count(char) for char in INVISIBLE)
-    assert last_audit(gateway)["output"]["stripped_chars"] == 2 * planted  # in the text and in structured
+    assert last_audit(gateway)["output"]["stripped_chars"] == planted  # in the text, the one copy returned
 
 
 def test_a_prompt_injection_in_a_file_arrives_marked_as_data(gateway: Gateway) -> None:

@@ -1,5 +1,6 @@
-"""max_file_bytes: OPA obliges the gateway to check a read's size once it is known; a larger file is decided
-again with its size and denied under the limit's own rule, and its content never reaches the agent."""
+"""max_file_bytes: OPA obliges the gateway to check a read's size once it is known (from the file's metadata,
+before it is read); a larger file is decided again with its size and denied under the limit's own rule,
+and its content never reaches the agent."""
 
 from __future__ import annotations
 
@@ -68,6 +69,7 @@ def test_file_over_the_limit_is_denied_under_the_limit_rule(gateway: Gateway, si
         "source": "policy.yaml:5",
     } in reasons
     assert "content" not in result["structuredContent"]
+    assert "the file is 2048 bytes, over the limit of 1000 bytes" in result["content"][0]["text"]
     assert direct.text[:64] not in json.dumps(result)
     entry = json.loads(Path(gateway.audit_log).read_text().splitlines()[-1])
     assert (entry["outcome"], entry["path"]) == ("denied", "src/fixture_2k.txt")

@@ -52,7 +52,8 @@ def test_a_mixed_case_name_reaches_gitea_lower_cased(
             client, "get_file_contents", {"owner": owner, "repo": repo, "filepath": "README.md"}
         )
     assert document["result"]["isError"] is False, document
-    assert [request["path"] for request in served] == ["/api/v1/repos/acme/app/contents/README.md"]
+    blob = f"/api/v1/repos/acme/app/git/blobs/{document['result']['structuredContent']['sha']}"
+    assert [request["path"] for request in served] == ["/api/v1/repos/acme/app/contents-ext/README.md", blob]
     entry = last_audit_entry(gateway)
     assert (entry["repo"], entry["outcome"]) == ("acme/app", "allowed")
 

@@ -18,6 +18,7 @@ from tests.fuzz.client import CheckedClient
 from tests.processes import Simulator
 from tests.security.rpc import call_tool
 from tests.security.upstream import UpstreamWriter
+from tests.untrusted import untrusted_data
 
 pytestmark = pytest.mark.e2e
 
@@ -96,9 +97,8 @@ def every_reading(result: dict[str, Any]) -> str:
     """The answer as the agent could read it: its JSON, and any base64 content decoded as bytes, as
     Latin-1 and as UTF-16 in both byte orders."""
     readings = [json.dumps(result, ensure_ascii=False)]
-    content = (result.get("structuredContent") or {}).get("content")
-    if (result.get("structuredContent") or {}).get("encoding") == "base64" and isinstance(content, str):
-        raw = base64.b64decode(content)
+    if (result.get("structuredContent") or {}).get("encoding") == "base64":
+        raw = base64.b64decode(untrusted_data(result["content"][0]["text"]))
         readings += [
             raw.decode("latin-1"),
             raw.decode("utf-16-le", "replace"),
@@ -116,7 +116,8 @@ def test_text_in_other_encodings_is_decoded_and_masked(
     assert TOKEN_BODY[:12] not in every_reading(result)
     file = result["structuredContent"]
     assert (file["encoding"], file["charset"]) == ("utf-8", TEXT_FILES[path][0])
-    assert "Café settings" in file["content"] and "GITHUB_TOKEN=[REDACTED:github_token]" in file["content"]
+    text = untrusted_data(result["content"][0]["text"])
+    assert "Café settings" in text and "GITHUB_TOKEN=[REDACTED:github_token]" in text
     assert result["_meta"]["aegis"]["secrets_masked"] >= 1
 
 
@@ -127,8 +128,9 @@ def test_binary_content_is_masked_where_it_holds_text_and_marked_unscanned(
     assert result["isError"] is False, result
     assert TOKEN_BODY[:12] not in every_reading(result)
     file = result["structuredContent"]
-    assert file["encoding"] == "base64" and "charset" not in file
-    assert base64.b64decode(file["content"]) == BINARY.replace(TOKEN.encode(), b"[REDACTED:github_token]")
+    assert file["encoding"] == "base64" and "charset" not in file and "content" not in file
+    data = base64.b64decode(untrusted_data(result["content"][0]["text"]))
+    assert data == BINARY.replace(TOKEN.encode(), b"[REDACTED:github_token]")
     assert result["_meta"]["aegis"]["unscanned"] == 1
     assert any("binary" in block["text"] for block in result["content"][1:])
 

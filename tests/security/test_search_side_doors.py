@@ -17,6 +17,7 @@ from tests.fuzz.client import CheckedClient
 from tests.processes import SECRETS_DENIED_POLICY, Simulator
 from tests.security.rpc import call_tool
 from tests.security.upstream import UpstreamWriter
+from tests.untrusted import untrusted_data
 
 pytestmark = pytest.mark.e2e
 
@@ -87,7 +88,7 @@ def test_reading_a_file_at_that_commit_returns_the_listed_file(
     planted.create_branch(f"{commit}/y", start="main")
     arguments = {"owner": "acme", "repo": "app", "filepath": "y/src/secrets/prod.env", "ref": commit}
     result = call_tool(client, "get_file_contents", arguments)["result"]
-    assert result["structuredContent"]["content"] == "second decoy\n"
+    assert untrusted_data(result["content"][0]["text"]) == "second decoy\n"
 
 
 @pytest.mark.parametrize("tool", ["get_file_tree", "search_code"])

@@ -246,3 +246,73 @@ async def test_blob_of_another_repository_is_not_found_here(
     sha = git(seeded, "acme/infra", "rev-parse", "main:deploy/app.yaml")
     response = await client.get(f"{APP}/git/blobs/{sha}")
     assert response.status_code == 400 and "object does not exist" in response.json()["message"]
+
+
+async def test_contents_ext_gives_a_file_metadata_only(client: httpx.AsyncClient) -> None:
+    """`GetContentsExt` without `includes`: the entry's metadata, no content, no last commit."""
+    contents = (await client.get(f"{APP}/contents/src/fixture_2k.txt")).json()
+    response = await client.get(f"{APP}/contents-ext/src/fixture_2k.txt")
+    assert response.status_code == 200
+    [file] = response.json().values()
+    assert list(response.json()) == ["file_contents"]
+    assert (file["content"], file["encoding"]) == (None, None)
+    assert not any(key.startswith("last_") for key in file)
+    unchanged = {key: value for key, value in contents.items() if not key.startswith("last_")}
+    assert {**file, "content": contents["content"], "encoding": "base64"} == unchanged
+
+
+async def test_contents_ext_includes_what_it_is_asked_for(client: httpx.AsyncClient) -> None:
+    contents = (await client.get(f"{APP}/contents/README.md")).json()
+    response = await client.get(
+        f"{APP}/contents-ext/README.md", params={"includes": "file_content,commit_metadata,commit_message"}
+    )
+    file = response.json()["file_contents"]
+    assert {key: value for key, value in file.items() if key != "last_commit_message"} == contents
+    assert file["last_commit_message"].startswith("Add ")
+    assert list(file)[:8] == [
+        "name",
+        "path",
+        "sha",
+        "last_commit_sha",
+        "last_committer_date",
+        "last_author_date",
+        "last_commit_message",
+        "type",
+    ]
+
+
+@pytest.mark.parametrize("path", ["src", "/"])  # `/` (or `.`, which httpx would drop) is the root
+async def test_contents_ext_lists_a_directory_without_content(client: httpx.AsyncClient, path: str) -> None:
+    listed = (await client.get(f"{APP}/contents/{path.strip('/')}")).json()
+    response = await client.get(f"{APP}/contents-ext/{path}")
+    assert list(response.json()) == ["dir_contents"]
+    entries = response.json()["dir_contents"]
+    assert [entry["path"] for entry in entries] == [entry["path"] for entry in listed]
+    assert entries == [
+        {key: v for key, v in entry.items() if not key.startswith("last_")} for entry in listed
+    ]
+
+
+async def test_contents_ext_of_a_symlink_and_a_submodule(client: httpx.AsyncClient) -> None:
+    link = (await client.get(f"{APP}/contents-ext/docs/latest.md")).json()["file_contents"]
+    assert (link["type"], link["target"], link["content"]) == ("symlink", "guide.md", None)
+    charts = (await client.get(f"{API}/repos/acme/infra/contents-ext/vendor/charts")).json()["file_contents"]
+    assert (charts["type"], charts["submodule_git_url"]) == (
+        "submodule",
+        "https://git.acme.example/acme/charts.git",
+    )
+
+
+async def test_contents_ext_of_a_missing_path_or_ref_is_404_as_contents(client: httpx.AsyncClient) -> None:
+    for path, params in (("src/nope.py", {}), ("README.md", {"ref": "no-such-branch"})):
+        ext = await client.get(f"{APP}/contents-ext/{path}", params=params)
+        plain = await client.get(f"{APP}/contents/{path}", params=params)
+        assert (ext.status_code, ext.json()) == (404, plain.json())
+
+
+async def test_contents_ext_refuses_an_unknown_include_before_the_ref(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        f"{APP}/contents-ext/README.md", params={"includes": "file_content,x", "ref": "nope"}
+    )
+    assert response.status_code == 400
+    assert response.json() == {"message": 'unknown include option "x"', "url": SWAGGER}

@@ -81,6 +81,7 @@ ERROR_BODY = {
 }
 
 # (spec path, request path and query, status): every answer is validated against the spec's schema.
+_EXT = "/repos/{owner}/{repo}/contents-ext/{filepath}"
 CASES = [
     ("/version", "/version", 200),
     ("/repos/search", "/repos/search?limit=2", 200),
@@ -98,6 +99,16 @@ CASES = [
     ("/repos/{owner}/{repo}/contents/{filepath}", "/repos/acme/infra/contents/vendor/charts", 200),
     ("/repos/{owner}/{repo}/contents", "/repos/acme/app/contents?ref=v0.1.0", 200),
     ("/repos/{owner}/{repo}/contents", "/repos/acme/infra/contents", 200),
+    (_EXT, "/repos/acme/app/contents-ext/src/fixture_2k.txt", 200),
+    (
+        _EXT,
+        "/repos/acme/app/contents-ext/README.md?includes=file_content,commit_metadata,commit_message",
+        200,
+    ),
+    (_EXT, "/repos/acme/app/contents-ext/docs/latest.md", 200),
+    (_EXT, "/repos/acme/infra/contents-ext/vendor/charts", 200),
+    (_EXT, "/repos/acme/app/contents-ext/src?ref=v0.1.0", 200),
+    (_EXT, "/repos/acme/app/contents-ext/src?includes=commit_metadata", 200),
     ("/repos/{owner}/{repo}/raw/{filepath}", "/repos/acme/app/raw/README.md", 200),
     ("/repos/{owner}/{repo}/git/blobs/{sha}", f"/repos/acme/app/git/blobs/{FIXTURE_2K_BLOB}", 200),
     ("/repos/{owner}/{repo}/commits", "/repos/acme/app/commits", 200),
@@ -125,6 +136,8 @@ CASES = [
     ("/repos/{owner}/{repo}/pulls/{index}/files", "/repos/acme/app/pulls/3/files?limit=1&page=2", 200),
     ("/repos/{owner}/{repo}", "/repos/other/secret", 404),
     ("/repos/{owner}/{repo}/contents/{filepath}", "/repos/acme/app/contents/nope", 404),
+    (_EXT, "/repos/acme/app/contents-ext/nope", 404),
+    (_EXT, "/repos/acme/app/contents-ext/README.md?ref=nope", 404),
     ("/repos/{owner}/{repo}/issues/{index}", "/repos/acme/app/issues/99", 404),
     ("/repos/{owner}/{repo}/tags", "/repos/other/secret/tags", 404),
     ("/repos/{owner}/{repo}/releases", "/repos/other/secret/releases", 404),

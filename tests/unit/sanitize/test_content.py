@@ -42,6 +42,18 @@ def test_binary_content_is_masked_where_it_holds_ascii_then_encoded() -> None:
 
 
 @pytest.mark.parametrize(("mode", "blocked"), [("mask", False), ("block", True)])
+def test_binary_text_is_masked_encoded_and_counted_as_unscanned(mode: SecretMode, blocked: bool) -> None:
+    """A file's bytes given as the result's text (get_file_contents returns them there, once)."""
+    data = b"\x89PNG\x00\x01 key " + GITHUB_TOKEN.encode() + b" \xff\xfe"
+    result = sanitize_output({"encoding": "base64"}, Binary(data), mode=mode)
+    assert result.text is not None
+    assert base64.b64decode(result.text) == data.replace(GITHUB_TOKEN.encode(), b"[REDACTED:github_token]")
+    assert result.findings == (Finding("github_token", "text"),)
+    assert (result.unscanned, result.blocked) == (1, blocked)
+    assert scan_size({"encoding": "base64"}, Binary(data)) == len("encoding") + len("base64") + len(data)
+
+
+@pytest.mark.parametrize(("mode", "blocked"), [("mask", False), ("block", True)])
 def test_binary_content_cannot_be_cleared_under_block(mode: SecretMode, blocked: bool) -> None:
     result = sanitize_output({"content": Binary(b"\x00\x01\x02")}, None, mode=mode)
     assert result.findings == () and result.unscanned == 1 and result.blocked is blocked
