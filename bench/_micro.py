@@ -1,4 +1,5 @@
-"""Micro-benchmarks: OPA decision latency (client-side vs as OPA reports it) and audit append throughput."""
+"""Micro-benchmarks: OPA decision latency (client-side vs as OPA reports it), its scaling with repository and
+path rules, and audit append throughput."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import json
 import statistics
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ DECISION_INPUT = {
         "request_id": "b",
     },
 }
+PATH_RULE_SIZES = (10, 1000)  # path globs on the benchmark call's repository, compared by path_rule_scaling
 AUDIT_ENTRY = Entry(
     event="tool_call",
     outcome="allowed",
@@ -168,10 +170,41 @@ async def policy_scaling(
 ) -> dict[str, Any]:
     """Decision latency for the same call under policies of growing size, measured interleaved: lookups must
     be indexed, so the ratio of medians stays near 1."""
+    return await _scaling(scaled_policy, opa_bin=opa_bin, workdir=workdir, sizes=sizes, rounds=rounds)
+
+
+def path_rule_policy(rules: int) -> str:
+    """A policy whose one repository key (acme/app) holds `rules` path globs, half allow and half deny:
+    literal directories, wildcard first segments (`*/`, `**/`, `?`) and file-name patterns mixed. The
+    benchmark call's path (src/fixture_2k.txt) matches the last two allow globs, one under a literal
+    directory and one `**/` glob, and no deny glob."""
+    allow_shapes = ("docs{}/**", "*/generated{}/**", "lib{}/*.py", "**/*.part{}")
+    deny_shapes = ("src/secret{}/**", "**/*.key{}", "build{}/**", "b?n{}/*")
+    allow = [allow_shapes[i % 4].format(i) for i in range(rules // 2 - 2)] + ["src/*.txt", "**/fixture_*.txt"]
+    deny = [deny_shapes[i % 4].format(i) for i in range(rules - rules // 2)]
+    return (
+        "version: 1\ndefaults: {read: allow, write: deny}\nrepositories:\n"
+        f"  acme/app: {{paths: {{allow: {json.dumps(allow)}, deny: {json.dumps(deny)}}}}}\n"
+    )
+
+
+async def path_rule_scaling(
+    *, opa_bin: str, workdir: Path, sizes: tuple[int, ...], rounds: int
+) -> dict[str, Any]:
+    """Decision latency for the same call under growing numbers of path rules on its repository, measured
+    interleaved: the path globs are indexed, so the ratio of medians stays near 1."""
+    return await _scaling(path_rule_policy, opa_bin=opa_bin, workdir=workdir, sizes=sizes, rounds=rounds)
+
+
+async def _scaling(
+    policy_of: Callable[[int], str], *, opa_bin: str, workdir: Path, sizes: tuple[int, ...], rounds: int
+) -> dict[str, Any]:
+    """Decisions of the benchmark call under `policy_of(size)` for each size, interleaved, with the ratio of
+    the largest size's medians to the smallest's."""
     policies = {}
     for size in sizes:
         policies[str(size)] = workdir / f"policy-{size}.yaml"
-        policies[str(size)].write_text(scaled_policy(size), encoding="utf-8")
+        policies[str(size)].write_text(policy_of(size), encoding="utf-8")
     results: dict[str, Any] = await interleaved_decision_latency(
         opa_bin=opa_bin, policies=policies, workdir=workdir, rounds=rounds
     )

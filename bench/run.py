@@ -28,7 +28,13 @@ import httpx
 
 from bench import _report
 from bench._load import LoadResult, Target, wrk_binary
-from bench._micro import audit_append_throughput, opa_decision_latency, policy_scaling
+from bench._micro import (
+    PATH_RULE_SIZES,
+    audit_append_throughput,
+    opa_decision_latency,
+    path_rule_scaling,
+    policy_scaling,
+)
 from bench._processes import children, free_port, peak_rss_kib, running
 from bench._rounds import Results, alternated, core_plan, median_load, per_round
 from gateway.demo import spawn_simulator
@@ -186,10 +192,21 @@ def run(workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
             rounds=settings["rounds"],
         )
     )
+    path_scaling = asyncio.run(
+        path_rule_scaling(
+            opa_bin=opa_bin,
+            workdir=_fresh(workdir / "path-scaling"),
+            sizes=PATH_RULE_SIZES,
+            rounds=settings["rounds"],
+        )
+    )
     headline = _headline(results, settings["concurrency"])
     headline[f"decision p50 with {settings['rules'][-1]} vs {settings['rules'][0]} repository rules"] = (
         scaling["median_ratio_client"]
     )
+    headline[f"decision p50 with {PATH_RULE_SIZES[-1]} vs {PATH_RULE_SIZES[0]} path rules"] = path_scaling[
+        "median_ratio_client"
+    ]
     return {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "settings": settings,
@@ -199,6 +216,7 @@ def run(workdir: Path, settings: dict[str, Any]) -> dict[str, Any]:
         "rounds": [load for rounds in results.values() for load in rounds],
         "headline": headline,
         "policy_scaling": scaling,
+        "path_rule_scaling": path_scaling,
         "opa_decision": {**opa, "gateway_mean_under_load_ms": gateway_opa_ms},
         "audit_append": audit,
         "memory": rss,

@@ -3,18 +3,44 @@
 # description: Small compiled policies (the shape policy_compiler writes) and input builders.
 package aegis.authz_test
 
-# A list as the compiler writes it: `kind` is "name" (tools), "repo" or "glob" (with `regex`).
-# Entry i stands on line `line + i`.
-rule_list(rule, line, kind, values) := {
-	"rule": rule,
-	"source": sprintf("p.yaml:%d", [line]),
-	"entries": [entry |
-		some i, value in values
-		entry := object.union(
-			{"rule": sprintf("%s[%d]", [rule, i]), "source": sprintf("p.yaml:%d", [line + i])},
-			_entry_value(kind, value),
-		)
+# A list as the compiler writes it: `kind` is "name" (tools), "repo" or "glob" (with `regex`, and
+# the list with its index). Entry i stands on line `line + i`.
+rule_list(rule, line, kind, values) := object.union(
+	{
+		"rule": rule,
+		"source": sprintf("p.yaml:%d", [line]),
+		"entries": [entry |
+			some i, value in values
+			entry := object.union(
+				{"rule": sprintf("%s[%d]", [rule, i]), "source": sprintf("p.yaml:%d", [line + i])},
+				_entry_value(kind, value),
+			)
+		],
+	},
+	_list_index(kind, values),
+)
+
+# The index of a glob list (`values`: [glob, regex]) as the compiler writes it: positions by literal
+# first segment, or under any_segment, each group in one chunk with the alternation of its regexes.
+_list_index("glob", values) := {"index": {
+	"by_segment": {segment: [_chunk(values, [i | some i, value in values; _first_segment(value[0]) == segment])] |
+		some value in values
+		segment := _first_segment(value[0])
+		not regex.match(`[*?]`, segment)
+	},
+	"any_segment": [_chunk(values, wild) |
+		wild := [i | some i, value in values; regex.match(`[*?]`, _first_segment(value[0]))]
+		count(wild) > 0
 	],
+}}
+
+_list_index(kind, _) := {} if kind != "glob"
+
+_first_segment(glob) := split(glob, "/")[0]
+
+_chunk(values, positions) := {
+	"regex": sprintf("(?s)^(?:%s)$", [concat("|", [trim_suffix(trim_prefix(values[i][1], "(?s)^"), "$") | some i in positions])]),
+	"entries": positions,
 }
 
 _entry_value("glob", value) := {"glob": value[0], "regex": value[1]}
@@ -109,7 +135,7 @@ output(rule, line, mode) := {"rule": rule, "source": sprintf("p.yaml:%d", [line]
 #                paths.allow [src/**, README.md] (line 14), paths.deny [src/secrets/**] (line 17)
 #   acme/locked: tools.allow [get_file_contents] (line 22)
 policy := {
-	"format": 5,
+	"format": 6,
 	"source": {"file": "p.yaml", "sha256": "0"},
 	"defaults": {
 		"read": {"rule": "defaults.read", "effect": "allow", "source": "p.yaml:2"},

@@ -23,7 +23,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["MAX_GLOB_LENGTH", "glob_matches", "glob_problem", "glob_to_regex", "normalize_glob"]
+__all__ = [
+    "MAX_GLOB_LENGTH",
+    "glob_matches",
+    "glob_problem",
+    "glob_to_regex",
+    "glob_tokens",
+    "normalize_glob",
+]
 
 MAX_GLOB_LENGTH = 1024
 _UNSUPPORTED = frozenset("[]{}")
@@ -64,26 +71,36 @@ def glob_to_regex(glob: str) -> str:
 
     Raises ValueError for a glob that `glob_problem` rejects.
     """
+    return "(?s)^" + "".join(glob_tokens(glob)) + "$"
+
+
+def glob_tokens(glob: str) -> list[str]:
+    """The pieces of `glob_to_regex(glob)` between its anchors, one per wildcard, literal character or
+    separator: globs that begin alike begin with the same pieces.
+
+    Raises ValueError for a glob that `glob_problem` rejects.
+    """
     problem = glob_problem(glob)
     if problem is not None:
         raise ValueError(problem)
     segments = _collapse_globstars(normalize_glob(glob).split("/"))
     if segments == ["**"]:
-        return "(?s)^.*$"
-    parts: list[str] = []
+        return [".*"]
+    tokens: list[str] = []
     last = len(segments) - 1
     for index, segment in enumerate(segments):
         if segment == "**" and index == 0:
-            parts.append("(?:.*/)?")  # zero or more leading directories, with their '/'
+            tokens.append("(?:.*/)?")  # zero or more leading directories, with their '/'
         elif segment == "**" and index == last:
-            parts.append("(?:/.*)?")  # the directory itself, or anything below it
+            tokens.append("(?:/.*)?")  # the directory itself, or anything below it
         elif segment == "**":
-            parts.append("/(?:.*/)?")  # one '/', then zero or more directories
+            tokens.append("/(?:.*/)?")  # one '/', then zero or more directories
         else:
             previous_is_open = index > 0 and segments[index - 1] == "**"
-            separator = "" if index == 0 or previous_is_open else "/"
-            parts.append(separator + _segment_regex(segment))
-    return "(?s)^" + "".join(parts) + "$"
+            if index > 0 and not previous_is_open:
+                tokens.append("/")
+            tokens.extend(_segment_tokens(segment))
+    return tokens
 
 
 def glob_matches(glob: str, path: str) -> bool:
@@ -100,7 +117,7 @@ def _collapse_globstars(segments: list[str]) -> list[str]:
     return collapsed
 
 
-def _segment_regex(segment: str) -> str:
+def _segment_tokens(segment: str) -> list[str]:
     out: list[str] = []
     for char in segment:
         if char == "*":
@@ -110,7 +127,7 @@ def _segment_regex(segment: str) -> str:
             out.append(".")
         else:
             out.append(_literal(char))
-    return "".join(out)
+    return out
 
 
 def _literal(char: str) -> str:

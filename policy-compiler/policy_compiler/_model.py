@@ -6,7 +6,8 @@ or `builtin` for a value the file does not set), so Rego copies them into decisi
 Lookups are indexed so that a decision costs the same with 10 or 10,000 repository rules:
 exact repositories are object keys, repository globs are grouped by their literal owner (with a
 short list for globs whose owner has a wildcard), and every list of repositories carries the same
-index over its entries.
+index over its entries. Every list of globs (paths, branches) carries an index too (`_glob_index`),
+so that a path is tried only against the globs that can match it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
+from policy_compiler._glob_index import glob_index
 from policy_compiler._names import is_repository_glob, repository_example, repository_owner, repository_regex
 from policy_compiler._secret_stores import secret_store_data
 
@@ -34,7 +36,7 @@ __all__ = [
     "TimeBound",
 ]
 
-DATA_FORMAT = 5
+DATA_FORMAT = 6
 BUILTIN = "builtin"
 CAPABILITIES = ("read", "write", "automation")
 
@@ -74,6 +76,8 @@ class RuleList:
         data: dict[str, object] = {"rule": self.rule, "source": self.source, "entries": entries}
         if self.kind == "repo":
             data["index"] = _repository_index(self.entries)
+        if self.kind == "glob":
+            data["index"] = glob_index([entry.value for entry in self.entries])
         return data
 
 

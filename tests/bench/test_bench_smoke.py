@@ -61,6 +61,9 @@ def test_quick_benchmark_writes_json_and_plot(tmp_path: Path, opa_bin: str) -> N
     scaling = document["policy_scaling"]
     assert scaling["10"]["client_p50_ms"] > 0 and scaling["200"]["client_p50_ms"] > 0
     assert "decision p50 with 200 vs 10 repository rules" in document["headline"]
+    paths = document["path_rule_scaling"]
+    assert paths["10"]["opa_p50_ms"] > 0 and paths["1000"]["opa_p50_ms"] > 0
+    assert "decision p50 with 1000 vs 10 path rules" in document["headline"]
     assert (out / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "C/B throughput" in done.stdout
 

@@ -161,8 +161,7 @@ _list_reason(rule, source) := {"rule": rule, "effect": "deny", "source": source}
 
 _branch_hits contains i if {
 	is_string(_branch)
-	some i, entry in _policy.write.branches.entries
-	regex.match(entry.regex, _branch)
+	some i in _glob_hits(_policy.write.branches, _branch)
 }
 
 # METADATA

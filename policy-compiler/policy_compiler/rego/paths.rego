@@ -40,7 +40,7 @@ _path_blocks contains {"stage": 34, "key": [rules.rule, input.principal.id], "al
 _denials contains [block.stage, [block.key, i], _reason(entry, "deny")] if {
 	_path_given
 	some block in _path_blocks
-	some i in _path_deny_hits(block, _path)
+	some i in _glob_hits(block.deny, _path)
 	entry := block.deny.entries[i]
 }
 
@@ -61,14 +61,8 @@ _denials contains [block.stage + 1, [block.key, 0], _reason(block.allow, "deny")
 _supports contains [block.stage + 1, [block.key, i], _reason(entry, "allow")] if {
 	_path_given
 	some block in _path_blocks
-	some i, entry in block.allow.entries
-	regex.match(entry.regex, _path)
-}
-
-# The positions of the deny globs of `block` matching `path`.
-_path_deny_hits(block, path) := {i |
-	some i, entry in block.deny.entries
-	regex.match(entry.regex, path)
+	some i in _glob_hits(block.allow, _path)
+	entry := block.allow.entries[i]
 }
 
 # METADATA
@@ -76,7 +70,7 @@ _path_deny_hits(block, path) := {i |
 # description: A block that applies denies `path`, or does not allow it.
 _path_refused_by_rules(path) if {
 	some block in _path_blocks
-	count(_path_deny_hits(block, path)) > 0
+	count(_glob_hits(block.deny, path)) > 0
 }
 
 _path_refused_by_rules(path) if {

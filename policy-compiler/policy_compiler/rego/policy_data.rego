@@ -1,8 +1,8 @@
 package aegis.authz
 
 # Read access to the compiled policy (data.aegis.policy) shared by decision and visible_tools.
-# Every lookup by repository goes through an index the compiler built, so its cost does not
-# grow with the number of repository rules.
+# Every lookup by repository, and every match of a path or branch against a list of globs, goes
+# through an index the compiler built, so its cost does not grow with the number of rules.
 
 _policy := data.aegis.policy
 
@@ -48,13 +48,25 @@ _allowlist_permits(list, _) if count(list.entries) == 0
 
 _allowlist_permits(list, name) if _listed(list, name)
 
+# METADATA
+# title: Glob list hits
+# description: |
+#   The positions of the globs of list `list` (path or branch globs) matching `path`. Only the
+#   chunks of the globs whose literal first segment is the one of `path`, and of those whose first
+#   segment has a wildcard, are tried: each with its combined expression, and where that matches,
+#   glob by glob. A list without entries may come without an index.
+_glob_hits(list, path) := {i |
+	some chunks in [object.get(list.index.by_segment, split(path, "/")[0], []), list.index.any_segment]
+	some chunk in chunks
+	regex.match(chunk.regex, path)
+	some i in chunk.entries
+	regex.match(list.entries[i].regex, path)
+}
+
 # A path allowlist lets `path` through: it is empty or one of its globs matches.
 _path_allowlist_permits(list, _) if count(list.entries) == 0
 
-_path_allowlist_permits(list, path) if {
-	some entry in list.entries
-	regex.match(entry.regex, path)
-}
+_path_allowlist_permits(list, path) if count(_glob_hits(list, path)) > 0
 
 # Neither the deny list nor the allowlist of `rules` stops tool `name`.
 _tool_permitted_by(rules, name) if {

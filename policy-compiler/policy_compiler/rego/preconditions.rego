@@ -24,7 +24,7 @@ _precondition_failures contains [1, 0, _builtin(rego.metadata.rule(), "deny")] i
 # METADATA
 # title: Unusable policy
 # description: |
-#   data.aegis.policy does not carry the mark of policy_compiler's data format 5. The full shape
+#   data.aegis.policy does not carry the mark of policy_compiler's data format 6. The full shape
 #   is checked once per bundle by policy_valid (the gateway refuses a bundle for which it is not
 #   true), not on every query: that check grows with the policy.
 # custom:
@@ -116,19 +116,19 @@ _valid_path(path, repo) if {
 
 _policy_present if _policy != null
 
-_policy_usable if _policy.format == 5
+_policy_usable if _policy.format == 6
 
 # METADATA
 # title: Valid policy data
 # description: |
-#   data.aegis.policy has the shape policy_compiler writes (data format 5), down to each entry,
+#   data.aegis.policy has the shape policy_compiler writes (data format 6), down to each entry,
 #   and every regex compiles: a regex that did not would make its deny rule silently fail.
 #   The gateway asks this once per bundle revision and refuses a bundle for which it is not true.
 # entrypoint: true
 default policy_valid := false
 
 policy_valid if {
-	_policy.format == 5
+	_policy.format == 6
 	every capability in ["read", "write", "automation"] {
 		_valid_default(_policy.defaults[capability])
 	}
@@ -276,6 +276,42 @@ _valid_glob_list(list) if {
 	_valid_list(list, "glob")
 	every entry in list.entries {
 		_valid_regex(entry)
+	}
+	_valid_glob_index(list)
+}
+
+# A glob list's index reaches every entry: each is in a chunk of any_segment, or of by_segment under
+# its own first segment, which must have no wildcard (only then can a path of another first segment
+# never match it). A list without entries needs no index.
+_valid_glob_index(list) if count(list.entries) == 0
+
+_valid_glob_index(list) if {
+	is_object(list.index.by_segment)
+	every chunks in list.index.by_segment {
+		_valid_glob_chunks(list, chunks)
+	}
+	_valid_glob_chunks(list, list.index.any_segment)
+	reached := {i |
+		some segment, chunks in list.index.by_segment
+		not regex.match(`[*?]`, segment)
+		some chunk in chunks
+		some i in chunk.entries
+		split(list.entries[i].glob, "/")[0] == segment
+	} | {i |
+		some chunk in list.index.any_segment
+		some i in chunk.entries
+	}
+	count(reached) == count(list.entries)
+}
+
+_valid_glob_chunks(list, chunks) if {
+	is_array(chunks)
+	every chunk in chunks {
+		regex.is_valid(chunk.regex)
+		is_array(chunk.entries)
+		every i in chunk.entries {
+			is_string(list.entries[i].glob)
+		}
 	}
 }
 

@@ -190,6 +190,8 @@ same text it was before the StatefulSet existed.
             - --config-file={{ include "aegis.opaConfigPath" . }}
             # The verification key comes from the Secret as a file, into keys.<keyid>.key.
             - --set-file=keys.{{ .Values.bundles.signing.keyId }}.key={{ include "aegis.opaKeyPath" . }}
+            # The data kept as Rego values: a rule set is not converted on every query (docs/policy.md).
+            - --optimize-store-for-read-speed
             - --skip-version-check
             - --log-format=json
             - --log-level={{ .Values.opa.logLevel }}
