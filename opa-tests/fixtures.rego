@@ -107,22 +107,27 @@ limit(rule, line, bytes) := {"rule": rule, "source": sprintf("p.yaml:%d", [line]
 # the built-in secret-store globs: .env, .env.* unless .env.example, *.pem and .ssh/**.
 secrets := {
 	"output": {"rule": "secrets.output", "source": "builtin", "mode": "mask"},
-	"store_paths": {
-		"rule": "secrets.store_paths",
-		"source": "builtin",
-		"effect": "deny",
-		"entries": [
-			{"glob": "**/.env", "regex": `(?s)^(?:.*/)?\.env$`, "unless": []},
-			{
-				"glob": "**/.env.*",
-				"regex": `(?s)^(?:.*/)?\.env\..*$`,
-				"unless": [{"glob": "**/.env.example", "regex": `(?s)^(?:.*/)?\.env\.example$`}],
-			},
-			{"glob": "**/*.pem", "regex": `(?s)^(?:.*/)?.*\.pem$`, "unless": []},
-			{"glob": "**/.ssh/**", "regex": `(?s)^(?:.*/)?\.ssh(?:/.*)?$`, "unless": []},
-		],
-	},
+	"store_paths": object.union(
+		{
+			"rule": "secrets.store_paths",
+			"source": "builtin",
+			"effect": "deny",
+			"entries": _store_entries,
+		},
+		_list_index("glob", [[entry.glob, entry.regex] | some entry in _store_entries]),
+	),
 }
+
+_store_entries := [
+	{"glob": "**/.env", "regex": `(?s)^(?:.*/)?\.env$`, "unless": []},
+	{
+		"glob": "**/.env.*",
+		"regex": `(?s)^(?:.*/)?\.env\..*$`,
+		"unless": [{"glob": "**/.env.example", "regex": `(?s)^(?:.*/)?\.env\.example$`}],
+	},
+	{"glob": "**/*.pem", "regex": `(?s)^(?:.*/)?.*\.pem$`, "unless": []},
+	{"glob": "**/.ssh/**", "regex": `(?s)^(?:.*/)?\.ssh(?:/.*)?$`, "unless": []},
+]
 
 # A secrets.output setting `mode` named `rule`, on line `line`.
 output(rule, line, mode) := {"rule": rule, "source": sprintf("p.yaml:%d", [line]), "mode": mode}

@@ -206,3 +206,10 @@ test_malformed_secrets_data_is_not_valid if {
 	print("failing:", failing)
 	failing == set()
 }
+
+# The secret-store globs are looked up through their index: one that leaves a glob out is refused.
+test_store_path_index_that_hides_a_glob_is_refused if {
+	authz.policy_valid with data.aegis.policy as policy
+	hidden := json.patch(policy, [{"op": "replace", "path": "/secrets/store_paths/index/any_segment", "value": []}])
+	not authz.policy_valid with data.aegis.policy as hidden
+}

@@ -17,7 +17,7 @@ from typing import Literal
 
 from policy_compiler._glob_index import glob_index
 from policy_compiler._names import is_repository_glob, repository_example, repository_owner, repository_regex
-from policy_compiler._secret_stores import secret_store_data
+from policy_compiler._secret_stores import secret_store_data, secret_store_index
 
 __all__ = [
     "CAPABILITIES",
@@ -151,6 +151,7 @@ class SecretStorePaths:
             "source": self.source,
             "effect": self.effect,
             "entries": secret_store_data(),
+            "index": secret_store_index(),
         }
 
 

@@ -25,8 +25,15 @@ import re
 from typing import Final
 
 from policy_compiler._glob import glob_to_regex
+from policy_compiler._glob_index import glob_index
 
-__all__ = ["SECRET_STORE_GLOBS", "SecretStoreGlob", "is_secret_store_path", "secret_store_data"]
+__all__ = [
+    "SECRET_STORE_GLOBS",
+    "SecretStoreGlob",
+    "is_secret_store_path",
+    "secret_store_data",
+    "secret_store_index",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +111,12 @@ def is_secret_store_path(path: str) -> bool:
 @functools.cache
 def _pattern(glob: str) -> re.Pattern[str]:
     return re.compile(glob_to_regex(glob))
+
+
+def secret_store_index() -> dict[str, object]:
+    """The list's glob index (`_glob_index`). The globs are lower case, as the paths they are matched
+    with are lowered first, so the index's literal segments are too."""
+    return glob_index([entry.glob for entry in SECRET_STORE_GLOBS])
 
 
 def secret_store_data() -> list[dict[str, object]]:

@@ -213,6 +213,7 @@ _valid_secrets(secrets) if {
 			_valid_regex(exception)
 		}
 	}
+	_valid_glob_index(secrets.store_paths)
 }
 
 _valid_output(output) if {

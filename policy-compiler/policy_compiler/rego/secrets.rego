@@ -30,11 +30,12 @@ _secret_store_path if {
 	_secret_store(_path)
 }
 
+# Through the list's index (_glob_hits): a path that is no secret store is told so by a regex or two,
+# not by one per glob.
 _secret_store(path) if {
 	lowered := lower(path)
-	some entry in _policy.secrets.store_paths.entries
-	regex.match(entry.regex, lowered)
-	not _excepted(entry, lowered)
+	some i in _glob_hits(_policy.secrets.store_paths, lowered)
+	not _excepted(_policy.secrets.store_paths.entries[i], lowered)
 }
 
 _excepted(entry, path) if {
