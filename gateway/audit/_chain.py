@@ -74,6 +74,9 @@ EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+HASH_FIELD = "entry_hash"
+
+
 def canonical_json(value: Any) -> bytes:
     """Keys sorted, no whitespace, UTF-8: the bytes every hash in the chain is taken over."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -81,8 +84,20 @@ def canonical_json(value: Any) -> bytes:
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
     """SHA-256 hex of the entry's canonical JSON without its own `entry_hash` field."""
-    body = {key: value for key, value in entry.items() if key != "entry_hash"}
+    body = {key: value for key, value in entry.items() if key != HASH_FIELD}
     return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def hashed_line(entry: Mapping[str, Any]) -> tuple[str, bytes]:
+    """The hash of an entry (without `entry_hash`) and its line with the hash in its place, from one
+    encoding: the members that sort before `entry_hash` and those after are encoded apart, the hash
+    taken over both joined, and the line is the two with the hash's member between them. Equal to
+    `canonical_json({**entry, "entry_hash": entry_hash(entry)})`, at half the cost."""
+    before = canonical_json({key: value for key, value in entry.items() if key < HASH_FIELD})[1:-1]
+    after = canonical_json({key: value for key, value in entry.items() if key > HASH_FIELD})[1:-1]
+    digest = hashlib.sha256(b"{" + b",".join(part for part in (before, after) if part) + b"}").hexdigest()
+    member = b'"entry_hash":"' + digest.encode("ascii") + b'"'
+    return digest, b"{" + b",".join(part for part in (before, member, after) if part) + b"}"
 
 
 def timestamp() -> str:

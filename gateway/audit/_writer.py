@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit._anchor import CHECKPOINT_EVENT
-from gateway.audit._chain import REPLICA, canonical_json, entry_hash, field_problem, timestamp
+from gateway.audit._chain import REPLICA, field_problem, hashed_line, timestamp
 from gateway.audit._durability import Durability, Head
 from gateway.audit._entry import CHAINED_FIELDS, Entry
 from gateway.audit._opening import Checkpointing, lock_log, verified_start
@@ -419,8 +419,8 @@ class AuditLog:
             "ts": timestamp(),
             "prev_hash": self._prev_hash,
         }
-        entry["entry_hash"] = entry_hash(entry)
-        line = canonical_json(entry) + b"\n"
+        entry["entry_hash"], line = hashed_line(entry)
+        line += b"\n"
         written = 0
         while written < len(line):
             written += os.write(self._fd, line[written:])

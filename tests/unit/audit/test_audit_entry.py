@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.audit import Entry
-from gateway.audit._chain import EVENT_FIELDS, field_problem
+from gateway.audit._chain import EVENT_FIELDS, canonical_json, entry_hash, field_problem, hashed_line
 from gateway.audit._entry import CHAINED_FIELDS
 
 
@@ -76,3 +78,19 @@ def test_a_call_may_name_its_credential_and_arguments_and_older_entries_without_
 def test_arguments_are_refused_on_an_event_that_has_none() -> None:
     entry = Entry(event="checkpoint", outcome="allowed", detail={"checkpoint": {}, "args": {"index": 3}})
     assert field_problem(chained(entry)) == "unknown fields: args"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+KEYS = st.sampled_from(["entry", "entry_has", "entry_hashx", "entry_hash_", "ent", "event", "args", "é", ""])
+
+
+@given(st.dictionaries(KEYS | st.text(max_size=12), JSON_VALUES, max_size=8))
+def test_the_writers_one_encoding_equals_hashing_then_encoding_the_entry(entry: dict[str, object]) -> None:
+    entry.pop("entry_hash", None)
+    digest, line = hashed_line(entry)
+    assert digest == entry_hash(entry)
+    assert line == canonical_json({**entry, "entry_hash": digest})
