@@ -1,5 +1,8 @@
-"""Scenario B: an unsecured MCP server built with the official SDK (MCPServer, stateless, JSON responses)
-whose tool makes the same upstream call as Aegis' get_file_contents. No auth, policy, audit or metrics.
+"""Scenario B: an unsecured MCP server built with the official SDK whose tool makes the same upstream call
+as Aegis' get_file_contents. No auth, policy, audit or metrics.
+
+Its fastest configuration: MCPServer stateless with JSON responses (no session, no SSE stream), served
+by uvicorn on uvloop and httptools without an access log.
 
 `python -m bench.sdk_server PORT UPSTREAM_URL TOKEN`
 """
@@ -32,4 +35,12 @@ def build(upstream: str, token: str) -> MCPServer:
 if __name__ == "__main__":
     port, upstream, token = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     app = build(upstream, token).streamable_http_app(json_response=True, stateless_http=True)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+    )
