@@ -16,17 +16,35 @@ from __future__ import annotations
 
 import re
 
+import re2
+
+# What is stripped, as ranges of code points.
+_STRIPPED = (
+    (0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F),  # C0 except \t \n \r, DEL, C1
+    (0xAD, 0xAD), (0x34F, 0x34F), (0x61C, 0x61C),  # soft hyphen, grapheme joiner, Arabic letter mark
+    (0x180B, 0x180F),  # Mongolian free variation selectors and vowel separator
+    (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F),  # zero-width, LRM/RLM, bidi controls, isolates
+    (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB),  # BOM/ZWNBSP, interlinear annotation
+    (0xE0000, 0xE007F), (0xE0100, 0xE01EF),  # tags, variation selectors 17-256
+)  # fmt: skip
+_SURROGATES = (0xD800, 0xDFFF)  # stripped too; a text holding one cannot be encoded as UTF-8
 _INVISIBLE = re.compile(
-    "["
-    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 except \t \n \r, DEL, C1
-    "\u00ad\u034f\u061c\u180b-\u180f"  # soft hyphen, grapheme joiner, Arabic letter mark, Mongolian
-    "\u200b-\u200f\u202a-\u202e\u2060-\u206f"  # zero-width, LRM/RLM, embeddings, overrides, isolates
-    "\ufeff\ufff9-\ufffb\ud800-\udfff"  # BOM/ZWNBSP, interlinear annotation, surrogates
-    "\U000e0000-\U000e007f\U000e0100-\U000e01ef"  # tags, variation selectors 17-256
-    "]"
+    "[" + "".join(f"\\U{first:08x}-\\U{last:08x}" for first, last in (*_STRIPPED, _SURROGATES)) + "]"
 )
+# The same in RE2, which tells in a fraction of the time whether a long text holds any at all.
+_ANY_INVISIBLE = re2.compile(
+    "[" + "".join(f"\\x{{{first:x}}}-\\x{{{last:x}}}" for first, last in _STRIPPED) + "]"
+)
+LONG = 256  # characters from which the RE2 search first is worth its fixed cost
 
 
 def strip_invisible(text: str) -> tuple[str, int]:
     """`text` without invisible and control characters, and how many were removed."""
+    if len(text) >= LONG:
+        try:
+            encoded = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate
+            return _INVISIBLE.subn("", text)
+        if _ANY_INVISIBLE.search(encoded) is None:
+            return text, 0
     return _INVISIBLE.subn("", text)

@@ -14,7 +14,8 @@ RFC 1421 header lines and one blank line. Anywhere else nothing says what a run 
 certificate's body in a hunk without its BEGIN line is masked too: fail closed).
 
 Every line is looked at a bounded number of times (once forward, once more from an END line, at most
-`_HEADER_LINES` + 2 lines back from a run's start), so the time is linear in the text.
+`_HEADER_LINES` + 2 lines back from a run's start), so the time is linear in the text. Runs and END lines
+are searched for only around their anchors (see `_anchors`).
 """
 
 from __future__ import annotations
@@ -22,20 +23,26 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from gateway.sanitize._anchors import Anchored, Scan
 from gateway.sanitize._span import Span
 
 MIN_RUN_LINES = 2
 _PREFIX = r"(?:[ +-]|@@ [^@\n]{1,100} @@ )?[ \t>#/*\"'`]{0,16}"
 _SUFFIX = r"(?:\\[nr]){0,2}[\"'`,;+ \t]{0,8}\r?"
-_HINT = re.compile(r"[A-Za-z0-9+/]{60}")
+_HINT = Anchored(re.compile(r"[A-Za-z0-9+/]{60}"), "[A-Za-z0-9+/]{60}")
 _LINE = re.compile(rf"{_PREFIX}(?P<body>[A-Za-z0-9+/]{{60,80}}={{0,2}}){_SUFFIX}")
 _SHORT_LINE = re.compile(rf"{_PREFIX}[A-Za-z0-9+/]{{1,80}}={{0,2}}{_SUFFIX}")
 _NO_NEWLINE = re.compile(r"\\ No newline at end of file\r?")
 _HEX = re.compile(r"[0-9a-fA-F]+")
-_PRIVATE_END = re.compile(r"-{4,5} ?END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)? ?-{4,5}")
+PRIVATE_END = Anchored(
+    re.compile(r"-{4,5} ?END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)? ?-{4,5}"),
+    "---- ?END [A-Z0-9 ]{0,40}PRIVATE KEY",
+    reach=1,  # a fifth dash
+)
 _ANY_BEGIN = re.compile(r"[ +-]?-{4,5} ?BEGIN (?P<type>[A-Z0-9 ]{1,40}?) ?-{4,5}\r?")
 _HEADER = re.compile(r"[ +-]?[A-Za-z-]{1,40}: .{0,200}|[ +-]?\r?")  # RFC 1421 headers, a blank line
 _HEADER_LINES = 4
+KEY_BODY_PATTERNS = (_HINT, PRIVATE_END)  # what key_bodies searches for
 _PUBLIC_TYPES = frozenset(
     {
         "CERTIFICATE",
@@ -56,14 +63,15 @@ _PUBLIC_TYPES = frozenset(
 )
 
 
-def key_bodies(text: str) -> Iterator[Span]:
-    yield from _runs(text)
-    yield from _bodies_above_end_lines(text)
+def key_bodies(scan: Scan) -> Iterator[Span]:
+    yield from _runs(scan)
+    yield from _bodies_above_end_lines(scan)
 
 
-def _runs(text: str) -> Iterator[Span]:
+def _runs(scan: Scan) -> Iterator[Span]:
+    text = scan.text
     position = 0
-    while hint := _HINT.search(text, position):
+    while hint := scan.search(_HINT, position):
         start = text.rfind("\n", 0, hint.start()) + 1
         end, lines = start, 0
         while (line_end := _line_end(text, end)) > end:
@@ -81,8 +89,9 @@ def _runs(text: str) -> Iterator[Span]:
         position = max(end, _line_end(text, hint.start()))
 
 
-def _bodies_above_end_lines(text: str) -> Iterator[Span]:
-    for end_line in _PRIVATE_END.finditer(text):
+def _bodies_above_end_lines(scan: Scan) -> Iterator[Span]:
+    text = scan.text
+    for end_line in scan.finditer(PRIVATE_END):
         end = start = text.rfind("\n", 0, end_line.start()) + 1
         while start > 0:
             previous = text.rfind("\n", 0, start - 1) + 1

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gateway.sanitize._detectors import DETECTORS, SECRET_KINDS, SECRET_NAME, classify_assigned
+from gateway.sanitize._anchors import AnchoredScan, Scan
+from gateway.sanitize._detectors import ANCHORS, DETECTORS, SECRET_KINDS, SECRET_NAME, classify_assigned
 from gateway.sanitize._span import Span
 
 _PRIORITY = {kind: rank for rank, kind in enumerate(SECRET_KINDS)}
@@ -18,7 +19,8 @@ def mask_secrets(text: str, *, name: str | None = None) -> tuple[str, tuple[str,
     `name` is the key that `text` is the value of in structured output: when it is secret-like
     (`{"password": "..."}`) and no detector matched, the whole value is judged as an assigned value.
     """
-    spans = _merge(span for detector in DETECTORS for span in detector(text))
+    scan = AnchoredScan(text, ANCHORS)
+    spans = [] if scan.anchorless else secret_spans(scan)
     if not spans and name is not None and SECRET_NAME.search(name):
         kind = classify_assigned(name, text, quoted=True)
         spans = [Span(0, len(text), kind)] if kind else []
@@ -30,6 +32,11 @@ def mask_secrets(text: str, *, name: str | None = None) -> tuple[str, tuple[str,
         position = span.end
     parts.append(text[position:])
     return "".join(parts), tuple(span.kind for span in spans)
+
+
+def secret_spans(scan: Scan) -> list[Span]:
+    """The secrets every detector finds in `scan.text`, overlapping ones merged, in order."""
+    return _merge(span for detector in DETECTORS for span in detector(scan))
 
 
 def _merge(spans: Iterable[Span]) -> list[Span]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
+from gateway.sanitize._anchors import Scan
+
 
 class Span(NamedTuple):
     start: int
@@ -12,4 +14,4 @@ class Span(NamedTuple):
     kind: str
 
 
-Detector = Callable[[str], Iterator[Span]]
+Detector = Callable[[Scan], Iterator[Span]]

@@ -112,6 +112,16 @@ def test_slow_clients_fault_run_serves_the_normal_client(opa_bin: str) -> None:
     assert report["slow_bodies_still_open"] == 3 and report["slow_heads_still_open"] == 3
 
 
+def test_sanitize_benchmark_finds_every_planted_secret(tmp_path: Path) -> None:
+    out = tmp_path / "sanitize.json"
+    done = run_module("bench.sanitize", "--repeat", "1", "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = json.loads(out.read_text())
+    assert rows["fixture 2 KB"]["findings"] == 0
+    assert rows["1 MiB, 50 secrets"]["findings"] - rows["source code 1 MiB"]["findings"] == 50
+    assert all(row["cpu_ms_per_call"] > 0 for row in rows.values())
+
+
 def test_replicas_benchmark_compares_state_backends_and_replica_counts(tmp_path: Path, opa_bin: str) -> None:
     out = tmp_path / "results"
     done = run_module("bench.replicas", "--quick", "--out", str(out))

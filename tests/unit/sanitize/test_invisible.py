@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import sys
+
 import pytest
 
-from gateway.sanitize._invisible import strip_invisible
+from gateway.sanitize._invisible import LONG, strip_invisible
 
 STRIPPED = {
     "bidi-embeddings-overrides": "\u202a\u202b\u202c\u202d\u202e",
@@ -42,6 +44,17 @@ KEPT = {
 @pytest.mark.parametrize("text", KEPT.values(), ids=KEPT.keys())
 def test_visible_text_is_kept(text: str) -> None:
     assert strip_invisible(text) == (text, 0)
+    assert strip_invisible(text * LONG) == (text * LONG, 0)
+
+
+def test_a_long_text_loses_every_character_a_short_one_loses() -> None:
+    """A long text is first searched by RE2 for any invisible character at all: it must find each one."""
+    every = "".join(chr(code) for code in range(sys.maxunicode + 1))
+    stripped = [char for char in every if not strip_invisible(char)[0]]
+    assert len(stripped) > 2048  # the surrogates and more
+    padding = "x" * LONG
+    for char in stripped:
+        assert strip_invisible(f"{padding}{char}{padding}") == (padding * 2, 1)
 
 
 def test_trojan_source_line_reads_as_it_runs() -> None:
