@@ -1,8 +1,8 @@
 """Scenario B: an unsecured MCP server built with the official SDK whose tool makes the same upstream call
 as Aegis' get_file_contents. No auth, policy, audit or metrics.
 
-Its fastest configuration: MCPServer stateless with JSON responses (no session, no SSE stream), served
-by uvicorn on uvloop and httptools without an access log.
+Its fastest configuration: MCPServer stateless with JSON responses (no session, no SSE stream), logging
+only warnings, served by uvicorn on uvloop and httptools without an access log.
 
 `python -m bench.sdk_server PORT UPSTREAM_URL TOKEN`
 """
@@ -18,7 +18,9 @@ from mcp.server.mcpserver import MCPServer
 
 
 def build(upstream: str, token: str) -> MCPServer:
-    server = MCPServer("unsecured-gitea")
+    # Logging off below WARNING: at its default (INFO) the SDK renders httpx's line for every upstream
+    # request through rich, a quarter of its CPU time under load.
+    server = MCPServer("unsecured-gitea", log_level="WARNING")
     client = httpx.AsyncClient(base_url=upstream, headers={"Authorization": f"token {token}"}, timeout=10)
 
     @server.tool()
