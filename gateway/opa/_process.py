@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
+from collections.abc import Mapping
 from pathlib import Path
 
 from gateway.children import die_with_parent
@@ -22,6 +24,17 @@ RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
 CONSOLE_DECISION_LOGS = {"decision_logs": {"console": True, "mask_decision": "/system/log/mask"}}
 
 log = logging.getLogger(__name__)
+
+
+# Go's garbage collector at 4x the live heap instead of 2x: a decision allocates about 2,000 objects, and
+# at Go's default the collector took about a third of OPA's CPU per decision; at 400 OPA used 30 to 45%
+# less CPU per decision for about 20 MiB more memory (docs/performance.md). An operator's GOGC wins.
+OPA_GOGC = "400"
+
+
+def opa_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    """The environment OPA runs in: the gateway's, with GOGC at OPA_GOGC unless it is set."""
+    return {**environment, "GOGC": environment.get("GOGC", OPA_GOGC)}
 
 
 class ManagedOpa:
@@ -105,6 +118,7 @@ class ManagedOpa:
                 "--shutdown-grace-period",
                 "1",
                 stdin=asyncio.subprocess.DEVNULL,
+                env=opa_environment(os.environ),
                 preexec_fn=die_with_parent,
                 # Its own session: a terminal's Ctrl-C reaches the gateway alone, which stops OPA after
                 # the calls in flight, instead of OPA dying under them (and being restarted).

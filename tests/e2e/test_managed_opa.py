@@ -61,6 +61,8 @@ def test_killed_opa_is_restarted_and_stopped_with_the_gateway(
         (second,) = opa_children(gateway)
         assert second != first
         assert call_repo_info(gateway)["isError"] is False
+        # Both ran with the gateway's collector setting for OPA (GOGC is unset in the tests).
+        assert b"GOGC=400" in Path(f"/proc/{second}/environ").read_bytes().split(b"\0")
     finally:
         gateway.stop()
     assert gateway.process.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises SIGTERM after shutdown

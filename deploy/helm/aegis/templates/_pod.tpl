@@ -195,6 +195,10 @@ same text it was before the StatefulSet existed.
             - --skip-version-check
             - --log-format=json
             - --log-level={{ .Values.opa.logLevel }}
+          env:
+            # Go's collector at this many percent of the live heap (Go's default: 100).
+            - name: GOGC
+              value: {{ .Values.opa.gogc | quote }}
           ports:
             - name: opa-diag
               containerPort: {{ int .Values.opa.diagnosticPort }}
