@@ -38,6 +38,9 @@ class Durability:
 
     def __init__(self, durable: Head) -> None:
         self.durable = durable
+        # Bumped whenever the durable head is set rather than reached (a rollback, a new file): an fsync
+        # begun before then says nothing about the file as it is now.
+        self.generation = 0
         self._waiting: collections.deque[_Waiter] = collections.deque()
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="audit-fsync")
 
@@ -55,6 +58,16 @@ class Durability:
         """Everything up to `head` is on disk: release the appends waiting for it."""
         if head.seq > self.durable.seq:
             self.durable = head
+        self._release()
+
+    def rebase(self, head: Head) -> None:
+        """`head` is the durable head from now on (the chain was taken back to it, or goes on in a new
+        file whose previous one is all on disk)."""
+        self.durable = head
+        self.generation += 1
+        self._release()
+
+    def _release(self) -> None:
         while self._waiting and self._waiting[0].seq <= self.durable.seq:
             done = self._waiting.popleft().done
             if not done.done():  # a cancelled append: its entry is on disk all the same
@@ -72,8 +85,10 @@ class Durability:
 
     async def fsync(self, fd: int) -> None:
         """fsync the file open at `fd` in the worker thread, through a descriptor of its own so that a
-        rotation may close `fd` meanwhile. Raises OSError."""
-        own = os.dup(fd)
+        rotation may close `fd` meanwhile. The descriptor is opened anew rather than duplicated: a
+        duplicate shares its file's record of write errors already reported, and an error reported to
+        an fsync on `fd` would then not be reported to this one. Raises OSError."""
+        own = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
         try:
             await asyncio.get_running_loop().run_in_executor(self._executor, os.fsync, own)
         finally:

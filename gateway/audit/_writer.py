@@ -97,6 +97,7 @@ class AuditLog:
         self._segment_start: Entry | None = None  # the next segment's first entry, until written
         self._durability = Durability(Head(self._seq, self._prev_hash, size))
         self._flushing: asyncio.Task[None] | None = None
+        self._closed = False
 
     @classmethod
     def open(
@@ -145,24 +146,34 @@ class AuditLog:
     async def append(self, entry: Entry) -> dict[str, Any]:
         """Chain, write and return one entry once it is durable. Raises AuditWriteError when it is not
         on disk (or, after a failed fsync, was cut away)."""
+        generation = self._durability.generation
         written = self._write(entry, sync=False)
-        if self._fsync and written["seq"] > self._durability.durable.seq:
-            durable = self._durability.expect(written["seq"], entry.event)
-            if self._flushing is None:
-                self._flushing = asyncio.get_running_loop().create_task(self._flush())
-            await durable
+        seq = written["seq"]
+        if not self._fsync or seq <= self._durability.durable.seq:
+            return written  # not asked for, or the upkeep after it fsynced it already
+        if self._durability.generation != generation:  # that upkeep's fsync failed: it was cut away
+            if self._failure is not None:
+                self._failure.unwritten[entry.event] += 1
+            raise AuditWriteError(f"audit log {self.path}: the entry was lost with a failed fsync")
+        durable = self._durability.expect(seq, entry.event)
+        if self._flushing is None:
+            self._flushing = asyncio.get_running_loop().create_task(self._flush())
+        await durable
         return written
 
     async def _flush(self) -> None:
         """fsync in the worker thread until no append waits; the task outlives a cancelled waiter."""
         try:
-            while self._durability.pending:
+            while self._durability.pending and not self._closed:
+                generation = self._durability.generation
                 target = Head(self._seq, self._prev_hash, self._size)
                 try:
                     await self._durability.fsync(self._fd)
                 except OSError as exc:
-                    self._lose(target, exc)
-                else:
+                    if generation == self._durability.generation:
+                        self._lose(target, exc)
+                    continue
+                if generation == self._durability.generation:  # else it covered a file since replaced
                     self._durability.reached(target)
         finally:
             self._flushing = None
@@ -176,11 +187,16 @@ class AuditLog:
             return
         error = AuditWriteError(f"audit fsync of {self.path} failed: {exc}")
         lost = self._durability.lose(error)
+        self._durability.rebase(durable)
         self._seq, self._prev_hash, self._size = durable.seq, durable.entry_hash, durable.size
         if self._failure is None:
             self._failure = _Failure(error=_describe(exc), since=timestamp(), last_try=self._clock())
         self._failure.unwritten.update(lost)
         log.critical("an audit fsync failed; entries not yet durable are cut away", exc_info=exc)
+
+    def _rebase_here(self) -> None:
+        """The chain goes on in a file whose start is on disk (a new segment, or one cut under us)."""
+        self._durability.rebase(Head(self._seq, self._prev_hash, self._size))
 
     def hold(self, entry: Entry) -> None:
         """Keep the outcome of a call that has run but could not be recorded; the recovery writes it.
@@ -260,6 +276,7 @@ class AuditLog:
                     " it was copied are lost; rotate with the gateway's own rotation instead"
                 )
                 written, self._size = self._size, mine.st_size
+                self._rebase_here()
                 self._open_segment_here(
                     previous=None, reason=f"cut short from {written} bytes under the gateway"
                 )
@@ -301,6 +318,7 @@ class AuditLog:
             return False
         os.close(self._fd)
         self._fd, self._size = fd, 0
+        self._rebase_here()
         self._open_segment_here(previous=previous, reason=reason)
         return True
 
@@ -346,6 +364,8 @@ class AuditLog:
                 self._sync()
             except OSError as exc:
                 self._lose(Head(self._seq, self._prev_hash, self._size), exc)
+        self._closed = True
+        self._durability.lose(AuditWriteError(f"audit log {self.path} closed before the entry was on disk"))
         self._durability.close()
         os.close(self._fd)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.audit import AuditLog, verify_chain
+from gateway.audit import AuditLog, Rotation, review_chain, verify_chain
 from gateway.errors import AuditWriteError
 from tests.unit.audit.test_audit import ENTRY
 from tests.unit.audit.test_audit_faults import entries
@@ -121,3 +121,104 @@ async def test_without_fsync_nothing_waits_for_the_disk(tmp_path: Path, fsyncs: 
     await asyncio.gather(*(log.append(ENTRY) for _ in range(10)))
     log.close()
     assert fsyncs.calls == 0
+
+
+class LoopFsyncs:
+    """os.fsync failing on the event loop's thread (the log's upkeep) when `failing`; the worker's
+    fsyncs held back by `gate` and failing when `worker_failing`."""
+
+    def __init__(self) -> None:
+        self.failing = False
+        self.worker_failing = False
+        self.worker_calls = 0
+        self.gate = threading.Event()
+        self.gate.set()
+        self._real: Callable[[int], None] = os.fsync
+
+    def __call__(self, fd: int) -> None:
+        if threading.current_thread() is threading.main_thread():
+            if self.failing:
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+        else:
+            self.worker_calls += 1
+            self.gate.wait(timeout=10)
+            if self.worker_failing:
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+        self._real(fd)
+
+
+@pytest.fixture
+def loop_fsyncs(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopFsyncs]:
+    faulty = LoopFsyncs()
+    monkeypatch.setattr(os, "fsync", faulty)
+    yield faulty
+    faulty.gate.set()
+
+
+async def test_an_entry_cut_by_its_own_upkeeps_failed_fsync_fails_its_append(
+    tmp_path: Path, loop_fsyncs: LoopFsyncs
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog.open(path, fsync=True, rotation=Rotation(max_bytes=1))  # every entry rotates
+    loop_fsyncs.failing = True  # the rotation's fsync of the entry, on the event loop
+    with pytest.raises(AuditWriteError, match="lost"):
+        await asyncio.wait_for(log.append(ENTRY), timeout=5)
+    loop_fsyncs.failing = False
+    assert log.recover(force=True)
+    log.close()
+    [gap] = entries(path)
+    assert gap["event"] == "audit_gap" and gap["gap"]["unwritten"] == {"tool_call": 1}
+
+
+async def test_an_fsync_begun_before_a_rollback_does_not_count_for_what_follows_it(
+    tmp_path: Path, loop_fsyncs: LoopFsyncs
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    now = [0.0]
+    log = AuditLog.open(path, fsync=True, rotation=Rotation(max_age_s=10), clock=lambda: now[0])
+    loop_fsyncs.gate.clear()  # the worker's fsync of the first three entries hangs
+    first = [asyncio.ensure_future(log.append(ENTRY)) for _ in range(3)]
+    await until(lambda: loop_fsyncs.worker_calls == 1)
+    now[0], loop_fsyncs.failing = 100, True
+    log.maintain()  # the age rotation's fsync fails: the three are taken back
+    loop_fsyncs.failing = False
+    assert log.recover(force=True)
+    after = asyncio.ensure_future(log.append(ENTRY))
+    await asyncio.sleep(0.05)
+    loop_fsyncs.gate.set()  # the stale fsync returns: it covered the file as it was
+    await after
+    results = await asyncio.gather(*first, return_exceptions=True)
+    assert all(isinstance(result, AuditWriteError) for result in results)
+    calls = loop_fsyncs.worker_calls
+    await log.append(ENTRY)
+    assert loop_fsyncs.worker_calls > calls  # made durable by an fsync of its own
+    loop_fsyncs.worker_failing = True
+    with pytest.raises(AuditWriteError):
+        await log.append(ENTRY)
+    loop_fsyncs.worker_failing = False
+    assert log.recover(force=True)
+    log.close()
+    assert review_chain(path).head.entries == entries(path)[-1]["seq"]  # the whole chain verifies
+
+
+async def test_a_failed_fsync_in_a_new_segment_cuts_nothing_of_it_but_what_was_not_on_disk(
+    tmp_path: Path, loop_fsyncs: LoopFsyncs
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog.open(path, fsync=True, rotation=Rotation(max_bytes=1))
+    calls = [0]
+    real = os.fsync
+
+    def second_fails(fd: int) -> None:  # the new segment's segment_start
+        calls[0] += 1
+        if calls[0] == 2:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real(fd)
+
+    os.fsync = second_fails  # restored by the fixture's monkeypatch
+    await log.append(ENTRY)
+    assert not log.usable
+    assert log.recover(force=True)
+    log.close()
+    assert b"\0" not in path.read_bytes()
+    review_chain(path)  # every segment verifies, chained
