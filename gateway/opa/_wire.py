@@ -98,20 +98,20 @@ class LocalHttp:
         try:
             connection.writer.write(message)
             try:
-                response, keep = await connection.read_response(self._max_body)
-            except asyncio.IncompleteReadError as exc:
-                if reused and not exc.partial:
+                status_line = await connection.reader.readuntil(b"\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                # Nothing of an answer came: a kept-alive connection OPA had closed, safe to try again.
+                if reused and not getattr(exc, "partial", b""):
                     raise _Stale from None
-                raise RequestFailed("OPA closed the connection mid-response") from None
-            except (asyncio.LimitOverrunError, ValueError) as exc:
-                raise RequestFailed(f"malformed response from OPA: {exc}") from None
-            except ConnectionError as exc:
-                if reused:
-                    raise _Stale from None
-                raise RequestFailed(str(exc), exc.errno) from exc
-            except OSError as exc:
-                raise RequestFailed(str(exc), exc.errno) from exc
+                raise RequestFailed("OPA closed the connection before answering") from None
+            response, keep = await connection.read_response(status_line, self._max_body)
             return response
+        except asyncio.IncompleteReadError:
+            raise RequestFailed("OPA closed the connection mid-response") from None
+        except (asyncio.LimitOverrunError, ValueError) as exc:
+            raise RequestFailed(f"malformed response from OPA: {exc}") from None
+        except OSError as exc:
+            raise RequestFailed(str(exc), exc.errno) from exc
         finally:
             if keep:
                 self._idle.append(connection)
@@ -131,9 +131,9 @@ class _Connection:
     def close(self) -> None:
         self.writer.close()
 
-    async def read_response(self, max_body: int) -> tuple[HttpResponse, bool]:
-        """The next response, and whether the connection may carry another request."""
-        status_line = await self.reader.readuntil(b"\r\n")
+    async def read_response(self, status_line: bytes, max_body: int) -> tuple[HttpResponse, bool]:
+        """The response that `status_line` begins, and whether the connection may carry another
+        request."""
         version, _, rest = status_line.partition(b" ")
         if version not in (b"HTTP/1.1", b"HTTP/1.0"):
             raise ValueError("not an HTTP/1.x status line")
@@ -160,11 +160,17 @@ class _Connection:
                 raise BodyTooLarge
             body = await self.reader.readexactly(length)
         else:  # framed by the end of the connection
-            body = await self.reader.read(max_body + 1)
+            body = await self._until_closed(max_body)
             keep = False
+        return HttpResponse(status=status, headers=headers, body=body), keep
+
+    async def _until_closed(self, max_body: int) -> bytes:
+        body = bytearray()
+        while chunk := await self.reader.read(1 << 16):
+            body += chunk
             if len(body) > max_body:
                 raise BodyTooLarge
-        return HttpResponse(status=status, headers=headers, body=body), keep
+        return bytes(body)
 
     async def _chunked(self, max_body: int) -> bytes:
         body = bytearray()

@@ -188,3 +188,34 @@ def test_https_and_prefixed_urls_are_left_to_the_general_client() -> None:
     assert LocalHttp.for_url("https://opa:8181", timeout_s=1) is None
     assert LocalHttp.for_url("http://opa:8181/prefix", timeout_s=1) is None
     assert LocalHttp.for_url("http://127.0.0.1:8181", timeout_s=1) is not None
+
+
+async def test_a_body_ended_by_the_end_of_the_connection_is_read_whole_and_bounded(socket_path: Path) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await server.read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * 100)
+        await writer.drain()
+        await asyncio.sleep(0.05)  # the rest in a later read
+        writer.write(b"y" * 100)
+
+    async with Server(socket_path, handler) as server:
+        whole = LocalHttp(unix_socket=socket_path, timeout_s=2)
+        assert (await whole.request("POST", "/a", body=b"{}")).body == b"x" * 100 + b"y" * 100
+        bounded = LocalHttp(unix_socket=socket_path, timeout_s=2, max_body_bytes=150)
+        with pytest.raises(BodyTooLarge):
+            await bounded.request("POST", "/a", body=b"{}")
+
+
+async def test_an_answer_cut_short_on_a_kept_alive_connection_is_not_asked_again(socket_path: Path) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await server.read_request(reader)
+        writer.write(answer(b"{}"))
+        await server.read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")  # then the connection ends
+
+    async with Server(socket_path, handler) as server:
+        wire = LocalHttp(unix_socket=socket_path, timeout_s=2)
+        await wire.request("POST", "/a", body=b"{}")
+        with pytest.raises(RequestFailed):
+            await wire.request("POST", "/b", body=b"{}")
+    assert len(server.requests) == 2  # the second query reached OPA once
