@@ -8,6 +8,10 @@ may hold before its request has arrived.
   sees them, and a longer head is answered 431 and closed. A read that brings the end of one head may
   also bring the start of the next request (pipelining); that start is not counted, so a head is held
   to the bound plus at most one read.
+- What follows a head is bounded too: a message's body with its chunk framing and trailers (which
+  httptools gathers like header lines) may take `MESSAGE_BYTES_PER_BODY_BYTE` times `max_body_bytes`
+  plus a head's bound; more closes the connection. A response sent before its request was read whole
+  (a refusal) closes the connection, so that the rest is never read.
 - One client address (an IPv6 /64) may hold `max_per_address` connections; more are closed as soon as
   they are accepted, so that one address cannot take every file descriptor. Trusted proxies, which
   carry many clients, are not capped.
@@ -34,6 +38,7 @@ from gateway.vocabulary import Network
 class ConnectionLimits:
     header_timeout_s: float
     max_header_bytes: int
+    max_body_bytes: int
     max_per_address: int
     trusted_proxies: tuple[Network, ...] = ()
 
@@ -59,6 +64,8 @@ class ConnectionsPerAddress:
 
 
 HEAD_ENDS = (b"\r\n\r\n", b"\n\n")  # llhttp also takes bare line feeds
+BLANK_LINES = b"\r\n"  # llhttp skips empty lines before a request line
+MESSAGE_BYTES_PER_BODY_BYTE = 8  # room for chunk framing: "1\r\nx\r\n" carries one byte in six
 
 
 class EdgeProtocol(HttpToolsProtocol):
@@ -75,6 +82,8 @@ class EdgeProtocol(HttpToolsProtocol):
         self._in_head = True  # the next bytes belong to a request head
         self._head_bytes = 0
         self._head_tail = b""  # the last bytes of the head so far: its end may straddle two reads
+        self._in_body = False  # the head is in, the message is not complete yet
+        self._body_left = 0  # what the rest of the message may still take, in bytes
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -101,20 +110,37 @@ class EdgeProtocol(HttpToolsProtocol):
             if not self._head_fits(data):
                 self._refuse_head()
                 return
+        elif self._in_body:
+            self._body_left -= len(data)
+            if self._body_left < 0:
+                self.closed_early.labels(reason="message_too_large").inc()
+                self.transport.close()
+                return
         super().data_received(data)
 
     def on_headers_complete(self) -> None:
         self._in_head, self._head_bytes, self._head_tail = False, 0, b""
+        limits = self.limits
+        self._in_body = True
+        self._body_left = MESSAGE_BYTES_PER_BODY_BYTE * limits.max_body_bytes + limits.max_header_bytes
         self._stop_head_timer()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._in_head = True
+        self._in_head, self._in_body = True, False
+
+    def on_response_complete(self) -> None:
+        if self._in_body:  # answered before its request was read whole: the rest is never read
+            self.closed_early.labels(reason="body_unread").inc()
+            self.transport.close()
+        super().on_response_complete()
 
     def _head_fits(self, data: bytes) -> bool:
         """Count `data` into the head; False when the head grows past its bound."""
         bound = self.limits.max_header_bytes
+        if self._head_bytes == 0:  # blank lines before a head are skipped, and not a head's end
+            data = data.lstrip(BLANK_LINES)
         if self._head_bytes + len(data) <= bound:
             self._head_bytes += len(data)
             self._head_tail = (self._head_tail + data)[-3:]

@@ -4,6 +4,7 @@ heads. None of them may take the gateway from other clients."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -245,6 +246,40 @@ def test_a_head_within_the_bound_is_served_whatever_follows_it_in_the_same_read(
         connection.sendall(head(gateway.key, content_length=len(body)) + body + pipelined)
         assert read_response(connection)[0] == 200
         assert read_response(connection)[0] == 200
+
+
+def test_blank_lines_before_a_head_do_not_stretch_its_bound(gateway_with: Any) -> None:
+    gateway = gateway_with({"AEGIS_MAX_HEADER_BYTES": "16384"})
+    extra = b"X-Big: " + b"a" * (60 << 10) + b"\r\n"
+    with connect(gateway) as connection:
+        connection.sendall(b"\r\n\r\n" + head(gateway.key, extra=extra) + PING)
+        status, headers, _ = read_response(connection)
+        assert (status, headers.get("connection")) == (431, "close")
+
+
+CHUNKED = (
+    b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
+)
+
+
+def test_a_refused_request_closes_its_connection_before_its_body_is_read(gateway_with: Any) -> None:
+    gateway = gateway_with({})
+    with connect(gateway) as connection:  # no key: refused before the body is read
+        connection.sendall(CHUNKED + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+        assert read_response(connection)[0] == 401
+        assert is_closed(connection)
+
+
+def test_trailers_past_the_bound_close_the_connection(gateway_with: Any) -> None:
+    gateway = gateway_with({"AEGIS_MAX_HEADER_BYTES": "16384"})
+    auth = b"Authorization: Bearer %s\r\n" % gateway.key.encode()
+    with connect(gateway) as connection:
+        connection.sendall(CHUNKED + auth + b"Transfer-Encoding: chunked\r\n\r\n")
+        connection.sendall(b"%x\r\n%s\r\n0\r\nX-Trailer: " % (len(PING), PING))
+        with contextlib.suppress(ConnectionError):  # closed while the trailer is still being sent
+            for _ in range(640):  # 10 MiB of one trailer line, over 8 x the 1 MiB body bound + a head's
+                connection.sendall(b"a" * (16 << 10))
+        assert is_closed(connection)
 
 
 def test_a_head_within_the_limits_is_served(gateway_with: Any) -> None:
