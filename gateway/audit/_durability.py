@@ -38,8 +38,8 @@ class Durability:
 
     def __init__(self, durable: Head) -> None:
         self.durable = durable
-        # Bumped whenever the durable head is set rather than reached (a rollback, a new file): an fsync
-        # begun before then says nothing about the file as it is now.
+        # Bumped when the entries after the durable head are taken back: an fsync begun before then says
+        # nothing about the file as it is now, and an entry written before then is gone.
         self.generation = 0
         self._waiting: collections.deque[_Waiter] = collections.deque()
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="audit-fsync")
@@ -61,10 +61,9 @@ class Durability:
         self._release()
 
     def rebase(self, head: Head) -> None:
-        """`head` is the durable head from now on (the chain was taken back to it, or goes on in a new
-        file whose previous one is all on disk)."""
+        """`head` is the durable head from now on: the chain goes on in a new file (or one cut under
+        the writer) whose start is on disk."""
         self.durable = head
-        self.generation += 1
         self._release()
 
     def _release(self) -> None:
@@ -75,6 +74,7 @@ class Durability:
 
     def lose(self, error: AuditWriteError) -> collections.Counter[str]:
         """Fail every waiting append (their entries are being cut away); returns their events, counted."""
+        self.generation += 1
         lost: collections.Counter[str] = collections.Counter()
         while self._waiting:
             waiter = self._waiting.popleft()

@@ -187,7 +187,6 @@ class AuditLog:
             return
         error = AuditWriteError(f"audit fsync of {self.path} failed: {exc}")
         lost = self._durability.lose(error)
-        self._durability.rebase(durable)
         self._seq, self._prev_hash, self._size = durable.seq, durable.entry_hash, durable.size
         if self._failure is None:
             self._failure = _Failure(error=_describe(exc), since=timestamp(), last_try=self._clock())
