@@ -131,7 +131,9 @@ class EdgeProtocol(HttpToolsProtocol):
         self._in_head, self._in_body = True, False
 
     def on_response_complete(self) -> None:
-        if self._in_body:  # answered before its request was read whole: the rest is never read
+        # Answered before its request was read whole (a refusal): the rest is never read. A pipelined
+        # request queued behind this response is another's, and goes on.
+        if not self.pipeline and self.cycle is not None and self.cycle.more_body:
             self.closed_early.labels(reason="body_unread").inc()
             self.transport.close()
         super().on_response_complete()

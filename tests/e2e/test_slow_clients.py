@@ -282,6 +282,15 @@ def test_trailers_past_the_bound_close_the_connection(gateway_with: Any) -> None
         assert is_closed(connection)
 
 
+def test_a_pipelined_request_whose_body_comes_later_is_served_after_the_first(gateway_with: Any) -> None:
+    gateway = gateway_with({})
+    with connect(gateway) as connection:
+        connection.sendall(head(gateway.key) + PING + head(gateway.key))  # the second's body not yet
+        assert read_response(connection)[0] == 200  # answered while the second waits for its body
+        connection.sendall(PING)
+        assert read_response(connection)[0] == 200
+
+
 def test_a_head_within_the_limits_is_served(gateway_with: Any) -> None:
     gateway = gateway_with({})
     extra = b"".join(b"X-%d: %s\r\n" % (n, b"a" * 100) for n in range(80))
