@@ -166,7 +166,7 @@ class AuditLog:
         try:
             while self._durability.pending and not self._closed:
                 generation = self._durability.generation
-                target = Head(self._seq, self._prev_hash, self._size)
+                target = self._head
                 try:
                     await self._durability.fsync(self._fd)
                 except OSError as exc:
@@ -193,9 +193,14 @@ class AuditLog:
         self._failure.unwritten.update(lost)
         log.critical("an audit fsync failed; entries not yet durable are cut away", exc_info=exc)
 
+    @property
+    def _head(self) -> Head:
+        """The last entry written, and where the file ends after it."""
+        return Head(self._seq, self._prev_hash, self._size)
+
     def _rebase_here(self) -> None:
         """The chain goes on in a file whose start is on disk (a new segment, or one cut under us)."""
-        self._durability.rebase(Head(self._seq, self._prev_hash, self._size))
+        self._durability.rebase(self._head)
 
     def hold(self, entry: Entry) -> None:
         """Keep the outcome of a call that has run but could not be recorded; the recovery writes it.
@@ -308,7 +313,7 @@ class AuditLog:
         try:
             self._sync()  # what waits for an fsync is in this file: the next segment must not hold it
         except OSError as exc:
-            self._lose(Head(self._seq, self._prev_hash, self._size), exc)
+            self._lose(self._head, exc)
             return False
         try:
             fd = lock_log(self.path)
@@ -362,7 +367,7 @@ class AuditLog:
             try:
                 self._sync()
             except OSError as exc:
-                self._lose(Head(self._seq, self._prev_hash, self._size), exc)
+                self._lose(self._head, exc)
         self._closed = True
         self._durability.lose(AuditWriteError(f"audit log {self.path} closed before the entry was on disk"))
         self._durability.close()
@@ -411,7 +416,7 @@ class AuditLog:
             try:
                 self._sync()
             except OSError as exc:
-                self._lose(Head(self._seq, self._prev_hash, self._size), exc)
+                self._lose(self._head, exc)
                 if self._failure is not None:
                     self._failure.unwritten[entry.event] += 1
                 raise AuditWriteError(f"audit fsync of {self.path} failed: {exc}") from exc
@@ -453,7 +458,7 @@ class AuditLog:
         released. Raises OSError."""
         if self._fsync and self._seq > self._durability.durable.seq:
             os.fsync(self._fd)
-            self._durability.reached(Head(self._seq, self._prev_hash, self._size))
+            self._durability.reached(self._head)
 
 
 class _Failure:
