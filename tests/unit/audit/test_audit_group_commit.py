@@ -17,9 +17,12 @@ from gateway.errors import AuditWriteError
 from tests.unit.audit.test_audit import ENTRY
 from tests.unit.audit.test_audit_faults import entries
 
+EIO = OSError(errno.EIO, os.strerror(errno.EIO))
+
 
 class Fsyncs:
-    """os.fsync, counted, and held back on demand (in whichever thread calls it)."""
+    """os.fsync, recorded: the worker thread's counted, held back by `gate` and failing with `failure`;
+    the event loop's (the log's own upkeep) failing with `loop_failure`."""
 
     def __init__(self) -> None:
         self.calls = 0
@@ -27,14 +30,19 @@ class Fsyncs:
         self.gate = threading.Event()
         self.gate.set()
         self.failure: OSError | None = None
+        self.loop_failure: OSError | None = None
         self._real: Callable[[int], None] = os.fsync
 
     def __call__(self, fd: int) -> None:
-        self.calls += 1
         self.threads.add(threading.current_thread().name)
-        self.gate.wait(timeout=10)
-        if self.failure is not None:
-            raise self.failure
+        if threading.current_thread() is threading.main_thread():
+            if self.loop_failure is not None:
+                raise self.loop_failure
+        else:
+            self.calls += 1
+            self.gate.wait(timeout=10)
+            if self.failure is not None:
+                raise self.failure
         self._real(fd)
 
 
@@ -85,7 +93,7 @@ async def test_a_failed_fsync_cuts_the_unsynced_entries_and_fails_their_appends(
     path = tmp_path / "audit.jsonl"
     log = AuditLog.open(path, fsync=True)
     await log.append(ENTRY)  # on disk before the failure
-    fsyncs.failure = OSError(errno.EIO, os.strerror(errno.EIO))
+    fsyncs.failure = EIO
     results = await asyncio.gather(*(log.append(ENTRY) for _ in range(5)), return_exceptions=True)
     assert all(isinstance(result, AuditWriteError) for result in results), results
     assert not log.usable
@@ -123,47 +131,15 @@ async def test_without_fsync_nothing_waits_for_the_disk(tmp_path: Path, fsyncs: 
     assert fsyncs.calls == 0
 
 
-class LoopFsyncs:
-    """os.fsync failing on the event loop's thread (the log's upkeep) when `failing`; the worker's
-    fsyncs held back by `gate` and failing when `worker_failing`."""
-
-    def __init__(self) -> None:
-        self.failing = False
-        self.worker_failing = False
-        self.worker_calls = 0
-        self.gate = threading.Event()
-        self.gate.set()
-        self._real: Callable[[int], None] = os.fsync
-
-    def __call__(self, fd: int) -> None:
-        if threading.current_thread() is threading.main_thread():
-            if self.failing:
-                raise OSError(errno.EIO, os.strerror(errno.EIO))
-        else:
-            self.worker_calls += 1
-            self.gate.wait(timeout=10)
-            if self.worker_failing:
-                raise OSError(errno.EIO, os.strerror(errno.EIO))
-        self._real(fd)
-
-
-@pytest.fixture
-def loop_fsyncs(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopFsyncs]:
-    faulty = LoopFsyncs()
-    monkeypatch.setattr(os, "fsync", faulty)
-    yield faulty
-    faulty.gate.set()
-
-
 async def test_an_entry_cut_by_its_own_upkeeps_failed_fsync_fails_its_append(
-    tmp_path: Path, loop_fsyncs: LoopFsyncs
+    tmp_path: Path, fsyncs: Fsyncs
 ) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog.open(path, fsync=True, rotation=Rotation(max_bytes=1))  # every entry rotates
-    loop_fsyncs.failing = True  # the rotation's fsync of the entry, on the event loop
+    fsyncs.loop_failure = EIO  # the rotation's fsync of the entry, on the event loop
     with pytest.raises(AuditWriteError, match="lost"):
         await asyncio.wait_for(log.append(ENTRY), timeout=5)
-    loop_fsyncs.failing = False
+    fsyncs.loop_failure = None
     assert log.recover(force=True)
     log.close()
     [gap] = entries(path)
@@ -171,38 +147,38 @@ async def test_an_entry_cut_by_its_own_upkeeps_failed_fsync_fails_its_append(
 
 
 async def test_an_fsync_begun_before_a_rollback_does_not_count_for_what_follows_it(
-    tmp_path: Path, loop_fsyncs: LoopFsyncs
+    tmp_path: Path, fsyncs: Fsyncs
 ) -> None:
     path = tmp_path / "audit.jsonl"
     now = [0.0]
     log = AuditLog.open(path, fsync=True, rotation=Rotation(max_age_s=10), clock=lambda: now[0])
-    loop_fsyncs.gate.clear()  # the worker's fsync of the first three entries hangs
+    fsyncs.gate.clear()  # the worker's fsync of the first three entries hangs
     first = [asyncio.ensure_future(log.append(ENTRY)) for _ in range(3)]
-    await until(lambda: loop_fsyncs.worker_calls == 1)
-    now[0], loop_fsyncs.failing = 100, True
+    await until(lambda: fsyncs.calls == 1)
+    now[0], fsyncs.loop_failure = 100, EIO
     log.maintain()  # the age rotation's fsync fails: the three are taken back
-    loop_fsyncs.failing = False
+    fsyncs.loop_failure = None
     assert log.recover(force=True)
     after = asyncio.ensure_future(log.append(ENTRY))
     await asyncio.sleep(0.05)
-    loop_fsyncs.gate.set()  # the stale fsync returns: it covered the file as it was
+    fsyncs.gate.set()  # the stale fsync returns: it covered the file as it was
     await after
     results = await asyncio.gather(*first, return_exceptions=True)
     assert all(isinstance(result, AuditWriteError) for result in results)
-    calls = loop_fsyncs.worker_calls
+    calls = fsyncs.calls
     await log.append(ENTRY)
-    assert loop_fsyncs.worker_calls > calls  # made durable by an fsync of its own
-    loop_fsyncs.worker_failing = True
+    assert fsyncs.calls > calls  # made durable by an fsync of its own
+    fsyncs.failure = EIO
     with pytest.raises(AuditWriteError):
         await log.append(ENTRY)
-    loop_fsyncs.worker_failing = False
+    fsyncs.failure = None
     assert log.recover(force=True)
     log.close()
     assert review_chain(path).head.entries == entries(path)[-1]["seq"]  # the whole chain verifies
 
 
 async def test_a_failed_fsync_in_a_new_segment_cuts_nothing_of_it_but_what_was_not_on_disk(
-    tmp_path: Path, loop_fsyncs: LoopFsyncs
+    tmp_path: Path, fsyncs: Fsyncs
 ) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog.open(path, fsync=True, rotation=Rotation(max_bytes=1))
@@ -212,7 +188,7 @@ async def test_a_failed_fsync_in_a_new_segment_cuts_nothing_of_it_but_what_was_n
     def second_fails(fd: int) -> None:  # the new segment's segment_start
         calls[0] += 1
         if calls[0] == 2:
-            raise OSError(errno.EIO, os.strerror(errno.EIO))
+            raise EIO
         real(fd)
 
     os.fsync = second_fails  # restored by the fixture's monkeypatch
