@@ -79,10 +79,9 @@ class EdgeProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._head_timer: asyncio.TimerHandle | None = None
         self._counted_as: str | None = None
-        self._in_head = True  # the next bytes belong to a request head
+        self._in_head = True  # the next bytes belong to a request head; else to its message's body
         self._head_bytes = 0
         self._head_tail = b""  # the last bytes of the head so far: its end may straddle two reads
-        self._in_body = False  # the head is in, the message is not complete yet
         self._body_left = 0  # what the rest of the message may still take, in bytes
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -110,7 +109,7 @@ class EdgeProtocol(HttpToolsProtocol):
             if not self._head_fits(data):
                 self._refuse_head()
                 return
-        elif self._in_body:
+        else:
             self._body_left -= len(data)
             if self._body_left < 0:
                 self.closed_early.labels(reason="message_too_large").inc()
@@ -121,14 +120,13 @@ class EdgeProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head, self._head_bytes, self._head_tail = False, 0, b""
         limits = self.limits
-        self._in_body = True
         self._body_left = MESSAGE_BYTES_PER_BODY_BYTE * limits.max_body_bytes + limits.max_header_bytes
         self._stop_head_timer()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._in_head, self._in_body = True, False
+        self._in_head = True
 
     def on_response_complete(self) -> None:
         # Answered before its request was read whole (a refusal): the rest is never read. A pipelined
