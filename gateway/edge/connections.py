@@ -10,8 +10,12 @@ may hold before its request has arrived.
   to the bound plus at most one read.
 - What follows a head is bounded too: a message's body with its chunk framing and trailers (which
   httptools gathers like header lines) may take `MESSAGE_BYTES_PER_BODY_BYTE` times `max_body_bytes`
-  plus a head's bound; more closes the connection. A response sent before its request was read whole
-  (a refusal) closes the connection, so that the rest is never read.
+  plus a head's bound; more closes the connection.
+- A response sent before its request was read whole (a refusal) ends the connection: the gateway
+  half-closes it and, for `LINGER_S` at most and within the same bound, reads what is left of the
+  request and drops it unparsed. A socket closed with unread bytes, or receiving bytes after its
+  close, resets the connection, and a reset can destroy the response the client has not read yet.
+  Over TLS, which has no half-close, the connection is closed at once.
 - One client address (an IPv6 /64) may hold `max_per_address` connections; more are closed as soon as
   they are accepted, so that one address cannot take every file descriptor. Trusted proxies, which
   carry many clients, are not capped.
@@ -66,6 +70,7 @@ class ConnectionsPerAddress:
 HEAD_ENDS = (b"\r\n\r\n", b"\n\n")  # llhttp also takes bare line feeds
 BLANK_LINES = b"\r\n"  # llhttp skips empty lines before a request line
 MESSAGE_BYTES_PER_BODY_BYTE = 8  # room for chunk framing: "1\r\nx\r\n" carries one byte in six
+LINGER_S = 2.0  # how long the rest of a refused request is still read, and dropped
 
 
 class EdgeProtocol(HttpToolsProtocol):
@@ -83,6 +88,7 @@ class EdgeProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._head_tail = b""  # the last bytes of the head so far: its end may straddle two reads
         self._body_left = 0  # what the rest of the message may still take, in bytes
+        self._linger_timer: asyncio.TimerHandle | None = None  # set while a refused request is dropped
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -98,6 +104,8 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_head_timer()
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
         if self._counted_as is not None:
             self.per_address.release(self._counted_as)
             self._counted_as = None
@@ -115,6 +123,8 @@ class EdgeProtocol(HttpToolsProtocol):
                 self.closed_early.labels(reason="message_too_large").inc()
                 self.transport.close()
                 return
+            if self._linger_timer is not None:  # the rest of a refused request
+                return
         super().data_received(data)
 
     def on_headers_complete(self) -> None:
@@ -129,12 +139,21 @@ class EdgeProtocol(HttpToolsProtocol):
         self._in_head = True
 
     def on_response_complete(self) -> None:
-        # Answered before its request was read whole (a refusal): the rest is never read. A pipelined
+        # Answered before its request was read whole (a refusal): the rest is dropped. A pipelined
         # request queued behind this response is another's, and goes on.
         if not self.pipeline and self.cycle is not None and self.cycle.more_body:
             self.closed_early.labels(reason="body_unread").inc()
-            self.transport.close()
+            self._drop_the_rest()
         super().on_response_complete()
+
+    def _drop_the_rest(self) -> None:
+        if self.transport.is_closing():  # the client asked for the close itself
+            return
+        if self.transport.can_write_eof():
+            self.transport.write_eof()  # after the response, which the buffer may still hold
+            self._linger_timer = self.loop.call_later(LINGER_S, self.transport.close)
+        else:
+            self.transport.close()
 
     def _head_fits(self, data: bytes) -> bool:
         """Count `data` into the head; False when the head grows past its bound."""

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.edge.connections import LINGER_S
 from tests.e2e.test_edge_limits import OTHER_ADDRESS, READ
 from tests.processes import UNLIMITED, Gateway, SilentUpstream, Simulator, Upstream, create_key, start_gateway
 
@@ -268,6 +269,40 @@ def test_a_refused_request_closes_its_connection_before_its_body_is_read(gateway
         connection.sendall(CHUNKED + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
         assert read_response(connection)[0] == 401
         assert is_closed(connection)
+
+
+def test_a_refusal_reaches_a_client_whose_body_is_still_arriving(gateway_with: Any) -> None:
+    """The refusal is answered before the body is read. The body already sent, unread on the server's
+    end, must not make that end reset the connection, and with it the answer the client has not read."""
+    gateway = gateway_with({})
+    body = b"x" * (256 << 10)
+    with connect(gateway) as connection:  # no key
+        connection.sendall(CHUNKED + b"Content-Length: %d\r\n\r\n" % (2 * len(body)) + body)
+        time.sleep(0.5)  # answered, and the rest of the body arrives after the answer
+        connection.sendall(body)
+        assert read_response(connection)[0] == 401
+        assert is_closed(connection)
+
+
+def seconds_until_reset(connection: socket.socket, within: float) -> float | None:
+    """Send a byte every 0.1 s until the peer resets the connection; None if it does not within `within`."""
+    start = time.monotonic()
+    while time.monotonic() - start < within:
+        try:
+            connection.sendall(b"x")
+        except (BrokenPipeError, ConnectionResetError):
+            return time.monotonic() - start
+        time.sleep(0.1)
+    return None
+
+
+def test_the_rest_of_a_refused_request_is_dropped_for_a_while_only(gateway_with: Any) -> None:
+    gateway = gateway_with({})
+    with connect(gateway) as connection:  # no key
+        connection.sendall(CHUNKED + b"Content-Length: 1000000\r\n\r\n")
+        assert read_response(connection)[0] == 401
+        dropped_for = seconds_until_reset(connection, LINGER_S + SOCKET_TIMEOUT_S)
+        assert dropped_for is not None and LINGER_S / 2 < dropped_for < LINGER_S + 1
 
 
 def test_trailers_past_the_bound_close_the_connection(gateway_with: Any) -> None:
