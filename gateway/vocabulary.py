@@ -98,6 +98,23 @@ class Resource:
         }
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AutomationRun:
+    """The job run a call is a step of: the job, what started it (a webhook delivery or a schedule's
+    slot) and the step. It goes into the OPA input's `context.automation` and the call's audit entry."""
+
+    job: str
+    trigger: str  # "webhook" or "schedule"
+    event: str | None = None  # the Gitea event of a webhook delivery
+    delivery: str | None = None  # its X-Gitea-Delivery id
+    slot: str | None = None  # a schedule's slot, RFC 3339 UTC
+    run_id: str
+    step: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
 @dataclasses.dataclass(frozen=True)
 class CallContext:
     """Facts about the HTTP request the core may use; `principal` is opaque to the MCP layer.
@@ -109,6 +126,7 @@ class CallContext:
     client_request_id: str | None = None
     traceparent: str | None = None  # W3C trace context from the request's `_meta` (MCP 2026-07-28)
     request_state: Any = None  # the sealed state a 2026-07-28 client retries a held call with, as sent
+    automation: AutomationRun | None = None  # set when an automation job's step makes the call
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from gateway.audit._anchor import AnchoredReport, AnchorError, review_anchored
 from gateway.audit._chain import (
     ARGS,
+    AUTOMATION,
     DECISION_INPUT,
     GENESIS_HASH,
     INTENT_SEQ,
@@ -22,6 +23,7 @@ from gateway.audit._writer import AuditLog
 __all__ = [
     "ARGS",
     "AUDIT_RETRY_S",
+    "AUTOMATION",
     "DECISION_INPUT",
     "GENESIS_HASH",
     "INTENT_SEQ",

@@ -27,6 +27,7 @@ CREDENTIAL_ID = "credential_id"  # which credential of the principal: an API key
 DECISION_INPUT = (
     "decision_input"  # the OPA input of a call's decision but its arguments: what replay decides again
 )
+AUTOMATION = "automation"  # the job run a call is a step of (job, trigger, delivery or slot, step)
 ARGS = "args"  # a tool's target arguments: in clear, or as {"sha256": ...} where the policy says so
 INTENT_EVENT = "write_intent"
 INTENT_SEQ = "intent_seq"
@@ -42,7 +43,9 @@ REPLICA = "replica"  # every entry of a replica's own chain names it (AEGIS_REPL
 # a time the log could not be written; `repaired`, a torn last line `aegis audit repair` moved aside;
 # `checkpoint`, the signed head of the entry before it (also copied to a sink outside the log);
 # `segment_start` opens each segment after the first; `retention`, the removal of old segments;
-# `policy_loaded`, a policy revision that began to serve (its YAML and bundle are archived by revision).
+# `policy_loaded`, a policy revision that began to serve (its YAML and bundle are archived by revision);
+# `automation_run`, one run of an automation job with the outcome of each step (each step's call has an
+# entry of its own that names the run).
 EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "tool_call": (
         (),
@@ -56,6 +59,7 @@ EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             CREDENTIAL_ID,
             ARGS,
             DECISION_INPUT,
+            AUTOMATION,
         ),
     ),
     **{event: (("client_ip", "repeats_left_out"), (CLIENT_REQUEST_ID,)) for event in SECURITY_EVENTS},
@@ -63,7 +67,16 @@ EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "rollback": (("rollback",), (INTENT_SEQ, CREDENTIAL_ID)),
     INTENT_EVENT: (
         (),
-        (CLIENT_REQUEST_ID, TRACEPARENT, "approval", "rollback", CREDENTIAL_ID, ARGS, DECISION_INPUT),
+        (
+            CLIENT_REQUEST_ID,
+            TRACEPARENT,
+            "approval",
+            "rollback",
+            CREDENTIAL_ID,
+            ARGS,
+            DECISION_INPUT,
+            AUTOMATION,
+        ),
     ),
     "audit_gap": (("gap",), ()),
     "repaired": (("repair",), ()),
@@ -71,6 +84,7 @@ EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "segment_start": (("segment",), ()),
     "retention": (("retention",), ()),
     "policy_loaded": (("policy",), ()),
+    "automation_run": ((AUTOMATION,), ()),
 }
 
 

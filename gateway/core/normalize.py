@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
 from gateway.errors import InvalidToolCall
+from gateway.tools import BoundTool
+from gateway.vocabulary import Resource
 
 MAX_PATH_LENGTH = 4096
 MAX_REF_LENGTH = 255
@@ -87,3 +91,25 @@ def _path_problem(path: str) -> str | None:
     if any(segment.strip() in {"", ".", ".."} for segment in segments):
         return "must not contain empty, '.' or '..' segments (spaces around them included)"
     return None
+
+
+def normalize_call(bound: BoundTool, arguments: Mapping[str, Any]) -> tuple[Resource, dict[str, Any]]:
+    """The resource and the arguments with owner, repo, path and ref replaced by their normalized values."""
+    tool = bound.tool
+    normalized = dict(arguments)
+    owner = name = path = ref = branch = None
+    if tool.repo_scoped:
+        owner = normalized["owner"] = normalize_name("owner", arguments["owner"])
+        name = normalized["repo"] = normalize_name("repo", arguments["repo"])
+    if tool.path_arg and arguments.get(tool.path_arg) is not None:
+        normalizer = normalize_pathspec if tool.path_is_pathspec else normalize_path
+        path = normalized[tool.path_arg] = normalizer(tool.path_arg, arguments[tool.path_arg])
+    if tool.ref_arg and arguments.get(tool.ref_arg) is not None:
+        ref = normalized[tool.ref_arg] = normalize_ref(tool.ref_arg, arguments[tool.ref_arg])
+    if tool.branch_arg and arguments.get(tool.branch_arg) is not None:
+        branch = normalized[tool.branch_arg] = normalize_ref(tool.branch_arg, arguments[tool.branch_arg])
+    for field in tool.other_ref_args:
+        if arguments.get(field) is not None:
+            normalized[field] = normalize_ref(field, arguments[field])
+    size = tool.write_size(normalized) if tool.write_size else None
+    return Resource(owner=owner, name=name, path=path, ref=ref, size=size, branch=branch), normalized

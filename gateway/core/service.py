@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import datetime
 import functools
 import hashlib
 import logging
@@ -19,9 +18,10 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from gateway.audit import ARGS, DECISION_INPUT, INTENT_SEQ, AuditLog, Entry, canonical_json
+from gateway.audit import ARGS, AUTOMATION, DECISION_INPUT, INTENT_SEQ, AuditLog, Entry, canonical_json
 from gateway.core.audit_args import audited_arguments
-from gateway.core.normalize import normalize_name, normalize_path, normalize_pathspec, normalize_ref
+from gateway.core.decision_input import call_input, context_input
+from gateway.core.normalize import normalize_call
 from gateway.core.request_state import HeldCall, RequestStates
 from gateway.core.results import OutputBounds, Presented, denied_result, error_result, present, secret_mode
 from gateway.core.shown import ResultPaths, ResultRepos, ShownDecider
@@ -162,7 +162,7 @@ class ToolService:
             raise MalformedToolCall(malformed or f"Unknown tool: {trace.tool}")
         try:
             bound.validate(arguments)
-            trace.resource, normalized = _normalize(bound, arguments)
+            trace.resource, normalized = normalize_call(bound, arguments)
             trace.targets = bound.tool, normalized
             resuming = self._resuming(context, bound, normalized)
         except InvalidToolCall:
@@ -356,23 +356,10 @@ class ToolService:
     def _input(
         self, context: CallContext, bound: BoundTool, resource: Resource, arguments: Mapping[str, Any]
     ) -> dict[str, Any]:
-        return {
-            "version": 1,
-            "principal": _principal(context).as_input(),
-            "tool": {"name": bound.tool.name, "capability": bound.tool.capability},
-            "resource": resource.as_input(),
-            "args": dict(arguments),
-            "context": self._context(context),
-        }
+        return call_input(_principal(context), bound.tool, resource, arguments, self._context(context))
 
     def _context(self, context: CallContext) -> dict[str, Any]:
-        return {
-            "write_mode": self._write_mode,
-            # Microseconds: a grant's `expires` must not be passable within the current second.
-            "time": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "client_ip": context.client_ip,
-            "request_id": context.request_id,
-        }
+        return context_input(context, write_mode=self._write_mode)
 
     async def _record(self, context: CallContext, trace: _Trace, started: float, *, known: bool) -> None:
         duration = time.perf_counter() - started
@@ -410,6 +397,8 @@ class ToolService:
         decision = trace.decision
         principal = _principal(context)
         detail: dict[str, Any] = {"approval": trace.approval} if trace.approval else {}
+        if context.automation is not None:
+            detail[AUTOMATION] = context.automation.as_dict()
         if trace.targets is not None:
             tool, arguments = trace.targets
             detail[ARGS] = audited_arguments(tool, arguments, decision.hash_arguments if decision else None)
@@ -484,25 +473,3 @@ def _principal(context: CallContext) -> Principal:
     if not isinstance(context.principal, Principal):
         raise RuntimeError("tool call without an authenticated principal")
     return context.principal
-
-
-def _normalize(bound: BoundTool, arguments: Mapping[str, Any]) -> tuple[Resource, dict[str, Any]]:
-    """The resource and the arguments with owner, repo, path and ref replaced by their normalized values."""
-    tool = bound.tool
-    normalized = dict(arguments)
-    owner = name = path = ref = branch = None
-    if tool.repo_scoped:
-        owner = normalized["owner"] = normalize_name("owner", arguments["owner"])
-        name = normalized["repo"] = normalize_name("repo", arguments["repo"])
-    if tool.path_arg and arguments.get(tool.path_arg) is not None:
-        normalizer = normalize_pathspec if tool.path_is_pathspec else normalize_path
-        path = normalized[tool.path_arg] = normalizer(tool.path_arg, arguments[tool.path_arg])
-    if tool.ref_arg and arguments.get(tool.ref_arg) is not None:
-        ref = normalized[tool.ref_arg] = normalize_ref(tool.ref_arg, arguments[tool.ref_arg])
-    if tool.branch_arg and arguments.get(tool.branch_arg) is not None:
-        branch = normalized[tool.branch_arg] = normalize_ref(tool.branch_arg, arguments[tool.branch_arg])
-    for field in tool.other_ref_args:
-        if arguments.get(field) is not None:
-            normalized[field] = normalize_ref(field, arguments[field])
-    size = tool.write_size(normalized) if tool.write_size else None
-    return Resource(owner=owner, name=name, path=path, ref=ref, size=size, branch=branch), normalized
