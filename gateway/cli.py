@@ -1,4 +1,5 @@
-"""`aegis`: serve the gateway, run the demo, and manage policies, audit logs, keys, approvals and rollback."""
+"""`aegis`: serve the gateway, run the demo, and manage policies, audit logs, keys, approvals, rollback and
+automation jobs."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from policy_compiler import PolicyError
 
 from gateway.cli_admin import add_admin_commands
+from gateway.cli_jobs import add_jobs_commands
 from gateway.config import keys_file_of
 from gateway.edge.keys import (
     DEFAULT_ROTATION_OVERLAP,
@@ -579,6 +581,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_keys_commands(commands)
     add_admin_commands(commands)
+    add_jobs_commands(commands)
     return parser
 
 

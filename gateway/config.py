@@ -133,6 +133,19 @@ def keys_file_of(env: Mapping[str, str]) -> Path:
     return Path(env.get("AEGIS_KEYS_FILE", str(DEFAULT_VAR_DIR / "keys.json")))
 
 
+def jobs_file_of(env: Mapping[str, str]) -> Path | None:
+    """The automation jobs file: AEGIS_JOBS, or None (no automation)."""
+    return Path(env["AEGIS_JOBS"]) if env.get("AEGIS_JOBS") else None
+
+
+def policy_file_of(env: Mapping[str, str]) -> Path:
+    return Path(env.get("AEGIS_POLICY", "policy.yaml"))
+
+
+def write_mode_of(env: Mapping[str, str]) -> bool:
+    return parse_bool("WRITE_MODE", env.get("WRITE_MODE", "false"))
+
+
 DEMO_KEYS_FILE = "demo-keys.json"
 
 
@@ -202,6 +215,7 @@ class Settings:
     opa_url: str | None = None
     opa_bin: str = "opa"
     policy_path: Path = Path("policy.yaml")
+    jobs_path: Path | None = None  # automation jobs (docs/automation.md); None: no automation
     audit_log: Path = DEFAULT_VAR_DIR / "audit.jsonl"
     audit_fsync: bool = True
     keys_file: Path = DEFAULT_VAR_DIR / "keys.json"
@@ -276,7 +290,8 @@ class Settings:
             gitea_token=secret_of(env, "AEGIS_GITEA_TOKEN"),
             opa_url=opa_url,
             opa_bin=default_opa_bin(env),
-            policy_path=Path(env.get("AEGIS_POLICY", "policy.yaml")),
+            policy_path=policy_file_of(env),
+            jobs_path=jobs_file_of(env),
             audit_log=replica_log(
                 Path(env.get(AUDIT_LOG_SETTING, str(DEFAULT_VAR_DIR / "audit.jsonl"))), replica_id
             ),
@@ -285,7 +300,7 @@ class Settings:
             keys_file=keys_file_of(env),
             bind_host=host,
             bind_port=port,
-            write_mode=parse_bool("WRITE_MODE", env.get("WRITE_MODE", "false")),
+            write_mode=write_mode_of(env),
             opa_timeout_s=parse_positive_float(
                 "AEGIS_OPA_TIMEOUT", env.get("AEGIS_OPA_TIMEOUT", str(DEFAULT_OPA_TIMEOUT_S))
             ),

@@ -23,9 +23,14 @@ def explain(policy: Path, input_file: Path, *, opa_bin: str) -> str:
     with tempfile.TemporaryDirectory(prefix="aegis-explain-") as tmp:
         bundle = build_bundle(policy, Path(tmp) / "bundle.tar.gz")
         [decision] = evaluate_decisions(opa_bin, bundle.path, [opa_input])
+    return "\n".join(describe_decision(decision, policy, bundle.revision))
+
+
+def describe_decision(decision: dict[str, Any], policy: Path, revision: str) -> list[str]:
+    """The lines of `explain` for one decision of the bundle `revision` compiled from `policy`."""
     lines = policy.read_text(encoding="utf-8").splitlines()
     verdict = "ALLOW" if decision.get("allow") is True else "DENY"
-    out = [f"decision: {verdict}  (policy {policy.name}, bundle revision {bundle.revision[:12]})"]
+    out = [f"decision: {verdict}  (policy {policy.name}, bundle revision {revision[:12]})"]
     for reason in decision.get("reasons", []):
         out.append(f"  {reason['effect']:<5} {reason['rule']}  [{reason['source']}]")
         quoted = _source_line(reason["source"], policy.name, lines)
@@ -42,7 +47,7 @@ def explain(policy: Path, input_file: Path, *, opa_bin: str) -> str:
             quoted = _source_line(entry["source"], policy.name, lines)
             if quoted:
                 out.append(f"        {quoted}")
-    return "\n".join(out)
+    return out
 
 
 def _source_line(source: str, file_name: str, lines: list[str]) -> str | None:

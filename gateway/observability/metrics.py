@@ -32,6 +32,8 @@ class Metrics:
     outputs_withheld: Counter
     outputs_truncated: Counter
     result_items_withheld: Counter
+    automation_runs: Counter
+    automation_steps: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -125,6 +127,18 @@ class Metrics:
             result_items_withheld=Counter(
                 "aegis_result_items_withheld",
                 "Items of tool results (entries, files, diff sections) withheld by path rules",
+                registry=registry,
+            ),
+            automation_runs=Counter(
+                "aegis_automation_runs",
+                "Automation job runs by job and outcome (completed, denied, held, failed, timeout).",
+                ["job", "outcome"],
+                registry=registry,
+            ),
+            automation_steps=Counter(
+                "aegis_automation_steps",
+                "Automation steps by job and outcome (allowed, skipped, denied, held, invalid, error).",
+                ["job", "outcome"],
                 registry=registry,
             ),
         )

@@ -31,8 +31,10 @@ from policy_compiler._model import (
     SecretStorePaths,
     TimeBound,
 )
+from policy_compiler._schema import located_schema_issues
 from policy_compiler._secret_stores import SECRET_STORE_GLOBS, SecretStoreGlob, is_secret_store_path
 from policy_compiler._signing import SUPPORTED_ALGORITHMS, SigningError, sign_bundle
+from policy_compiler._yaml import Document, JsonPath, parse_yaml
 
 __all__ = [
     "COMPILER_ID",
@@ -41,6 +43,8 @@ __all__ = [
     "BundleError",
     "BundleInfo",
     "Default",
+    "Document",
+    "JsonPath",
     "Limit",
     "OutputRule",
     "PathRules",
@@ -66,6 +70,8 @@ __all__ = [
     "glob_to_regex",
     "is_secret_store_path",
     "load_policy",
+    "located_schema_issues",
+    "parse_yaml",
     "policy_names",
     "repository_path_globs",
     "sign_bundle",

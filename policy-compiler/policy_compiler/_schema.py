@@ -19,7 +19,7 @@ from policy_compiler._errors import PolicyIssue
 from policy_compiler._resources import schema_file
 from policy_compiler._yaml import Document, JsonPath, Opaque
 
-__all__ = ["schema_issues"]
+__all__ = ["located_schema_issues", "schema_issues"]
 
 # Checked (with better messages) by _semantics; see the module docstring.
 _LEFT_TO_SEMANTICS = frozenset({"pattern", "minLength", "maxLength", "uniqueItems", "propertyNames"})
@@ -43,21 +43,29 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 
 def schema_issues(document: Document, file: str) -> list[PolicyIssue]:
-    """Every schema violation in `document`, each at the position of the offending key or value."""
+    """Every schema violation in the policy `document`, each at the position of the offending key or value."""
+    return located_schema_issues(document, file, _validator(), kind="policy")
+
+
+def located_schema_issues(
+    document: Document, file: str, validator: jsonschema.Draft202012Validator, *, kind: str
+) -> list[PolicyIssue]:
+    """Every violation of `validator`'s schema in `document` (a `kind` of file: "policy", "jobs"), at
+    line:column, in the words the policy's own errors use."""
     issues: list[PolicyIssue] = []
-    errors = list(_validator().iter_errors(document.value))
+    errors = list(validator.iter_errors(document.value))
     # A value of the wrong type is reported once, as such, not also for the constraints it misses.
     mistyped = {tuple(error.absolute_path) for error in errors if error.validator == "type"}
     for error in errors:
         if error.validator != "type" and tuple(error.absolute_path) in mistyped:
             continue
-        for path, message, at_key in _describe(error):
+        for path, message, at_key in _describe(error, kind):
             line, column = document.key_at(path) if at_key else document.value_at(path)
             issues.append(PolicyIssue(file, line, column, message))
     return issues
 
 
-def _describe(error: jsonschema.ValidationError) -> Iterator[tuple[JsonPath, str, bool]]:
+def _describe(error: jsonschema.ValidationError, kind: str) -> Iterator[tuple[JsonPath, str, bool]]:
     path: JsonPath = tuple(error.absolute_path)
     validator = str(error.validator)
     where = _where(path)
@@ -77,7 +85,7 @@ def _describe(error: jsonschema.ValidationError) -> Iterator[tuple[JsonPath, str
         hint = " (YAML reads yes/no/on/off as booleans)" if isinstance(error.instance, bool) else ""
         yield path, f"expected {choices}{where}, got {_shown(error.instance)}{hint}", False
     elif validator == "const" and path == ("version",):
-        yield path, f"unsupported policy version {_shown(error.instance)}; the only version is 1", False
+        yield path, f"unsupported {kind} version {_shown(error.instance)}; the only version is 1", False
     elif validator == "minItems" and path and path[-1] == "allow":
         message = f"empty allow list{where} is ambiguous: list what is allowed, or remove the key"
         yield path, message, False

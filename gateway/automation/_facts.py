@@ -1,0 +1,120 @@
+"""What a trigger tells a job, read once from a Gitea webhook payload (or a schedule's slot): the `trigger`
+a job's filters match and its templates may name.
+
+Gitea's payloads (modules/structs/hook.go) name the repository as `repository.full_name`, an issue's or
+pull request's number and labels under `issue` or `pull_request`, and a push's changed files per commit
+(`commits[].added|modified|removed`). Paths are a push's changed files; for an issue, a pull request or a
+comment they are the paths its text mentions (a word with a `/` or a file extension), normalized as a
+tool call's path would be, so that a job's `paths` globs match what an agent's path rules would.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from gateway.core.normalize import normalize_name, normalize_path
+from gateway.errors import InvalidToolCall
+
+MAX_MENTIONED_PATHS = 100
+MAX_SCANNED_TEXT = 64 << 10
+# A word with a '/' or a file extension, not part of a longer word, path or URL ("https://host/x").
+_PATH_WORD = re.compile(
+    r"(?<![\w/:.\-])(?:[\w.\-]+(?:/[\w.\-]+)+|[\w\-][\w.\-]*\.[A-Za-z0-9]{1,8})(?![\w/\-])"
+)
+_HEADS = "refs/heads/"
+
+
+def webhook_facts(event: str, payload: Mapping[str, Any], *, delivery: str) -> dict[str, Any]:
+    """The trigger of one webhook delivery: kind, event, action, repository (owner/name, lower-cased),
+    owner, repo, number, branch, labels, paths, sender and the delivery id."""
+    owner, repo = _repository(payload)
+    issue = _object(payload, "pull_request") or _object(payload, "issue")
+    texts = [_text(issue, "title"), _text(issue, "body"), _text(_object(payload, "comment"), "body")]
+    if event == "push":
+        paths = _pushed_paths(payload)
+        ref = payload.get("ref")
+        branch = ref[len(_HEADS) :] if isinstance(ref, str) and ref.startswith(_HEADS) else None
+    else:
+        paths = _mentioned_paths(texts)
+        base = _object(_object(payload, "pull_request"), "base")
+        branch = base.get("ref") if isinstance(base.get("ref"), str) else None
+    number = issue.get("number")
+    return {
+        "kind": "webhook",
+        "event": event,
+        "action": payload.get("action") if isinstance(payload.get("action"), str) else None,
+        "repository": f"{owner}/{repo}" if owner and repo else None,
+        "owner": owner,
+        "repo": repo,
+        "number": number if isinstance(number, int) and not isinstance(number, bool) else None,
+        "branch": branch,
+        "labels": _label_names(issue),
+        "paths": paths,
+        "sender": _text(_object(payload, "sender"), "login") or None,
+        "delivery": delivery,
+    }
+
+
+def schedule_facts(slot: str) -> dict[str, Any]:
+    """The trigger of one schedule slot (RFC 3339 UTC): it names no repository, event or path."""
+    return {"kind": "schedule", "slot": slot}
+
+
+def _repository(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    full_name = _object(payload, "repository").get("full_name")
+    if not isinstance(full_name, str) or full_name.count("/") != 1:
+        return None, None
+    owner, _, name = full_name.partition("/")
+    try:
+        return normalize_name("owner", owner), normalize_name("repo", name)
+    except InvalidToolCall:
+        return None, None
+
+
+def _pushed_paths(payload: Mapping[str, Any]) -> list[str]:
+    commits = payload.get("commits")
+    found: list[str] = []
+    for commit in commits if isinstance(commits, list) else []:
+        for change in ("added", "modified", "removed"):
+            files = commit.get(change) if isinstance(commit, Mapping) else None
+            found.extend(item for item in files or () if isinstance(item, str))
+    return _normalized(found)
+
+
+def _mentioned_paths(texts: list[str]) -> list[str]:
+    words = [word.rstrip(".") for text in texts for word in _PATH_WORD.findall(text[:MAX_SCANNED_TEXT])]
+    return _normalized(words)
+
+
+def _normalized(paths: list[str]) -> list[str]:
+    """Each path normalized once, in first-seen order; what no tool call could name is left out."""
+    kept: dict[str, None] = {}
+    for path in paths:
+        try:
+            kept.setdefault(normalize_path("path", path), None)
+        except InvalidToolCall:
+            continue
+        if len(kept) == MAX_MENTIONED_PATHS:
+            break
+    return list(kept)
+
+
+def _label_names(issue: Mapping[str, Any]) -> list[str]:
+    labels = issue.get("labels")
+    return [
+        label["name"]
+        for label in labels or ()
+        if isinstance(label, Mapping) and isinstance(label.get("name"), str)
+    ]
+
+
+def _object(value: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    found = value.get(key)
+    return found if isinstance(found, Mapping) else {}
+
+
+def _text(value: Mapping[str, Any], key: str) -> str:
+    found = value.get(key)
+    return found if isinstance(found, str) else ""
