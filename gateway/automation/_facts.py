@@ -29,7 +29,7 @@ _HEADS = "refs/heads/"
 def webhook_facts(event: str, payload: Mapping[str, Any], *, delivery: str) -> dict[str, Any]:
     """The trigger of one webhook delivery: kind, event, action, repository (owner/name, lower-cased),
     owner, repo, number, branch, labels, paths, sender and the delivery id."""
-    owner, repo = _repository(payload)
+    owner, repo = _repository(_object(payload, "repository"))
     issue = _object(payload, "pull_request") or _object(payload, "issue")
     texts = [_text(issue, "title"), _text(issue, "body"), _text(_object(payload, "comment"), "body")]
     if event == "push":
@@ -57,13 +57,23 @@ def webhook_facts(event: str, payload: Mapping[str, Any], *, delivery: str) -> d
     }
 
 
-def schedule_facts(slot: str) -> dict[str, Any]:
-    """The trigger of one schedule slot (RFC 3339 UTC): it names no repository, event or path."""
-    return {"kind": "schedule", "slot": slot}
+def schedule_facts(slot: str, repository: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The trigger of one schedule slot (RFC 3339 UTC), for one repository of a job that runs per
+    repository (`repository` as `list_repositories` shows it); it names no event or path."""
+    facts: dict[str, Any] = {"kind": "schedule", "slot": slot}
+    if repository is not None:
+        owner, repo = _repository(repository)
+        facts.update(
+            repository=f"{owner}/{repo}" if owner and repo else None,
+            owner=owner,
+            repo=repo,
+            default_branch=repository.get("default_branch"),
+        )
+    return facts
 
 
-def _repository(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    full_name = _object(payload, "repository").get("full_name")
+def _repository(repository: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    full_name = repository.get("full_name")
     if not isinstance(full_name, str) or full_name.count("/") != 1:
         return None, None
     owner, _, name = full_name.partition("/")

@@ -111,22 +111,27 @@ class _Reader:
                 CronSchedule.parse(schedule["cron"])
             except ValueError as exc:
                 self._issue((*at, "trigger", "schedule", "cron"), f"invalid cron schedule: {exc}")
+            self._check_globs((*at, "trigger", "schedule", "repositories"), schedule.get("repositories", ()))
             return ScheduleTrigger(
                 cron=schedule["cron"],
                 missed=schedule.get("missed", "skip"),
                 jitter_s=parse_duration(schedule.get("jitter", "0s")),
+                repositories=tuple(schedule.get("repositories", ())),
             )
         hook = on["webhook"]
         for name in _GLOB_FILTERS:
-            for index, glob in enumerate(hook.get(name, ())):
-                try:
-                    glob_to_regex(glob)
-                except ValueError as exc:
-                    self._issue((*at, "trigger", "webhook", name, index), f"invalid glob {glob!r}: {exc}")
+            self._check_globs((*at, "trigger", "webhook", name), hook.get(name, ()))
         return WebhookTrigger(
             events=tuple(hook["events"]),
             **{name: tuple(hook[name]) for name in ("actions", *_GLOB_FILTERS, "labels") if name in hook},
         )
+
+    def _check_globs(self, at: JsonPath, globs: list[str]) -> None:
+        for index, glob in enumerate(globs):
+            try:
+                glob_to_regex(glob)
+            except ValueError as exc:
+                self._issue((*at, index), f"invalid glob {glob!r}: {exc}")
 
     def _step(self, at: JsonPath, body: dict[str, Any], earlier: list[Step], *, webhook: bool) -> Step:
         name = body["name"]

@@ -38,11 +38,17 @@ class WebhookTrigger:
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ScheduleTrigger:
     """A UTC cron schedule: each slot runs once across replicas; a missed slot is skipped, or the latest
-    one is caught up once."""
+    one is caught up once. With `repositories`, a slot runs the steps once per repository that the job's
+    own `list_repositories` call shows and a glob matches, with `trigger.owner`, `trigger.repo` and
+    `trigger.default_branch` set."""
 
     cron: str
     missed: Literal["skip", "catch_up"] = "skip"
     jitter_s: float = 0.0
+    repositories: tuple[str, ...] = ()  # globs: the job runs once per repository it may list that matches
+
+    def covers(self, repository: str) -> bool:
+        return _any_glob(self.repositories, [repository])
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

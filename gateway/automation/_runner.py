@@ -37,6 +37,8 @@ RUN_OUTCOME = {
     "error": "failed",
     "unavailable": "failed",
 }
+LISTING_STEP = "repositories"  # the implicit step of a job that runs per repository
+LISTING_PAGE, MAX_LISTING_PAGES = 50, 20
 log = logging.getLogger(__name__)
 
 
@@ -102,11 +104,49 @@ class JobRunner:
                 reports.append(await self.run(job, run, facts=facts, event=payload))
         return reports
 
-    async def on_slot(self, job_name: str, slot: datetime.datetime) -> RunReport:
+    async def on_slot(self, job_name: str, slot: datetime.datetime) -> list[RunReport]:
+        """Run a scheduled job for its slot: once, or once per repository it covers."""
         job = self._jobs[job_name]
+        trigger = job.trigger
         at = slot.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        run = AutomationRun(job=job.name, trigger="schedule", slot=at, run_id=uuid.uuid4().hex)
-        return await self.run(job, run, facts=schedule_facts(at), event=None)
+        if not isinstance(trigger, ScheduleTrigger) or not trigger.repositories:
+            return [await self.run(job, _scheduled(job, at), facts=schedule_facts(at), event=None)]
+        listing, repositories = await self._list_repositories(job, _scheduled(job, at))
+        reports = [listing]
+        for repository in repositories:
+            if trigger.covers(str(repository.get("full_name")).lower()):
+                facts = schedule_facts(at, repository)
+                reports.append(await self.run(job, _scheduled(job, at), facts=facts, event=None))
+        return reports
+
+    async def _list_repositories(
+        self, job: Job, run: AutomationRun
+    ) -> tuple[RunReport, list[Mapping[str, Any]]]:
+        """The repositories the job's own `list_repositories` calls show (the policy filters them as it
+        would an agent's), page by page; the listing is a run of its own, with its own entry."""
+        started = time.monotonic()
+        record = StepRecord(step=LISTING_STEP)
+        found: list[Mapping[str, Any]] = []
+        for page in range(1, MAX_LISTING_PAGES + 1):
+            step = Step(
+                name=LISTING_STEP,
+                tool="list_repositories",
+                args={"limit": LISTING_PAGE, "page": page},
+                source=job.source,
+            )
+            record.outcome, result = await self._call(
+                job, dataclasses.replace(run, step=LISTING_STEP), step, {}, record
+            )
+            shown = result.get("repositories") if isinstance(result, Mapping) else None
+            if record.outcome != "allowed" or not isinstance(shown, list):
+                break
+            found.extend(item for item in shown if isinstance(item, Mapping))
+            if len(shown) < LISTING_PAGE:
+                break
+        outcome = "completed" if record.outcome == "allowed" else RUN_OUTCOME.get(record.outcome, "failed")
+        report = RunReport(run=run, outcome=outcome, steps=(record,))
+        await self._record(job, report, time.monotonic() - started)
+        return report, found if outcome == "completed" else []
 
     async def run(
         self, job: Job, run: AutomationRun, *, facts: Mapping[str, Any], event: Mapping[str, Any] | None
@@ -232,6 +272,10 @@ class JobRunner:
                 "duration_ms": duration * 1000,
             },
         )
+
+
+def _scheduled(job: Job, slot: str) -> AutomationRun:
+    return AutomationRun(job=job.name, trigger="schedule", slot=slot, run_id=uuid.uuid4().hex)
 
 
 def _elements(step: Step, scope: Mapping[str, Any]) -> list[Any]:

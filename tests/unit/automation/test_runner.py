@@ -4,6 +4,7 @@ recording caller here; tests/e2e/test_automation.py proves the same through the 
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -195,3 +196,47 @@ async def test_elements_past_max_items_are_not_run_and_the_run_says_so(
     [report] = await runner_of(caller).on_delivery("d", "issues", EVENT)
     assert sum(name == "create_issue_comment" for _, name, _ in caller.calls) == 100
     assert report.steps[1].not_run == 50 and runs(tmp_path)[0]["automation"]["steps"][1]["not_run"] == 50
+
+
+SCHEDULED = """\
+version: 1
+jobs:
+  nightly:
+    trigger: {schedule: {cron: "0 2 * * *", repositories: ["acme/*"]}}
+    steps:
+      - name: issues
+        tool: list_issues
+        args: {owner: "{{ trigger.owner }}", repo: "{{ trigger.repo }}", state: open}
+"""
+
+
+async def test_a_job_per_repository_runs_once_for_each_repository_it_may_list(tmp_path: Path) -> None:
+    (tmp_path / "jobs.yaml").write_text(SCHEDULED)
+    jobs = load_jobs(tmp_path / "jobs.yaml", known_tools={"list_issues", "list_repositories"})
+    first = [{"full_name": f"acme/r{n}", "default_branch": "main"} for n in range(50)]
+    pages = iter([ok({"repositories": first}), ok({"repositories": [{"full_name": "Other/X"}]})])
+
+    class Lister(Caller):
+        async def call_tool(self, context: CallContext, name: Any, arguments: Any) -> Any:
+            answer = await super().call_tool(context, name, arguments)
+            return next(pages) if name == "list_repositories" else answer
+
+    caller = Lister({})
+    audit = AuditLog.open(tmp_path / "audit.jsonl", fsync=False)
+    try:
+        runner = JobRunner(jobs, tools=caller, audit=audit, metrics=Metrics.create())
+        slot = datetime.datetime(2026, 12, 3, 2, 0, tzinfo=datetime.UTC)
+        listing, *reports = await runner.on_slot("nightly", slot)
+    finally:
+        audit.close()
+    assert [args for _, name, args in caller.calls if name == "list_repositories"] == [
+        {"limit": 50, "page": 1},
+        {"limit": 50, "page": 2},
+    ]
+    assert listing.outcome == "completed" and len(reports) == 50
+    assert [args["repo"] for _, name, args in caller.calls if name == "list_issues"] == [
+        f"r{n}" for n in range(50)
+    ]
+    assert {report.run.slot for report in reports} == {"2026-12-03T02:00:00Z"}
+    assert len({report.run.run_id for report in [listing, *reports]}) == 51
+    assert len(runs(tmp_path)) == 51
