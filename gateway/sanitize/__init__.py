@@ -8,7 +8,15 @@ size bounds, and marking repository content as untrusted data. Pure functions, n
 """
 
 from gateway.sanitize._bounds import DEFAULT_MAX_BYTES, DEFAULT_MAX_ITEMS, TRUNCATION_SUMMARY_KEY
-from gateway.sanitize._content import Binary, Clip, ScannedText, ascii_secret_kinds, scan_text
+from gateway.sanitize._content import (
+    Binary,
+    Clip,
+    LocatedSecret,
+    ScannedText,
+    ascii_secret_kinds,
+    locate_secrets,
+    scan_text,
+)
 from gateway.sanitize._detectors import SECRET_KINDS
 from gateway.sanitize._output import Finding, Sanitized, SecretMode, sanitize_output, scan_size
 from gateway.sanitize._untrusted import mark_untrusted
@@ -21,10 +29,12 @@ __all__ = [
     "Binary",
     "Clip",
     "Finding",
+    "LocatedSecret",
     "Sanitized",
     "ScannedText",
     "SecretMode",
     "ascii_secret_kinds",
+    "locate_secrets",
     "mark_untrusted",
     "sanitize_output",
     "scan_size",

@@ -4,15 +4,17 @@ and the scan of one text or byte string.
     scanned = scan_text("token ghp_...")          # invisible characters stripped, then secrets masked
     {"message": Clip(message, 4000)}               # scanned whole, then cut to 4000 characters
     {"content": Binary(raw)}                       # masked where it holds text, then base64-encoded
+    locate_secrets("a\ntoken = ghp_...")            # (LocatedSecret("github_token", line=2, digest=...),)
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 
 from gateway.sanitize._invisible import strip_invisible
-from gateway.sanitize._secrets import mask_secrets
+from gateway.sanitize._secrets import find_spans, mask_secrets
 
 # Text written in UTF-16 inside binary content (`strings -el`, `-eb`): runs of at least eight Latin-1
 # characters (ASCII and U+00A0 to U+00FF), tabs and line breaks, each beside a NUL byte; little-endian first.
@@ -38,6 +40,32 @@ def scan_text(text: str, *, name: str | None = None) -> ScannedText:
     visible, stripped = strip_invisible(text)
     masked, kinds = mask_secrets(visible, name=name)
     return ScannedText(masked, kinds, stripped)
+
+
+@dataclasses.dataclass(frozen=True)
+class LocatedSecret:
+    """Where a secret is in a text, never the secret: its kind, the line it starts on (from 1; a line ends
+    at `\n`, as in git, and stripping invisible characters removes no line break), and the SHA-256 (hex)
+    of its characters, which tells one secret from another."""
+
+    kind: str
+    line: int
+    digest: str
+
+
+def locate_secrets(text: str) -> tuple[LocatedSecret, ...]:
+    """The secrets `scan_text` would mask in `text` (found after invisible characters are stripped, so
+    that a secret they split is still found), in order."""
+    visible, _ = strip_invisible(text)  # no lone surrogate remains: every character encodes as UTF-8
+    located: list[LocatedSecret] = []
+    line = 1
+    counted = 0
+    for span in find_spans(visible):
+        line += visible.count("\n", counted, span.start)
+        counted = span.start
+        digest = hashlib.sha256(visible[span.start : span.end].encode("utf-8")).hexdigest()
+        located.append(LocatedSecret(span.kind, line, digest))
+    return tuple(located)
 
 
 def ascii_secret_kinds(data: bytes) -> tuple[str, ...]:

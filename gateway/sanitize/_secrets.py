@@ -19,8 +19,7 @@ def mask_secrets(text: str, *, name: str | None = None) -> tuple[str, tuple[str,
     `name` is the key that `text` is the value of in structured output: when it is secret-like
     (`{"password": "..."}`) and no detector matched, the whole value is judged as an assigned value.
     """
-    scan = AnchoredScan(text, ANCHORS)
-    spans = [] if scan.anchorless else secret_spans(scan)
+    spans = find_spans(text)
     if not spans and name is not None and SECRET_NAME.search(name):
         kind = classify_assigned(name, text, quoted=True)
         spans = [Span(0, len(text), kind)] if kind else []
@@ -32,6 +31,12 @@ def mask_secrets(text: str, *, name: str | None = None) -> tuple[str, tuple[str,
         position = span.end
     parts.append(text[position:])
     return "".join(parts), tuple(span.kind for span in spans)
+
+
+def find_spans(text: str) -> list[Span]:
+    """The secrets in `text`, as `mask_secrets` masks them (without judging the text by a key name)."""
+    scan = AnchoredScan(text, ANCHORS)
+    return [] if scan.anchorless else secret_spans(scan)
 
 
 def secret_spans(scan: Scan) -> list[Span]:

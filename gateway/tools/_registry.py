@@ -62,10 +62,11 @@ def default_registry() -> ToolRegistry:
     from gateway.tools.read import READ_TOOLS
     from gateway.tools.read_changes import CHANGE_TOOLS
     from gateway.tools.read_refs import REF_TOOLS
+    from gateway.tools.read_secrets import SECRET_TOOLS
     from gateway.tools.search import SEARCH_TOOLS
     from gateway.tools.write import WRITE_TOOLS
 
-    tools = [*READ_TOOLS, *REF_TOOLS, *CHANGE_TOOLS, *SEARCH_TOOLS, *WRITE_TOOLS]
+    tools = [*READ_TOOLS, *REF_TOOLS, *CHANGE_TOOLS, *SEARCH_TOOLS, *SECRET_TOOLS, *WRITE_TOOLS]
     return ToolRegistry(tools, SCHEMAS)
 
 

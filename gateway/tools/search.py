@@ -11,88 +11,23 @@ bound stops it, the result says which, so an agent never mistakes a partial sear
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import contextlib
 import time
-from collections.abc import Mapping
 from typing import Any
 
-from gateway.errors import UpstreamError
 from gateway.sanitize import Finding, ScannedText, scan_text
 from gateway.tools._matcher import Matcher
 from gateway.tools._spec import Tool, ToolCall, ToolOutput
-from gateway.tools._text import decode_text
-from gateway.tools._upstream import TREE_PAGE_ENTRIES, CommitAt, commit_at, read_blob, tree_page
+from gateway.tools._walk import TIME_BUDGET_S, Budget, allowed_files, read_blobs, text_of
 
-MAX_TREE_PAGES = 10
-MAX_FILES_READ = 200
-MAX_BYTES_READ = 8 << 20
-MAX_FILE_BYTES = 1 << 20
 MAX_LINE_CHARS = 4096
-TIME_BUDGET_S = 10.0
 DEADLINE_CHECK_LINES = 256
-READ_CONCURRENCY = 4
 EXCERPT_CHARS = 160
 DEFAULT_MAX_RESULTS = 30
 RESULTS_LOCATION = "/results"  # where the secrets masked in the searched files would have shown
 
 
-@dataclasses.dataclass
-class _Budget:
-    """What the search may still spend; `stopped` names the first bound reached. Matching runs in worker
-    threads, which read the deadline too."""
-
-    deadline: float
-    files: int = MAX_FILES_READ
-    bytes: int = MAX_BYTES_READ
-    stopped: str | None = None
-
-    def out_of_time(self) -> bool:
-        if self.stopped is None and time.monotonic() > self.deadline:
-            self.stopped = "time"
-        return self.stopped == "time"
-
-    def admit(self, size: int) -> bool:
-        if self.stopped is None and not self.out_of_time():
-            if self.files <= 0:
-                self.stopped = "max_files"
-            elif size > self.bytes:
-                self.stopped = "max_bytes"
-        if self.stopped is not None:
-            return False
-        self.files -= 1
-        self.bytes -= size
-        return True
-
-
-@dataclasses.dataclass(frozen=True)
-class _Blob:
-    path: str
-    size: int
-    sha: str
-
-
-async def _tree(call: ToolCall, commit: CommitAt) -> tuple[list[_Blob], bool]:
-    """The files under path_prefix, and whether the tree was listed in full."""
-    prefix = call.resource.path
-    blobs: list[_Blob] = []
-    for page in range(1, MAX_TREE_PAGES + 1):
-        tree = await tree_page(call.gitea, call.resource, commit, page=page)
-        entries = [entry for entry in tree.get("tree") or [] if isinstance(entry, Mapping)]
-        for entry in entries:
-            path, size, sha = entry.get("path"), entry.get("size"), entry.get("sha")
-            if entry.get("type") != "blob" or not isinstance(path, str) or not isinstance(size, int):
-                continue
-            if prefix and path != prefix and not path.startswith(prefix + "/"):
-                continue
-            if not isinstance(sha, str):
-                raise UpstreamError("malformed")
-            blobs.append(_Blob(path, size, sha))
-        if not tree.get("truncated") or len(entries) < TREE_PAGE_ENTRIES:
-            return blobs, True
-    return blobs, False
-
-
-def _hits(matcher: Matcher, path: str, text: str, limit: int, budget: _Budget) -> list[dict[str, Any]]:
+def _hits(matcher: Matcher, path: str, text: str, limit: int, budget: Budget) -> list[dict[str, Any]]:
     """The first `limit` matching lines (numbered as git numbers them: `\\n` ends a line); only the first
     MAX_LINE_CHARS of a line are searched, and the deadline is checked as lines go."""
     hits: list[dict[str, Any]] = []
@@ -113,27 +48,21 @@ def _hits(matcher: Matcher, path: str, text: str, limit: int, budget: _Budget) -
 def _scanned(raw: bytes) -> ScannedText | None:
     """The file as an agent may see it (decoded, invisible characters stripped, secrets masked); None for
     a binary or oversized file. Scanning takes a while: not on the event loop."""
-    decoded = decode_text(raw) if len(raw) <= MAX_FILE_BYTES else None
-    return None if decoded is None else scan_text(decoded.text)
+    text = text_of(raw)
+    return None if text is None else scan_text(text)
 
 
 async def search_code(call: ToolCall) -> ToolOutput:
     args = call.args
     matcher = Matcher(args["query"], regex=bool(args.get("regex")), ignore_case=bool(args.get("ignore_case")))
     max_results = int(args.get("max_results", DEFAULT_MAX_RESULTS))
-    budget = _Budget(deadline=time.monotonic() + TIME_BUDGET_S)
-    commit = await commit_at(call.gitea, call.resource)
-    listed, tree_complete = await _tree(call, commit)
-    allowed = await call.paths.allowed([blob.path for blob in listed])
-    readable = [blob for blob in listed if blob.path in allowed]
-    candidates = [blob for blob in readable if blob.size <= MAX_FILE_BYTES]
+    budget = Budget(deadline=time.monotonic() + TIME_BUDGET_S)
+    files = await allowed_files(call.gitea, call.resource, call.paths)
     results: list[dict[str, Any]] = []
     found: list[Finding] = []
     searched = withheld_for_secrets = 0
-    for start in range(0, len(candidates), READ_CONCURRENCY):
-        batch = [blob for blob in candidates[start : start + READ_CONCURRENCY] if budget.admit(blob.size)]
-        contents = await asyncio.gather(*(read_blob(call.gitea, call.resource, blob.sha) for blob in batch))
-        for blob, raw in zip(batch, contents, strict=True):
+    async with contextlib.aclosing(read_blobs(call.gitea, call.resource, files.small, budget)) as blobs:
+        async for blob, raw in blobs:
             scanned = await asyncio.to_thread(_scanned, raw)
             if scanned is None:
                 continue
@@ -149,20 +78,16 @@ async def search_code(call: ToolCall) -> ToolOutput:
             if len(results) >= max_results:
                 budget.stopped = budget.stopped or "max_results"
                 break
-        if budget.stopped is not None:
-            break
-    stopped = budget.stopped or (None if tree_complete else "max_tree_entries")
-    summary = {
-        "ref": commit.ref,
-        "commit": commit.id,
-        "results": results,
-        "files_searched": searched,
-        "files_not_searched": len(readable) - searched - withheld_for_secrets,
-        "files_withheld_for_secrets": withheld_for_secrets,
-        "complete": stopped is None,
-        "stopped_by": stopped,
-    }
-    return ToolOutput(summary, withheld=len(listed) - len(readable), findings=tuple(found))
+    summary = files.summary(
+        budget,
+        {
+            "results": results,
+            "files_searched": searched,
+            "files_not_searched": len(files.readable) - searched - withheld_for_secrets,
+            "files_withheld_for_secrets": withheld_for_secrets,
+        },
+    )
+    return ToolOutput(summary, withheld=files.withheld, findings=tuple(found))
 
 
 SEARCH_TOOLS: tuple[Tool, ...] = (

@@ -34,6 +34,7 @@ NEW_TOOLS = (
     "list_pull_requests",
     "get_pull_request",
     "search_code",
+    "find_secrets",
 )
 POLICY = f"""\
 defaults: {{read: allow, write: deny}}

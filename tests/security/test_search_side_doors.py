@@ -91,7 +91,7 @@ def test_reading_a_file_at_that_commit_returns_the_listed_file(
     assert untrusted_data(result["content"][0]["text"]) == "second decoy\n"
 
 
-@pytest.mark.parametrize("tool", ["get_file_tree", "search_code"])
+@pytest.mark.parametrize("tool", ["get_file_tree", "search_code", "find_secrets"])
 @pytest.mark.parametrize("form", ["tree-id", "abbreviated-tree-id", "tag-of-a-tree"])
 def test_a_ref_naming_a_tree_cannot_move_denied_files_to_the_top(
     planted: UpstreamWriter, client: CheckedClient, tool: str, form: str

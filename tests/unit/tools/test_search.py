@@ -8,19 +8,12 @@ import pytest
 
 from gateway.errors import InvalidToolCall
 from gateway.tools._matcher import Hit, Matcher
-from gateway.tools.search import (
-    DEADLINE_CHECK_LINES,
-    EXCERPT_CHARS,
-    MAX_BYTES_READ,
-    MAX_FILES_READ,
-    MAX_LINE_CHARS,
-    _Budget,
-    _hits,
-)
+from gateway.tools._walk import MAX_BYTES_READ, MAX_FILES_READ, Budget
+from gateway.tools.search import DEADLINE_CHECK_LINES, EXCERPT_CHARS, MAX_LINE_CHARS, _hits
 
 
-def ample() -> _Budget:
-    return _Budget(deadline=time.monotonic() + 60)
+def ample() -> Budget:
+    return Budget(deadline=time.monotonic() + 60)
 
 
 def test_plain_text_is_literal() -> None:
@@ -101,21 +94,21 @@ def test_only_the_start_of_a_very_long_line_is_searched() -> None:
 
 
 def test_matching_stops_at_the_deadline_and_says_so() -> None:
-    budget = _Budget(deadline=time.monotonic() - 1)
+    budget = Budget(deadline=time.monotonic() - 1)
     text = "needle\n" * (DEADLINE_CHECK_LINES * 3)
     hits = _hits(Matcher("needle", regex=False, ignore_case=False), "a", text, 10_000, budget)
     assert len(hits) == DEADLINE_CHECK_LINES - 1 and budget.stopped == "time"
 
 
 def test_budget_stops_at_the_first_bound_and_names_it() -> None:
-    files = _Budget(deadline=time.monotonic() + 60)
+    files = Budget(deadline=time.monotonic() + 60)
     assert all(files.admit(1) for _ in range(MAX_FILES_READ))
     assert not files.admit(1) and files.stopped == "max_files"
 
-    size = _Budget(deadline=time.monotonic() + 60)
+    size = Budget(deadline=time.monotonic() + 60)
     assert size.admit(MAX_BYTES_READ - 10)
     assert not size.admit(11) and size.stopped == "max_bytes"
     assert not size.admit(1)  # once stopped, stays stopped
 
-    late = _Budget(deadline=time.monotonic() - 1)
+    late = Budget(deadline=time.monotonic() - 1)
     assert not late.admit(1) and late.stopped == "time"
