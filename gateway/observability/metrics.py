@@ -32,6 +32,10 @@ class Metrics:
     outputs_withheld: Counter
     outputs_truncated: Counter
     result_items_withheld: Counter
+    webhook_deliveries: Counter
+    automation_queue_depth: Gauge
+    automation_handler_failures: Counter
+    automation_unprocessed: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -125,6 +129,27 @@ class Metrics:
             result_items_withheld=Counter(
                 "aegis_result_items_withheld",
                 "Items of tool results (entries, files, diff sections) withheld by path rules",
+                registry=registry,
+            ),
+            webhook_deliveries=Counter(
+                "aegis_webhook_deliveries",
+                "Gitea webhook deliveries by event and outcome (accepted, or why not).",
+                ["event", "outcome"],
+                registry=registry,
+            ),
+            automation_queue_depth=Gauge(
+                "aegis_automation_queue_depth",
+                "Accepted deliveries waiting for an automation worker.",
+                registry=registry,
+            ),
+            automation_handler_failures=Counter(
+                "aegis_automation_handler_failures",
+                "Deliveries whose handler raised (logged; the worker goes on).",
+                registry=registry,
+            ),
+            automation_unprocessed=Counter(
+                "aegis_automation_unprocessed",
+                "Accepted deliveries left unprocessed when the gateway stopped (each logged).",
                 registry=registry,
             ),
         )

@@ -14,7 +14,7 @@ GATEWAY = Path(__file__).resolve().parents[2] / "gateway"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"cli", "cli_admin", "cli_review", "server", "demo", "admin_client", "probe"}),
     frozenset({"app", "parts", "admin_api", "explorer"}),
-    frozenset({"edge", "mcp"}),
+    frozenset({"edge", "mcp", "automation"}),
     frozenset({"core"}),
     frozenset({"tools"}),
     frozenset({"opa", "gitea", "state", "audit", "authoring"}),
