@@ -1,5 +1,6 @@
-"""The Starlette app: /mcp, /admin/* (the decision explorer too), /metrics, /healthz, /readyz, and the
-lifecycle of OPA, the clients and the state database.
+"""The Starlette app: /mcp, /admin/* (the decision explorer too), /hooks/gitea (with a webhook secret),
+/metrics, /healthz, /readyz, and the lifecycle of OPA, the clients, the state database and the
+automation workers.
 
 Example:
     app = create_app(Settings.from_env(os.environ))
@@ -25,6 +26,7 @@ from starlette.routing import Route
 
 from gateway.admin_api import ADMIN_PATHS, ADMIN_SCOPE, admin_routes
 from gateway.audit import AUDIT_RETRY_S, AuditLog
+from gateway.automation import WEBHOOK_PATH, DeliveryQueue, WebhookReceiver
 from gateway.config import Settings
 from gateway.core.approvals import Approvers
 from gateway.core.request_state import RequestStates
@@ -50,7 +52,7 @@ from gateway.observability.access import AccessLogMiddleware
 from gateway.observability.metrics import Metrics
 from gateway.observability.request_id import RequestIdMiddleware
 from gateway.parts import Parts, build_parts
-from gateway.state import ApprovalStore, PolicyArchive, SnapshotStore, WriteQuotas
+from gateway.state import ApprovalStore, PolicyArchive, SnapshotStore, WebhookDeliveries, WriteQuotas
 from gateway.tools import default_registry
 
 MCP_PATH = "/mcp"
@@ -107,6 +109,8 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
         events=events,
         body_timeout_s=settings.body_timeout_s,
     )
+    hooks = _gitea_webhooks(settings, parts, events=events, throttle=throttle)
+    hook_paths = (WEBHOOK_PATH,) if hooks is not None else ()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -114,6 +118,8 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
         try:
             with _sighup_followed(audit):
                 await parts.start()
+                if hooks is not None:
+                    hooks.queue.start()
                 metrics.opa_ready.set(1 if await opa.refresh() else 0)
                 metrics.audit_usable.set(1)
                 log.info(
@@ -122,6 +128,8 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
                 yield
         finally:
             upkeep.cancel()
+            if hooks is not None:  # before the parts close: a handler still running uses them
+                await hooks.queue.stop()
             await parts.aclose()
 
     async def readyz(request: Request) -> Response:
@@ -151,9 +159,10 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     protected = (MCP_PATH, *ADMIN_PATHS)
-    # The explorer authenticates its own sessions (a browser sends no bearer key); the Host/Origin check
-    # and the per-address budget apply to it as to every protected path.
-    pages = (*protected, *EXPLORER_PATHS)
+    # The explorer authenticates its own sessions (a browser sends no bearer key), and the webhook
+    # receiver each delivery by its signature (Gitea sends no key): the Host/Origin check and the
+    # per-address budget apply to them as to every protected path.
+    pages = (*protected, *EXPLORER_PATHS, *hook_paths)
     metadata_routes = parts.oauth.metadata.routes() if parts.oauth else []
     return Starlette(
         routes=[
@@ -164,6 +173,7 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             *metadata_routes,  # public, as RFC 9728 wants it
+            *([Route(WEBHOOK_PATH, hooks, methods=["POST"])] if hooks is not None else []),
         ],
         middleware=[
             Middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies),
@@ -171,7 +181,9 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
             Middleware(
                 AccessLogMiddleware,
                 metrics=metrics,
-                routes=ROUTES | frozenset(parts.oauth.metadata.paths if parts.oauth else ()),
+                routes=ROUTES
+                | frozenset(parts.oauth.metadata.paths if parts.oauth else ())
+                | frozenset(hook_paths),
             ),
             Middleware(RequestHeadMiddleware, max_headers=settings.max_headers),
             Middleware(
@@ -229,6 +241,31 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
         ],
         exception_handlers={404: json_error_handler, 405: json_error_handler, Exception: json_error_handler},
         lifespan=lifespan,
+    )
+
+
+def _gitea_webhooks(
+    settings: Settings, parts: Parts, *, events: SecurityEvents, throttle: AuthFailureThrottle
+) -> WebhookReceiver | None:
+    """The webhook receiver, its replay memory and its queue, whose workers hand accepted deliveries
+    to `parts.handle_delivery`; None without a webhook secret (then /hooks/gitea does not exist)."""
+    if settings.webhook_secret is None:
+        return None
+    return WebhookReceiver(
+        secret=settings.webhook_secret,
+        deliveries=WebhookDeliveries(parts.state),
+        queue=DeliveryQueue(
+            capacity=settings.automation_queue,
+            workers=settings.automation_workers,
+            handle=parts.handle_delivery,
+            metrics=parts.metrics,
+        ),
+        events=events,
+        throttle=throttle,
+        metrics=parts.metrics,
+        max_body_bytes=settings.webhook_max_body_bytes,
+        body_timeout_s=settings.body_timeout_s,
+        replay_window_s=settings.webhook_replay_window_s,
     )
 
 

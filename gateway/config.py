@@ -119,13 +119,15 @@ def secret_of(env: Mapping[str, str], name: str) -> str | None:
     return secret
 
 
-def _request_state_key(key: str | None) -> str | None:
-    if key is not None and len(key.strip()) < MIN_REQUEST_STATE_KEY_CHARS:
+def _random_secret(env: Mapping[str, str], name: str, *, min_chars: int) -> str | None:
+    """A secret setting that keys an HMAC (`secret_of`): long enough that guessing it is hopeless, or
+    refused."""
+    secret = secret_of(env, name)
+    if secret is not None and len(secret.strip()) < min_chars:
         raise ConfigError(
-            f"AEGIS_REQUEST_STATE_KEY: use at least {MIN_REQUEST_STATE_KEY_CHARS} random characters"
-            " (for example `openssl rand -hex 32`)"
+            f"{name}: use at least {min_chars} random characters (for example `openssl rand -hex 32`)"
         )
-    return key
+    return secret
 
 
 def keys_file_of(env: Mapping[str, str]) -> Path:
@@ -204,6 +206,14 @@ DEFAULT_AUDIT_CHECKPOINT_ENTRIES = 1000
 DEFAULT_AUDIT_CHECKPOINT_S = 60.0
 DEFAULT_AUDIT_ROTATE_BYTES = 100 << 20
 DEFAULT_WRITE_QUOTA = WriteQuota(writes_per_day=100, write_bytes_per_day=10 << 20, max_write_bytes=1 << 20)
+# Gitea's payloads are a few KiB; a push lists at most FEED_MAX_COMMIT_NUM commits (5 by default), but each
+# with its added, removed and modified paths, and an issue or pull request carries its whole body: 1 MiB
+# holds any of them with room, and bounds what an unauthenticated sender makes the gateway read and hash.
+DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1 << 20
+DEFAULT_WEBHOOK_REPLAY_WINDOW_S = 7 * 86400.0  # a row of ~100 bytes per delivery is cheap to keep a week
+MIN_WEBHOOK_SECRET_CHARS = 32
+DEFAULT_AUTOMATION_QUEUE = 100
+DEFAULT_AUTOMATION_WORKERS = 4
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -272,6 +282,12 @@ class Settings:
     audit_retain_segments: int = 0
     audit_retain_s: float = 0.0
     oauth: OAuthSettings | None = None  # JWT access tokens beside the API keys (AEGIS_OAUTH_*)
+    # The Gitea webhook receiver (POST /hooks/gitea) exists only with a secret (AEGIS_WEBHOOK_SECRET_FILE).
+    webhook_secret: str | None = dataclasses.field(default=None, repr=False)
+    webhook_max_body_bytes: int = DEFAULT_WEBHOOK_MAX_BODY_BYTES
+    webhook_replay_window_s: float = DEFAULT_WEBHOOK_REPLAY_WINDOW_S
+    automation_queue: int = DEFAULT_AUTOMATION_QUEUE  # deliveries waiting for a worker, then 503
+    automation_workers: int = DEFAULT_AUTOMATION_WORKERS
 
     @property
     def audit_checkpoint_sink(self) -> Path:
@@ -347,7 +363,9 @@ class Settings:
             state_db=Path(env.get(STATE_DB_SETTING, str(DEFAULT_VAR_DIR / "state.db"))),
             state_url=_state_url(secret_of(env, "AEGIS_STATE_URL")),
             approval_ttl_s=_float(env, "AEGIS_APPROVAL_TTL", DEFAULT_APPROVAL_TTL_S),
-            request_state_key=_request_state_key(secret_of(env, "AEGIS_REQUEST_STATE_KEY")),
+            request_state_key=_random_secret(
+                env, "AEGIS_REQUEST_STATE_KEY", min_chars=MIN_REQUEST_STATE_KEY_CHARS
+            ),
             request_state_ttl_s=_float(env, "AEGIS_REQUEST_STATE_TTL", DEFAULT_REQUEST_STATE_TTL_S),
             write_quota=WriteQuota(
                 writes_per_day=_int(env, "AEGIS_WRITES_PER_DAY", DEFAULT_WRITE_QUOTA.writes_per_day),
@@ -368,7 +386,20 @@ class Settings:
             audit_retain_segments=_non_negative_int(env, "AEGIS_AUDIT_RETAIN_SEGMENTS", 0),
             audit_retain_s=_non_negative_int(env, "AEGIS_AUDIT_RETAIN_DAYS", 0) * 86400.0,
             oauth=OAuthSettings.from_env(env),
+            webhook_secret=_random_secret(env, "AEGIS_WEBHOOK_SECRET", min_chars=MIN_WEBHOOK_SECRET_CHARS),
+            webhook_max_body_bytes=_int(env, "AEGIS_WEBHOOK_MAX_BODY_BYTES", DEFAULT_WEBHOOK_MAX_BODY_BYTES),
+            webhook_replay_window_s=_float(
+                env, "AEGIS_WEBHOOK_REPLAY_WINDOW", DEFAULT_WEBHOOK_REPLAY_WINDOW_S
+            ),
+            automation_queue=_int(env, "AEGIS_AUTOMATION_QUEUE", DEFAULT_AUTOMATION_QUEUE),
+            automation_workers=_int(env, "AEGIS_AUTOMATION_WORKERS", DEFAULT_AUTOMATION_WORKERS),
         )
+
+    @property
+    def largest_body_bytes(self) -> int:
+        """The largest request body any route takes: the connection's bound is made from it."""
+        webhook = self.webhook_max_body_bytes if self.webhook_secret else 0
+        return max(self.max_body_bytes, webhook)
 
     @property
     def tls(self) -> bool:

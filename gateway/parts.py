@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from gateway.audit import AuditLog, Checkpointing, CheckpointSigner, Rotation
+from gateway.automation import DeliveryHandler, no_automation_jobs
 from gateway.config import AUDIT_LOG_SETTING, STATE_DB_SETTING, Settings
 from gateway.core.policy_records import PolicyRecords
 from gateway.core.service import Decider
@@ -59,6 +60,8 @@ class Parts:
     scratch: ScratchDir | None = None  # the managed OPA's private directory
     started: bool = False
     oauth: OAuthResourceServer | None = None  # JWT access tokens, when AEGIS_OAUTH_ISSUER is set
+    # Where accepted Gitea webhook deliveries go (on the automation workers): the job runner plugs in here.
+    handle_delivery: DeliveryHandler = no_automation_jobs
 
     async def start(self) -> None:
         """Reach the limits backend and start the decision source (a managed OPA that does not verify

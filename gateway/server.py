@@ -44,7 +44,7 @@ def serve(settings: Settings, *, announce: Callable[[], None] | None = None) -> 
     limits = ConnectionLimits(
         header_timeout_s=settings.header_timeout_s,
         max_header_bytes=settings.max_header_bytes,
-        max_body_bytes=settings.max_body_bytes,
+        max_body_bytes=settings.largest_body_bytes,
         max_per_address=settings.max_connections_per_address,
         trusted_proxies=settings.trusted_proxies,
     )

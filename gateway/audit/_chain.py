@@ -21,6 +21,10 @@ SECURITY_EVENTS = (
     "origin_rejected",
     "body_timeout",
 )
+# A Gitea webhook delivery refused at the receiver (forged, unsigned, replayed, oversized, malformed, too
+# slow), or accepted but dropped for a full queue: security events too, with what the delivery claimed.
+WEBHOOK_EVENTS = ("webhook_refused", "webhook_dropped")
+WEBHOOK = "webhook"  # {"delivery": its X-Gitea-Delivery, "event": its X-Gitea-Event}, each None if malformed
 CLIENT_REQUEST_ID = "client_request_id"
 TRACEPARENT = "traceparent"  # the W3C trace context a 2026-07-28 client sent in the call's `_meta`
 CREDENTIAL_ID = "credential_id"  # which credential of the principal: an API key's id, a token's jti
@@ -63,6 +67,7 @@ EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
     **{event: (("client_ip", "repeats_left_out"), (CLIENT_REQUEST_ID,)) for event in SECURITY_EVENTS},
+    **{event: (("client_ip", "repeats_left_out", WEBHOOK), (CLIENT_REQUEST_ID,)) for event in WEBHOOK_EVENTS},
     "approval_decided": (("approval",), (CREDENTIAL_ID,)),
     "rollback": (("rollback",), (INTENT_SEQ, CREDENTIAL_ID)),
     INTENT_EVENT: (

@@ -1,16 +1,19 @@
-"""Security events of the edge (auth failures, throttling, rate limits, overload) into the audit log.
+"""Security events of the edge (auth failures, throttling, rate limits, overload, refused webhook
+deliveries) into the audit log.
 
 Every event is counted in metrics and logged. In the audit log, each auth failure is written; an event
-that can repeat at flood rate (a throttled or rate-limited client) is written once per subject and
-quiet period, and the next entry for that subject says how many were left out in between. The audit
-log thus keeps a trace of every episode without letting a flood fill the disk.
+that can repeat at flood rate (a throttled or rate-limited client, a forged delivery) is written once
+per subject, reason and quiet period, and the next entry for them says how many were left out in
+between. The audit log thus keeps a trace of every episode without letting a flood fill the disk, and
+a flood of one refusal does not hide an episode of another.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from starlette.types import Scope
 
@@ -38,19 +41,27 @@ class SecurityEvents:
         self._metrics = metrics
         self._quiet_s = quiet_s
         self._clock = clock
-        self._last_written: dict[tuple[str, str], tuple[float, int]] = {}  # -> (at, left out since)
+        self._last_written: dict[tuple[str, str, str], tuple[float, int]] = {}  # -> (at, left out since)
 
     async def record(
-        self, event: str, *, scope: Scope, reason: str, principal: str | None = None, repeating: bool = False
+        self,
+        event: str,
+        *,
+        scope: Scope,
+        reason: str,
+        principal: str | None = None,
+        repeating: bool = False,
+        detail: Mapping[str, Any] | None = None,
     ) -> None:
-        """Count, log and audit one event. `repeating` events are written once per quiet period per
-        subject (the principal, else the client's budget subject: its address, or its IPv6 /64)."""
+        """Count, log and audit one event, with `detail`'s fields of its kind. `repeating` events are
+        written once per quiet period per reason and subject (the principal, else the client's budget
+        subject: its address, or its IPv6 /64)."""
         client_ip = client_ip_of(scope)
         self._metrics.security_events.labels(event=event).inc()
         log.warning("security event", extra={"event": event, "reason": reason, "client_ip": client_ip})
         left_out = 0
         if repeating:
-            subject = (event, principal or budget_subject_of(scope))
+            subject = (event, reason, principal or budget_subject_of(scope))
             now = self._clock()
             written_at, left_out = self._last_written.get(subject, (float("-inf"), 0))
             if now - written_at < self._quiet_s:
@@ -59,10 +70,16 @@ class SecurityEvents:
             if len(self._last_written) >= MAX_TRACKED_SUBJECTS:
                 self._last_written.clear()
             self._last_written[subject] = (now, 0)
-        await self._write(event, scope, reason, principal, client_ip, left_out)
+        await self._write(
+            event,
+            scope,
+            reason,
+            principal,
+            {"client_ip": client_ip, "repeats_left_out": left_out, **(detail or {})},
+        )
 
     async def _write(
-        self, event: str, scope: Scope, reason: str, principal: str | None, client_ip: str, left_out: int
+        self, event: str, scope: Scope, reason: str, principal: str | None, detail: Mapping[str, Any]
     ) -> None:
         try:
             await self._audit.append(
@@ -73,7 +90,7 @@ class SecurityEvents:
                     client_request_id=client_request_id_of(scope),
                     principal=principal,
                     reasons=({"rule": f"edge.{reason}", "effect": "deny", "source": "edge"},),
-                    detail={"client_ip": client_ip, "repeats_left_out": left_out},
+                    detail=detail,
                 )
             )
         except AuditWriteError:

@@ -49,7 +49,7 @@ Message = Request | Notification | ClientReply
 
 def parse_message(body: bytes) -> Message:
     try:
-        document = _strict_loads(body)
+        document = strict_loads(body)
     except _DuplicateKey as exc:
         raise JsonRpcError(INVALID_REQUEST, f"Invalid Request: duplicate key {exc.key!r}") from None
     except (ValueError, RecursionError):
@@ -82,7 +82,7 @@ def parse_message(body: bytes) -> Message:
 def request_id_or_none(body: bytes) -> RequestId | None:
     """Best effort: the id of a request that failed validation, so the error can name it."""
     try:
-        document = _strict_loads(body)
+        document = strict_loads(body)
     except (ValueError, RecursionError):
         return None
     request_id = document.get("id") if isinstance(document, dict) else None
@@ -124,7 +124,7 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return document
 
 
-def _strict_loads(body: bytes) -> Any:
+def strict_loads(body: bytes) -> Any:
     """JSON as RFC 8259 has it: UTF-8 only (json.loads would sniff UTF-16 and UTF-32 from bytes), no
     NaN or Infinity, no duplicate keys."""
     return json.loads(

@@ -34,6 +34,10 @@ class Metrics:
     result_items_withheld: Counter
     automation_runs: Counter
     automation_steps: Counter
+    webhook_deliveries: Counter
+    automation_queue_depth: Gauge
+    automation_handler_failures: Counter
+    automation_unprocessed: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -139,6 +143,27 @@ class Metrics:
                 "aegis_automation_steps",
                 "Automation steps by job and outcome (allowed, skipped, denied, held, invalid, error).",
                 ["job", "outcome"],
+                registry=registry,
+            ),
+            webhook_deliveries=Counter(
+                "aegis_webhook_deliveries",
+                "Gitea webhook deliveries by event and outcome (accepted, or why not).",
+                ["event", "outcome"],
+                registry=registry,
+            ),
+            automation_queue_depth=Gauge(
+                "aegis_automation_queue_depth",
+                "Accepted deliveries waiting for an automation worker.",
+                registry=registry,
+            ),
+            automation_handler_failures=Counter(
+                "aegis_automation_handler_failures",
+                "Deliveries whose handler raised (logged; the worker goes on).",
+                registry=registry,
+            ),
+            automation_unprocessed=Counter(
+                "aegis_automation_unprocessed",
+                "Accepted deliveries left unprocessed when the gateway stopped (each logged).",
                 registry=registry,
             ),
         )

@@ -1,5 +1,5 @@
 """The gateway's own durable state: pending approvals, write quotas used, file snapshots for rollback, and
-the archive of every policy served.
+the archive of every policy served, and the webhook deliveries seen lately.
 
 One database: SQLite (AEGIS_STATE_DB) for a single gateway, or PostgreSQL (AEGIS_STATE_URL) shared by
 replicas. Every change is one transaction, and the ones that must not race across replicas (consuming an
@@ -16,6 +16,7 @@ from gateway.state._approvals import (
     StaleApproval,
 )
 from gateway.state._database import Database
+from gateway.state._deliveries import WebhookDeliveries
 from gateway.state._migrations import LATEST as SCHEMA_VERSION
 from gateway.state._migrations import migrate
 from gateway.state._policies import ArchivedPolicy, PolicyArchive
@@ -42,6 +43,7 @@ __all__ = [
     "SqliteDatabase",
     "StaleApproval",
     "StoredSnapshot",
+    "WebhookDeliveries",
     "WriteQuotas",
     "migrate",
 ]

@@ -53,9 +53,20 @@ _V2_POSTGRESQL = (
         revision TEXT PRIMARY KEY, source_sha256 TEXT, source BYTEA, bundle BYTEA NOT NULL,
         file TEXT NOT NULL, first_loaded DOUBLE PRECISION NOT NULL, last_loaded DOUBLE PRECISION NOT NULL)""",
 )
+# 3: the webhook deliveries seen within the replay window (the primary key makes accepting one race-free).
+_V3_SQLITE = (
+    "CREATE TABLE IF NOT EXISTS webhook_deliveries (delivery_id TEXT PRIMARY KEY, received REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS webhook_deliveries_by_age ON webhook_deliveries (received)",
+)
+_V3_POSTGRESQL = (
+    """CREATE TABLE IF NOT EXISTS webhook_deliveries (
+        delivery_id TEXT PRIMARY KEY, received DOUBLE PRECISION NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS webhook_deliveries_by_age ON webhook_deliveries (received)",
+)
 MIGRATIONS: tuple[dict[Dialect, tuple[str, ...]], ...] = (
     {"sqlite": _V1_SQLITE, "postgresql": _V1_POSTGRESQL},
     {"sqlite": _V2_SQLITE, "postgresql": _V2_POSTGRESQL},
+    {"sqlite": _V3_SQLITE, "postgresql": _V3_POSTGRESQL},
 )
 LATEST = len(MIGRATIONS)
 _VERSIONS = (

@@ -121,3 +121,28 @@ def test_a_sidecars_decision_log_is_configured_on_the_sidecar() -> None:
     env = {"AEGIS_OPA_DECISION_LOGS": "console", "AEGIS_OPA_URL": "http://127.0.0.1:8181"}
     with pytest.raises(ConfigError, match="configures the managed OPA only"):
         Settings.from_env(env)
+
+
+def test_the_webhook_receiver_is_off_without_a_secret_and_bounded_by_default() -> None:
+    settings = Settings.from_env({})
+    assert settings.webhook_secret is None
+    assert settings.webhook_max_body_bytes == 1 << 20
+    assert settings.webhook_replay_window_s == 7 * 86400
+    assert (settings.automation_queue, settings.automation_workers) == (100, 4)
+
+
+def test_the_webhook_secret_comes_from_its_file_hidden_and_long_enough(tmp_path: Path) -> None:
+    mounted = tmp_path / "webhook-secret"
+    mounted.write_text("w" * 64 + "\n")
+    settings = Settings.from_env({"AEGIS_WEBHOOK_SECRET_FILE": str(mounted)})
+    assert settings.webhook_secret == "w" * 64
+    assert "w" * 64 not in repr(settings)
+    mounted.write_text("short\n")
+    with pytest.raises(ConfigError, match="AEGIS_WEBHOOK_SECRET: use at least 32 random characters"):
+        Settings.from_env({"AEGIS_WEBHOOK_SECRET_FILE": str(mounted)})
+
+
+def test_the_connection_bound_fits_the_largest_body_a_route_takes() -> None:
+    assert Settings.from_env({}).largest_body_bytes == 1 << 20
+    hooks = {"AEGIS_WEBHOOK_SECRET": "w" * 64, "AEGIS_WEBHOOK_MAX_BODY_BYTES": str(4 << 20)}
+    assert Settings.from_env(hooks).largest_body_bytes == 4 << 20

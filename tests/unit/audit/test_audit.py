@@ -122,6 +122,18 @@ async def test_cancelling_an_append_keeps_the_chain_whole(tmp_path: Path) -> Non
         pytest.param("tool_call", {"output": {"secrets": {}}}, None, id="tool-call-with-output"),
         pytest.param("auth_failure", {"client_ip": "::1", "repeats_left_out": 0}, None, id="security"),
         pytest.param("auth_failure", {}, "missing fields: client_ip", id="security-without-client"),
+        pytest.param(
+            "webhook_refused",
+            {"client_ip": "::1", "repeats_left_out": 0, "webhook": {"delivery": None, "event": "push"}},
+            None,
+            id="webhook",
+        ),
+        pytest.param(
+            "webhook_dropped",
+            {"client_ip": "::1", "repeats_left_out": 0},
+            "missing fields: webhook",
+            id="webhook-without-delivery",
+        ),
         pytest.param("tool_call", {"client_ip": "::1"}, "unknown fields: client_ip", id="field-of-another"),
         pytest.param("backdoor", {}, "unknown event 'backdoor'", id="unknown-event"),
     ],

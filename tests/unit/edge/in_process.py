@@ -22,6 +22,7 @@ from prometheus_client import generate_latest
 
 from gateway.app import create_app
 from gateway.audit import AuditLog
+from gateway.automation import DeliveryHandler, no_automation_jobs
 from gateway.config import Settings
 from gateway.edge.keys import KeyRateLimit, KeyStore, create_key
 from gateway.edge.limits import MemoryBackend
@@ -101,6 +102,14 @@ class InProcessGateway:
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as http:
             return await http.get(path, headers=sent)
 
+    async def post_hook(
+        self, body: bytes, headers: Mapping[str, str], *, client_ip: str = "127.0.0.1"
+    ) -> httpx.Response:
+        """A Gitea webhook delivery to /hooks/gitea (`headers` as Gitea sends them, signature included)."""
+        transport = httpx.ASGITransport(app=self._app, client=(client_ip, 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as http:
+            return await http.post("/hooks/gitea", content=body, headers=dict(headers))
+
     def client(self) -> httpx.AsyncClient:
         """A client of the app as a browser on loopback would reach it (cookies kept between requests)."""
         transport = httpx.ASGITransport(app=self._app, client=("127.0.0.1", 50000))
@@ -123,9 +132,14 @@ class InProcessGateway:
 
 @contextlib.asynccontextmanager
 async def running_app(
-    workdir: Path, env: Mapping[str, str] | None = None, *, oauth: OAuthResourceServer | None = None
+    workdir: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    oauth: OAuthResourceServer | None = None,
+    handle_delivery: DeliveryHandler = no_automation_jobs,
 ) -> AsyncIterator[InProcessGateway]:
-    """The app on in-process parts; `oauth` (with the AEGIS_OAUTH_* settings in `env`) accepts tokens."""
+    """The app on in-process parts; `oauth` (with the AEGIS_OAUTH_* settings in `env`) accepts tokens,
+    and `handle_delivery` takes the webhook deliveries accepted (with AEGIS_WEBHOOK_SECRET in `env`)."""
     keys_file = workdir / "keys.json"
     key = create_key(keys_file, name="agent", scopes=("tools:read",))
     settings = Settings.from_env(
@@ -148,6 +162,7 @@ async def running_app(
         audit=AuditLog.open(settings.audit_log, fsync=False),
         gitea=GiteaClient(base_url=UNREACHABLE_GITEA, token=None, timeout_s=1),
         oauth=oauth,
+        handle_delivery=handle_delivery,
     )
     app = create_app(settings, parts)
     async with app.router.lifespan_context(app):

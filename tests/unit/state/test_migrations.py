@@ -44,15 +44,26 @@ async def test_a_file_from_before_versioned_migrations_keeps_its_rows(tmp_path: 
     await db.aclose()
 
 
-async def test_a_version_1_database_gains_the_policy_archive(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("version", "query"),
+    [
+        pytest.param(1, "SELECT revision FROM policy_revisions", id="1-gains-the-policy-archive"),
+        pytest.param(2, "SELECT delivery_id FROM webhook_deliveries", id="2-gains-the-webhook-deliveries"),
+    ],
+)
+async def test_an_older_database_gains_the_tables_of_later_versions(
+    tmp_path: Path, version: int, query: str
+) -> None:
     path = tmp_path / "state.db"
     old = sqlite3.connect(path)
     old.execute("CREATE TABLE aegis_schema_version (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
-    old.execute("INSERT INTO aegis_schema_version VALUES (1, 'earlier')")
+    old.executemany(
+        "INSERT INTO aegis_schema_version VALUES (?, 'earlier')", [(n,) for n in range(1, version + 1)]
+    )
     old.commit()
     old.close()
     db = SqliteDatabase.open(path)
-    assert await migrate(db) == 1
+    assert await migrate(db) == version
     async with db.transaction() as tx:
-        assert await tx.fetchall("SELECT revision FROM policy_revisions") == []
+        assert await tx.fetchall(query) == []
     await db.aclose()

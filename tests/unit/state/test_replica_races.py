@@ -1,5 +1,6 @@
 """Two replicas racing on one state database: an approval runs one call, a quota is spent once, a
-decision and a snapshot's claim happen once, a held call asks for one approval."""
+decision and a snapshot's claim happen once, a held call asks for one approval, a webhook delivery is
+accepted once."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from gateway.state import (
     QuotaExceeded,
     SnapshotError,
     SnapshotStore,
+    WebhookDeliveries,
     WriteQuotas,
 )
 from gateway.vocabulary import FileSnapshot, WriteQuota
@@ -88,3 +90,22 @@ async def test_a_snapshot_is_claimed_by_one_rollback(replicas: tuple[Database, D
     )
     assert results.count(None) == 1
     assert all(isinstance(result, SnapshotError) for result in results if result is not None)
+
+
+async def test_a_webhook_delivery_is_accepted_by_one_replica(replicas: tuple[Database, Database]) -> None:
+    deliveries = [WebhookDeliveries(database) for database in replicas]
+    accepted = await asyncio.gather(
+        *(deliveries[i % 2].remember("3f1c9a7e-delivery", window_s=3600) for i in range(RACERS))
+    )
+    assert accepted.count(True) == 1
+
+
+async def test_a_stale_webhook_delivery_is_renewed_once(replicas: tuple[Database, Database]) -> None:
+    """A row older than the window, not pruned yet: of the replicas renewing it at once, one accepts."""
+    deliveries = [WebhookDeliveries(database, clock=lambda: 1000.0) for database in replicas]
+    await deliveries[0].remember("stale", window_s=3600)
+    later = [WebhookDeliveries(database, clock=lambda: 10_000.0) for database in replicas]
+    for store in later:  # each prunes now with a wide window, so none prunes the stale row in the race
+        await store.remember(f"warm-up-{id(store)}", window_s=100_000)
+    accepted = await asyncio.gather(*(later[i % 2].remember("stale", window_s=3600) for i in range(RACERS)))
+    assert accepted.count(True) == 1
