@@ -26,7 +26,15 @@ from starlette.routing import Route
 
 from gateway.admin_api import ADMIN_PATHS, ADMIN_SCOPE, admin_routes
 from gateway.audit import AUDIT_RETRY_S, AuditLog
-from gateway.automation import WEBHOOK_PATH, DeliveryQueue, WebhookReceiver
+from gateway.automation import (
+    WEBHOOK_PATH,
+    DeliveryHandler,
+    DeliveryQueue,
+    JobRunner,
+    WebhookReceiver,
+    WebhookTrigger,
+    load_jobs,
+)
 from gateway.config import Settings
 from gateway.core.approvals import Approvers
 from gateway.core.request_state import RequestStates
@@ -45,7 +53,7 @@ from gateway.edge.origin import HostOriginMiddleware
 from gateway.edge.ratelimit import RateLimitMiddleware
 from gateway.edge.responses import json_error_handler
 from gateway.edge.throttle import AuthFailureThrottle
-from gateway.errors import LimitBackendError
+from gateway.errors import ConfigError, LimitBackendError
 from gateway.explorer import EXPLORER_PATHS, Explorer
 from gateway.mcp import McpEndpoint
 from gateway.observability.access import AccessLogMiddleware
@@ -53,7 +61,7 @@ from gateway.observability.metrics import Metrics
 from gateway.observability.request_id import RequestIdMiddleware
 from gateway.parts import Parts, build_parts
 from gateway.state import ApprovalStore, PolicyArchive, SnapshotStore, WebhookDeliveries, WriteQuotas
-from gateway.tools import default_registry
+from gateway.tools import ToolRegistry, default_registry
 
 MCP_PATH = "/mcp"
 ROUTES = frozenset({MCP_PATH, *ADMIN_PATHS, *EXPLORER_PATHS, "/metrics", "/healthz", "/readyz"})
@@ -75,8 +83,9 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
             "AEGIS_REQUEST_STATE_KEY is not set: a held call's requestState opens only on the replica that"
             " sealed it; give every replica the same key"
         )
+    registry = default_registry()
     service = ToolService(
-        registry=default_registry(),
+        registry=registry,
         decisions=opa,
         gitea=gitea,
         audit=audit,
@@ -109,7 +118,9 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
         events=events,
         body_timeout_s=settings.body_timeout_s,
     )
-    hooks = _gitea_webhooks(settings, parts, events=events, throttle=throttle)
+    runner = _job_runner(settings, registry, service, parts)
+    handle = runner.handle if runner is not None else parts.handle_delivery
+    hooks = _gitea_webhooks(settings, parts, handle, events=events, throttle=throttle)
     hook_paths = (WEBHOOK_PATH,) if hooks is not None else ()
 
     @contextlib.asynccontextmanager
@@ -244,11 +255,33 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
     )
 
 
+def _job_runner(
+    settings: Settings, registry: ToolRegistry, service: ToolService, parts: Parts
+) -> JobRunner | None:
+    """The runner of the jobs in AEGIS_JOBS, None without it; raises JobsError (a ConfigError) for an
+    invalid file, and ConfigError for webhook jobs that no receiver could ever start."""
+    if settings.jobs_path is None:
+        return None
+    jobs = load_jobs(settings.jobs_path, known_tools={bound.tool.name for bound in registry})
+    hooked = [job.name for job in jobs if isinstance(job.trigger, WebhookTrigger)]
+    if hooked and settings.webhook_secret is None:
+        raise ConfigError(
+            f"jobs {', '.join(hooked)} are started by Gitea webhooks, which need AEGIS_WEBHOOK_SECRET_FILE"
+        )
+    log.info("automation jobs loaded", extra={"jobs": [job.name for job in jobs]})
+    return JobRunner(jobs, tools=service, audit=parts.audit, metrics=parts.metrics)
+
+
 def _gitea_webhooks(
-    settings: Settings, parts: Parts, *, events: SecurityEvents, throttle: AuthFailureThrottle
+    settings: Settings,
+    parts: Parts,
+    handle: DeliveryHandler,
+    *,
+    events: SecurityEvents,
+    throttle: AuthFailureThrottle,
 ) -> WebhookReceiver | None:
     """The webhook receiver, its replay memory and its queue, whose workers hand accepted deliveries
-    to `parts.handle_delivery`; None without a webhook secret (then /hooks/gitea does not exist)."""
+    to `handle`; None without a webhook secret (then /hooks/gitea does not exist)."""
     if settings.webhook_secret is None:
         return None
     return WebhookReceiver(
@@ -257,7 +290,7 @@ def _gitea_webhooks(
         queue=DeliveryQueue(
             capacity=settings.automation_queue,
             workers=settings.automation_workers,
-            handle=parts.handle_delivery,
+            handle=handle,
             metrics=parts.metrics,
         ),
         events=events,

@@ -57,6 +57,24 @@ def webhook_facts(event: str, payload: Mapping[str, Any], *, delivery: str) -> d
     }
 
 
+# What each event's payload must hold (modules/structs/hook.go): the header naming the event is not
+# covered by the signature, so a payload is trusted as an event only with that event's shape.
+_SHAPES = {
+    "issues": ("issue", "repository"),
+    "issue_comment": ("issue", "comment", "repository"),
+    "pull_request": ("pull_request", "repository"),
+    "push": ("ref", "commits", "repository"),
+}
+
+
+def has_shape_of(event: str, payload: Mapping[str, Any]) -> bool:
+    """Whether `payload` holds what a Gitea `event` payload holds, and no issue comment poses as an issue."""
+    fields = _SHAPES.get(event)
+    if fields is None or any(payload.get(field) is None for field in fields):
+        return False
+    return event == "issue_comment" or "comment" not in payload
+
+
 def schedule_facts(slot: str, repository: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The trigger of one schedule slot (RFC 3339 UTC), for one repository of a job that runs per
     repository (`repository` as `list_repositories` shows it); it names no event or path."""

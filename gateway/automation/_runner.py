@@ -20,7 +20,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from gateway.audit import AUTOMATION, AuditLog, Entry
-from gateway.automation._facts import schedule_facts, webhook_facts
+from gateway.automation._events import Delivery
+from gateway.automation._facts import has_shape_of, schedule_facts, webhook_facts
 from gateway.automation._model import Job, ScheduleTrigger, Step, WebhookTrigger
 from gateway.automation._template import TemplateError, render
 from gateway.errors import AuditEntryError, AuditWriteError, InvalidToolCall, ServiceUnavailable
@@ -84,12 +85,22 @@ class JobRunner:
         self._audit = audit
         self._metrics = metrics
 
+    async def handle(self, delivery: Delivery) -> None:
+        """The receiver's handler (`DeliveryHandler`)."""
+        await self.on_delivery(delivery)
+
     @property
     def scheduled(self) -> list[Job]:
         return [job for job in self._jobs.values() if isinstance(job.trigger, ScheduleTrigger)]
 
-    async def on_delivery(self, delivery_id: str, event: str, payload: Mapping[str, Any]) -> list[RunReport]:
-        """Run, one after the other, every webhook job whose trigger the delivery matches."""
+    async def on_delivery(self, delivery: Delivery) -> list[RunReport]:
+        """Run, one after the other, every webhook job whose trigger the delivery matches. The event
+        header is not signed: a payload without the shape of its event runs nothing."""
+        event, payload, delivery_id = delivery.event, delivery.payload, delivery.id
+        if not has_shape_of(event, payload):
+            log.warning("a webhook payload without the shape of its event", extra={"gitea_event": event})
+            self._metrics.automation_runs.labels(job="", outcome="mismatched_event").inc()
+            return []
         facts = webhook_facts(event, payload, delivery=delivery_id)
         reports = []
         for job in self._jobs.values():

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from gateway.audit import AuditLog
-from gateway.automation import JobRunner, load_jobs
+from gateway.automation import Delivery, JobRunner, load_jobs
 from gateway.errors import InvalidToolCall
 from gateway.observability.metrics import Metrics
 from gateway.vocabulary import CallContext, HeldForApproval
@@ -102,7 +102,7 @@ def runs(tmp_path: Path) -> list[dict[str, Any]]:
 
 async def test_steps_run_in_order_from_the_event_and_earlier_results(runner_of: Any, tmp_path: Path) -> None:
     caller = Caller({"list_issues": ok(ISSUES)})
-    [report] = await runner_of(caller).on_delivery("d-1", "issues", EVENT)
+    [report] = await runner_of(caller).on_delivery(Delivery("d-1", "issues", EVENT, 0.0))
     assert report.outcome == "completed"
     assert [(name, args.get("index")) for _, name, args in caller.calls] == [
         ("list_issues", None),
@@ -145,10 +145,12 @@ async def test_steps_run_in_order_from_the_event_and_earlier_results(runner_of: 
 async def test_a_delivery_the_trigger_does_not_match_runs_nothing(runner_of: Any, tmp_path: Path) -> None:
     caller = Caller({})
     runner = runner_of(caller)
-    assert await runner.on_delivery("d", "issues", {**EVENT, "action": "edited"}) == []
-    assert await runner.on_delivery("d", "push", EVENT) == []
+    assert await runner.on_delivery(Delivery("d", "issues", {**EVENT, "action": "edited"}, 0.0)) == []
+    assert await runner.on_delivery(Delivery("d", "push", EVENT, 0.0)) == []
     no_paths = {**EVENT, "issue": {**EVENT["issue"], "body": "docs/readme.md"}}
-    assert await runner.on_delivery("d", "issues", no_paths) == []
+    assert await runner.on_delivery(Delivery("d", "issues", no_paths, 0.0)) == []
+    commented = {**EVENT, "comment": {"body": "in src/x.py"}}  # an issue comment posing as an issue
+    assert await runner.on_delivery(Delivery("d", "issues", commented, 0.0)) == []
     assert caller.calls == [] and not (tmp_path / "audit.jsonl").read_text()
 
 
@@ -173,7 +175,7 @@ async def test_the_run_stops_at_the_first_step_not_carried_out(
     runner_of: Any, tmp_path: Path, answer: Any, step_outcome: str, run_outcome: str
 ) -> None:
     caller = Caller({"list_issues": ok(ISSUES), "create_issue_comment": answer})
-    [report] = await runner_of(caller).on_delivery("d", "issues", EVENT)
+    [report] = await runner_of(caller).on_delivery(Delivery("d", "issues", EVENT, 0.0))
     assert [name for _, name, _ in caller.calls] == ["list_issues", "create_issue_comment"]
     assert (report.outcome, report.steps[-1].outcome) == (run_outcome, step_outcome)
     assert runs(tmp_path)[0]["outcome"] == run_outcome
@@ -183,7 +185,7 @@ async def test_a_reference_that_names_nothing_fails_the_step_before_any_call(
     runner_of: Any, tmp_path: Path
 ) -> None:
     caller = Caller({"list_issues": ok({"issues": [{"title": "bug without a number"}]})})
-    [report] = await runner_of(caller).on_delivery("d", "issues", EVENT)
+    [report] = await runner_of(caller).on_delivery(Delivery("d", "issues", EVENT, 0.0))
     assert [name for _, name, _ in caller.calls] == ["list_issues"]
     assert report.outcome == "failed" and "has no 'number'" in (report.steps[1].error or "")
 
@@ -193,7 +195,7 @@ async def test_elements_past_max_items_are_not_run_and_the_run_says_so(
 ) -> None:
     many = {"issues": [{"number": n, "title": "bug"} for n in range(150)]}
     caller = Caller({"list_issues": ok(many)})
-    [report] = await runner_of(caller).on_delivery("d", "issues", EVENT)
+    [report] = await runner_of(caller).on_delivery(Delivery("d", "issues", EVENT, 0.0))
     assert sum(name == "create_issue_comment" for _, name, _ in caller.calls) == 100
     assert report.steps[1].not_run == 50 and runs(tmp_path)[0]["automation"]["steps"][1]["not_run"] == 50
 
