@@ -63,7 +63,11 @@ _sample_callers := {
 	"fixture, unlisted key": {"policy": policy, "who": "ci-bot"},
 	"v1, scoped bot with roles": {"policy": _v1, "who": "bot-1"},
 	"v1, unlisted key": {"policy": object.union(_v1, {"defaults": read_default("allow")}), "who": "someone"},
+	"automation job, allowed by its default": {"policy": _jobs_allowed, "who": "automation:nightly", "principal": _job_principal_input},
+	"automation job with a repository scope": {"policy": _jobs_allowed, "who": "automation:scoped", "principal": _job_principal_input},
 }
+
+_job_principal_input := {"kind": "automation", "scopes": ["tools:read", "tools:automation"]}
 
 test_allowed_repos_agrees_with_one_decision_per_repository if {
 	disagreements := {[name, tool] |
@@ -71,7 +75,7 @@ test_allowed_repos_agrees_with_one_decision_per_repository if {
 		some tool in ["list_repositories", "list_commits", "get_file_contents", "get_issue"]
 		listing := object.union(
 			as_call(caller.who, tool, "read", {"repo": null, "path": null, "ref": null}, _in_window),
-			{"repos": _sample_repos},
+			{"repos": _sample_repos, "principal": object.get(caller, "principal", {})},
 		)
 		batch := authz.allowed_repos with input as listing with data.aegis.policy as caller.policy
 		one_by_one := [repo |

@@ -27,8 +27,9 @@ _REPO_GLOB = re.compile(r"[A-Za-z0-9_.*?-]{1,100}", re.ASCII)
 _DOTS = frozenset({".", ".."})
 _GLOB_CHARACTERS = "letters, digits, '_', '-', '.', '*' or '?'"
 _WILDCARDS = frozenset("*?")
-# The gateway's API key names (gateway/edge/keys/_model.py): a principal is named by its key.
-_PRINCIPAL = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}", re.ASCII)
+# The gateway's API key names (gateway/edge/keys/_model.py): a principal is named by its key, or an
+# automation job by `automation:<job>` (no key name holds a ':', so no key can pass for a job).
+_PRINCIPAL = re.compile(r"(?:automation:)?[a-z0-9][a-z0-9._-]{0,63}", re.ASCII)
 _ROLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
 
 
@@ -112,12 +113,12 @@ def repository_example(pattern: str) -> str:
 
 
 def principal_name_problem(name: str) -> str | None:
-    """Why `name` cannot be an API key name (the principal's id), or None."""
+    """Why `name` is neither an API key name nor `automation:<job>` (the principal's id), or None."""
     if _PRINCIPAL.fullmatch(name):
         return None
     return (
         f"invalid principal {name!r}: principals are API key names, 1 to 64 of a-z 0-9 '.' '_' '-' "
-        "starting with a letter or digit"
+        "starting with a letter or digit, or automation:<job> with a job named alike"
     )
 
 

@@ -40,6 +40,39 @@ BAD_REPOS = [
 ]
 
 
+# Principals: API key names, and automation:<job> (a job named like a key).
+GOOD_PRINCIPALS = [
+    "ci-bot",
+    "a",
+    "x" * 64,
+    "automation:nightly",
+    "automation:" + "j" * 64,
+    "automation:triage.v2",
+]
+BAD_PRINCIPALS = [
+    "CI-Bot",
+    "-bot",
+    "x" * 65,
+    "automation:",
+    "automation:Nightly",
+    "automation:-x",
+    "automation:" + "j" * 65,
+    "oauth:alice",
+    "automation:a:b",
+    ":nightly",
+]
+
+
+@pytest.mark.parametrize("name", GOOD_PRINCIPALS)
+def test_good_principal_names(name: str) -> None:
+    assert principal_name_problem(name) is None
+
+
+@pytest.mark.parametrize("name", BAD_PRINCIPALS)
+def test_bad_principal_names(name: str) -> None:
+    assert principal_name_problem(name) is not None
+
+
 @pytest.mark.parametrize("name", GOOD_TOOLS)
 def test_valid_tool_name(name: str) -> None:
     assert tool_name_problem(name) is None
@@ -96,6 +129,7 @@ def test_schema_patterns_of_v1_names_agree_with_python_checks() -> None:
     principal = _pattern("principalName")
     role = _pattern("roleName")
     names = GOOD_REPOS + BAD_REPOS + ["acme/*", "*/docs", "a?/b*", "acme/**", "*", "*/..", "./*"]
+    names += GOOD_PRINCIPALS + BAD_PRINCIPALS
     names += _strings("ab./-_*?A \\[", 3000)
     for name in names:
         assert (pattern.search(name) is not None) == (repository_pattern_problem(name) is None), name

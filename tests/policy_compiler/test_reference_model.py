@@ -12,7 +12,10 @@ docs/policy.md.
 
 Allowed writes are rare among those inputs, so a second generator makes policies and calls where
 they are common, with require_approval lists, to check the obligation that holds them for approval;
-and calls that pass a role's or a principal's path allowlist are rare too, so a third makes those.
+calls that pass a role's or a principal's path allowlist are rare too, so a third makes those; and a
+fourth makes calls of automation jobs (principals `automation:<job>`, with roles, time windows,
+repository scopes and path rules of their own) that pass and fail the automation gate, among calls
+of keys that it must leave alone.
 """
 
 from __future__ import annotations
@@ -73,6 +76,9 @@ LIMITS = [100, 5000, 50000]
 SIZES = [0, 100, 101, 5000, 100000]
 PRINCIPALS = ["bot-a", "bot-b"]
 CALLERS = [*PRINCIPALS, "bot-c"]  # bot-c is never listed
+# Automation jobs: the first two may be listed under principals, the third never is.
+JOBS = ["automation:nightly", "automation:triage"]
+JOB_CALLERS = [*JOBS, "automation:adhoc"]
 ROLES = ["r1", "r2"]
 WINDOW = ["2026-01-01T00:00:00Z", "2026-06-01T00:00:00+02:00", "2027-01-01T00:00:00Z"]
 TIMES = [
@@ -216,6 +222,25 @@ def _path_rules() -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries({}, optional={"allow": allow, "deny": deny})
 
 
+def _principal_input(who: str, scopes: list[str]) -> dict[str, Any]:
+    """The input's principal: an automation job's for `automation:<job>`, else an API key's."""
+    kind = "automation" if who.startswith("automation:") else "api_key"
+    return {"id": who, "kind": kind, "scopes": scopes, "roles": []}
+
+
+def _context(who: str, *, write_mode: bool, time: str) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "write_mode": write_mode,
+        "time": time,
+        "client_ip": "127.0.0.1",
+        "request_id": "r",
+    }
+    if who.startswith("automation:"):
+        job = who.removeprefix("automation:")
+        context["automation"] = {"job": job, "trigger": "schedule", "event": None, "delivery": None}
+    return context
+
+
 @st.composite
 def _inputs(draw: st.DrawFn) -> dict[str, Any]:
     tool = draw(st.sampled_from(list(TOOLS)))
@@ -226,23 +251,19 @@ def _inputs(draw: st.DrawFn) -> dict[str, Any]:
         resource["size"] = draw(st.sampled_from([None, *SIZES]))
     if draw(st.booleans()):
         resource["branch"] = draw(st.sampled_from([None, *BRANCHES]))
+    who = draw(st.sampled_from([*CALLERS, *PRINCIPALS]))
+    scopes = draw(st.sampled_from([SCOPES, SCOPES, SCOPES, SCOPES[:1], SCOPES[:2], []]))
     return {
         "version": 1,
-        "principal": {
-            "id": draw(st.sampled_from([*CALLERS, *PRINCIPALS])),
-            "kind": "api_key",
-            "scopes": draw(st.sampled_from([SCOPES, SCOPES, SCOPES, SCOPES[:1], SCOPES[:2], []])),
-            "roles": [],
-        },
+        "principal": _principal_input(who, scopes),
         "tool": {"name": tool, "capability": TOOLS[tool]},
         "resource": resource,
         "args": {},
-        "context": {
-            "write_mode": draw(st.booleans()),
-            "time": draw(st.sampled_from([*TIMES, "2026-03-01T12:00:00Z", "2026-09-01T12:00:00Z"])),
-            "client_ip": "127.0.0.1",
-            "request_id": "r",
-        },
+        "context": _context(
+            who,
+            write_mode=draw(st.booleans()),
+            time=draw(st.sampled_from([*TIMES, "2026-03-01T12:00:00Z", "2026-09-01T12:00:00Z"])),
+        ),
     }
 
 
@@ -300,12 +321,18 @@ def reference_decision(policy: dict[str, Any], call: dict[str, Any]) -> dict[str
     repo, path = resource["repo"], resource["path"]
     size, branch = resource.get("size"), resource.get("branch")
     known = capability in CAPABILITIES
+    who = call["principal"]["id"]
+    # docs/policy.md, "Automation principals": a job's call also needs tools:automation and an
+    # automation grant, whatever the tool's capability.
+    automation = call["principal"]["kind"] == "automation" or who.startswith("automation:")
+    automation_grants: set[Reason] = set()
     if not known:
         denials.add(("capability.unknown", "deny"))
     elif f"tools:{capability}" not in call["principal"]["scopes"]:
         denials.add(("principal.scope", "deny"))
+    if known and automation and "tools:automation" not in call["principal"]["scopes"]:
+        denials.add(("principal.scope", "deny"))
 
-    who = call["principal"]["id"]
     principal = policy.get("principals", {}).get(who)
     if principal is not None:
         prefix = f"principals.{who}"
@@ -345,6 +372,14 @@ def reference_decision(policy: dict[str, Any], call: dict[str, Any]) -> dict[str
             }
             if role_grants:
                 grants.update(role_grants)
+                supports.add((f"{prefix}.roles[{position}]", "allow"))
+            role_automation_grants = {
+                (f"roles.{name}.capabilities[{index}]", "allow")
+                for index, granted in enumerate(role.get("capabilities", []))
+                if granted == "automation"
+            }
+            if automation and role_automation_grants:
+                automation_grants.update(role_automation_grants)
                 supports.add((f"{prefix}.roles[{position}]", "allow"))
 
     def tool_rules(rules: dict[str, Any], prefix: str) -> None:
@@ -436,6 +471,12 @@ def reference_decision(policy: dict[str, Any], call: dict[str, Any]) -> dict[str
             grants.add((f"defaults.{capability}", "allow"))
         if not grants:
             denials.add((f"defaults.{capability}", "deny"))
+    if known and automation:
+        if policy.get("defaults", {}).get("automation", "deny") == "allow":
+            automation_grants.add(("defaults.automation", "allow"))
+        if not automation_grants:
+            denials.add(("defaults.automation", "deny"))
+        supports.update(automation_grants)
     if known and not denials and grants:
         obligations: dict[str, Any] = {"secrets": "block" if "block" in outputs else "mask"}
         if limits:
@@ -680,3 +721,126 @@ def test_opa_agrees_with_the_reference_model_on_path_rules_per_role_and_principa
                 if f".paths.{scope}." in reason["rule"]
             )
     assert all(seen[situation] >= MIN_SEEN for situation in PATH_SCOPE_SITUATIONS), seen
+
+
+# --- automation jobs, where calls that pass the automation gate are common ------------------------
+# The first generator has no jobs (its counts of the secrets situations hold for its own draws);
+# these policies grant automation often, and their calls mix jobs with keys the gate must not touch.
+
+AUTOMATION_POLICIES = 80
+AUTOMATION_SEED = 20261215
+AUTOMATION_SITUATIONS = (
+    "deny defaults.automation",
+    "allow defaults.automation",
+    "allow by a role's automation grant",
+    "deny of a job with a grant",
+    "job's write allowed",
+    "job's write held for approval",
+    "key allowed",
+)
+# The tools of a job's calls: the reads and the write of TOOLS, the automation one, an unknown one.
+AUTOMATION_TOOLS = [
+    "get_file_contents",
+    "list_commits",
+    "create_file",
+    "create_file",
+    "create_file",
+    "run_job",
+    "shell",
+]
+
+
+def _automation_policy(rng: random.Random) -> dict[str, Any]:
+    roles: dict[str, Any] = {}
+    for name in ROLES:
+        role: dict[str, Any] = {"capabilities": _prefix(rng, list(CAPABILITIES), 1)}
+        if rng.random() < 0.6:
+            role["repositories"] = _prefix(rng, REPO_KEYS, 1)[:2]
+        if rng.random() < 0.2:
+            role["tools"] = {"deny": [rng.choice(list(TOOLS))]}
+        roles[name] = role
+    principals: dict[str, Any] = {name: {"roles": _prefix(rng, ROLES, 0)} for name in [*JOBS, "bot-a"]}
+    if rng.random() < 0.3:
+        principals[rng.choice(JOBS)]["repositories"] = _prefix(rng, REPO_KEYS, 1)[:2]
+    if rng.random() < 0.2:  # a window that the calls' time (2026-03-01) is in, or is not
+        principals[rng.choice(JOBS)].update(rng.choice([{"not_before": WINDOW[0]}, {"expires": WINDOW[0]}]))
+    policy: dict[str, Any] = {
+        "version": 1,
+        "defaults": {
+            "read": rng.choice(["allow", "allow", "deny"]),
+            "write": rng.choice(["allow", "allow", "deny"]),
+            "automation": rng.choice(["allow", "deny"]),
+        },
+        "write": {"repositories": rng.choice([["*/*"], ["acme/*", "*/app"], _prefix(rng, REPO_KEYS, 1)])},
+        "roles": roles,
+        "principals": principals,
+    }
+    if rng.random() < 0.5:
+        policy["write"]["require_approval"] = _prefix(rng, ["create_file", "run_job", "list_commits"], 3)
+    if rng.random() < 0.3:
+        policy["tools"] = {"deny": [rng.choice(list(TOOLS))]}
+    if rng.random() < 0.5:
+        key = rng.choice(REPO_KEYS)
+        paths: dict[str, Any] = {"deny": _prefix(rng, PATH_GLOBS, 1)[:2]}
+        if rng.random() < 0.5:
+            paths["principals"] = {rng.choice(JOBS): {"allow": _prefix(rng, PATH_GLOBS, 2)[:4]}}
+        if rng.random() < 0.3:
+            paths["roles"] = {rng.choice(ROLES): {"deny": [rng.choice(PATH_GLOBS)]}}
+        policy["repositories"] = {key: {"paths": paths}}
+    if rng.random() < 0.2:
+        policy["secrets"] = {"store_paths": "allow"}
+    return policy
+
+
+def _automation_input(rng: random.Random) -> dict[str, Any]:
+    who = rng.choice([*JOB_CALLERS, *JOB_CALLERS, *JOB_CALLERS, "bot-a", "bot-c"])
+    tool = rng.choice(AUTOMATION_TOOLS)
+    repo = rng.choice([None, *REPOS])
+    path = None if repo is None or rng.random() < 0.5 else rng.choice(PATHS)
+    scopes = rng.choice([SCOPES, SCOPES, SCOPES, SCOPES[:2], SCOPES[::2]])
+    return {
+        "version": 1,
+        "principal": _principal_input(who, scopes),
+        "tool": {"name": tool, "capability": TOOLS[tool]},
+        "resource": {"repo": repo, "path": path, "ref": None},
+        "args": {},
+        "context": _context(who, write_mode=rng.random() < 0.75, time="2026-03-01T12:00:00Z"),
+    }
+
+
+def _automation_situations(
+    policy: dict[str, Any], decision: dict[str, Any], call: dict[str, Any]
+) -> set[str]:
+    reasons = {(reason["rule"], reason["effect"]) for reason in decision["reasons"]}
+    job = call["principal"]["kind"] == "automation"
+    shown = {f"{effect} {rule}" for rule, effect in reasons if rule == "defaults.automation"}
+    role_grants = {
+        f"roles.{name}.capabilities[{index}]"
+        for name, role in policy["roles"].items()
+        for index, capability in enumerate(role["capabilities"])
+        if capability == "automation"
+    }
+    if job and decision["allow"] and any(rule in role_grants for rule, _ in reasons):
+        shown.add("allow by a role's automation grant")
+    if job and not decision["allow"] and ("defaults.automation", "deny") not in reasons:
+        shown.add("deny of a job with a grant")
+    if job and decision["allow"] and call["tool"]["capability"] == "write":
+        shown.add(
+            "job's write held for approval"
+            if "require_approval" in decision["obligations"]
+            else "job's write allowed"
+        )
+    if not job and decision["allow"]:
+        shown.add("key allowed")
+    return shown
+
+
+def test_opa_agrees_with_the_reference_model_on_automation_jobs(opa: str, tmp_path: Path) -> None:
+    rng = random.Random(AUTOMATION_SEED)  # noqa: S311 (reproducible test data, not a secret)
+    seen: Counter[str] = Counter()
+    for _ in range(AUTOMATION_POLICIES):
+        policy = _automation_policy(rng)
+        calls = [_automation_input(rng) for _ in range(CASES_PER_POLICY)]
+        for call, decision in zip(calls, _decide_as_the_model(opa, tmp_path, policy, calls), strict=True):
+            seen.update(_automation_situations(policy, decision, call))
+    assert all(seen[situation] >= MIN_SEEN for situation in AUTOMATION_SITUATIONS), seen

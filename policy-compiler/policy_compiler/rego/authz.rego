@@ -4,7 +4,8 @@
 #   Decides every tool call of the Aegis gateway from the compiled YAML policy at
 #   data.aegis.policy (built by policy_compiler, docs/policy.md). Deny by default: a call
 #   needs an explicit allow, deny beats allow at every level, and a write also needs
-#   WRITE_MODE on, its repository on the write whitelist and an allowed branch. Every
+#   WRITE_MODE on, its repository on the write whitelist and an allowed branch. A call of an
+#   automation job (principal automation:<job>) also needs an automation grant. Every
 #   decision names the rules that made it and where they stand in the YAML.
 # scope: package
 package aegis.authz

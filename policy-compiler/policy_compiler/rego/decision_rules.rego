@@ -4,7 +4,9 @@ package aegis.authz
 #   5 capability | 6 scope | 7 principal window | 8 principal repositories | 9 role denies
 #   10-11 global tools | 20-21 repository tools | 25 secret-store paths (secrets.rego)
 #   30-35 paths: repository, role, principal (paths.rego) | 36 size limits
-#   40-42 write gate | 50-52 explicit allows (or their absence)
+#   40-42 write gate | 50-52 explicit allows (or their absence), and for an automation job its
+#   automation grant beside them: defaults.automation at 50 (its deny when nothing grants automation),
+#   a role's capabilities entry at 52 with the membership at 9 (principals.rego)
 
 _tool_name := input.tool.name
 
@@ -29,6 +31,19 @@ _gated if _capability in {"write", "automation"}
 
 _path_given if is_string(_path)
 
+# METADATA
+# title: Automation job
+# description: |
+#   The caller is an automation job: principal kind "automation", or an id "automation:<job>"
+#   (which no API key name can be). Its calls need an automation grant on top of everything the
+#   same call of the tool's own capability needs.
+_automation_job if input.principal.kind == "automation"
+
+_automation_job if {
+	is_string(input.principal.id)
+	startswith(input.principal.id, "automation:")
+}
+
 _has_scope(principal, capability) if concat(":", ["tools", capability]) in principal.scopes
 
 # METADATA
@@ -46,6 +61,17 @@ _denials contains [5, 0, _builtin(rego.metadata.rule(), "deny")] if not _known_c
 _denials contains [6, 0, _builtin(rego.metadata.rule(), "deny")] if {
 	_known_capability
 	not _has_scope(input.principal, _capability)
+}
+
+# METADATA
+# title: Automation job lacks the automation scope
+# description: An automation job's principal does not carry "tools:automation", whatever the tool's capability.
+# custom:
+#   reason: principal.scope
+_denials contains [6, 0, _builtin(rego.metadata.rule(), "deny")] if {
+	_known_capability
+	_automation_job
+	not _has_scope(input.principal, "automation")
 }
 
 # METADATA
@@ -128,6 +154,18 @@ _denials contains [50, 0, _reason(_policy.defaults[_capability], "deny")] if {
 }
 
 # METADATA
+# title: No automation grant
+# description: |
+#   An automation job's call, whatever the tool's capability, needs defaults.automation to be
+#   allow or a role the job holds, applying to the call's repository, to list automation in
+#   its capabilities. Without one it is denied by defaults.automation.
+_denials contains [50, 0, _reason(_policy.defaults.automation, "deny")] if {
+	_known_capability
+	_automation_job
+	count(_automation_grants) == 0
+}
+
+# METADATA
 # title: Size limits
 # description: |
 #   The max_file_bytes limits that apply to a call with a path: the global one and those of
@@ -184,6 +222,26 @@ _grants contains [21, i, _reason(entry, "allow")] if {
 	some rules in _repo_sets
 	some i, entry in rules.tools.allow.entries
 	entry.name == _tool_name
+}
+
+# METADATA
+# title: Automation grants
+# description: |
+#   What lets an automation job's call pass the automation gate: defaults.automation when it is
+#   allow, and the capabilities entries naming automation of the roles the job holds that apply
+#   to the call (principals.rego). They support an allow; they are no explicit allow of a read or
+#   a write, which still needs its own.
+_automation_grants contains [50, 0, _reason(default_rule, "allow")] if {
+	_automation_job
+	default_rule := _policy.defaults.automation
+	default_rule.effect == "allow"
+}
+
+_automation_grants contains grant if some [_, grant] in _automation_role_grants
+
+_supports contains grant if {
+	_known_capability
+	some grant in _automation_grants
 }
 
 # METADATA

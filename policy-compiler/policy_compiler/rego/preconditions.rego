@@ -40,8 +40,9 @@ _precondition_failures contains [2, 0, _builtin(rego.metadata.rule(), "deny")] i
 #   version 1; principal an object; tool.name a non-empty string and tool.capability a
 #   string; resource with repo, path and ref present (each a string or null; repo a
 #   lower-cased owner/name; path normalized and relative, only with a repo), and optionally
-#   size (a non-negative integer or null) and branch (a string or null); and
-#   context.write_mode a boolean.
+#   size (a non-negative integer or null) and branch (a string or null);
+#   context.write_mode a boolean; and context.automation, for an automation job's call,
+#   absent, null, or an object whose job is a non-empty string.
 _decision_input_valid if {
 	input.version == 1
 	is_object(input.principal)
@@ -53,6 +54,7 @@ _decision_input_valid if {
 	_valid_size(object.get(input.resource, "size", null))
 	_valid_branch(object.get(input.resource, "branch", null))
 	is_boolean(input.context.write_mode)
+	_valid_automation(object.get(input.context, "automation", null))
 }
 
 # METADATA
@@ -91,6 +93,13 @@ _valid_branch(null)
 _valid_branch(branch) if {
 	is_string(branch)
 	regex.match(`^[^\x00-\x1f\x7f]+$`, branch)
+}
+
+_valid_automation(null)
+
+_valid_automation(automation) if {
+	is_object(automation)
+	_non_empty_string(automation.job)
 }
 
 _valid_repo(null)

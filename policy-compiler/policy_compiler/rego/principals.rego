@@ -53,9 +53,16 @@ _supports contains [8, i, _reason(entry, "allow")] if {
 	entry := _principal.repositories.entries[i]
 }
 
-# A role that grants the call names its membership (principals.<id>.roles[j]) as well.
+# A role that grants the call, or an automation job's automation grant, names its membership
+# (principals.<id>.roles[j]) as well.
 _supports contains [9, j, _reason(member, "allow")] if {
 	some [j, _] in _role_grants
+	member := _principal.roles.entries[j]
+}
+
+_supports contains [9, j, _reason(member, "allow")] if {
+	_known_capability
+	some [j, _] in _automation_role_grants
 	member := _principal.roles.entries[j]
 }
 
@@ -106,4 +113,18 @@ _role_grants contains [j, [52, i, _reason(entry, "allow")]] if {
 	_role_applies(role)
 	some i, entry in role.capabilities.entries
 	entry.capability == _capability
+}
+
+# METADATA
+# title: Role automation grants
+# description: |
+#   For an automation job: a role it holds, applying to the call's repository, lists automation
+#   in its capabilities. [j, reason entry] as for role grants; the entry stands at stage 52, as
+#   a capabilities grant does.
+_automation_role_grants contains [j, [52, i, _reason(entry, "allow")]] if {
+	_automation_job
+	some [j, role] in _held
+	_role_applies(role)
+	some i, entry in role.capabilities.entries
+	entry.capability == "automation"
 }

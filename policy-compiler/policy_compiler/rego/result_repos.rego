@@ -20,8 +20,9 @@ allowed_repos := {"repos": [repo | some repo in input.repos; _repo_shown(repo)],
 }
 
 # The rules of one decision that depend on the repository (stages 8, 20 and 21), applied to `repo`
-# instead of the call's missing one. Every grant of the call without a repository holds on any
-# repository (roles limited to repositories only add grants), and the path, size and write rules
+# instead of the call's missing one. Every grant of the call without a repository, an automation
+# job's automation grant included, holds on any repository (roles limited to repositories only add
+# grants), and the path, size and write rules
 # do not apply to a read without a path, so these are the only rules that can deny it there.
 # opa-tests/result_repos_test.rego checks that this always agrees with one decision per repository.
 _repo_shown(repo) if {
