@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from policy_compiler import build_bundle
+from policy_compiler import SOURCE_NAME, build_bundle
 
 from gateway.errors import ConfigError
 from gateway.opa._eval import evaluate_decisions
@@ -33,7 +33,7 @@ def describe_decision(decision: dict[str, Any], policy: Path, revision: str) -> 
     out = [f"decision: {verdict}  (policy {policy.name}, bundle revision {revision[:12]})"]
     for reason in decision.get("reasons", []):
         out.append(f"  {reason['effect']:<5} {reason['rule']}  [{reason['source']}]")
-        quoted = _source_line(reason["source"], policy.name, lines)
+        quoted = _source_line(reason["source"], lines)
         if quoted:
             out.append(f"        {quoted}")
     obligations = decision.get("obligations") or {}
@@ -44,15 +44,16 @@ def describe_decision(decision: dict[str, Any], policy: Path, revision: str) -> 
         out.append("held for a human approval (aegis approvals approve ID) by:")
         for entry in approvals:
             out.append(f"  approval {entry['rule']}  [{entry['source']}]")
-            quoted = _source_line(entry["source"], policy.name, lines)
+            quoted = _source_line(entry["source"], lines)
             if quoted:
                 out.append(f"        {quoted}")
     return out
 
 
-def _source_line(source: str, file_name: str, lines: list[str]) -> str | None:
-    """The YAML text a `file:line` source points at, when it is in the explained file."""
+def _source_line(source: str, lines: list[str]) -> str | None:
+    """The YAML text a `file:line` source points at, when it is in the explained file: the compiler
+    names that file SOURCE_NAME in every source, whatever it is called."""
     name, _, number = source.rpartition(":")
-    if name != file_name or not number.isdigit() or not 1 <= int(number) <= len(lines):
+    if name != SOURCE_NAME or not number.isdigit() or not 1 <= int(number) <= len(lines):
         return None
     return f"{number}| {lines[int(number) - 1].strip()}"

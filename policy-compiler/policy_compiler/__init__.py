@@ -16,7 +16,7 @@ from policy_compiler._bundle import COMPILER_ID, BundleInfo, build_bundle, bundl
 from policy_compiler._errors import BundleError, PolicyCompilerError, PolicyError, PolicyIssue
 from policy_compiler._glob import glob_matches, glob_to_regex
 from policy_compiler._inventory import PolicyNames, glob_samples, policy_names, repository_path_globs
-from policy_compiler._loader import check, load_policy
+from policy_compiler._loader import SOURCE_NAME, check, load_policy
 from policy_compiler._model import (
     Default,
     Limit,
@@ -39,6 +39,7 @@ from policy_compiler._yaml import Document, JsonPath, parse_yaml
 __all__ = [
     "COMPILER_ID",
     "SECRET_STORE_GLOBS",
+    "SOURCE_NAME",
     "SUPPORTED_ALGORITHMS",
     "BundleError",
     "BundleInfo",
