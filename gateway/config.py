@@ -288,6 +288,7 @@ class Settings:
     webhook_replay_window_s: float = DEFAULT_WEBHOOK_REPLAY_WINDOW_S
     automation_queue: int = DEFAULT_AUTOMATION_QUEUE  # deliveries waiting for a worker, then 503
     automation_workers: int = DEFAULT_AUTOMATION_WORKERS
+    scheduler: bool | None = None  # AEGIS_SCHEDULER; None: run it when jobs have a schedule
 
     @property
     def audit_checkpoint_sink(self) -> Path:
@@ -393,6 +394,7 @@ class Settings:
             ),
             automation_queue=_int(env, "AEGIS_AUTOMATION_QUEUE", DEFAULT_AUTOMATION_QUEUE),
             automation_workers=_int(env, "AEGIS_AUTOMATION_WORKERS", DEFAULT_AUTOMATION_WORKERS),
+            scheduler=_optional_bool("AEGIS_SCHEDULER", env.get("AEGIS_SCHEDULER", "")),
         )
 
     @property
@@ -501,6 +503,10 @@ def _limits_backend(value: str, redis_url: str | None) -> str:
 
 def _non_negative_float(name: str, value: str) -> float:
     return 0.0 if value.strip() in {"0", "0.0"} else parse_positive_float(name, value)
+
+
+def _optional_bool(name: str, value: str) -> bool | None:
+    return None if not value.strip() else parse_bool(name, value)
 
 
 def _optional_path(value: str | None) -> Path | None:

@@ -38,6 +38,7 @@ class Metrics:
     automation_queue_depth: Gauge
     automation_handler_failures: Counter
     automation_unprocessed: Counter
+    automation_slots: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -164,6 +165,12 @@ class Metrics:
             automation_unprocessed=Counter(
                 "aegis_automation_unprocessed",
                 "Accepted deliveries left unprocessed when the gateway stopped (each logged).",
+                registry=registry,
+            ),
+            automation_slots=Counter(
+                "aegis_automation_slots",
+                "Slots of scheduled jobs, by job and outcome.",
+                ["job", "outcome"],
                 registry=registry,
             ),
         )

@@ -1,10 +1,11 @@
-"""The gateway's own durable state: pending approvals, write quotas used, file snapshots for rollback, and
-the archive of every policy served, and the webhook deliveries seen lately.
+"""The gateway's own durable state: pending approvals, write quotas used, file snapshots for rollback,
+the archive of every policy served, the webhook deliveries seen lately and the leases of scheduled slots.
 
 One database: SQLite (AEGIS_STATE_DB) for a single gateway, or PostgreSQL (AEGIS_STATE_URL) shared by
 replicas. Every change is one transaction, and the ones that must not race across replicas (consuming an
 approval, reserving a quota, claiming a snapshot) are conditional updates under a lock, so an approval is
-consumed exactly once and a quota is never overspent. The schema is migrated at start-up (`migrate`).
+consumed exactly once and a quota is never overspent; a scheduled slot is claimed by a conditional insert
+under a unique key, so one replica runs it. The schema is migrated at start-up (`migrate`).
 """
 
 from gateway.state._approvals import (
@@ -17,6 +18,7 @@ from gateway.state._approvals import (
 )
 from gateway.state._database import Database
 from gateway.state._deliveries import WebhookDeliveries
+from gateway.state._leases import ScheduleLeases
 from gateway.state._migrations import LATEST as SCHEMA_VERSION
 from gateway.state._migrations import migrate
 from gateway.state._policies import ArchivedPolicy, PolicyArchive
@@ -38,6 +40,7 @@ __all__ = [
     "PostgresDatabase",
     "QuotaExceeded",
     "Reservation",
+    "ScheduleLeases",
     "SnapshotError",
     "SnapshotStore",
     "SqliteDatabase",

@@ -63,10 +63,22 @@ _V3_POSTGRESQL = (
         delivery_id TEXT PRIMARY KEY, received DOUBLE PRECISION NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS webhook_deliveries_by_age ON webhook_deliveries (received)",
 )
+# 4: the scheduler's leases, one row per job and slot claimed (the slot in seconds since the epoch, UTC).
+_V4_SQLITE = (
+    """CREATE TABLE IF NOT EXISTS schedule_leases (
+        job TEXT NOT NULL, slot INTEGER NOT NULL, holder TEXT NOT NULL, claimed REAL NOT NULL,
+        PRIMARY KEY (job, slot))""",
+)
+_V4_POSTGRESQL = (
+    """CREATE TABLE IF NOT EXISTS schedule_leases (
+        job TEXT NOT NULL, slot BIGINT NOT NULL, holder TEXT NOT NULL, claimed DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (job, slot))""",
+)
 MIGRATIONS: tuple[dict[Dialect, tuple[str, ...]], ...] = (
     {"sqlite": _V1_SQLITE, "postgresql": _V1_POSTGRESQL},
     {"sqlite": _V2_SQLITE, "postgresql": _V2_POSTGRESQL},
     {"sqlite": _V3_SQLITE, "postgresql": _V3_POSTGRESQL},
+    {"sqlite": _V4_SQLITE, "postgresql": _V4_POSTGRESQL},
 )
 LATEST = len(MIGRATIONS)
 _VERSIONS = (

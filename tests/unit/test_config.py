@@ -39,11 +39,20 @@ def test_a_share_over_the_whole_cap_stops_the_start() -> None:
         ("AEGIS_MAX_HEADERS", "1.5", "a whole number >= 1"),
         ("AEGIS_MAX_CONNECTIONS_PER_ADDRESS", "0", "a whole number >= 1"),
         ("AEGIS_MAX_IN_FLIGHT_PER_KEY", "0", "a whole number >= 1"),
+        ("AEGIS_SCHEDULER", "sometimes", "one of true/false"),
     ],
 )
 def test_a_bad_value_names_its_setting(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=f"{name} must be {message}"):
         Settings.from_env({name: value})
+
+
+@pytest.mark.parametrize(("value", "scheduler"), [(None, None), ("", None), ("off", False), ("true", True)])
+def test_the_scheduler_setting_is_on_off_or_left_to_the_jobs(
+    value: str | None, scheduler: bool | None
+) -> None:
+    env = {} if value is None else {"AEGIS_SCHEDULER": value}
+    assert Settings.from_env(env).scheduler is scheduler
 
 
 def test_a_port_another_gateway_listens_on_is_refused_before_anything_starts() -> None:

@@ -1,10 +1,11 @@
 """Two replicas racing on one state database: an approval runs one call, a quota is spent once, a
 decision and a snapshot's claim happen once, a held call asks for one approval, a webhook delivery is
-accepted once."""
+accepted once, a scheduled slot is run by one replica."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 from gateway.errors import Kind
 from gateway.state import (
@@ -13,6 +14,7 @@ from gateway.state import (
     ApprovalStore,
     Database,
     QuotaExceeded,
+    ScheduleLeases,
     SnapshotError,
     SnapshotStore,
     WebhookDeliveries,
@@ -109,3 +111,14 @@ async def test_a_stale_webhook_delivery_is_renewed_once(replicas: tuple[Database
         await store.remember(f"warm-up-{id(store)}", window_s=100_000)
     accepted = await asyncio.gather(*(later[i % 2].remember("stale", window_s=3600) for i in range(RACERS)))
     assert accepted.count(True) == 1
+
+
+async def test_a_scheduled_slot_is_claimed_by_one_replica(replicas: tuple[Database, Database]) -> None:
+    slot = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
+    leases = [ScheduleLeases(database) for database in replicas]
+    won = await asyncio.gather(
+        *(leases[i % 2].claim("nightly", slot, holder=f"replica-{i % 2}") for i in range(RACERS))
+    )
+    assert won.count(True) == 1
+    holders = await asyncio.gather(*(lease.last_slot("nightly") for lease in leases))
+    assert holders == [slot, slot]
