@@ -269,6 +269,32 @@ def test_issue_events_are_sent_as_gitea_sends_them(site: Site) -> None:
     assert _issue_payload(cleared, action="label_cleared", event_type="issue_label")["issue"]["labels"] == []
 
 
+def test_an_issue_created_closed_is_opened_then_closed(site: Site) -> None:
+    receiver = site.receiver()
+    site.hook(receiver.url, ["issues_only"])
+    assert site.http.post(f"{REPO}/issues", json={"title": "Born closed", "closed": True}).status_code == 201
+    opened, closed = receiver.wait(2)
+    assert _issue_payload(opened, action="opened")["issue"]["state"] == "open"
+    assert _issue_payload(closed, action="closed")["issue"]["state"] == "closed"
+
+
+def test_labels_and_edits_of_a_pull_request_are_pull_request_events(site: Site) -> None:
+    receiver = site.receiver()
+    site.hook(receiver.url, ["pull_request_label", "pull_request_only"])
+    assert site.http.post(f"{REPO}/issues/6/labels", json={"labels": ["security"]}).status_code == 200
+    assert site.http.patch(f"{REPO}/issues/6", json={"title": "Rotate secrets"}).status_code == 201
+    labeled, edited = receiver.wait(2)
+    label = _check_delivery(labeled, event="pull_request", event_type="pull_request_label")
+    assert (label["action"], label["number"]) == ("label_updated", 6)
+    assert "security" in [item["name"] for item in label["pull_request"]["labels"]]
+    assert label["repository"]["permissions"] == {"admin": True, "push": True, "pull": True}  # owner access
+    _conforms(label["pull_request"], "PullRequest")
+    renamed = _check_delivery(edited, event="pull_request", event_type="pull_request")
+    assert renamed["action"] == "edited"
+    assert renamed["changes"] == {"title": {"from": "Rotate production secrets (fix)"}}
+    assert renamed["pull_request"]["head"]["ref"] == "fix/rotate-secrets"
+
+
 def test_comments_on_issues_and_pull_requests(site: Site) -> None:
     receiver = site.receiver()
     site.hook(receiver.url, ["issue_comment", "pull_request_comment"])
