@@ -50,6 +50,7 @@ _OWNER: Final = Permission(admin=True, push=True, pull=True)  # perm.AccessModeO
 _NO_ACCESS: Final = Permission(admin=False, push=False, pull=False)  # perm.AccessModeNone
 _NEW_BRANCH_COMMITS: Final = 10  # pushNewBranch: newCommit.CommitsBeforeLimit(10)
 _FEED_MAX_COMMIT_NUM: Final = 5  # setting.UI.FeedMaxCommitNum: commits a push payload lists
+_STATE_EVENTS: Final = ("issues", "pull_request")  # an issue's event type, a pull request's
 _DELIVERED_TYPES: Final = frozenset({"gitea", "gogs"})  # the hook types sending Gitea's own payload
 _GO_ESCAPES: Final = {
     "<": "\\u003c",
@@ -152,9 +153,6 @@ async def _issue_event(
     issue_document = issue_json(call.site, metadata, repo, issue, doer)
     payload = head | {"issue": issue_document, "repository": repository, "sender": sender, "commit_id": ""}
     _emit(call, repo, kind[0], payload)
-
-
-_STATE_EVENTS: Final = ("issues", "pull_request")
 
 
 @_never_fails
