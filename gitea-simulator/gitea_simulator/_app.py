@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from ._context import SimulatorState, json_response, site_of
 from ._errors import ApiError, SimulatorError
+from ._hook_delivery import DEFAULT_DELIVER_TIMEOUT, HookSender
 from ._recorder import RecordedRequest, RequestRecorder
 from ._routes_branch_writes import create_branch
 from ._routes_commits import get_commit, list_commits
@@ -28,9 +29,20 @@ from ._routes_compare import compare
 from ._routes_diffs import get_commit_diff, get_pull_diff
 from ._routes_file_writes import create_file, delete_file, update_file
 from ._routes_files import get_blob, get_contents, get_contents_ext, get_raw, get_tree
+from ._routes_hooks import (
+    create_repo_hook,
+    create_system_hook,
+    delete_repo_hook,
+    delete_system_hook,
+    get_repo_hook,
+    get_system_hook,
+    list_hook_deliveries,
+    list_repo_hooks,
+    list_system_hooks,
+)
 from ._routes_issue_writes import create_comment, create_issue, edit_issue
 from ._routes_issues import get_issue, list_issues
-from ._routes_labels import add_issue_labels, delete_issue_label, list_labels
+from ._routes_labels import add_issue_labels, clear_issue_labels, delete_issue_label, list_labels
 from ._routes_pull_writes import create_pull
 from ._routes_pulls import get_pull, list_pull_files, list_pulls
 from ._routes_releases import list_releases, list_tags
@@ -90,12 +102,22 @@ ROUTES = [
     Route(_ISSUE, edit_issue, methods=["PATCH"]),
     Route(f"{_ISSUE}/comments", create_comment, methods=["POST"]),
     Route(f"{_ISSUE}/labels", add_issue_labels, methods=["POST"]),
+    Route(f"{_ISSUE}/labels", clear_issue_labels, methods=["DELETE"]),
     Route(f"{_ISSUE}/labels/{{id}}", delete_issue_label, methods=["DELETE"]),
     Route(f"{_REPO}/pulls", list_pulls),
     Route(f"{_REPO}/pulls", create_pull, methods=["POST"]),
     Route(f"{_PULL}.{{diff_type:diff_type}}", get_pull_diff),  # before {index}
     Route(_PULL, get_pull),
     Route(f"{_PULL}/files", list_pull_files),
+    Route(f"{_REPO}/hooks", list_repo_hooks),
+    Route(f"{_REPO}/hooks", create_repo_hook, methods=["POST"]),
+    Route(f"{_REPO}/hooks/{{id}}", get_repo_hook),
+    Route(f"{_REPO}/hooks/{{id}}", delete_repo_hook, methods=["DELETE"]),
+    Route("/api/v1/admin/hooks", list_system_hooks),
+    Route("/api/v1/admin/hooks", create_system_hook, methods=["POST"]),
+    Route("/api/v1/admin/hooks/{id}", get_system_hook),
+    Route("/api/v1/admin/hooks/{id}", delete_system_hook, methods=["DELETE"]),
+    Route("/_simulator/hook_deliveries", list_hook_deliveries),  # test-only, not Gitea's
 ]
 
 
@@ -122,12 +144,16 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return json_response({"message": "", "url": site_of(request).swagger_url}, status=500)
 
 
-def create_app(state_dir: Path, *, request_log: Path | None = None) -> Starlette:
+def create_app(
+    state_dir: Path, *, request_log: Path | None = None, hook_timeout: float = DEFAULT_DELIVER_TIMEOUT
+) -> Starlette:
     """A Gitea 1.26 API simulator over ``state_dir`` (see ``seed_demo`` for its layout).
 
-    The read endpoints and a set of writes (issues, comments, labels, branches, files, pull requests)
-    exist; anything else answers like Gitea does for an unknown route or method. Every request is recorded
-    with the status answered in ``app.state.requests`` and, with ``request_log``, appended to that file.
+    The read endpoints and a set of writes (issues, comments, labels, branches, files, pull requests,
+    webhooks) exist; anything else answers like Gitea does for an unknown route or method. Every request
+    is recorded with the status answered in ``app.state.requests`` and, with ``request_log``, appended to
+    that file. Webhooks are delivered by a worker thread within ``hook_timeout`` seconds each, and
+    recorded in ``app.state.simulator.hooks.deliveries()``.
     """
     requests: list[RecordedRequest] = []
     app = Starlette(
@@ -142,5 +168,7 @@ def create_app(state_dir: Path, *, request_log: Path | None = None) -> Starlette
     )
     app.router.redirect_slashes = False
     app.state.requests = requests
-    app.state.simulator = SimulatorState(state_dir=state_dir, store=MetadataStore(state_dir))
+    app.state.simulator = SimulatorState(
+        state_dir=state_dir, store=MetadataStore(state_dir), hooks=HookSender(timeout=hook_timeout)
+    )
     return app

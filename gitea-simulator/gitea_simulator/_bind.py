@@ -39,6 +39,7 @@ _GO_TYPES: Final = {
     "[]int64": "[]int64",
     "[]string": "[]string",
     "[]any": "[]interface {}",
+    "map[string]string": "map[string]string",
 }
 _SYNTAX: Final = {
     "Expecting value": "looking for beginning of value",
@@ -53,7 +54,7 @@ class Field:
     """One field of a Go option struct: its JSON key, Go name, Go kind and binding rules.
 
     Kinds: ``string``, ``bool``, ``int64``, their pointers ``*string`` ..., ``[]int64``, ``[]string``,
-    ``[]any``, and ``any`` for fields the simulator does not use (not type-checked).
+    ``[]any``, ``map[string]string``, and ``any`` for fields the simulator does not use (not type-checked).
     """
 
     json: str
@@ -143,6 +144,12 @@ def _decode_field(spec: FormSpec, field: Field, value: Any) -> Any:
     if field.kind == "any" or value is None:
         return value
     go_type = _GO_TYPES[field.kind]
+    if field.kind == "map[string]string":
+        if not isinstance(value, dict):
+            raise _type_error(spec, field, value, go_type)
+        return {
+            key: "" if item is None else _scalar(spec, field, item, "string") for key, item in value.items()
+        }
     if not field.kind.startswith("[]"):
         return _scalar(spec, field, value, go_type)
     if not isinstance(value, list):
@@ -184,7 +191,7 @@ def _decode(spec: FormSpec, text: str) -> dict[str, Any]:
     by_folded = {field.json.casefold(): field for field in spec.fields}
     for key, value in document.items():
         field = by_name.get(key) or by_folded.get(key.casefold())
-        if field is not None and not (value is None and not field.kind.startswith(("*", "[]"))):
+        if field is not None and not (value is None and not field.kind.startswith(("*", "[]", "map["))):
             values[field.json] = _decode_field(spec, field, value)
     return values
 

@@ -28,6 +28,7 @@ from ._access import (
     require_unarchived,
     visible_repo,
 )
+from ._hook_delivery import HookSender
 from ._pagination import list_headers
 from ._store import Metadata, MetadataStore, Repo, User
 from ._urls import Site
@@ -49,10 +50,11 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # Gitea asks thes
 
 @dataclass(frozen=True, slots=True)
 class SimulatorState:
-    """Held in ``app.state.simulator``: where the state lives and its metadata store."""
+    """Held in ``app.state.simulator``: where the state lives, its metadata store, the webhook sender."""
 
     state_dir: Path
     store: MetadataStore
+    hooks: HookSender
 
 
 def site_of(request: Request) -> Site:
@@ -97,6 +99,7 @@ class Call:
     principal: Principal | None
     site: Site
     query: Mapping[str, str]
+    hooks: HookSender
 
     @property
     def doer(self) -> User | None:
@@ -177,4 +180,5 @@ def open_call(request: Request) -> Call:
         principal=principal,
         site=site_of(request),
         query=query,
+        hooks=state.hooks,
     )

@@ -29,6 +29,7 @@ __all__ = [
     "commit_json",
     "contents_json",
     "file_commit_json",
+    "payload_user",
     "tag_json",
 ]
 
@@ -140,7 +141,8 @@ def file_commit_json(site: Site, repo: Repo, commit: Commit) -> dict[str, Any]:
     }
 
 
-def _payload_user(metadata: Metadata, signature: Signature) -> dict[str, str]:
+def payload_user(metadata: Metadata, signature: Signature) -> dict[str, str]:
+    """``api.PayloadUser``: the signature's name and e-mail, and the login of the user with that e-mail."""
     user = metadata.user_by_email(signature.email) if signature.email else None
     return {"name": signature.name, "email": signature.email, "username": user.login if user else ""}
 
@@ -155,8 +157,8 @@ def branch_json(
             "id": commit.sha,
             "message": commit.message,
             "url": f"{site.repo_html_url(repo)}/commit/{commit.sha}",
-            "author": _payload_user(metadata, commit.author),
-            "committer": _payload_user(metadata, commit.committer),
+            "author": payload_user(metadata, commit.author),
+            "committer": payload_user(metadata, commit.committer),
             "verification": dict(UNSIGNED),
             "timestamp": format_time(commit.author.when),
             "added": None,

@@ -3,6 +3,7 @@
 The start point is ``old_ref_name`` (a branch, tag or commit), else ``old_branch_name`` (a branch), else
 the default branch. A name that is taken, or that clashes with a branch path (``a`` vs ``a/b``) or a tag,
 is a 409; the ref is created with ``update-ref`` against the all-zero id, so it never replaces one.
+As in Gitea, whose branch creation is a push, it is a ``create`` and a ``push`` webhook event.
 
 Example::
 
@@ -22,6 +23,7 @@ from ._context import json_response, open_call
 from ._errors import ApiError
 from ._git import Commit, ObjectReader
 from ._git_write import ZERO_SHA, ref_names, update_ref
+from ._hook_events import branch_pushed
 from ._render_git import branch_json
 from ._store import Repo
 from ._writes import write_lock
@@ -69,7 +71,7 @@ async def create_branch(request: Request) -> Response:
     """``POST /branches``: 201 Branch."""
     call = open_call(request)
     repo, permission = call.repo("repository")
-    call.signed()
+    principal = call.signed()
     if not permission.push:
         raise ApiError(403, "user should have a permission to write to a repo")
     require_unarchived(repo)
@@ -83,4 +85,5 @@ async def create_branch(request: Request) -> Response:
         await _check_name(git_dir, name)
         if not await update_ref(git_dir, f"refs/heads/{name}", start.sha, ZERO_SHA):
             raise ApiError(409, "The branch already exists.")
+        await branch_pushed(call, repo, principal.user, branch=name, before=ZERO_SHA, after=start.sha)
     return json_response(branch_json(call.site, call.metadata, repo, name, start, permission), status=201)

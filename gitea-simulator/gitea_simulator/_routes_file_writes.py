@@ -5,7 +5,8 @@ not name ``.git``, a new branch must not exist yet, an update or delete must nam
 ``sha``, and the commit (authored and committed by the caller, now) moves the branch with ``update-ref``
 against the commit it was built on; if another writer moved the branch meanwhile, the change is rebuilt
 on the new head (a few times, then 409). ``force_push`` is refused: this simulator never rewrites history.
-``PUT`` without a ``sha`` creates the file, as Gitea 1.26 does.
+``PUT`` without a ``sha`` creates the file, as Gitea 1.26 does. Each commit is a ``push`` webhook event
+(after a ``create`` for a ``new_branch``, before ``synchronized`` for the pull requests it heads).
 
 Example::
 
@@ -29,6 +30,7 @@ from ._errors import ApiError
 from ._git import Commit, ObjectReader
 from ._git_write import ZERO_SHA, Identity, IndexEntry, build_tree, commit_tree, update_ref, write_blob
 from ._gobase64 import std_decode
+from ._hook_events import branch_pushed
 from ._paths import clean_tree_path
 from ._refs import RefCommit
 from ._render_git import UNSIGNED, file_commit_json
@@ -147,10 +149,12 @@ async def _apply(call: Call, repo: Repo, form: Form, change: _Change) -> dict[st
             if new != old and await objects.commit(f"refs/heads/{new}") is not None:
                 raise ApiError(422, f"branch already exists [name: {new}]")
             sha = await _commit(git_dir, objects, head, change, message, author)
-            if await update_ref(git_dir, f"refs/heads/{new}", sha, head.sha if new == old else ZERO_SHA):
+            before = head.sha if new == old else ZERO_SHA
+            if await update_ref(git_dir, f"refs/heads/{new}", sha, before):
                 break
         else:
             raise ApiError(409, f"branch {new} kept moving during the change; try again")
+        await branch_pushed(call, repo, author, branch=new, before=before, after=sha)
         commit = await objects.commit(sha)
         assert commit is not None
         content = None

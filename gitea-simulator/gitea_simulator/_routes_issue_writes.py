@@ -2,6 +2,7 @@
 
 Gitea's permissions, not a blanket write check: anyone who can read the issues may open an issue (a
 non-writer's labels are dropped) or comment (not on a locked issue); editing needs the poster or a writer.
+Each change is a webhook event (``opened``, ``edited``, ``closed``, ``reopened``, comment ``created``).
 
 Example::
 
@@ -18,6 +19,7 @@ from starlette.responses import Response
 from ._bind import Field, Form, FormSpec, bind
 from ._context import json_response, open_call
 from ._errors import ApiError
+from ._hook_events import comment_created, issue_edited, issue_opened, issue_state_changed
 from ._issue_changes import add_comment, open_issue, store_issue
 from ._render import comment_json, issue_json
 from ._routes_issues import path_issue
@@ -78,6 +80,7 @@ async def create_issue(request: Request) -> Response:
             when=now_text(),
         )
         save(call, metadata)
+        await issue_opened(call, metadata, repo, issue, principal.user)
     return json_response(issue_json(call.site, metadata, repo, issue, call.doer), status=201)
 
 
@@ -118,16 +121,19 @@ async def edit_issue(request: Request) -> Response:
         if issue.user.lower() != principal.user.login.lower() and not permission.push:
             return Response(status_code=403)  # Gitea: ctx.Status(403), no body
         when = now_text()
-        edited = _edited(issue, form, when)
+        edited = final = _edited(issue, form, when)
         state = form.optional_text("state")
         try:
             if state is not None:
-                edited = _with_state(edited, state, when)
+                final = _with_state(edited, state, when)
         finally:
-            if edited is not issue:
-                metadata, repo = store_issue(metadata, repo, edited)
+            if final is not issue:
+                metadata, repo = store_issue(metadata, repo, final)
                 save(call, metadata)
-    return json_response(issue_json(call.site, metadata, repo, edited, call.doer), status=201)
+                await issue_edited(call, metadata, repo, issue, edited, principal.user)
+        if final.state != edited.state:
+            await issue_state_changed(call, metadata, repo, final, principal.user)
+    return json_response(issue_json(call.site, metadata, repo, final, call.doer), status=201)
 
 
 async def create_comment(request: Request) -> Response:
@@ -144,4 +150,5 @@ async def create_comment(request: Request) -> Response:
             metadata, repo, issue, user=principal.user.login, body=form.text("body"), when=now_text()
         )
         save(call, metadata)
+        await comment_created(call, metadata, repo, issue, comment, principal.user)
     return json_response(comment_json(call.site, metadata, repo, issue, comment), status=201)

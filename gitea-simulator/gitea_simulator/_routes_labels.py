@@ -2,7 +2,8 @@
 
 As in Gitea: labels to add are ids or names (not both); ids or names that match no label of the
 repository are ignored, not an error; removing a label id that exists nowhere is a 422, removing one the
-issue does not carry is a 204.
+issue does not carry is a 204. Every change is a ``label_updated`` webhook event (``label_cleared`` for
+``DELETE /issues/{index}/labels``), sent even when the labels stayed the same, as Gitea does.
 
 Example::
 
@@ -21,14 +22,15 @@ from starlette.responses import Response
 from ._bind import Field, FormSpec, bind
 from ._context import json_response, open_call
 from ._errors import ApiError
+from ._hook_events import labels_changed
 from ._issue_changes import store_issue, with_labels
 from ._pagination import ListOptions
 from ._render import issue_labels, label_json
 from ._routes_issues import path_issue
-from ._store import Label, Repo
+from ._store import Label, Metadata, Repo
 from ._writes import fresh_repo, now_text, save, write_lock
 
-__all__ = ["add_issue_labels", "delete_issue_label", "list_labels"]
+__all__ = ["add_issue_labels", "clear_issue_labels", "delete_issue_label", "list_labels"]
 
 ISSUE_LABELS = FormSpec("IssueLabelsOption", (Field("labels", "Labels", "[]any"),))
 _NOT_A_LABEL: Final = "a label must be an integer or a string"
@@ -80,7 +82,7 @@ def _wanted(repo: Repo, items: list[Any]) -> list[Label]:
 async def add_issue_labels(request: Request) -> Response:
     """``POST /issues/{index}/labels``: 200 with every label the issue has afterwards."""
     call = open_call(request)
-    repo, permission, _ = call.writable_repo("issue")
+    repo, permission, principal = call.writable_repo("issue")
     form = await bind(request, ISSUE_LABELS)
     async with write_lock():
         metadata, repo = fresh_repo(call)
@@ -92,28 +94,50 @@ async def add_issue_labels(request: Request) -> Response:
             issue = replace(labeled, updated_at=now_text())
             metadata, repo = store_issue(metadata, repo, issue)
             save(call, metadata)
+        await labels_changed(call, metadata, repo, issue, principal.user)
     return json_response([label_json(call.site, repo, label) for label in issue_labels(repo, issue)])
 
 
-async def delete_issue_label(request: Request) -> Response:
-    """``DELETE /issues/{index}/labels/{id}``: 204; 422 for a label id that does not exist."""
+def _path_label(metadata: Metadata, request: Request) -> Label:
+    """The route's label ``{id}``, of any repository; 422 when no label has that id."""
+    try:
+        label_id = int(request.path_params["id"], 10)
+    except ValueError:
+        label_id = 0
+    label = metadata.label(label_id)
+    if label is None:
+        raise ApiError(422, f"label does not exist [label_id: {label_id}]")
+    return label
+
+
+async def _remove_labels(request: Request, *, clear: bool) -> Response:
+    """204 once the route's label (or every label, with ``clear``) is off the issue; 403, no body, for a
+    caller who may not write (Gitea's ``ctx.Status(403)``)."""
     call = open_call(request)
-    repo, permission, _ = call.writable_repo("issue")
+    repo, permission, principal = call.writable_repo("issue")
     async with write_lock():
         metadata, repo = fresh_repo(call)
         issue = path_issue(repo, request)
         if not permission.push:
-            return Response(status_code=403)  # Gitea: ctx.Status(403), no body
-        try:
-            label_id = int(request.path_params["id"], 10)
-        except ValueError:
-            label_id = 0
-        label = metadata.label(label_id)
-        if label is None:
-            raise ApiError(422, f"label does not exist [label_id: {label_id}]")
-        if label in repo.labels and label.name in issue.labels:
-            remaining = tuple(name for name in issue.labels if name != label.name)
+            return Response(status_code=403)
+        removed = set(issue.labels)
+        if not clear:
+            label = _path_label(metadata, request)
+            removed = {label.name} if label in repo.labels else set()
+        remaining = tuple(name for name in issue.labels if name not in removed)
+        if remaining != issue.labels:
             issue = replace(issue, labels=remaining, updated_at=now_text())
             metadata, repo = store_issue(metadata, repo, issue)
             save(call, metadata)
+        await labels_changed(call, metadata, repo, issue, principal.user, cleared=clear)
     return Response(status_code=204)
+
+
+async def delete_issue_label(request: Request) -> Response:
+    """``DELETE /issues/{index}/labels/{id}``: 204; 422 for a label id that does not exist."""
+    return await _remove_labels(request, clear=False)
+
+
+async def clear_issue_labels(request: Request) -> Response:
+    """``DELETE /issues/{index}/labels``: 204; every label of the issue removed (``ClearIssueLabels``)."""
+    return await _remove_labels(request, clear=True)

@@ -4,6 +4,7 @@ As in Gitea: anyone who can read the code and pull requests may open one; ``head
 a 422; a head or base that names nothing (or a head in another user's fork, which the simulator has not)
 is a 404; a tag or commit instead of a branch is a 422; an open pull request for the same head and base
 is a 409. The pull request is an issue sharing the issue numbers, and ``refs/pull/N/head`` is created.
+It is a ``pull_request`` webhook event (``opened``).
 
 Example::
 
@@ -20,6 +21,7 @@ from ._context import json_response, open_call
 from ._errors import ApiError
 from ._git import ObjectReader
 from ._git_write import ZERO_SHA, update_ref
+from ._hook_events import issue_opened
 from ._issue_changes import open_issue
 from ._pull_git import pull_git_state
 from ._refs import is_commit_id, is_valid_ref_pattern
@@ -121,6 +123,7 @@ async def create_pull(request: Request) -> Response:
         if not await update_ref(git_dir, f"refs/pull/{issue.number}/head", head_sha, ZERO_SHA):
             raise ApiError(409, f"refs/pull/{issue.number}/head already exists")
         save(call, metadata)
+        await issue_opened(call, metadata, repo, issue, principal.user)
     state = await pull_git_state(git_dir, base_sha, head_sha)
     return json_response(
         pull_json(call.site, metadata, repo, issue, permission, call.doer, git=state), status=201

@@ -1,7 +1,7 @@
 """The simulator's metadata (what Gitea keeps in its database) in ``<state_dir>/meta.json``.
 
 Users, API tokens (only their SHA-256 is stored, as Gitea stores a hash), repositories with their
-labels, issues, pull requests and releases, and issue comments. Git content lives in
+labels, issues, pull requests and releases, issue comments, and webhooks. Git content lives in
 ``<state_dir>/repos/<owner>/<name>.git``. ``MetadataStore.current()`` re-reads the file whenever it
 changed on disk, so edits show at once; ``write_metadata`` replaces it atomically.
 
@@ -27,6 +27,7 @@ __all__ = [
     "META_FILE",
     "REPOS_DIR",
     "Comment",
+    "Hook",
     "Issue",
     "Label",
     "Metadata",
@@ -174,11 +175,32 @@ class Repo:
 
 
 @dataclass(frozen=True, slots=True)
+class Hook:
+    """A webhook (Gitea's ``webhook_model.Webhook``) of one repository, or of every one (``repo_id`` 0:
+    a system hook); ``events`` are the hook event types it is sent for (``modules/webhook/type.go``)."""
+
+    id: int
+    repo_id: int
+    url: str
+    events: tuple[str, ...]
+    created_at: str
+    updated_at: str
+    type: str = "gitea"
+    name: str = ""
+    content_type: str = "json"
+    secret: str = ""
+    active: bool = False
+    branch_filter: str = ""
+    authorization_header: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Metadata:
     users: tuple[User, ...] = ()
     tokens: tuple[Token, ...] = ()
     repos: tuple[Repo, ...] = ()
     comments: tuple[Comment, ...] = ()
+    hooks: tuple[Hook, ...] = ()
 
     def user(self, login: str) -> User | None:
         lowered = login.lower()
@@ -215,6 +237,7 @@ class Metadata:
             tokens=tuple(_build(Token, item, scopes=tuple) for item in data.get("tokens", [])),
             repos=tuple(_repo(item) for item in data.get("repos", [])),
             comments=tuple(_build(Comment, item) for item in data.get("comments", [])),
+            hooks=tuple(_build(Hook, item, events=tuple) for item in data.get("hooks", [])),
         )
 
 

@@ -27,6 +27,7 @@ import httpx
 import jsonschema
 import pytest
 import schemathesis
+from gitea_simulator import add_token
 from gitea_simulator._demo import FIXTURE_2K
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.schemas import APIOperation
@@ -341,6 +342,7 @@ WRITE_CASES: list[tuple[str, str, str, dict[str, Any] | None, int]] = [
     ("/repos/{owner}/{repo}/labels", "GET", "/repos/acme/app/labels?limit=2", None, 200),
     (f"{_ISSUE}/labels", "POST", "/repos/acme/app/issues/1/labels", {"labels": ["security"]}, 200),
     (f"{_ISSUE}/labels", "POST", "/repos/acme/infra/issues/1/labels", {"labels": [5]}, 403),
+    (f"{_ISSUE}/labels", "DELETE", "/repos/acme/app/issues/4/labels", None, 204),
     (f"{_ISSUE}/labels/{{id}}", "DELETE", "/repos/acme/app/issues/4/labels/3", None, 204),
     (f"{_ISSUE}/labels/{{id}}", "DELETE", "/repos/acme/app/issues/4/labels/99", None, 422),
     ("/repos/{owner}/{repo}/branches", "POST", "/repos/acme/app/branches", {"new_branch_name": "topic"}, 201),
@@ -431,3 +433,52 @@ async def test_write_answers_without_a_body(schema: OpenApiSchema, writable: Wri
     ]:
         assert (response.status_code, response.content) == (403, b"")
         assert _violations(schema[spec_path][method], response) == []
+
+
+_HOOKS = "/repos/{owner}/{repo}/hooks"
+_HOOK_BODY = {
+    "type": "gitea",
+    "config": {"url": "http://127.0.0.1:9/hooks", "content_type": "json", "secret": "x"},
+    "events": ["issues", "pull_request", "push"],
+    "branch_filter": "main",
+    "active": True,
+}
+
+
+@pytest.mark.parametrize(
+    ("hooks", "repo_path", "owner"),
+    [(_HOOKS, "/repos/acme/private-notes/hooks", "repository"), ("/admin/hooks", "/admin/hooks", "site")],
+    ids=["repository", "system"],
+)
+async def test_hook_answers_conform_to_the_spec(
+    schema: OpenApiSchema, writable: Writable, hooks: str, repo_path: str, owner: str
+) -> None:
+    """Create, list, read and delete a hook (alice: admin of acme/private-notes, made a site admin)."""
+
+    def site_admin(meta: dict[str, Any]) -> None:
+        for user in meta["users"]:
+            user["is_admin"] = user["is_admin"] or (owner == "site" and user["login"] == "alice")
+
+    writable.edit_metadata(site_admin)
+    token = add_token(
+        writable.state_dir, user="alice", scopes=["write:admin", "write:repository"], name="hooks"
+    )
+    async with writable.client(token) as http:
+        created = await http.post(f"{API}{repo_path}", json=_HOOK_BODY)
+        hook_id = created.json()["id"]
+        listed = await http.get(f"{API}{repo_path}")
+        read = await http.get(f"{API}{repo_path}/{hook_id}")
+        deleted = await http.delete(f"{API}{repo_path}/{hook_id}")
+        gone = await http.get(f"{API}{repo_path}/{hook_id}")
+    item = f"{hooks}/{{id}}"
+    for response, spec_path, method, status in [
+        (created, hooks, "POST", 201),
+        (listed, hooks, "GET", 200),
+        (read, item, "GET", 200),
+        (deleted, item, "DELETE", 204),
+    ]:
+        assert response.status_code == status, response.text
+        assert _violations(schema[spec_path][method], response) == []
+    assert listed.json() == [read.json()] == [created.json()]
+    assert gone.status_code == 404
+    jsonschema.validate(gone.json(), ERROR_BODY)
