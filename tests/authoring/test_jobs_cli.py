@@ -40,7 +40,9 @@ def test_the_example_jobs_check_and_list(capsys: pytest.CaptureFixture[str]) -> 
     assert "reported:list_issues -> scan:find_secrets -> report:create_issue" in listed
 
 
-def test_check_names_each_problem_at_file_line_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_names_each_problem_at_file_line_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     broken = tmp_path / "jobs.yaml"
     broken.write_text(JOBS.read_text().replace("tool: add_labels", "tool: add_label", 1))
     assert main(["jobs", "check", "--jobs", str(broken)]) == 1
@@ -50,7 +52,17 @@ def test_check_names_each_problem_at_file_line_column(tmp_path: Path, capsys: py
 def test_a_dry_run_shows_each_step_and_its_decision_without_running_it(
     event: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["jobs", "run", "label-by-paths", "--jobs", str(JOBS), "--policy", str(POLICY), "--event", str(event)]
+    args = [
+        "jobs",
+        "run",
+        "label-by-paths",
+        "--jobs",
+        str(JOBS),
+        "--policy",
+        str(POLICY),
+        "--event",
+        str(event),
+    ]
     assert main(args) == 0
     off = capsys.readouterr().out
     assert off.startswith("job label-by-paths (automation.yaml:12), issues event: the trigger matches")
@@ -70,8 +82,20 @@ def test_a_dry_run_of_a_job_without_its_grant_is_denied_by_the_automation_defaul
     event: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ungranted = tmp_path / "policy.yaml"
-    ungranted.write_text(POLICY.read_text().replace('  "automation:label-by-paths": {roles: [labeller]}\n', ""))
-    args = ["jobs", "run", "label-by-paths", "--jobs", str(JOBS), "--policy", str(ungranted), "--event", str(event)]
+    ungranted.write_text(
+        POLICY.read_text().replace('  "automation:label-by-paths": {roles: [labeller]}\n', "")
+    )
+    args = [
+        "jobs",
+        "run",
+        "label-by-paths",
+        "--jobs",
+        str(JOBS),
+        "--policy",
+        str(ungranted),
+        "--event",
+        str(event),
+    ]
     assert main([*args, "--write-mode", "on"]) == 0
     out = capsys.readouterr().out
     assert "decision: DENY" in out and "deny  defaults.automation" in out
