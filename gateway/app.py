@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import logging
+import os
 import secrets
 import signal
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 
@@ -28,12 +31,17 @@ from gateway.admin_api import ADMIN_PATHS, ADMIN_SCOPE, admin_routes
 from gateway.audit import AUDIT_RETRY_S, AuditLog
 from gateway.automation import (
     WEBHOOK_PATH,
+    CronSchedule,
     DeliveryHandler,
     DeliveryQueue,
     JobRunner,
+    ScheduledJob,
+    Scheduler,
+    ScheduleTrigger,
     WebhookReceiver,
     WebhookTrigger,
     load_jobs,
+    scheduler_wanted,
 )
 from gateway.config import Settings
 from gateway.core.approvals import Approvers
@@ -60,11 +68,19 @@ from gateway.observability.access import AccessLogMiddleware
 from gateway.observability.metrics import Metrics
 from gateway.observability.request_id import RequestIdMiddleware
 from gateway.parts import Parts, build_parts
-from gateway.state import ApprovalStore, PolicyArchive, SnapshotStore, WebhookDeliveries, WriteQuotas
+from gateway.state import (
+    ApprovalStore,
+    PolicyArchive,
+    ScheduleLeases,
+    SnapshotStore,
+    WebhookDeliveries,
+    WriteQuotas,
+)
 from gateway.tools import ToolRegistry, default_registry
 
 MCP_PATH = "/mcp"
 ROUTES = frozenset({MCP_PATH, *ADMIN_PATHS, *EXPLORER_PATHS, "/metrics", "/healthz", "/readyz"})
+SCHEDULED_RUN_GRACE_S = 60.0
 log = logging.getLogger(__name__)
 
 
@@ -121,6 +137,7 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
     runner = _job_runner(settings, registry, service, parts)
     handle = runner.handle if runner is not None else parts.handle_delivery
     hooks = _gitea_webhooks(settings, parts, handle, events=events, throttle=throttle)
+    scheduler = _scheduler(settings, runner, parts)
     hook_paths = (WEBHOOK_PATH,) if hooks is not None else ()
 
     @contextlib.asynccontextmanager
@@ -131,6 +148,8 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
                 await parts.start()
                 if hooks is not None:
                     hooks.queue.start()
+                if scheduler is not None:
+                    scheduler.start()
                 metrics.opa_ready.set(1 if await opa.refresh() else 0)
                 metrics.audit_usable.set(1)
                 log.info(
@@ -139,7 +158,9 @@ def create_app(settings: Settings, parts: Parts | None = None) -> Starlette:
                 yield
         finally:
             upkeep.cancel()
-            if hooks is not None:  # before the parts close: a handler still running uses them
+            if scheduler is not None:  # before the parts close: a run still going uses them
+                await scheduler.stop()
+            if hooks is not None:
                 await hooks.queue.stop()
             await parts.aclose()
 
@@ -270,6 +291,31 @@ def _job_runner(
         )
     log.info("automation jobs loaded", extra={"jobs": [job.name for job in jobs]})
     return JobRunner(jobs, tools=service, audit=parts.audit, metrics=parts.metrics)
+
+
+def _scheduler(settings: Settings, runner: JobRunner | None, parts: Parts) -> Scheduler | None:
+    """The scheduler of the scheduled jobs, None when there are none or AEGIS_SCHEDULER is off. Its
+    timeout is the job's own plus a grace: the runner starts no step after the job's timeout, and the
+    scheduler cancels a run only when a step outlives it by the grace too."""
+    scheduled = [
+        ScheduledJob(
+            name=job.name,
+            schedule=CronSchedule.parse(job.trigger.cron),
+            missed=job.trigger.missed,
+            jitter_s=job.trigger.jitter_s,
+            timeout_s=job.timeout_s + SCHEDULED_RUN_GRACE_S,
+        )
+        for job in (runner.scheduled if runner is not None else [])
+        if isinstance(job.trigger, ScheduleTrigger)
+    ]
+    if runner is None or not scheduler_wanted(settings.scheduler, scheduled):
+        return None
+
+    async def run(name: str, slot: datetime.datetime) -> None:
+        await runner.on_slot(name, slot)
+
+    holder = settings.replica_id or f"{socket.gethostname()}:{os.getpid()}"
+    return Scheduler(scheduled, ScheduleLeases(parts.state), run, holder=holder, metrics=parts.metrics)
 
 
 def _gitea_webhooks(

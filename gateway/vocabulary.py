@@ -108,6 +108,7 @@ class AutomationRun:
     event: str | None = None  # the Gitea event of a webhook delivery
     delivery: str | None = None  # its X-Gitea-Delivery id
     slot: str | None = None  # a schedule's slot, RFC 3339 UTC
+    repository: str | None = None  # owner/name the trigger names (a delivery's, or a scheduled run's)
     run_id: str
     step: str | None = None
 

@@ -110,6 +110,7 @@ class JobRunner:
                     trigger="webhook",
                     event=event,
                     delivery=delivery_id,
+                    repository=facts["repository"],
                     run_id=uuid.uuid4().hex,
                 )
                 reports.append(await self.run(job, run, facts=facts, event=payload))
@@ -127,7 +128,8 @@ class JobRunner:
         for repository in repositories:
             if trigger.covers(str(repository.get("full_name")).lower()):
                 facts = schedule_facts(at, repository)
-                reports.append(await self.run(job, _scheduled(job, at), facts=facts, event=None))
+                run = dataclasses.replace(_scheduled(job, at), repository=facts["repository"])
+                reports.append(await self.run(job, run, facts=facts, event=None))
         return reports
 
     async def _list_repositories(
