@@ -91,9 +91,9 @@ def _new_hook(call: Call, form: Form, repo_id: int) -> Hook:
             422, "only gitea and gogs hooks with content_type json are supported by this simulator"
         )
     when = now_text()
-    hooks = call.store.current().hooks
+    metadata = call.store.current()
     return Hook(
-        id=max((hook.id for hook in hooks), default=0) + 1,
+        id=max((metadata.last_hook_id, *(hook.id for hook in metadata.hooks))) + 1,
         repo_id=repo_id,
         url=config["url"],
         events=chosen_events(form.items("events")),
@@ -114,7 +114,7 @@ async def _create(call: Call, request: Request, repo_id: int) -> Response:
     async with write_lock():
         hook = _new_hook(call, form, repo_id)
         metadata = call.store.current()
-        save(call, replace(metadata, hooks=(*metadata.hooks, hook)))
+        save(call, replace(metadata, hooks=(*metadata.hooks, hook), last_hook_id=hook.id))
     return json_response(hook_json(hook), status=201)
 
 

@@ -201,6 +201,7 @@ class Metadata:
     repos: tuple[Repo, ...] = ()
     comments: tuple[Comment, ...] = ()
     hooks: tuple[Hook, ...] = ()
+    last_hook_id: int = 0  # Gitea's ids come from a sequence: a deleted hook's id is never given again
 
     def user(self, login: str) -> User | None:
         lowered = login.lower()
@@ -238,6 +239,7 @@ class Metadata:
             repos=tuple(_repo(item) for item in data.get("repos", [])),
             comments=tuple(_build(Comment, item) for item in data.get("comments", [])),
             hooks=tuple(_build(Hook, item, events=tuple) for item in data.get("hooks", [])),
+            last_hook_id=int(data.get("last_hook_id", 0)),
         )
 
 

@@ -578,3 +578,13 @@ def test_system_hooks_are_sent_for_every_repository(site: Site) -> None:
 )
 def test_branch_filter_is_a_glob_without_separators(branch_filter: str, branch: str, matches: bool) -> None:
     assert branch_matches(branch_filter, branch) is matches
+
+
+def test_a_deleted_hook_s_id_is_never_given_again(site: Site) -> None:
+    """Gitea's hook ids come from the database's sequence: a new hook never takes a deleted one's id, so
+    deliveries recorded for the old hook are never taken for the new one's."""
+    first = site.hook("http://127.0.0.1:9/hooks/gitea", ["push"])
+    assert site.http.delete(f"{REPO}/hooks/{first}").status_code == 204
+    second = site.hook("http://127.0.0.1:9/hooks/gitea", ["push"])
+    assert second > first
+    assert site.http.delete(f"{REPO}/hooks/{second}").status_code == 204
