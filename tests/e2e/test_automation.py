@@ -123,13 +123,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         simulator.stop()
 
 
-def start(workdir: Path, site: Site, env: dict[str, str], jobs: str = JOBS) -> Gateway:
+def start(workdir: Path, site: Site, env: dict[str, str], jobs: str = JOBS, policy: str = POLICY) -> Gateway:
     (workdir / "jobs.yaml").parent.mkdir(parents=True, exist_ok=True)
     (workdir / "jobs.yaml").write_text(jobs)
     (workdir / "webhook-secret").write_text(SECRET)
     return start_gateway(
         workdir,
-        policy=POLICY,
+        policy=policy,
         upstream=site.simulator,
         env={
             "AEGIS_JOBS": str(workdir / "jobs.yaml"),
@@ -241,12 +241,30 @@ def test_a_pull_request_touching_protected_paths_is_commented_and_labelled(
     assert site.comments(number) == 1
 
 
-def test_with_write_mode_off_every_automation_write_is_denied_and_audited(
-    site: Site, tmp_path_factory: pytest.TempPathFactory
+WHITELIST = 'repositories: ["acme/*"]'
+
+
+@pytest.mark.parametrize(
+    ("write_mode", "policy", "outcome", "reason"),
+    [
+        ("false", POLICY, "denied", {"rule": "context.write_mode", "effect": "deny", "source": "builtin"}),
+        ("true", POLICY.replace(WHITELIST, "repositories: [acme/infra]"), "denied", "write.repositories"),
+        ("true", POLICY.replace(WHITELIST, f"{WHITELIST}\n  require_approval: [add_labels]"), "held", None),
+    ],
+    ids=["write-mode-off", "not-whitelisted", "approval-required"],
+)
+def test_an_automation_write_passes_the_write_gate_as_an_agent_s_does(
+    site: Site,
+    tmp_path_factory: pytest.TempPathFactory,
+    write_mode: str,
+    policy: str,
+    outcome: str,
+    reason: dict[str, str] | str | None,
 ) -> None:
-    gateway = start(
-        tmp_path_factory.mktemp("gw-read-only"), site, {"WRITE_MODE": "false", "AEGIS_SCHEDULER": "false"}
-    )
+    """WRITE_MODE off, a repository off the write whitelist, a tool that needs a human's approval: the
+    job's write is not run, and its call and its run are audited as such."""
+    env = {"WRITE_MODE": write_mode, "AEGIS_SCHEDULER": "false"}
+    gateway = start(tmp_path_factory.mktemp("gw-gated"), site, env, policy=policy)
     hook = site.hook(gateway)
     try:
         number = site.open_issue("Auth docs", "See docs/auth.md and src/auth/login.py")
@@ -255,15 +273,26 @@ def test_with_write_mode_off_every_automation_write_is_denied_and_audited(
     finally:
         site.unhook(hook)
         gateway.stop()
-    assert run["outcome"] == "denied"
+    assert run["outcome"] == outcome
     [step] = run["automation"]["steps"]  # the run stops at its first step not carried out
     [call] = [
         e
         for e in entries(gateway)
         if e["event"] == "tool_call" and e["request_id"] == step["calls"][0]["request_id"]
     ]
-    assert (call["tool"], call["outcome"]) == ("add_labels", "denied")
-    assert {"rule": "context.write_mode", "effect": "deny", "source": "builtin"} in call["reasons"]
+    call_outcome = "pending" if outcome == "held" else outcome  # the core's word for a held call
+    assert (call["tool"], call["outcome"], call["automation"]["delivery"]) == (
+        "add_labels",
+        call_outcome,
+        delivery["uuid"],
+    )
+    if isinstance(reason, dict):
+        assert reason in call["reasons"]
+    elif reason is not None:
+        assert reason in {r["rule"] for r in call["reasons"] if r["effect"] == "deny"}
+    else:  # held: an approval waits, bound to the job's principal
+        assert call["approval"]["state"] == "pending" and call["principal"] == "automation:label-by-paths"
+    assert not any(e["event"] == "write_intent" for e in entries(gateway))  # nothing was sent to Gitea
     assert site.labels(number) == []
 
 
