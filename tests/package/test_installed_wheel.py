@@ -129,3 +129,14 @@ def test_keys_are_made_and_the_gateway_serves(
     verified = run(aegis, "audit", "verify", str(gateway.audit_log), cwd=tmp_path, env=dict(os.environ))
     # The policy it loaded, then the two calls.
     assert verified.returncode == 0 and "3 entries" in verified.stdout, verified.stdout + verified.stderr
+
+
+def test_jobs_are_checked_against_the_schema_the_wheel_carries(
+    aegis: Path, tmp_path: Path, elsewhere: dict[str, str]
+) -> None:
+    (tmp_path / "jobs.yaml").write_text((REPO_ROOT / "examples/automation.yaml").read_text())
+    checked = run(aegis, "jobs", "check", "--jobs", "jobs.yaml", cwd=tmp_path, env=elsewhere)
+    assert checked.returncode == 0 and checked.stdout == "jobs.yaml: OK, 4 job(s)\n", checked.stderr
+    (tmp_path / "jobs.yaml").write_text("version: 1\njobs: {x: {trigger: {webhook: {events: [tag]}}}}\n")
+    refused = run(aegis, "jobs", "check", "--jobs", "jobs.yaml", cwd=tmp_path, env=elsewhere)
+    assert refused.returncode == 1 and refused.stderr.startswith("jobs.yaml:2:"), refused.stderr
