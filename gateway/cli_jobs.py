@@ -35,6 +35,11 @@ def add_jobs_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     run.add_argument("name", help="the job")
     run.add_argument("--event", type=Path, help="a Gitea webhook payload (JSON), for a webhook job")
     run.add_argument("--event-type", help="its X-Gitea-Event (default: the job's first event)")
+    run.add_argument(
+        "--repository",
+        help="OWNER/NAME, for a scheduled job that runs per repository (its slot's run for it)",
+    )
+    run.add_argument("--default-branch", default="main", help="that repository's default branch (main)")
     run.add_argument("--policy", type=Path, help="the policy (default: $AEGIS_POLICY, else policy.yaml)")
     run.add_argument(
         "--write-mode",
@@ -120,6 +125,11 @@ def _run(args: argparse.Namespace) -> int:
             registry=default_registry(),
             write_mode=write_mode,
             opa_bin=default_opa_bin(os.environ),
+            repository=(
+                {"full_name": args.repository, "default_branch": args.default_branch}
+                if args.repository
+                else None
+            ),
         )
     )
     return EXIT_OK

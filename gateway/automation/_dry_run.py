@@ -51,9 +51,10 @@ def dry_run(
     registry: ToolRegistry,
     write_mode: bool,
     opa_bin: str,
+    repository: Mapping[str, Any] | None = None,
 ) -> str:
     """The report of a dry run of `job` against the webhook payload `event` of `event_type` (None for a
-    scheduled job)."""
+    scheduled job; `repository`, as list_repositories shows one, for a job that runs per repository)."""
     now = datetime.datetime.now(datetime.UTC)
     at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     if event is not None and event_type is not None:
@@ -65,9 +66,13 @@ def dry_run(
         verdict = "matches" if matched else "does NOT match"
         header = f"job {job.name} ({job.source}), {event_type} event: the trigger {verdict}"
     else:
-        facts = schedule_facts(at)
-        run = AutomationRun(job=job.name, trigger="schedule", slot=at, run_id="dry-run")
+        facts = schedule_facts(at, repository)
+        run = AutomationRun(
+            job=job.name, trigger="schedule", slot=at, repository=facts.get("repository"), run_id="dry-run"
+        )
         header = f"job {job.name} ({job.source}), schedule slot {at}"
+        if repository is not None:
+            header += f", repository {facts.get('repository')}"
     scope: dict[str, Any] = {
         "trigger": facts,
         "steps": {},

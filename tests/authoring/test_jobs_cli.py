@@ -121,3 +121,14 @@ def test_run_refuses_what_it_cannot_dry_run(event: Path, capsys: pytest.CaptureF
     assert "no job named 'nope'" in capsys.readouterr().err
     assert main(["jobs", "run", "label-by-paths", "--jobs", str(JOBS)]) == 1
     assert "pass --event PAYLOAD.json" in capsys.readouterr().err
+
+
+def test_a_dry_run_of_a_job_per_repository_names_the_repository(
+    event: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["jobs", "run", "stale-issue-triage", "--jobs", str(JOBS), "--policy", str(POLICY)]
+    assert main([*args, "--repository", "acme/app", "--write-mode", "on"]) == 0
+    out = capsys.readouterr().out
+    assert ", repository acme/app" in out.splitlines()[0]
+    assert "'owner': 'acme', 'repo': 'app', 'state': 'open'" in out and "decision: ALLOW" in out
+    assert "uses the result of step(s) open, which a dry run does not run" in out
