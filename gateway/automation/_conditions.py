@@ -1,8 +1,8 @@
 """A step's `when`: tests on what the run knows (the trigger, earlier steps' results), all of which must hold.
 
 Each test takes one `value` (a template, usually one reference) and one operator. A reference that names
-nothing is null here, so that `empty: true` can ask whether a field is absent; in a step's arguments it
-would be an error instead.
+nothing, in the value or a templated operand, is null here, so that `empty: true` can ask whether a field
+is absent; in a step's arguments it would be an error instead.
 """
 
 from __future__ import annotations
@@ -39,12 +39,18 @@ class Condition:
     operand: Any  # a template too, for equals, not_equals, in, contains and not_contains
 
     def holds(self, scope: Mapping[str, Any], now: datetime.datetime) -> bool:
-        try:
-            value = render(self.value, scope)
-        except TemplateError:
-            value = None
-        operand = render(self.operand, scope) if self.operator in _TEMPLATED_OPERANDS else self.operand
+        value = _rendered(self.value, scope)
+        operand = _rendered(self.operand, scope) if self.operator in _TEMPLATED_OPERANDS else self.operand
         return _OPERATIONS[self.operator](value, operand, now)
+
+
+def _rendered(template: Any, scope: Mapping[str, Any]) -> Any:
+    """A template's value; null when a reference names nothing (Gitea sends null for an issue's
+    missing assignee or milestone, so a reference through one names nothing)."""
+    try:
+        return render(template, scope)
+    except TemplateError:
+        return None
 
 
 _TEMPLATED_OPERANDS = frozenset({"equals", "not_equals", "in", "contains", "not_contains"})

@@ -17,7 +17,7 @@ from typing import Any
 from gateway.core.normalize import normalize_name, normalize_path
 from gateway.errors import InvalidToolCall
 
-MAX_MENTIONED_PATHS = 100
+MAX_PATHS = 1000  # of a push, or mentioned in an issue's, pull request's or comment's text
 MAX_SCANNED_TEXT = 64 << 10
 # A word with a '/' or a file extension, not part of a longer word, path or URL ("https://host/x").
 _PATH_WORD = re.compile(
@@ -28,16 +28,16 @@ _HEADS = "refs/heads/"
 
 def webhook_facts(event: str, payload: Mapping[str, Any], *, delivery: str) -> dict[str, Any]:
     """The trigger of one webhook delivery: kind, event, action, repository (owner/name, lower-cased),
-    owner, repo, number, branch, labels, paths, sender and the delivery id."""
+    owner, repo, number, branch, labels, paths (with paths_complete), sender and the delivery id."""
     owner, repo = _repository(_object(payload, "repository"))
     issue = _object(payload, "pull_request") or _object(payload, "issue")
     texts = [_text(issue, "title"), _text(issue, "body"), _text(_object(payload, "comment"), "body")]
     if event == "push":
-        paths = _pushed_paths(payload)
+        paths, complete = _pushed_paths(payload)
         ref = payload.get("ref")
         branch = ref[len(_HEADS) :] if isinstance(ref, str) and ref.startswith(_HEADS) else None
     else:
-        paths = _mentioned_paths(texts)
+        paths, complete = _mentioned_paths(texts)
         base = _object(_object(payload, "pull_request"), "base")
         branch = base.get("ref") if isinstance(base.get("ref"), str) else None
     number = issue.get("number")
@@ -52,6 +52,7 @@ def webhook_facts(event: str, payload: Mapping[str, Any], *, delivery: str) -> d
         "branch": branch,
         "labels": _label_names(issue),
         "paths": paths,
+        "paths_complete": complete,
         "sender": _text(_object(payload, "sender"), "login") or None,
         "delivery": delivery,
     }
@@ -101,32 +102,42 @@ def _repository(repository: Mapping[str, Any]) -> tuple[str | None, str | None]:
         return None, None
 
 
-def _pushed_paths(payload: Mapping[str, Any]) -> list[str]:
-    commits = payload.get("commits")
-    found: list[str] = []
-    for commit in commits if isinstance(commits, list) else []:
-        for change in ("added", "modified", "removed"):
-            files = commit.get(change) if isinstance(commit, Mapping) else None
-            found.extend(item for item in files or () if isinstance(item, str))
-    return _normalized(found)
+def _pushed_paths(payload: Mapping[str, Any]) -> tuple[list[str], bool]:
+    """A push's changed paths, and whether they are all of them: Gitea lists at most 5 commits of a push
+    (`total_commits` counts them all), and the list is bounded here too."""
+    commits = [commit for commit in payload.get("commits") or () if isinstance(commit, Mapping)]
+    found = [
+        item
+        for commit in commits
+        for change in ("added", "modified", "removed")
+        for item in commit.get(change) or ()
+        if isinstance(item, str)
+    ]
+    total = payload.get("total_commits")
+    listed_all = not isinstance(total, int) or total <= len(commits)
+    paths, complete = _normalized(found)
+    return paths, complete and listed_all
 
 
-def _mentioned_paths(texts: list[str]) -> list[str]:
+def _mentioned_paths(texts: list[str]) -> tuple[list[str], bool]:
     words = [word.rstrip(".") for text in texts for word in _PATH_WORD.findall(text[:MAX_SCANNED_TEXT])]
-    return _normalized(words)
+    paths, complete = _normalized(words)
+    return paths, complete and all(len(text) <= MAX_SCANNED_TEXT for text in texts)
 
 
-def _normalized(paths: list[str]) -> list[str]:
-    """Each path normalized once, in first-seen order; what no tool call could name is left out."""
+def _normalized(paths: list[str]) -> tuple[list[str], bool]:
+    """Each path normalized once, in first-seen order, what no tool call could name left out; and
+    whether all were kept (at most MAX_PATHS are)."""
     kept: dict[str, None] = {}
     for path in paths:
         try:
-            kept.setdefault(normalize_path("path", path), None)
+            normalized = normalize_path("path", path)
         except InvalidToolCall:
             continue
-        if len(kept) == MAX_MENTIONED_PATHS:
-            break
-    return list(kept)
+        if normalized not in kept and len(kept) == MAX_PATHS:
+            return list(kept), False
+        kept.setdefault(normalized, None)
+    return list(kept), True
 
 
 def _label_names(issue: Mapping[str, Any]) -> list[str]:

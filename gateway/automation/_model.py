@@ -21,7 +21,7 @@ class WebhookTrigger:
     actions: tuple[str, ...] = ()
     repositories: tuple[str, ...] = ()  # globs over owner/name
     branches: tuple[str, ...] = ()  # globs over a push's branch or a pull request's base
-    paths: tuple[str, ...] = ()  # globs, any of the trigger's paths matching any
+    paths: tuple[str, ...] = ()  # globs, any of the trigger's paths matching any; or its paths incomplete
     labels: tuple[str, ...] = ()  # the issue or pull request carries one of them
 
     def matches(self, facts: Mapping[str, Any]) -> bool:
@@ -30,7 +30,7 @@ class WebhookTrigger:
             and (not self.actions or facts.get("action") in self.actions)
             and (not self.repositories or _any_glob(self.repositories, [facts.get("repository")]))
             and (not self.branches or _any_glob(self.branches, [facts.get("branch")]))
-            and (not self.paths or _any_glob(self.paths, facts.get("paths") or []))
+            and (not self.paths or _paths_match(self.paths, facts))
             and (not self.labels or any(label in self.labels for label in facts.get("labels") or []))
         )
 
@@ -74,6 +74,12 @@ class Job:
     @property
     def principal(self) -> str:
         return PRINCIPAL_PREFIX + self.name
+
+
+def _paths_match(globs: tuple[str, ...], facts: Mapping[str, Any]) -> bool:
+    """A path matches, or the payload does not list every path (a push of more commits than Gitea lists):
+    a filter that cannot see every path cannot rule the job out."""
+    return facts.get("paths_complete") is False or _any_glob(globs, facts.get("paths") or [])
 
 
 def _any_glob(globs: tuple[str, ...], values: list[Any]) -> bool:

@@ -11,9 +11,11 @@ returned them: sanitized, secrets masked.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime
 import logging
+import random
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -31,13 +33,7 @@ from gateway.vocabulary import AutomationRun, CallContext, HeldForApproval, Prin
 
 AUTOMATION_SCOPES = ("tools:read", "tools:write", "tools:automation")
 # A run's outcome from the first step that was not carried out.
-RUN_OUTCOME = {
-    "denied": "denied",
-    "held": "held",
-    "invalid": "failed",
-    "error": "failed",
-    "unavailable": "failed",
-}
+RUN_OUTCOME = {"denied": "denied", "held": "held", "timeout": "timeout"}
 LISTING_STEP = "repositories"  # the implicit step of a job that runs per repository
 LISTING_PAGE, MAX_LISTING_PAGES = 50, 20
 log = logging.getLogger(__name__)
@@ -117,30 +113,54 @@ class JobRunner:
         return reports
 
     async def on_slot(self, job_name: str, slot: datetime.datetime) -> list[RunReport]:
-        """Run a scheduled job for its slot: once, or once per repository it covers."""
+        """Run a scheduled job for its slot: once, or once per repository it covers, all within the
+        job's timeout. The repositories go in a random order, so that a slot its timeout cuts short
+        does not leave out the same ones every time."""
         job = self._jobs[job_name]
         trigger = job.trigger
         at = slot.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        deadline = time.monotonic() + job.timeout_s
         if not isinstance(trigger, ScheduleTrigger) or not trigger.repositories:
             return [await self.run(job, _scheduled(job, at), facts=schedule_facts(at), event=None)]
-        listing, repositories = await self._list_repositories(job, _scheduled(job, at))
-        reports = [listing]
-        for repository in repositories:
-            if trigger.covers(str(repository.get("full_name")).lower()):
+        listing = _scheduled(job, at)
+        started, record = time.monotonic(), StepRecord(step=LISTING_STEP)
+        reports: list[RunReport] = []
+        cancelled = False
+        try:
+            repositories = await self._list_repositories(job, listing, record, deadline)
+            covered = [repo for repo in repositories if trigger.covers(str(repo.get("full_name")).lower())]
+            random.shuffle(covered)
+            for position, repository in enumerate(covered):
+                if time.monotonic() > deadline:
+                    record.not_run = len(covered) - position  # counted in the listing's own entry
+                    break
                 facts = schedule_facts(at, repository)
                 run = dataclasses.replace(_scheduled(job, at), repository=facts["repository"])
-                reports.append(await self.run(job, run, facts=facts, event=None))
-        return reports
+                reports.append(await self.run(job, run, facts=facts, event=None, deadline=deadline))
+        except asyncio.CancelledError:
+            cancelled = True
+            raise
+        finally:
+            if cancelled:
+                outcome = "cancelled"
+            elif record.not_run:
+                outcome = "timeout"
+            else:
+                outcome = "completed" if record.outcome == "allowed" else _run_outcome(record.outcome)
+            summary = RunReport(run=listing, outcome=outcome, steps=(record,))
+            await asyncio.shield(self._record(job, summary, time.monotonic() - started))
+        return [summary, *reports]
 
     async def _list_repositories(
-        self, job: Job, run: AutomationRun
-    ) -> tuple[RunReport, list[Mapping[str, Any]]]:
+        self, job: Job, run: AutomationRun, record: StepRecord, deadline: float
+    ) -> list[Mapping[str, Any]]:
         """The repositories the job's own `list_repositories` calls show (the policy filters them as it
-        would an agent's), page by page; the listing is a run of its own, with its own entry."""
-        started = time.monotonic()
-        record = StepRecord(step=LISTING_STEP)
+        would an agent's), page by page, up to MAX_LISTING_PAGES; none unless every page was allowed."""
         found: list[Mapping[str, Any]] = []
         for page in range(1, MAX_LISTING_PAGES + 1):
+            if time.monotonic() > deadline:
+                record.outcome, record.error = "timeout", "the job's timeout passed"
+                return []
             step = Step(
                 name=LISTING_STEP,
                 tool="list_repositories",
@@ -152,19 +172,25 @@ class JobRunner:
             )
             shown = result.get("repositories") if isinstance(result, Mapping) else None
             if record.outcome != "allowed" or not isinstance(shown, list):
-                break
+                return []
             found.extend(item for item in shown if isinstance(item, Mapping))
             if len(shown) < LISTING_PAGE:
                 break
-        outcome = "completed" if record.outcome == "allowed" else RUN_OUTCOME.get(record.outcome, "failed")
-        report = RunReport(run=run, outcome=outcome, steps=(record,))
-        await self._record(job, report, time.monotonic() - started)
-        return report, found if outcome == "completed" else []
+        return found
 
     async def run(
-        self, job: Job, run: AutomationRun, *, facts: Mapping[str, Any], event: Mapping[str, Any] | None
+        self,
+        job: Job,
+        run: AutomationRun,
+        *,
+        facts: Mapping[str, Any],
+        event: Mapping[str, Any] | None,
+        deadline: float | None = None,
     ) -> RunReport:
+        """Run the job's steps; no step starts after `deadline` (time.monotonic(); the job's timeout
+        from now by default). The run's entry is written whatever happens, a cancel included."""
         started = time.monotonic()
+        deadline = started + job.timeout_s if deadline is None else deadline
         now = datetime.datetime.now(datetime.UTC)
         scope: dict[str, Any] = {
             "trigger": dict(facts),
@@ -175,21 +201,41 @@ class JobRunner:
         if event is not None:
             scope["event"] = event
         records: list[StepRecord] = []
-        outcome = "completed"
+        outcome = "failed"
+        try:
+            outcome = await self._steps(job, run, scope, now, records, deadline)
+        except asyncio.CancelledError:  # the scheduler's hard timeout, or the gateway stopping
+            outcome = "cancelled"
+            raise
+        except Exception:  # a bug of ours: the run stops, and says so
+            log.exception("automation run failed", extra={"job": job.name, "run_id": run.run_id})
+        finally:
+            report = RunReport(run=run, outcome=outcome, steps=tuple(records))
+            await asyncio.shield(self._record(job, report, time.monotonic() - started))
+        return report
+
+    async def _steps(
+        self,
+        job: Job,
+        run: AutomationRun,
+        scope: dict[str, Any],
+        now: datetime.datetime,
+        records: list[StepRecord],
+        deadline: float,
+    ) -> str:
+        """Run the steps in order until one is not carried out; the run's outcome."""
         for step in job.steps:
-            if time.monotonic() - started > job.timeout_s:
-                outcome = "timeout"
-                break
+            if time.monotonic() > deadline:
+                return "timeout"
             record = StepRecord(step=step.name)
             records.append(record)
-            await self._step(job, dataclasses.replace(run, step=step.name), step, scope, now, record, started)
+            await self._step(
+                job, dataclasses.replace(run, step=step.name), step, scope, now, record, deadline
+            )
             self._metrics.automation_steps.labels(job=job.name, outcome=record.outcome).inc()
             if record.outcome not in ("allowed", "skipped"):
-                outcome = RUN_OUTCOME.get(record.outcome, record.outcome)
-                break
-        report = RunReport(run=run, outcome=outcome, steps=tuple(records))
-        await self._record(job, report, time.monotonic() - started)
-        return report
+                return _run_outcome(record.outcome)
+        return "completed"
 
     async def _step(
         self,
@@ -199,7 +245,7 @@ class JobRunner:
         scope: dict[str, Any],
         now: datetime.datetime,
         record: StepRecord,
-        started: float,
+        deadline: float,
     ) -> None:
         """Run `step` once, or once per element of its `for_each`, filling in `record` and the step's
         results for later steps (`steps.<name>.result`: a list for a step with for_each)."""
@@ -211,7 +257,7 @@ class JobRunner:
         results: list[Any] = []
         record.not_run = max(0, len(items) - job.max_items)
         for item in items[: job.max_items]:
-            if time.monotonic() - started > job.timeout_s:
+            if time.monotonic() > deadline:
                 record.outcome, record.error = "timeout", "the job's timeout passed"
                 break
             local = {**scope, "item": item} if step.for_each is not None else scope
@@ -285,6 +331,11 @@ class JobRunner:
                 "duration_ms": duration * 1000,
             },
         )
+
+
+def _run_outcome(step_outcome: str) -> str:
+    """A run's outcome from that of its first step not carried out: invalid, error, unavailable fail it."""
+    return RUN_OUTCOME.get(step_outcome, "failed")
 
 
 def _scheduled(job: Job, slot: str) -> AutomationRun:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 ROOTS = ("event", "trigger", "steps", "item", "job", "run")
-_REFERENCE = re.compile(r"\{\{(.*?)\}\}")
+_REFERENCE = re.compile(r"\{\{((?:(?!\}\}).)*)\}\}")  # one reference: no '}}' inside
 _PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.(?:[A-Za-z0-9_-]+|\*))*")
 
 
@@ -65,9 +65,9 @@ def resolve(path: str, scope: Mapping[str, Any]) -> Any:
 
 
 def _render_text(text: str, scope: Mapping[str, Any]) -> Any:
-    whole = _REFERENCE.fullmatch(text)
-    if whole is not None:
-        return resolve(whole.group(1).strip(), scope)
+    found = list(_REFERENCE.finditer(text))
+    if len(found) == 1 and found[0].span() == (0, len(text)):  # the whole string is one reference
+        return resolve(found[0].group(1).strip(), scope)
     return _REFERENCE.sub(lambda match: _as_text(match.group(1).strip(), scope), text)
 
 

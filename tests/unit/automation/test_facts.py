@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from gateway.automation._facts import MAX_MENTIONED_PATHS, webhook_facts
+from gateway.automation._facts import MAX_PATHS, webhook_facts
+from gateway.automation._model import WebhookTrigger
 
 REPOSITORY = {"full_name": "Acme/App", "name": "App", "owner": {"login": "Acme"}}
 
@@ -66,6 +67,32 @@ def test_malformed_payloads_give_no_facts_rather_than_failing() -> None:
 
 
 def test_mentioned_paths_are_bounded() -> None:
-    body = " ".join(f"dir/f{n}.txt" for n in range(MAX_MENTIONED_PATHS * 2))
+    body = " ".join(f"dir/f{n}.txt" for n in range(MAX_PATHS + 1))
     facts = webhook_facts("issues", {"issue": {"body": body}, "repository": REPOSITORY}, delivery="d")
-    assert len(facts["paths"]) == MAX_MENTIONED_PATHS
+    assert len(facts["paths"]) == MAX_PATHS and facts["paths_complete"] is False
+    assert WebhookTrigger(events=("issues",), paths=("deploy/**",)).matches(facts)  # cannot rule it out
+
+
+def test_a_push_of_many_files_still_names_the_one_that_matters() -> None:
+    payload = {
+        "ref": "refs/heads/main",
+        "commits": [{"added": [f"a/{n}.txt" for n in range(500)], "modified": ["deploy/prod.yaml"]}],
+        "repository": REPOSITORY,
+    }
+    facts = webhook_facts("push", payload, delivery="d")
+    assert "deploy/prod.yaml" in facts["paths"] and facts["paths_complete"] is True
+    assert WebhookTrigger(events=("push",), paths=("deploy/**",)).matches(facts)
+    assert not WebhookTrigger(events=("push",), paths=("src/**",)).matches(facts)
+
+
+def test_a_push_of_more_commits_than_gitea_lists_matches_every_paths_filter() -> None:
+    """Gitea lists 5 commits of a push: a change in an earlier one is not in the payload."""
+    payload = {
+        "ref": "refs/heads/main",
+        "total_commits": 6,
+        "commits": [{"added": [], "modified": ["README.md"], "removed": []}] * 5,
+        "repository": REPOSITORY,
+    }
+    facts = webhook_facts("push", payload, delivery="d")
+    assert facts["paths"] == ["README.md"] and facts["paths_complete"] is False
+    assert WebhookTrigger(events=("push",), paths=("deploy/**",)).matches(facts)

@@ -4,6 +4,7 @@ recording caller here; tests/e2e/test_automation.py proves the same through the 
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 from pathlib import Path
@@ -236,9 +237,125 @@ async def test_a_job_per_repository_runs_once_for_each_repository_it_may_list(tm
         {"limit": 50, "page": 2},
     ]
     assert listing.outcome == "completed" and len(reports) == 50
-    assert [args["repo"] for _, name, args in caller.calls if name == "list_issues"] == [
-        f"r{n}" for n in range(50)
-    ]
+    listed = [args["repo"] for _, name, args in caller.calls if name == "list_issues"]
+    assert sorted(listed) == sorted(f"r{n}" for n in range(50))  # each once, in a random order
     assert {report.run.slot for report in reports} == {"2026-12-03T02:00:00Z"}
     assert len({report.run.run_id for report in [listing, *reports]}) == 51
     assert len(runs(tmp_path)) == 51
+
+
+GUARDED = """\
+version: 1
+jobs:
+  greet:
+    trigger: {webhook: {events: [issues]}}
+    steps:
+      - name: comment
+        tool: create_issue_comment
+        when:
+          - {value: "{{ event.issue.title }} {{ event.issue.body }}", not_contains: "[skip-bot]"}
+          - {value: "{{ trigger.sender }}", not_equals: "{{ event.issue.assignee.login }}"}
+        args: {owner: acme, repo: app, index: "{{ trigger.number }}", body: hi}
+"""
+
+
+def runner_for(tmp_path: Path, text: str, caller: Caller) -> tuple[JobRunner, AuditLog]:
+    (tmp_path / "jobs.yaml").write_text(text)
+    jobs = load_jobs(
+        tmp_path / "jobs.yaml", known_tools={"create_issue_comment", "add_labels", "list_repositories"}
+    )
+    audit = AuditLog.open(tmp_path / "audit.jsonl", fsync=False)
+    return JobRunner(jobs, tools=caller, audit=audit, metrics=Metrics.create()), audit
+
+
+async def test_a_guard_over_two_references_sees_both(tmp_path: Path) -> None:
+    caller = Caller({})
+    runner, audit = runner_for(tmp_path, GUARDED, caller)
+    try:
+        skip = {**EVENT, "issue": {**EVENT["issue"], "body": "please [skip-bot]"}}
+        [skipped] = await runner.on_delivery(Delivery("d-1", "issues", skip, 0.0))
+        [ran] = await runner.on_delivery(Delivery("d-2", "issues", EVENT, 0.0))
+    finally:
+        audit.close()
+    assert skipped.steps[0].outcome == "skipped" and ran.steps[0].outcome == "allowed"
+    assert len(caller.calls) == 1
+
+
+async def test_an_operand_naming_nothing_is_null_and_the_run_is_recorded(tmp_path: Path) -> None:
+    """Gitea sends `assignee: null` for an unassigned issue: a reference through it names nothing."""
+    caller = Caller({})
+    runner, audit = runner_for(tmp_path, GUARDED, caller)
+    try:
+        unassigned = {**EVENT, "issue": {**EVENT["issue"], "assignee": None}}
+        [report] = await runner.on_delivery(Delivery("d-1", "issues", unassigned, 0.0))
+    finally:
+        audit.close()
+    assert report.outcome == "completed" and len(caller.calls) == 1
+    assert [entry["outcome"] for entry in runs(tmp_path)] == ["completed"]
+
+
+PER_REPOSITORY = """\
+version: 1
+jobs:
+  nightly:
+    trigger: {schedule: {cron: "0 2 * * *", repositories: ["*/*"]}}
+    timeout: 1s
+    steps:
+      - name: one
+        tool: add_labels
+        args: {owner: "{{ trigger.owner }}", repo: "{{ trigger.repo }}", index: 1, labels: [x]}
+      - name: two
+        tool: add_labels
+        args: {owner: "{{ trigger.owner }}", repo: "{{ trigger.repo }}", index: 2, labels: [x]}
+"""
+REPOSITORIES = ok(
+    {"repositories": [{"full_name": f"acme/r{n}", "default_branch": "main"} for n in range(20)]}
+)
+SLOT = datetime.datetime(2026, 1, 1, 2, 0, tzinfo=datetime.UTC)
+
+
+class Slow(Caller):
+    async def call_tool(self, context: CallContext, name: Any, arguments: Any) -> Any:
+        await asyncio.sleep(0.05)
+        return await super().call_tool(context, name, arguments)
+
+
+def started_repositories(caller: Caller) -> set[str | None]:
+    return {
+        context.automation.repository
+        for context, name, _ in caller.calls
+        if name == "add_labels" and context.automation
+    }
+
+
+async def test_a_slot_s_repositories_share_the_job_s_timeout_and_each_started_run_is_recorded(
+    tmp_path: Path,
+) -> None:
+    caller = Slow({"list_repositories": REPOSITORIES})
+    runner, audit = runner_for(tmp_path, PER_REPOSITORY, caller)
+    try:
+        listing, *reports = await runner.on_slot("nightly", SLOT)
+    finally:
+        audit.close()
+    assert 5 <= len(reports) < 20  # 0.1 s each, within the 1 s the whole slot has
+    assert listing.outcome == "timeout" and listing.steps[0].not_run == 20 - len(reports)
+    recorded = [entry["automation"] for entry in runs(tmp_path)]
+    assert started_repositories(caller) == {run["repository"] for run in recorded if run["repository"]}
+    assert recorded[-1]["steps"][0]["not_run"] == 20 - len(reports)  # the listing's entry, written last
+
+
+async def test_a_cancelled_slot_still_records_the_runs_it_cut_short(tmp_path: Path) -> None:
+    """The scheduler's hard timeout, or the gateway stopping, cancels a run in the middle of a step."""
+    caller = Slow({"list_repositories": REPOSITORIES})
+    runner, audit = runner_for(tmp_path, PER_REPOSITORY.replace("timeout: 1s", "timeout: 60s"), caller)
+    try:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.32):
+                await runner.on_slot("nightly", SLOT)
+        await asyncio.sleep(0.1)  # the shielded appends finish
+    finally:
+        audit.close()
+    recorded = [(entry["outcome"], entry["automation"]["repository"]) for entry in runs(tmp_path)]
+    assert {repository for _, repository in recorded if repository} == started_repositories(caller)
+    assert recorded[-1] == ("cancelled", None)  # the listing's entry
+    assert sum(outcome == "cancelled" for outcome, _ in recorded) == 2  # the repository's run and the listing

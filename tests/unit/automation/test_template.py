@@ -69,3 +69,9 @@ def test_references_lists_every_well_formed_path() -> None:
         ("item", "x"),
         ("steps", "s", "result"),
     ]
+
+
+def test_a_string_that_begins_and_ends_with_references_is_text() -> None:
+    scope = {"trigger": {"owner": "acme", "repo": "web"}}
+    assert render("{{ trigger.owner }}/{{ trigger.repo }}", scope) == "acme/web"
+    assert render("{{trigger.owner}}{{trigger.repo}}", scope) == "acmeweb"
