@@ -1,6 +1,7 @@
 """Automation: jobs that Gitea webhooks or a UTC cron schedule start, whose steps are tool calls made
 through the core as the principal `automation:<job>` (docs/automation.md). This layer sits beside edge/
-and mcp/ and may import core/ and below.
+and mcp/ (whose address budget, failure throttle and strict JSON parser the receiver shares) and may
+import them, core/ and below.
 
 The webhook receiver (`WebhookReceiver`, `POST /hooks/gitea`) verifies and takes on deliveries; the
 `DeliveryQueue` hands each accepted `Delivery` to a `DeliveryHandler` on its worker tasks; the

@@ -61,8 +61,14 @@ def _empty(value: Any, wanted: bool, _: datetime.datetime) -> bool:
 
 
 def _equal(value: Any, operand: Any, _: datetime.datetime | None = None) -> bool:
-    """Equal and of the same kind: true is not 1 here, as it is in Python."""
-    return isinstance(value, bool) == isinstance(operand, bool) and value == operand
+    """Equal and of the same kind, all the way down: true is not 1 here, as it is in Python."""
+    if isinstance(value, bool) != isinstance(operand, bool):
+        return False
+    if isinstance(value, list) and isinstance(operand, list):
+        return len(value) == len(operand) and all(map(_equal, value, operand))
+    if isinstance(value, dict) and isinstance(operand, dict):
+        return value.keys() == operand.keys() and all(_equal(value[key], operand[key]) for key in value)
+    return bool(value == operand)
 
 
 def _in(value: Any, operand: list[Any], _: datetime.datetime) -> bool:

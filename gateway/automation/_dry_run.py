@@ -20,7 +20,7 @@ from typing import Any
 from policy_compiler import build_bundle
 
 from gateway.authoring.explain import describe_decision
-from gateway.automation._facts import schedule_facts, webhook_facts
+from gateway.automation._facts import has_shape_of, schedule_facts, webhook_facts
 from gateway.automation._model import Job, Step, WebhookTrigger
 from gateway.automation._runner import principal_of
 from gateway.automation._template import TemplateError, references, render
@@ -60,10 +60,19 @@ def dry_run(
     if event is not None and event_type is not None:
         facts = webhook_facts(event_type, event, delivery=DRY_RUN_DELIVERY)
         run = AutomationRun(
-            job=job.name, trigger="webhook", event=event_type, delivery=DRY_RUN_DELIVERY, run_id="dry-run"
+            job=job.name,
+            trigger="webhook",
+            event=event_type,
+            delivery=DRY_RUN_DELIVERY,
+            repository=facts["repository"],
+            run_id="dry-run",
         )
         matched = isinstance(job.trigger, WebhookTrigger) and job.trigger.matches(facts)
         verdict = "matches" if matched else "does NOT match"
+        if not has_shape_of(event_type, event):
+            verdict = (
+                f"does NOT match: the payload is not that of an {event_type!r} event, so no job would run"
+            )
         header = f"job {job.name} ({job.source}), {event_type} event: the trigger {verdict}"
     else:
         facts = schedule_facts(at, repository)

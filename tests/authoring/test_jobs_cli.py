@@ -106,13 +106,18 @@ def test_a_dry_run_says_what_it_cannot_know(event: Path, capsys: pytest.CaptureF
     pull = {
         "action": "opened",
         "number": 2,
-        "pull_request": {"number": 2, "base": {"ref": "main"}, "head": {"ref": "feature"}, "labels": []},
+        "pull_request": {
+            "number": 2,
+            "base": {"ref": "main", "sha": "a" * 40},
+            "head": {"ref": "feature", "sha": "b" * 40},
+            "labels": [],
+        },
         "repository": ISSUE_OPENED["repository"],
     }
     event.write_text(json.dumps(pull))
     assert main([*args, "--event", str(event)]) == 0
     out = capsys.readouterr().out
-    assert "'base': 'main'" in out and "'head': 'feature'" in out
+    assert f"'base': '{'a' * 40}'" in out and f"'head': '{'b' * 40}'" in out  # the commits, not branches
     assert "uses the result of step(s) changes, which a dry run does not run" in out
 
 
@@ -132,3 +137,23 @@ def test_a_dry_run_of_a_job_per_repository_names_the_repository(
     assert ", repository acme/app" in out.splitlines()[0]
     assert "'owner': 'acme', 'repo': 'app', 'state': 'open'" in out and "decision: ALLOW" in out
     assert "uses the result of step(s) open, which a dry run does not run" in out
+
+
+def test_a_dry_run_says_when_the_payload_is_not_the_event_s(
+    event: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    comment = {**ISSUE_OPENED, "action": "created", "comment": {"body": "docs/x.md"}}
+    event.write_text(json.dumps(comment))
+    args = [
+        "jobs",
+        "run",
+        "label-by-paths",
+        "--jobs",
+        str(JOBS),
+        "--policy",
+        str(POLICY),
+        "--event",
+        str(event),
+    ]
+    assert main(args) == 0  # an issue_comment payload, sent as the job's first event (issues)
+    assert "the payload is not that of an 'issues' event, so no job would run" in capsys.readouterr().out

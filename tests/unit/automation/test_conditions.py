@@ -11,7 +11,13 @@ from gateway.automation._conditions import Condition
 
 NOW = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.UTC)
 SCOPE: dict[str, Any] = {
-    "item": {"updated_at": "2026-10-01T08:00:00Z", "title": "Secret abc123 in x", "count": 3, "flag": True},
+    "item": {
+        "updated_at": "2026-10-01T08:00:00Z",
+        "title": "Secret abc123 in x",
+        "count": 3,
+        "flag": True,
+        "flags": [True],
+    },
     "steps": {"open": {"result": {"titles": ["abc123", "def"], "paths": ["docs/a.md", "src/x.py"]}}},
 }
 
@@ -21,6 +27,8 @@ SCOPE: dict[str, Any] = {
     [
         ("{{ item.count }}", "equals", 3, True),
         ("{{ item.flag }}", "equals", 1, False),  # true is not 1
+        ("{{ item.flags }}", "equals", [1], False),  # nor inside a list
+        ("{{ item.flags }}", "equals", [True], True),
         ("{{ item.count }}", "not_equals", 4, True),
         ("{{ item.count }}", "in", [1, 3], True),
         ("{{ item.flag }}", "in", [1], False),
