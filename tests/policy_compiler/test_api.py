@@ -17,9 +17,12 @@ def test_public_names() -> None:
     assert sorted(policy_compiler.__all__) == sorted(
         [
             "COMPILER_ID",
+            "SOURCE_NAME",
             "BundleError",
             "BundleInfo",
             "Default",
+            "Document",
+            "JsonPath",
             "Limit",
             "OutputRule",
             "PathRules",
@@ -47,6 +50,8 @@ def test_public_names() -> None:
             "glob_to_regex",
             "is_secret_store_path",
             "load_policy",
+            "located_schema_issues",
+            "parse_yaml",
             "policy_names",
             "repository_path_globs",
             "sign_bundle",
