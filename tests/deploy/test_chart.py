@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -42,6 +43,9 @@ CHART = REPO_ROOT / "deploy" / "helm" / "aegis"
 MINIMAL = CHART / "ci" / "minimal-values.yaml"  # the three choices the chart does not make
 FULL = CHART / "ci" / "full-values.yaml"  # every option on: TLS, Redis, ServiceMonitor, ...
 REPLICAS = CHART / "ci" / "replicas-values.yaml"  # three replicas: PostgreSQL, Redis, a StatefulSet
+AUTOMATION = (
+    CHART / "ci" / "automation-values.yaml"
+)  # a webhook job and a scheduled one, the webhook's secret
 RELEASE, NAMESPACE = "aegis", "aegis"
 # kube-score checks the chart fails on purpose; the chart's README says why, under "kube-score".
 KUBE_SCORE_IGNORED = ("container-image-pull-policy", "deployment-strategy", "deployment-replicas")
@@ -167,8 +171,14 @@ def render(tools: Tools, *values: Path, sets: Sequence[str] = ()) -> Rendered:
     return Rendered(docs)
 
 
-VALUE_SETS = {"minimal": (MINIMAL,), "full": (FULL,), "replicas": (REPLICAS,)}
-SINGLE = ("minimal", "full")  # the value sets of one replica
+VALUE_SETS = {
+    "minimal": (MINIMAL,),
+    "full": (FULL,),
+    "replicas": (REPLICAS,),
+    "automation": (AUTOMATION,),
+    "replicas-automation": (REPLICAS, AUTOMATION),
+}
+SINGLE = ("minimal", "full", "automation")  # the value sets of one replica
 
 
 @pytest.fixture(scope="module", params=sorted(VALUE_SETS))
@@ -200,7 +210,9 @@ def replicated(tools: Tools) -> Rendered:
 
 
 @pytest.mark.parametrize(
-    "values", [(), (MINIMAL,), (FULL,), (REPLICAS,)], ids=["defaults", "minimal", "full", "replicas"]
+    "values",
+    [(), (MINIMAL,), (FULL,), (REPLICAS,), (AUTOMATION,), (REPLICAS, AUTOMATION)],
+    ids=["defaults", "minimal", "full", "replicas", "automation", "replicas-automation"],
 )
 def test_helm_lint_strict_passes(tools: Tools, values: tuple[Path, ...]) -> None:
     argv = [tools.helm, "lint", "--strict", str(CHART)]
@@ -691,6 +703,196 @@ def test_replicas_prefer_nodes_of_their_own(replicated: Rendered, tools: Tools, 
     merged = render(tools, REPLICAS, tmp_path / "node.yaml").pod["affinity"]
     assert merged == {"nodeAffinity": node_affinity, **replicated.pod["affinity"]}
     assert render(tools, REPLICAS, tmp_path / "anti.yaml").pod["affinity"] == {"podAntiAffinity": own_anti}
+
+
+# --- automation ----------------------------------------------------------------------------------------
+
+
+AUTOMATION_ENV = (
+    "AEGIS_JOBS",
+    "AEGIS_WEBHOOK_SECRET",
+    "AEGIS_WEBHOOK_SECRET_FILE",
+    "AEGIS_SCHEDULER",
+    "AEGIS_AUTOMATION_QUEUE",
+    "AEGIS_AUTOMATION_WORKERS",
+)
+
+
+@pytest.fixture(scope="module")
+def automation(tools: Tools) -> Rendered:
+    return render(tools, AUTOMATION)
+
+
+def automation_values() -> dict[str, Any]:
+    values: dict[str, Any] = yaml.safe_load(AUTOMATION.read_text(encoding="utf-8"))["automation"]
+    return values
+
+
+def jobs_config_map(rendered: Rendered) -> dict[str, Any]:
+    (found,) = [doc for doc in rendered.of("ConfigMap") if doc["metadata"]["name"] == f"{RELEASE}-automation"]
+    return found
+
+
+def values_file(tmp_path: Path, name: str, values: Mapping[str, Any]) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(dict(values)), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("values", ["minimal", "full", "replicas"])
+def test_automation_is_off_without_jobs(tools: Tools, values: str) -> None:
+    """Without automation.jobs: no jobs ConfigMap, volume, mount, annotation or setting."""
+    rendered = render(tools, *VALUE_SETS[values])
+    assert not [doc for doc in rendered.of("ConfigMap") if doc["metadata"]["name"].endswith("-automation")]
+    assert not set(AUTOMATION_ENV) & set(rendered.env())
+    assert "automation-jobs" not in {volume["name"] for volume in rendered.pod["volumes"]}
+    assert "automation-jobs" not in {m["name"] for m in rendered.container("gateway")["volumeMounts"]}
+    annotations = rendered.workload["spec"]["template"]["metadata"]["annotations"]
+    assert "checksum/automation-jobs" not in annotations
+
+
+def test_the_jobs_file_is_a_read_only_config_map_the_gateway_loads(automation: Rendered) -> None:
+    """The text arrives verbatim (the gateway's file:line:column errors point at the operator's own
+    lines), in the gateway's container only, read-only, and the gateway's own loader accepts it."""
+    from gateway.automation import load_jobs
+    from gateway.tools import default_registry
+
+    config_map = jobs_config_map(automation)
+    env = automation.env()
+    mount = automation.mount("gateway", "automation-jobs")
+    assert mount["readOnly"] is True
+    assert env["AEGIS_JOBS"].startswith(mount["mountPath"] + "/")
+    (key,) = config_map["data"]
+    assert env["AEGIS_JOBS"] == f"{mount['mountPath']}/{key}"
+    text = config_map["data"][key]
+    assert text == automation_values()["jobs"]
+    volume = automation.volume("automation-jobs")["configMap"]
+    assert volume["name"] == config_map["metadata"]["name"] and volume["defaultMode"] == 0o444
+    assert "automation-jobs" not in {m["name"] for m in automation.container("opa")["volumeMounts"]}
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / key
+        path.write_text(text, encoding="utf-8")
+        jobs = load_jobs(path, known_tools={bound.tool.name for bound in default_registry()})
+    assert [job.name for job in jobs] == ["label-docs", "nightly-open-issues"]
+
+
+def test_a_changed_jobs_file_rolls_the_pods(automation: Rendered, tools: Tools, tmp_path: Path) -> None:
+    """The gateway reads the jobs at start only: the pod template carries the file's checksum."""
+    values = automation_values()
+    changed = values_file(tmp_path, "changed", {"automation": {"jobs": values["jobs"] + "# changed\n"}})
+    before = automation.workload["spec"]["template"]["metadata"]["annotations"]
+    after = render(tools, AUTOMATION, changed).workload["spec"]["template"]["metadata"]["annotations"]
+    assert re.fullmatch("[0-9a-f]{64}", before["checksum/automation-jobs"])
+    assert after["checksum/automation-jobs"] != before["checksum/automation-jobs"]
+    assert after["checksum/opa-config"] == before["checksum/opa-config"]
+
+
+def test_the_webhook_secret_is_a_mounted_file(automation: Rendered) -> None:
+    env = automation.env()
+    assert mounted_secrets(automation)[env["AEGIS_WEBHOOK_SECRET_FILE"]] == ("aegis-gitea-webhook", "secret")
+    assert "AEGIS_WEBHOOK_SECRET" not in env
+    assert automation.mount("gateway", "gateway-secrets")["readOnly"] is True
+
+
+BOUNDS = {"AEGIS_AUTOMATION_QUEUE": "50", "AEGIS_AUTOMATION_WORKERS": "2"}
+
+
+@pytest.mark.parametrize(
+    ("sets", "expected"),
+    [
+        ([], BOUNDS),
+        (["automation.scheduler=true"], {"AEGIS_SCHEDULER": "true", **BOUNDS}),
+        (["automation.scheduler=false"], {"AEGIS_SCHEDULER": "false", **BOUNDS}),
+        (["automation.queue=null", "automation.workers=null"], {}),
+    ],
+    ids=["bounds", "scheduler-on", "scheduler-off", "gateway-defaults"],
+)
+def test_scheduler_and_worker_settings(tools: Tools, sets: list[str], expected: dict[str, str]) -> None:
+    """Each is set only when given: null leaves the gateway's default (the scheduler on when a job has a
+    schedule; a queue of 100, 4 workers)."""
+    env = render(tools, AUTOMATION, sets=sets).env()
+    names = ("AEGIS_SCHEDULER", "AEGIS_AUTOMATION_QUEUE", "AEGIS_AUTOMATION_WORKERS")
+    assert {name: env[name] for name in names if name in env} == expected
+
+
+WEBHOOK_SECRET_MISSING = "which need automation.webhookSecret.secretName"
+
+
+def test_webhook_jobs_without_a_webhook_secret_fail_rendering(tools: Tools, tmp_path: Path) -> None:
+    """The gateway would refuse to start: rendering refuses first, naming the webhook jobs only."""
+    no_secret = values_file(tmp_path, "no-secret", {"automation": {"webhookSecret": {"secretName": ""}}})
+    result = template(tools, AUTOMATION, no_secret)
+    assert result.returncode != 0
+    (message,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert f"(label-docs), {WEBHOOK_SECRET_MISSING}" in message, message
+    assert "nightly-open-issues" not in message and "refuses to start without it too" in message
+    # Scheduled jobs alone need no secret, and get no receiver.
+    jobs = yaml.safe_load(automation_values()["jobs"])
+    del jobs["jobs"]["label-docs"]
+    scheduled = values_file(tmp_path, "scheduled", {"automation": {"jobs": yaml.safe_dump(jobs)}})
+    env = render(tools, AUTOMATION, no_secret, scheduled).env()
+    assert "AEGIS_JOBS" in env and "AEGIS_WEBHOOK_SECRET_FILE" not in env
+
+
+def test_text_that_is_not_a_jobs_map_falls_back_to_a_plain_search(tools: Tools, tmp_path: Path) -> None:
+    """Text Helm cannot read as a jobs map is left to the gateway to refuse, but a `webhook:` in it
+    still needs the secret."""
+    broken = "version: 1\njobs:\n  a: {trigger: {webhook: {events: [issues]}}\n"  # an unclosed brace
+    hooked = values_file(
+        tmp_path, "hooked", {"automation": {"jobs": broken, "webhookSecret": {"secretName": ""}}}
+    )
+    result = template(tools, MINIMAL, hooked)
+    assert result.returncode != 0 and WEBHOOK_SECRET_MISSING in result.stderr, result.stderr
+    plain = values_file(tmp_path, "plain", {"automation": {"jobs": "version: [1\n"}})
+    assert template(tools, MINIMAL, plain).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        (["automation.scheduler=maybe"], "/automation/scheduler"),
+        (["automation.workers=0"], "/automation/workers"),
+        (["automation.queue=-1"], "/automation/queue"),
+        (["automation.job=x"], "additional properties 'job' not allowed"),
+        (["automation.webhookSecret.key="], "/automation/webhookSecret/key"),
+        (["extraEnv[0].name=AEGIS_JOBS", "extraEnv[0].value=/tmp/jobs.yaml"], "extraEnv sets AEGIS_JOBS"),
+        (
+            ["extraEnv[0].name=AEGIS_WEBHOOK_SECRET", "extraEnv[0].value=x"],
+            "extraEnv sets AEGIS_WEBHOOK_SECRET",
+        ),
+    ],
+)
+def test_mistyped_automation_values_fail_rendering(tools: Tools, sets: list[str], message: str) -> None:
+    result = template(tools, AUTOMATION, sets=sets)
+    assert result.returncode != 0 and message in result.stderr, result.stderr
+
+
+def test_the_network_policy_admits_gitea_to_the_gateway_port(
+    automation: Rendered, minimal: Rendered, full: Rendered
+) -> None:
+    """networkPolicy.webhooks: Gitea's deliveries reach port 8080 (a NetworkPolicy cannot narrow it to
+    /hooks/gitea); nothing more is opened, and nothing without it."""
+    ingress = automation.one("NetworkPolicy")["spec"]["ingress"]
+    assert [rule_ports(rule) for rule in ingress] == [{"http"}, {"http"}]
+    assert ingress[1]["from"] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gitea"}},
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "gitea"}},
+        }
+    ]
+    for rendered in (minimal, full):  # their rules are the clients' and the scrapers' (test_network_policy)
+        assert len(rendered.one("NetworkPolicy")["spec"]["ingress"]) == (2 if rendered is full else 1)
+
+
+def test_automation_with_several_replicas_shares_its_state(tools: Tools) -> None:
+    """Scheduled slots' leases and the webhook replay memory are in the state database: the replicas
+    get PostgreSQL (required with several) and every pod the same jobs and secret."""
+    rendered = render(tools, REPLICAS, AUTOMATION)
+    assert rendered.one("StatefulSet")["spec"]["replicas"] == 3
+    env = rendered.env()
+    assert mounted_secrets(rendered)[env["AEGIS_STATE_URL_FILE"]] == ("aegis-postgres", "url")
+    assert mounted_secrets(rendered)[env["AEGIS_WEBHOOK_SECRET_FILE"]] == ("aegis-gitea-webhook", "secret")
+    assert env["AEGIS_JOBS"].endswith("/jobs.yaml") and "AEGIS_SCHEDULER" not in env
 
 
 # --- the real OPA with the rendered configuration -----------------------------------------------------

@@ -76,6 +76,32 @@ volume of its own, mounted in OPA's container only.
 {{- define "aegis.opaKeyPath" -}}/run/secrets/opa/bundle-verification-key{{- end }}
 {{- define "aegis.opaConfigPath" -}}/etc/opa/config.yaml{{- end }}
 {{- define "aegis.opaPersistenceDir" -}}/var/opa{{- end }}
+{{- define "aegis.jobsFile" -}}/etc/aegis/automation/jobs.yaml{{- end }}
+
+{{/*
+The names of the jobs in automation.jobs that a Gitea webhook starts, comma-separated ("" for none).
+The text is read as YAML here only to find them; the gateway validates it in full at start. Text that
+does not read as a jobs map falls back to a plain search for "webhook:".
+*/}}
+{{- define "aegis.webhookJobs" -}}
+{{- $text := .Values.automation.jobs }}
+{{- $doc := fromYaml $text }}
+{{- if or (hasKey $doc "Error") (not (kindIs "map" $doc.jobs)) }}
+{{- if contains "webhook:" $text }}a job with a webhook: trigger{{ end }}
+{{- else }}
+{{- $hooked := list }}
+{{- range $name, $job := $doc.jobs }}
+{{- if kindIs "map" $job }}
+{{- if kindIs "map" $job.trigger }}
+{{- if hasKey $job.trigger "webhook" }}
+{{- $hooked = append $hooked $name }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- join ", " $hooked }}
+{{- end }}
+{{- end }}
 
 {{/*
 The port of an http(s) URL: the explicit one, else 443 for https and 80 for http.
@@ -175,6 +201,12 @@ deployment.yaml whether or not it renders the Deployment, so every render runs t
 {{- if gt (int $v.bundles.polling.minDelaySeconds) (int $v.bundles.polling.maxDelaySeconds) }}
 {{- fail "bundles.polling.minDelaySeconds must not exceed maxDelaySeconds" }}
 {{- end }}
+{{- if $v.automation.jobs }}
+{{- $hooked := include "aegis.webhookJobs" . }}
+{{- if and $hooked (not $v.automation.webhookSecret.secretName) }}
+{{- fail (printf "automation.jobs has jobs a Gitea webhook starts (%s), which need automation.webhookSecret.secretName: a Secret holding the webhook's shared secret (at least 32 random characters, `openssl rand -hex 32`). The gateway refuses to start without it too (README.md, \"Automation\")" $hooked) }}
+{{- end }}
+{{- end }}
 {{- $managed := include "aegis.managedEnvNames" . | fromJsonArray }}
 {{- range $v.extraEnv }}
 {{- if has .name $managed }}
@@ -196,7 +228,8 @@ the chart's).
   "AEGIS_TRUSTED_PROXIES" "AEGIS_TLS_CERT" "AEGIS_TLS_KEY" "AEGIS_ALLOW_INSECURE_BIND"
   "AEGIS_AUDIT_SIGNING_KEY" "AEGIS_ADMIN_KEY" "AEGIS_ADMIN_KEY_FILE" "AEGIS_LIMITS_BACKEND"
   "AEGIS_REDIS_URL" "AEGIS_REDIS_URL_FILE" "WRITE_MODE" "AEGIS_BUNDLE_VERIFICATION_KEY"
-  "AEGIS_BUNDLE_SIGNING_ALG" "TMPDIR" | toJson }}
+  "AEGIS_BUNDLE_SIGNING_ALG" "AEGIS_JOBS" "AEGIS_WEBHOOK_SECRET" "AEGIS_WEBHOOK_SECRET_FILE"
+  "AEGIS_SCHEDULER" "AEGIS_AUTOMATION_QUEUE" "AEGIS_AUTOMATION_WORKERS" "TMPDIR" | toJson }}
 {{- end }}
 
 {{/*

@@ -8,6 +8,7 @@ same text it was before the StatefulSet existed.
 {{- $tls := .Values.tls.secretName }}
 {{- $replicated := include "aegis.replicated" . }}
 {{- $postgres := .Values.state.postgres.urlSecret }}
+{{- $automation := .Values.automation }}
     metadata:
       labels:
         {{- include "aegis.labels" . | nindent 8 }}
@@ -17,6 +18,10 @@ same text it was before the StatefulSet existed.
       annotations:
         # A changed OPA configuration restarts the pod (OPA reads it at start only).
         checksum/opa-config: {{ include (print $.Template.BasePath "/configmap-opa.yaml") . | sha256sum }}
+        {{- if $automation.jobs }}
+        # So does a changed jobs file (the gateway reads it at start only).
+        checksum/automation-jobs: {{ include (print $.Template.BasePath "/configmap-automation.yaml") . | sha256sum }}
+        {{- end }}
         {{- with .Values.podAnnotations }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -118,6 +123,28 @@ same text it was before the StatefulSet existed.
             - name: AEGIS_REQUEST_STATE_KEY_FILE
               value: {{ $secrets }}/request-state-key
             {{- end }}
+            {{- if $automation.jobs }}
+            # Automation: the jobs file, from the ConfigMap <fullname>-automation (docs/automation.md).
+            - name: AEGIS_JOBS
+              value: {{ include "aegis.jobsFile" . }}
+            {{- end }}
+            {{- if $automation.webhookSecret.secretName }}
+            # The Gitea webhook's shared secret: with it, POST /hooks/gitea receives deliveries.
+            - name: AEGIS_WEBHOOK_SECRET_FILE
+              value: {{ $secrets }}/webhook-secret
+            {{- end }}
+            {{- if not (kindIs "invalid" $automation.scheduler) }}
+            - name: AEGIS_SCHEDULER
+              value: {{ $automation.scheduler | toString | quote }}
+            {{- end }}
+            {{- if not (kindIs "invalid" $automation.queue) }}
+            - name: AEGIS_AUTOMATION_QUEUE
+              value: {{ int $automation.queue | toString | quote }}
+            {{- end }}
+            {{- if not (kindIs "invalid" $automation.workers) }}
+            - name: AEGIS_AUTOMATION_WORKERS
+              value: {{ int $automation.workers | toString | quote }}
+            {{- end }}
             - name: AEGIS_LIMITS_BACKEND
               value: {{ .Values.limits.backend | quote }}
             {{- if eq .Values.limits.backend "redis" }}
@@ -173,6 +200,11 @@ same text it was before the StatefulSet existed.
             - name: gateway-secrets
               mountPath: {{ $secrets }}
               readOnly: true
+            {{- if $automation.jobs }}
+            - name: automation-jobs
+              mountPath: {{ include "aegis.jobsFile" . | dir }}
+              readOnly: true
+            {{- end }}
 
         - name: opa
           image: {{ include "aegis.image" (dict "image" .Values.opa.image "default" "") | quote }}
@@ -254,6 +286,12 @@ same text it was before the StatefulSet existed.
           configMap:
             name: {{ include "aegis.fullname" . }}-opa
             defaultMode: 0444
+        {{- if $automation.jobs }}
+        - name: automation-jobs
+          configMap:
+            name: {{ include "aegis.fullname" . }}-automation
+            defaultMode: 0444
+        {{- end }}
         - name: opa-key
           secret:
             secretName: {{ include "aegis.bundleKeySecret" . }}
@@ -312,6 +350,13 @@ same text it was before the StatefulSet existed.
                   items:
                     - key: {{ $postgres.key }}
                       path: state-url
+              {{- end }}
+              {{- with $automation.webhookSecret.secretName }}
+              - secret:
+                  name: {{ . }}
+                  items:
+                    - key: {{ $automation.webhookSecret.key }}
+                      path: webhook-secret
               {{- end }}
               {{- if $tls }}
               - secret:
