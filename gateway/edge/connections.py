@@ -11,11 +11,14 @@ may hold before its request has arrived.
 - What follows a head is bounded too: a message's body with its chunk framing and trailers (which
   httptools gathers like header lines) may take `MESSAGE_BYTES_PER_BODY_BYTE` times `max_body_bytes`
   plus a head's bound; more closes the connection.
-- A response sent before its request was read whole (a refusal) ends the connection: the gateway
-  half-closes it and, for `LINGER_S` at most and within the same bound, reads what is left of the
-  request and drops it unparsed. A socket closed with unread bytes, or receiving bytes after its
-  close, resets the connection, and a reset can destroy the response the client has not read yet.
-  Over TLS, which has no half-close, the connection is closed at once.
+- A response sent before its request was read whole (a refusal) leaves the rest of the body to drop.
+  A declared body within `max_body_bytes` is read past and the connection goes on: a client may send
+  its next request as soon as it has the answer (it was told nothing else), and a closed connection
+  would lose it. A larger or chunked one ends the connection: the gateway half-closes it and, for
+  `LINGER_S` at most and within the message's bound, reads what is left and drops it unparsed. A
+  socket closed with unread bytes, or receiving bytes after its close, resets the connection, and a
+  reset can destroy the response the client has not read yet. Over TLS, which has no half-close, the
+  connection is closed at once.
 - One client address (an IPv6 /64) may hold `max_per_address` connections; more are closed as soon as
   they are accepted, so that one address cannot take every file descriptor. Trusted proxies, which
   carry many clients, are not capped.
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 from typing import Any, ClassVar
 
 from prometheus_client import Counter
@@ -88,6 +92,7 @@ class EdgeProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._head_tail = b""  # the last bytes of the head so far: its end may straddle two reads
         self._body_left = 0  # what the rest of the message may still take, in bytes
+        self._small_body = False  # the message declared a Content-Length within max_body_bytes
         self._linger_timer: asyncio.TimerHandle | None = None  # set while a refused request is dropped
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -130,6 +135,7 @@ class EdgeProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head, self._head_bytes, self._head_tail = False, 0, b""
         limits = self.limits
+        self._small_body = _declared_length(self.headers) <= limits.max_body_bytes
         self._body_left = MESSAGE_BYTES_PER_BODY_BYTE * limits.max_body_bytes + limits.max_header_bytes
         self._stop_head_timer()
         super().on_headers_complete()
@@ -139,9 +145,10 @@ class EdgeProtocol(HttpToolsProtocol):
         self._in_head = True
 
     def on_response_complete(self) -> None:
-        # Answered before its request was read whole (a refusal): the rest is dropped. A pipelined
-        # request queued behind this response is another's, and goes on.
-        if not self.pipeline and self.cycle is not None and self.cycle.more_body:
+        # Answered before its request was read whole (a refusal): a small rest is read past, a larger
+        # one ends the connection. A pipelined request queued behind this response is another's.
+        refused = not self.pipeline and self.cycle is not None and self.cycle.more_body
+        if refused and not self._small_body:
             self.closed_early.labels(reason="body_unread").inc()
             self._drop_the_rest()
         super().on_response_complete()
@@ -192,6 +199,15 @@ class EdgeProtocol(HttpToolsProtocol):
         if not self.transport.is_closing():
             self.closed_early.labels(reason="header_timeout").inc()
             self.transport.close()
+
+
+def _declared_length(headers: list[tuple[bytes, bytes]]) -> float:
+    """The message's Content-Length; infinite when it has none (chunked) or one that does not parse
+    (httptools refuses such a message on its own)."""
+    for name, value in headers:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else math.inf
+    return math.inf
 
 
 def edge_protocol(limits: ConnectionLimits, closed_early: Counter) -> type[EdgeProtocol]:

@@ -271,11 +271,24 @@ def test_a_refused_request_closes_its_connection_before_its_body_is_read(gateway
         assert is_closed(connection)
 
 
+def test_a_refused_request_s_small_body_is_read_and_dropped_and_the_connection_goes_on(
+    gateway_with: Any,
+) -> None:
+    """A client may send its next request on the connection as soon as it has the answer: a body within
+    the bound is read past and dropped, so that the next request is served, not lost."""
+    gateway = gateway_with({})
+    with connect(gateway) as connection:
+        connection.sendall(CHUNKED + b"Content-Length: %d\r\n\r\n" % len(PING))  # no key
+        assert read_response(connection)[0] == 401  # answered before the body is sent
+        connection.sendall(PING + head(gateway.key) + PING)
+        assert read_response(connection)[0] == 200
+
+
 def test_a_refusal_reaches_a_client_whose_body_is_still_arriving(gateway_with: Any) -> None:
     """The refusal is answered before the body is read. The body already sent, unread on the server's
     end, must not make that end reset the connection, and with it the answer the client has not read."""
     gateway = gateway_with({})
-    body = b"x" * (256 << 10)
+    body = b"x" * (1 << 20)  # twice over the body bound: the connection ends
     with connect(gateway) as connection:  # no key
         connection.sendall(CHUNKED + b"Content-Length: %d\r\n\r\n" % (2 * len(body)) + body)
         time.sleep(0.5)  # answered, and the rest of the body arrives after the answer
@@ -299,7 +312,7 @@ def seconds_until_reset(connection: socket.socket, within: float) -> float | Non
 def test_the_rest_of_a_refused_request_is_dropped_for_a_while_only(gateway_with: Any) -> None:
     gateway = gateway_with({})
     with connect(gateway) as connection:  # no key
-        connection.sendall(CHUNKED + b"Content-Length: 1000000\r\n\r\n")
+        connection.sendall(CHUNKED + b"Content-Length: 2000000\r\n\r\n")  # over the body bound
         assert read_response(connection)[0] == 401
         dropped_for = seconds_until_reset(connection, LINGER_S + SOCKET_TIMEOUT_S)
         assert dropped_for is not None and LINGER_S / 2 < dropped_for < LINGER_S + 1
