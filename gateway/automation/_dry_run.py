@@ -22,7 +22,7 @@ from policy_compiler import build_bundle
 from gateway.authoring.explain import describe_decision
 from gateway.automation._facts import has_shape_of, schedule_facts, webhook_facts
 from gateway.automation._model import Job, Step, WebhookTrigger
-from gateway.automation._runner import principal_of
+from gateway.automation._runner import principal_of, run_scope, scheduled_run, webhook_run
 from gateway.automation._template import TemplateError, references, render
 from gateway.core.decision_input import call_input, context_input
 from gateway.core.normalize import normalize_call
@@ -31,7 +31,7 @@ from gateway.opa._eval import evaluate_decisions
 from gateway.tools import ToolRegistry
 from gateway.vocabulary import AutomationRun, CallContext
 
-DRY_RUN_DELIVERY = "dry-run"
+DRY_RUN_DELIVERY = DRY_RUN_ID = "dry-run"
 
 
 @dataclasses.dataclass
@@ -59,14 +59,7 @@ def dry_run(
     at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     if event is not None and event_type is not None:
         facts = webhook_facts(event_type, event, delivery=DRY_RUN_DELIVERY)
-        run = AutomationRun(
-            job=job.name,
-            trigger="webhook",
-            event=event_type,
-            delivery=DRY_RUN_DELIVERY,
-            repository=facts["repository"],
-            run_id="dry-run",
-        )
+        run = webhook_run(job, facts, run_id=DRY_RUN_ID)
         matched = isinstance(job.trigger, WebhookTrigger) and job.trigger.matches(facts)
         verdict = "matches" if matched else "does NOT match"
         if not has_shape_of(event_type, event):
@@ -76,20 +69,11 @@ def dry_run(
         header = f"job {job.name} ({job.source}), {event_type} event: the trigger {verdict}"
     else:
         facts = schedule_facts(at, repository)
-        run = AutomationRun(
-            job=job.name, trigger="schedule", slot=at, repository=facts.get("repository"), run_id="dry-run"
-        )
+        run = scheduled_run(job, facts, run_id=DRY_RUN_ID)
         header = f"job {job.name} ({job.source}), schedule slot {at}"
         if repository is not None:
             header += f", repository {facts.get('repository')}"
-    scope: dict[str, Any] = {
-        "trigger": facts,
-        "steps": {},
-        "job": {"name": job.name},
-        "run": {"id": "dry-run", "time": at},
-    }
-    if event is not None:
-        scope["event"] = event
+    scope = run_scope(job, run, facts, event, now)
     planned = [_plan(job, step, scope, run, registry, write_mode, now) for step in job.steps]
     inputs = [plan.opa_input for plan in planned if plan.opa_input is not None]
     with tempfile.TemporaryDirectory(prefix="aegis-dry-run-") as tmp:
@@ -150,7 +134,7 @@ def _plan(
         return plan
     context = CallContext(
         principal=principal_of(job),
-        request_id="dry-run",
+        request_id=DRY_RUN_ID,
         client_ip=None,
         automation=dataclasses.replace(run, step=step.name),
     )

@@ -101,14 +101,7 @@ class JobRunner:
         reports = []
         for job in self._jobs.values():
             if isinstance(job.trigger, WebhookTrigger) and job.trigger.matches(facts):
-                run = AutomationRun(
-                    job=job.name,
-                    trigger="webhook",
-                    event=event,
-                    delivery=delivery_id,
-                    repository=facts["repository"],
-                    run_id=uuid.uuid4().hex,
-                )
+                run = webhook_run(job, facts, run_id=uuid.uuid4().hex)
                 reports.append(await self.run(job, run, facts=facts, event=payload))
         return reports
 
@@ -121,8 +114,9 @@ class JobRunner:
         at = slot.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         deadline = time.monotonic() + job.timeout_s
         if not isinstance(trigger, ScheduleTrigger) or not trigger.repositories:
-            return [await self.run(job, _scheduled(job, at), facts=schedule_facts(at), event=None)]
-        listing = _scheduled(job, at)
+            facts = schedule_facts(at)
+            return [await self.run(job, _scheduled(job, facts), facts=facts, event=None)]
+        listing = _scheduled(job, schedule_facts(at))
         started, record = time.monotonic(), StepRecord(step=LISTING_STEP)
         reports: list[RunReport] = []
         cancelled = False
@@ -135,7 +129,7 @@ class JobRunner:
                     record.not_run = len(covered) - position  # counted in the listing's own entry
                     break
                 facts = schedule_facts(at, repository)
-                run = dataclasses.replace(_scheduled(job, at), repository=facts["repository"])
+                run = _scheduled(job, facts)
                 reports.append(await self.run(job, run, facts=facts, event=None, deadline=deadline))
         except asyncio.CancelledError:
             cancelled = True
@@ -192,14 +186,7 @@ class JobRunner:
         started = time.monotonic()
         deadline = started + job.timeout_s if deadline is None else deadline
         now = datetime.datetime.now(datetime.UTC)
-        scope: dict[str, Any] = {
-            "trigger": dict(facts),
-            "steps": {},
-            "job": {"name": job.name},
-            "run": {"id": run.run_id, "time": now.strftime("%Y-%m-%dT%H:%M:%SZ")},
-        }
-        if event is not None:
-            scope["event"] = event
+        scope = run_scope(job, run, facts, event, now)
         records: list[StepRecord] = []
         outcome = "failed"
         try:
@@ -338,8 +325,51 @@ def _run_outcome(step_outcome: str) -> str:
     return RUN_OUTCOME.get(step_outcome, "failed")
 
 
-def _scheduled(job: Job, slot: str) -> AutomationRun:
-    return AutomationRun(job=job.name, trigger="schedule", slot=slot, run_id=uuid.uuid4().hex)
+def webhook_run(job: Job, facts: Mapping[str, Any], *, run_id: str) -> AutomationRun:
+    """The run of `job` a delivery's trigger facts start."""
+    return AutomationRun(
+        job=job.name,
+        trigger="webhook",
+        event=facts["event"],
+        delivery=facts["delivery"],
+        repository=facts["repository"],
+        run_id=run_id,
+    )
+
+
+def scheduled_run(job: Job, facts: Mapping[str, Any], *, run_id: str) -> AutomationRun:
+    """The run of `job` a slot's trigger facts start (for one repository, or none)."""
+    return AutomationRun(
+        job=job.name,
+        trigger="schedule",
+        slot=facts["slot"],
+        repository=facts.get("repository"),
+        run_id=run_id,
+    )
+
+
+def run_scope(
+    job: Job,
+    run: AutomationRun,
+    facts: Mapping[str, Any],
+    event: Mapping[str, Any] | None,
+    now: datetime.datetime,
+) -> dict[str, Any]:
+    """What a run's templates may name: the trigger, the event (a webhook's), the job, the run, and the
+    results of its steps as they come."""
+    scope: dict[str, Any] = {
+        "trigger": dict(facts),
+        "steps": {},
+        "job": {"name": job.name},
+        "run": {"id": run.run_id, "time": now.strftime("%Y-%m-%dT%H:%M:%SZ")},
+    }
+    if event is not None:
+        scope["event"] = event
+    return scope
+
+
+def _scheduled(job: Job, facts: Mapping[str, Any]) -> AutomationRun:
+    return scheduled_run(job, facts, run_id=uuid.uuid4().hex)
 
 
 def _elements(step: Step, scope: Mapping[str, Any]) -> list[Any]:

@@ -21,6 +21,11 @@ ISSUE_OPENED = {
 }
 
 
+def dry_run(job: str, event: Path, policy: Path = POLICY) -> list[str]:
+    """The arguments of `aegis jobs run` for `job` of the examples, against `event`."""
+    return ["jobs", "run", job, "--jobs", str(JOBS), "--policy", str(policy), "--event", str(event)]
+
+
 @pytest.fixture
 def event(tmp_path: Path, opa_bin: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("AEGIS_OPA_BIN", opa_bin)
@@ -52,17 +57,7 @@ def test_check_names_each_problem_at_file_line_column(
 def test_a_dry_run_shows_each_step_and_its_decision_without_running_it(
     event: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = [
-        "jobs",
-        "run",
-        "label-by-paths",
-        "--jobs",
-        str(JOBS),
-        "--policy",
-        str(POLICY),
-        "--event",
-        str(event),
-    ]
+    args = dry_run("label-by-paths", event)
     assert main(args) == 0
     off = capsys.readouterr().out
     assert off.startswith("job label-by-paths (automation.yaml:12), issues event: the trigger matches")
@@ -85,17 +80,7 @@ def test_a_dry_run_of_a_job_without_its_grant_is_denied_by_the_automation_defaul
     ungranted.write_text(
         POLICY.read_text().replace('  "automation:label-by-paths": {roles: [labeller]}\n', "")
     )
-    args = [
-        "jobs",
-        "run",
-        "label-by-paths",
-        "--jobs",
-        str(JOBS),
-        "--policy",
-        str(ungranted),
-        "--event",
-        str(event),
-    ]
+    args = dry_run("label-by-paths", event, ungranted)
     assert main([*args, "--write-mode", "on"]) == 0
     out = capsys.readouterr().out
     assert "decision: DENY" in out and "deny  defaults.automation" in out
@@ -144,16 +129,6 @@ def test_a_dry_run_says_when_the_payload_is_not_the_event_s(
 ) -> None:
     comment = {**ISSUE_OPENED, "action": "created", "comment": {"body": "docs/x.md"}}
     event.write_text(json.dumps(comment))
-    args = [
-        "jobs",
-        "run",
-        "label-by-paths",
-        "--jobs",
-        str(JOBS),
-        "--policy",
-        str(POLICY),
-        "--event",
-        str(event),
-    ]
+    args = dry_run("label-by-paths", event)
     assert main(args) == 0  # an issue_comment payload, sent as the job's first event (issues)
     assert "the payload is not that of an 'issues' event, so no job would run" in capsys.readouterr().out
