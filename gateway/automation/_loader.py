@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from policy_compiler import Document, JsonPath, PolicyIssue, glob_to_regex, located_schema_issues, parse_yaml
+from policy_compiler import (
+    Document,
+    JsonPath,
+    PolicyIssue,
+    glob_to_regex,
+    located_schema_issues,
+    read_yaml_file,
+)
 
 from gateway.automation._conditions import Condition
 from gateway.automation._cron import CronSchedule
@@ -50,18 +57,7 @@ def _validator() -> jsonschema.Draft202012Validator:
 def load_jobs(path: Path, *, known_tools: Collection[str]) -> tuple[Job, ...]:
     """The jobs of the file at `path`, in file order; raises JobsError."""
     file = path.name
-    try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_JOBS_BYTES + 1)
-    except OSError as exc:
-        raise JobsError([PolicyIssue(file, 1, 1, f"cannot read the jobs file: {exc.strerror}")]) from None
-    if len(raw) > MAX_JOBS_BYTES:
-        raise JobsError([PolicyIssue(file, 1, 1, f"the jobs file is larger than {MAX_JOBS_BYTES} bytes")])
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise JobsError([PolicyIssue(file, 1, 1, "the jobs file is not UTF-8 text")]) from None
-    document, issues = parse_yaml(text, file)
+    _, document, issues = read_yaml_file(path, file, kind="jobs", max_bytes=MAX_JOBS_BYTES)
     if document is None or issues:
         raise JobsError(issues)
     issues = located_schema_issues(document, file, _validator(), kind="jobs")

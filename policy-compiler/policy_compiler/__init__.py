@@ -34,7 +34,7 @@ from policy_compiler._model import (
 from policy_compiler._schema import located_schema_issues
 from policy_compiler._secret_stores import SECRET_STORE_GLOBS, SecretStoreGlob, is_secret_store_path
 from policy_compiler._signing import SUPPORTED_ALGORITHMS, SigningError, sign_bundle
-from policy_compiler._yaml import Document, JsonPath, parse_yaml
+from policy_compiler._yaml import Document, JsonPath, read_yaml_file
 
 __all__ = [
     "COMPILER_ID",
@@ -72,8 +72,8 @@ __all__ = [
     "is_secret_store_path",
     "load_policy",
     "located_schema_issues",
-    "parse_yaml",
     "policy_names",
+    "read_yaml_file",
     "repository_path_globs",
     "sign_bundle",
 ]

@@ -33,7 +33,7 @@ from policy_compiler._names import is_repository_glob, normalize_repository, rep
 from policy_compiler._schema import schema_issues
 from policy_compiler._semantics import semantic_issues
 from policy_compiler._times import rfc3339_ns
-from policy_compiler._yaml import Document, JsonPath, Opaque, parse_yaml
+from policy_compiler._yaml import Document, JsonPath, Opaque, read_yaml_file
 
 __all__ = ["MAX_POLICY_BYTES", "check", "load_policy"]
 
@@ -56,12 +56,7 @@ def load_policy(path: Path, *, known_tools: Collection[str] | None = None) -> Po
         policy.defaults_write.effect  # 'deny'
     """
     file = str(path)
-    raw = _read(path, file)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PolicyError([PolicyIssue(file, 1, 1, f"the policy file is not UTF-8 ({exc.reason})")]) from None
-    document, issues = parse_yaml(text.removeprefix("\ufeff"), file)
+    raw, document, issues = read_yaml_file(path, file, kind="policy", max_bytes=MAX_POLICY_BYTES)
     if document is None:
         raise PolicyError(issues)
     _read_timestamps_as_text(document)
@@ -79,18 +74,6 @@ def check(path: Path, *, known_tools: Collection[str] | None = None) -> list[Pol
     except PolicyError as exc:
         return exc.issues
     return []
-
-
-def _read(path: Path, file: str) -> bytes:
-    try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_POLICY_BYTES + 1)
-    except OSError as exc:
-        raise PolicyError([PolicyIssue(file, 1, 1, f"cannot read the policy file: {exc.strerror}")]) from None
-    if len(raw) > MAX_POLICY_BYTES:
-        message = f"the policy file is larger than {MAX_POLICY_BYTES} bytes"
-        raise PolicyError([PolicyIssue(file, 1, 1, message)])
-    return raw
 
 
 def _read_timestamps_as_text(document: Document) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 
 import yaml
 
 from policy_compiler._errors import PolicyIssue
 
-__all__ = ["MAX_DEPTH", "Document", "JsonPath", "Location", "Opaque", "parse_yaml"]
+__all__ = ["MAX_DEPTH", "Document", "JsonPath", "Location", "Opaque", "parse_yaml", "read_yaml_file"]
 
 Location = tuple[int, int]
 JsonPath = tuple[str | int, ...]
@@ -159,3 +160,24 @@ def parse_yaml(text: str, file: str) -> tuple[Document | None, list[PolicyIssue]
     except RecursionError:
         return None, [PolicyIssue(file, 1, 1, "invalid YAML: nesting is too deep")]
     return Document(value, converter.values, converter.keys), converter.issues
+
+
+def read_yaml_file(
+    path: Path, file: str, *, kind: str, max_bytes: int
+) -> tuple[bytes, Document | None, list[PolicyIssue]]:
+    """Read the `kind` of file ("policy", "jobs") at `path`, at most `max_bytes` of UTF-8 (a byte order
+    mark dropped), and parse it. Returns its bytes, the document (None when unreadable) and the issues,
+    each named as `file`."""
+    try:
+        with path.open("rb") as stream:
+            raw = stream.read(max_bytes + 1)
+    except OSError as exc:
+        return b"", None, [PolicyIssue(file, 1, 1, f"cannot read the {kind} file: {exc.strerror}")]
+    if len(raw) > max_bytes:
+        return raw, None, [PolicyIssue(file, 1, 1, f"the {kind} file is larger than {max_bytes} bytes")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return raw, None, [PolicyIssue(file, 1, 1, f"the {kind} file is not UTF-8 ({exc.reason})")]
+    document, issues = parse_yaml(text.removeprefix("\ufeff"), file)
+    return raw, document, issues

@@ -51,7 +51,7 @@ def test_public_names() -> None:
             "is_secret_store_path",
             "load_policy",
             "located_schema_issues",
-            "parse_yaml",
+            "read_yaml_file",
             "policy_names",
             "repository_path_globs",
             "sign_bundle",
