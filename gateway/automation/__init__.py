@@ -12,7 +12,7 @@ a scheduled job through the state database, so that replicas sharing it run each
 from gateway.automation._cron import CronSchedule
 from gateway.automation._dry_run import dry_run
 from gateway.automation._events import Delivery, DeliveryHandler, no_automation_jobs
-from gateway.automation._loader import JobsError, issues_of, load_jobs
+from gateway.automation._loader import JobsError, load_jobs
 from gateway.automation._model import Job, ScheduleTrigger, Step, WebhookTrigger
 from gateway.automation._queue import DEFAULT_STOP_TIMEOUT_S, DeliveryQueue
 from gateway.automation._runner import JobRunner, RunReport, StepRecord, principal_of
@@ -38,7 +38,6 @@ __all__ = [
     "WebhookReceiver",
     "WebhookTrigger",
     "dry_run",
-    "issues_of",
     "load_jobs",
     "no_automation_jobs",
     "principal_of",

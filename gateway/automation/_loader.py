@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -198,11 +198,3 @@ class _Scope:
             named = path[1] if len(path) > 1 else ""
             return f"{{{{ {reference} }}}}: {named!r} is not an earlier step of this job"
         return None
-
-
-def issues_of(path: Path, *, known_tools: Collection[str]) -> Iterator[PolicyIssue]:
-    """Every problem of the jobs file at `path` (none when it is valid): `aegis jobs check`."""
-    try:
-        load_jobs(path, known_tools=known_tools)
-    except JobsError as exc:
-        yield from exc.issues
