@@ -22,9 +22,11 @@ SUMMARY_LINE = re.compile(r"^\S+\s+([\w-]+): (\d+) passed, (\d+) failed$", re.MU
 # What each revision must pass whatever the baseline says. The suite runs the scenarios that apply at a
 # revision (`--spec-version`) on that revision's wire: the initialize handshake at 2025-11-25, the stateless
 # per-request `_meta` at 2026-07-28. Its 2025-06-18 selection is a subset of 2025-11-25's and still
-# negotiates 2025-11-25 (the suite's client offers nothing older), so it would repeat the same exchanges:
-# the 2025-06-18 wire is tested by the TypeScript SDK client pinned to it (tests/e2e/test_clients.py).
+# negotiates 2025-11-25 (the suite's client offers nothing older): it runs too, as every revision the
+# suite tests does, but the 2025-06-18 wire itself is tested by the TypeScript SDK client pinned to it
+# (tests/e2e/test_clients.py).
 REQUIRED = {
+    "2025-06-18": ("server-initialize", "ping", "tools-list"),
     "2025-11-25": ("server-initialize", "ping", "tools-list", "dns-rebinding-protection"),
     "2026-07-28": (
         "server-stateless",
