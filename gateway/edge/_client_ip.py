@@ -1,4 +1,5 @@
-"""The client address the edge limits and throttles by: the TCP peer (no proxy headers are trusted)."""
+"""The client address the edge limits and throttles by: the scope's client, which is the TCP peer, or the
+client a trusted proxy forwarded for once TrustedProxyMiddleware (edge.forwarded) has resolved it."""
 
 from __future__ import annotations
 

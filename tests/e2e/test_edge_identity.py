@@ -38,6 +38,17 @@ def behind_proxy(
 
 
 @pytest.fixture(scope="module")
+def rate_limited_behind_proxy(
+    simulator: Simulator, tmp_path_factory: pytest.TempPathFactory, opa_bin: str
+) -> Iterator[Gateway]:
+    """A gateway behind the loopback proxy whose per-address budget is three requests."""
+    env = {**UNLIMITED, "AEGIS_IP_RATE": "0.001", "AEGIS_IP_BURST": "3", "AEGIS_TRUSTED_PROXIES": "127.0.0.1"}
+    gw = start_gateway(tmp_path_factory.mktemp("gw-rate"), policy=POLICY, upstream=simulator, env=env)
+    yield gw
+    gw.stop()
+
+
+@pytest.fixture(scope="module")
 def direct(simulator: Simulator, tmp_path_factory: pytest.TempPathFactory, opa_bin: str) -> Iterator[Gateway]:
     """A gateway with no trusted proxy (the default)."""
     gw = start_gateway(tmp_path_factory.mktemp("gw-direct"), policy=POLICY, upstream=simulator, env=THROTTLE)
@@ -89,6 +100,16 @@ def test_bad_keys_behind_a_proxy_throttle_that_client_not_everyone(behind_proxy:
     assert [entry["client_ip"] for entry in failures[-3:]] == ["203.0.113.5"] * 3
     (access,) = [line for line in logged(behind_proxy, allowed) if line["msg"] == "http request"]
     assert access["client_ip"] == "203.0.113.6"
+
+
+def test_a_client_behind_a_proxy_spends_its_own_rate_budget_only(rate_limited_behind_proxy: Gateway) -> None:
+    """The per-address rate limit keys on the forwarded client too: one client spending its budget
+    leaves the next client's whole, although both arrive from the proxy's address."""
+    gateway = rate_limited_behind_proxy
+    spent = [post(gateway, PING, key=gateway.key, forwarded_for="203.0.113.20").status_code for _ in range(4)]
+    assert spent == [200, 200, 200, 429]
+    assert post(gateway, PING, key=gateway.key, forwarded_for="203.0.113.21").status_code == 200
+    assert post(gateway, PING, key=gateway.key, forwarded_for="203.0.113.20").status_code == 429
 
 
 def test_the_rightmost_untrusted_hop_is_the_client(behind_proxy: Gateway) -> None:
