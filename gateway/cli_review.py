@@ -1,24 +1,21 @@
-"""What compliance reviewers run: queries over the audit chains (through an index beside each log, the
-chain staying the source of truth), one entry shown with the YAML lines behind its decision, and the
-policies a gateway served, read from its state database (the one AEGIS_STATE_DB or AEGIS_STATE_URL
-names, as the gateway does)."""
+"""What compliance reviewers run beside `aegis audit query` (gateway.cli_query): one entry shown with the
+YAML lines behind its decision, recorded decisions replayed, and the policies a gateway served, read
+from its state database (the one AEGIS_STATE_DB or AEGIS_STATE_URL names, as the gateway does)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import heapq
 import json
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gateway.audit import ChainIndex, Filters, read_entry, time_bound, walk_segments
+from gateway.audit import ChainIndex, read_entry, walk_segments
 from gateway.authoring.replay import Replayed, replay, replay_under, replayable
 from gateway.config import Settings, default_opa_bin
 from gateway.errors import ConfigError
@@ -80,53 +77,6 @@ def _with_archive(query: Callable[[PolicyArchive], Awaitable[T]]) -> T:
     return asyncio.run(run(state_database(settings)))
 
 
-QUERY_COLUMNS = (
-    "ts",
-    "replica",
-    "seq",
-    "principal",
-    "credential_id",
-    "tool",
-    "repo",
-    "path",
-    "outcome",
-    "revision",
-)
-
-
-def audit_query(args: argparse.Namespace) -> int:
-    """The entries of one or more chains that match, ordered by time, as a table, JSON lines or CSV."""
-    filters = Filters(
-        principal=args.principal,
-        credential_id=args.credential_id,
-        tool=args.tool,
-        repo=args.repo.lower() if args.repo else None,
-        path=args.path,
-        outcome=args.outcome,
-        rule=args.rule,
-        revision=args.revision,
-        event=args.event,
-        since=time_bound(args.since),
-        until=time_bound(args.until),
-    )
-    rows = list(_matching(args.files, filters, limit=args.limit))
-    if args.format == "json":
-        for row in rows:
-            print(json.dumps(row, ensure_ascii=False))
-    elif args.format == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow([*QUERY_COLUMNS, "reasons"])
-        for row in rows:
-            writer.writerow([*(row[column] for column in QUERY_COLUMNS), _reasons(row)])
-    else:
-        for row in rows:
-            cells = [row["ts"], row["replica"] or "-", str(row["seq"]), row["principal"] or "-"]
-            cells += [row["tool"] or row["event"], row["repo"] or "-", row["path"] or "-", row["outcome"]]
-            cells += [(row["revision"] or "-")[:12], _reasons(row)]
-            print("  ".join(cells))
-    return EXIT_OK
-
-
 def audit_show(args: argparse.Namespace) -> int:
     """One entry, read from the log and checked against its neighbours, with the YAML lines its reasons
     name quoted from the policy archive."""
@@ -149,23 +99,6 @@ def audit_show(args: argparse.Namespace) -> int:
     if isinstance(revision, str) and policy is None:
         print(f"policy {revision[:12]}: not in the archive (AEGIS_STATE_DB / AEGIS_STATE_URL)")
     return EXIT_OK
-
-
-def _matching(files: list[Path], filters: Filters, *, limit: int | None) -> Iterator[dict[str, Any]]:
-    chains = []
-    for path in files:
-        with ChainIndex.open(path) as index:
-            index.refresh()
-            chains.append(index.query(filters, limit=limit))
-    merged = heapq.merge(*chains, key=lambda row: (row["ts"], row["replica"] or "", row["seq"]))
-    for count, row in enumerate(merged):
-        if limit is not None and count >= limit:
-            return
-        yield row
-
-
-def _reasons(row: dict[str, Any]) -> str:
-    return " ".join(f"{reason.get('rule')}@{reason.get('source')}" for reason in row["reasons"])
 
 
 def _archived_policy(revision: str) -> ArchivedPolicy | None:

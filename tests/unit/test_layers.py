@@ -12,7 +12,9 @@ import pytest
 
 GATEWAY = Path(__file__).resolve().parents[2] / "gateway"
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"cli", "cli_admin", "cli_review", "server", "demo", "admin_client", "probe", "cli_jobs"}),
+    frozenset(
+        {"cli", "cli_admin", "cli_review", "cli_query", "server", "demo", "admin_client", "probe", "cli_jobs"}
+    ),
     frozenset({"app", "parts", "admin_api", "explorer"}),
     frozenset({"edge", "mcp", "automation"}),
     frozenset({"core"}),
