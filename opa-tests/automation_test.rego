@@ -39,8 +39,14 @@ _jobs := policy_with({
 		},
 	},
 	"principals": {
-		"automation:nightly": _job_principal("nightly", 50, ["automaton"], absent_repo_list("principals.automation:nightly.repositories")),
-		"automation:scoped": _job_principal("scoped", 53, ["automaton"], repo_list("principals.automation:scoped.repositories", 55, ["acme/app"])),
+		"automation:nightly": _job_principal(
+			"nightly", 50, ["automaton"],
+			absent_repo_list("principals.automation:nightly.repositories"),
+		),
+		"automation:scoped": _job_principal(
+			"scoped", 53, ["automaton"],
+			repo_list("principals.automation:scoped.repositories", 55, ["acme/app"]),
+		),
 	},
 })
 
@@ -54,15 +60,21 @@ _job_principal(job, line, roles, repositories) := {
 }
 
 # `_jobs` with defaults.automation allow (line 4).
-_jobs_allowed := object.union(_jobs, {"defaults": {"automation": {"rule": "defaults.automation", "effect": "allow", "source": "p.yaml:4"}}})
+_jobs_allowed := object.union(_jobs, {"defaults": {"automation": _automation_default("allow")}})
+
+# defaults.automation with `effect`, at line 4.
+_automation_default(effect) := {"rule": "defaults.automation", "effect": effect, "source": "p.yaml:4"}
 
 _all_scopes := ["tools:read", "tools:write", "tools:automation"]
 
 # A call by the automation job `job`, triggered by a webhook.
-_job_call(job, tool, capability, repo, path, write_mode) := object.union(call(tool, capability, repo, path, write_mode), {
-	"principal": {"id": concat(":", ["automation", job]), "kind": "automation", "scopes": _all_scopes},
-	"context": {"automation": {"job": job, "trigger": "webhook", "event": "issues", "delivery": "d-1"}},
-})
+_job_call(job, tool, capability, repo, path, write_mode) := object.union(
+	call(tool, capability, repo, path, write_mode),
+	{
+		"principal": {"id": concat(":", ["automation", job]), "kind": "automation", "scopes": _all_scopes},
+		"context": {"automation": {"job": job, "trigger": "webhook", "event": "issues", "delivery": "d-1"}},
+	},
+)
 
 _nightly_read(repo, path) := _job_call("nightly", "get_file_contents", "read", repo, path, false)
 
@@ -74,7 +86,7 @@ test_automation_without_grant_denied_by_its_default if {
 }
 
 test_automation_default_names_its_line if {
-	p := object.union(_jobs, {"defaults": {"automation": {"rule": "defaults.automation", "effect": "deny", "source": "p.yaml:4"}}})
+	p := object.union(_jobs, {"defaults": {"automation": _automation_default("deny")}})
 	d := authz.decision with input as _nightly_read("acme/other", null) with data.aegis.policy as p
 	d == denied([deny("defaults.automation", "p.yaml:4")])
 }
@@ -116,7 +128,9 @@ test_automation_needs_both_grants_and_names_both_denials if {
 test_automation_role_of_another_capability_grants_the_tool_not_the_gate if {
 	p := object.union(_jobs, {
 		"defaults": read_default("deny"),
-		"principals": {"automation:nightly": {"roles": rule_list("principals.automation:nightly.roles", 51, "role", ["reader", "automaton"])}},
+		"principals": {"automation:nightly": {
+			"roles": rule_list("principals.automation:nightly.roles", 51, "role", ["reader", "automaton"]),
+		}},
 	})
 	d := authz.decision with input as _nightly_read("acme/app", null) with data.aegis.policy as p
 	d == allowed([
@@ -230,7 +244,10 @@ test_automation_needs_the_automation_scope if {
 	}
 	failing := {note |
 		some note, case in cases
-		job := object.union(_job_call("nightly", "get_issue", case.capability, "acme/app", null, true), {"principal": {"scopes": case.scopes}})
+		job := object.union(
+			_job_call("nightly", "get_issue", case.capability, "acme/app", null, true),
+			{"principal": {"scopes": case.scopes}},
+		)
 		got := authz.decision with input as job with data.aegis.policy as _jobs_allowed
 		got != denied([deny("principal.scope", "builtin")])
 	}
@@ -261,7 +278,8 @@ test_automation_tool_of_a_job_names_each_reason_once if {
 		allow("write.repositories[0]", "p.yaml:8"),
 		allow("roles.automaton.capabilities[0]", "p.yaml:41"),
 	])
-	e := authz.decision with input as job with data.aegis.policy as object.union(_jobs, {"principals": {"automation:nightly": {"roles": absent("r")}}})
+	roleless := object.union(_jobs, {"principals": {"automation:nightly": {"roles": absent("r")}}})
+	e := authz.decision with input as job with data.aegis.policy as roleless
 	e == denied([deny("defaults.automation", "builtin")])
 }
 
@@ -298,7 +316,8 @@ test_malformed_automation_context_is_invalid_input if {
 	}
 	failing := {note |
 		some note, automation in cases
-		job := replaced(_nightly_read("acme/app", null), "context", {"write_mode": false, "time": "2026-11-21T10:00:00Z", "automation": automation})
+		context := {"write_mode": false, "time": "2026-11-21T10:00:00Z", "automation": automation}
+		job := replaced(_nightly_read("acme/app", null), "context", context)
 		got := authz.decision with input as job with data.aegis.policy as _jobs_allowed
 		got != denied([deny("input.invalid", "builtin")])
 	}
@@ -313,7 +332,8 @@ test_automation_context_may_be_absent_or_null if {
 	null_context := object.union(read_call("get_issue", "acme/other", null), {"context": {"automation": null}})
 	e := authz.decision with input as null_context with data.aegis.policy as _jobs
 	e.allow == true
-	scheduled := object.union(_nightly_read("acme/other", null), {"context": {"automation": {"trigger": "schedule", "event": null, "delivery": null}}})
+	schedule := {"trigger": "schedule", "event": null, "delivery": null}
+	scheduled := object.union(_nightly_read("acme/other", null), {"context": {"automation": schedule}})
 	f := authz.decision with input as scheduled with data.aegis.policy as _jobs_allowed
 	f.allow == true
 }

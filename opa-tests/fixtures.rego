@@ -36,12 +36,15 @@ _list_index("glob", values) := {"index": {
 
 _list_index(kind, _) := {} if kind != "glob"
 
-_first_segment(glob) := split(glob, "/")[0]
+_first_segment(pattern) := split(pattern, "/")[0]
 
 _chunk(values, positions) := {
-	"regex": sprintf("(?s)^(?:%s)$", [concat("|", [trim_suffix(trim_prefix(values[i][1], "(?s)^"), "$") | some i in positions])]),
+	"regex": sprintf("(?s)^(?:%s)$", [concat("|", [_regex_body(values[i][1]) | some i in positions])]),
 	"entries": positions,
 }
+
+# A glob's anchored regex without its anchors, to be joined with others into one alternation.
+_regex_body(anchored) := trim_suffix(trim_prefix(anchored, "(?s)^"), "$")
 
 _entry_value("glob", value) := {"glob": value[0], "regex": value[1]}
 
@@ -218,7 +221,10 @@ allowed(reasons) := {
 # A deny by a precondition when the policy data is missing or unusable: no audit settings then.
 refused(reasons) := {"allow": false, "reasons": reasons, "obligations": {}, "revision": null}
 
-denied(reasons) := {"allow": false, "reasons": reasons, "obligations": {}, "revision": null, "audit": {"hash_arguments": []}}
+denied(reasons) := {
+	"allow": false, "reasons": reasons, "obligations": {}, "revision": null,
+	"audit": {"hash_arguments": []},
+}
 
 # `obj` with `key` set to `value` (object.union would merge nested objects instead).
 replaced(obj, key, value) := object.union(object.remove(obj, [key]), {key: value})

@@ -6,14 +6,20 @@ import data.aegis.authz
 # that matches through it, and policy_valid refuses an index through which a glob could be missed.
 
 # acme/app's paths.deny: [src/secrets/**] on line 17, then the [glob, regex] pairs of `extra`.
-_deny_with(extra) := rule_list("repo.acme/app.paths.deny", 17, "glob", array.concat([["src/secrets/**", `(?s)^src/secrets(?:/.*)?$`]], extra))
+_deny_with(extra) := rule_list(
+	"repo.acme/app.paths.deny", 17, "glob",
+	array.concat([["src/secrets/**", `(?s)^src/secrets(?:/.*)?$`]], extra),
+)
 
 _policy_denying(extra) := replaced(policy, "repositories", object.union(policy.repositories, {"acme/app": object.union(
 	policy.repositories["acme/app"],
 	{"paths": {"deny": _deny_with(extra)}},
 )}))
 
-_deny_reason(i) := {"rule": sprintf("repo.acme/app.paths.deny[%d]", [i]), "effect": "deny", "source": sprintf("p.yaml:%d", [17 + i])}
+_deny_reason(i) := {
+	"rule": sprintf("repo.acme/app.paths.deny[%d]", [i]), "effect": "deny",
+	"source": sprintf("p.yaml:%d", [17 + i]),
+}
 
 # Two chunks under the segment "src": a chunk whose expression does not match is skipped, and
 # every glob of one that does is tried.
@@ -65,7 +71,8 @@ test_unicode_first_segment_is_looked_up_as_written if {
 
 test_fixture_index_is_valid if {
 	authz.policy_valid with data.aegis.policy as _chunked
-	authz.policy_valid with data.aegis.policy as _policy_denying([["**/x", `(?s)^(?:.*/)?x$`], ["docs/**", `(?s)^docs(?:/.*)?$`]])
+	two_deny_globs := [["**/x", `(?s)^(?:.*/)?x$`], ["docs/**", `(?s)^docs(?:/.*)?$`]]
+	authz.policy_valid with data.aegis.policy as _policy_denying(two_deny_globs)
 }
 
 test_index_that_could_hide_a_glob_is_refused if {
@@ -98,7 +105,10 @@ test_index_that_could_hide_a_glob_is_refused if {
 	authz.policy_valid with data.aegis.policy as _policy_denying_with_index(deny, deny.index)
 }
 
-_policy_denying_with_index(deny, index) := replaced(policy, "repositories", object.union(policy.repositories, {"acme/app": object.union(
-	policy.repositories["acme/app"],
-	{"paths": {"deny": replaced(deny, "index", index)}},
-)}))
+_policy_denying_with_index(deny, index) := replaced(
+	policy, "repositories",
+	object.union(policy.repositories, {"acme/app": object.union(
+		policy.repositories["acme/app"],
+		{"paths": {"deny": replaced(deny, "index", index)}},
+	)}),
+)

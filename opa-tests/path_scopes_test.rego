@@ -29,7 +29,10 @@ _readme := ["README.md", `(?s)^README\.md$`]
 _role(name) := {
 	"rule": sprintf("roles.%s", [name]),
 	"source": "p.yaml:60",
-	"tools": {"allow": absent(sprintf("roles.%s.tools.allow", [name])), "deny": absent(sprintf("roles.%s.tools.deny", [name]))},
+	"tools": {
+		"allow": absent(sprintf("roles.%s.tools.allow", [name])),
+		"deny": absent(sprintf("roles.%s.tools.deny", [name])),
+	},
 	"capabilities": absent(sprintf("roles.%s.capabilities", [name])),
 	"repositories": absent_repo_list(sprintf("roles.%s.repositories", [name])),
 }
@@ -51,11 +54,20 @@ scoped_policy := policy_with({
 					"repo.acme/app.paths.roles.docs-bot", 40, [_readme, _docs],
 					42, [["src/docs/drafts/**", `(?s)^src/docs/drafts(?:/.*)?$`]],
 				),
-				"reviewer": _scoped("repo.acme/app.paths.roles.reviewer", 0, [], 44, [["src/vendor/**", `(?s)^src/vendor(?:/.*)?$`]]),
+				"reviewer": _scoped(
+					"repo.acme/app.paths.roles.reviewer", 0, [],
+					44, [["src/vendor/**", `(?s)^src/vendor(?:/.*)?$`]],
+				),
 			},
 			"principals": {
-				"ci-bot": _scoped("repo.acme/app.paths.principals.ci-bot", 0, [], 46, [["src/deploy/**", `(?s)^src/deploy(?:/.*)?$`]]),
-				"docs-lead": _scoped("repo.acme/app.paths.principals.docs-lead", 48, [["src/docs/public/**", `(?s)^src/docs/public(?:/.*)?$`]], 0, []),
+				"ci-bot": _scoped(
+					"repo.acme/app.paths.principals.ci-bot", 0, [],
+					46, [["src/deploy/**", `(?s)^src/deploy(?:/.*)?$`]],
+				),
+				"docs-lead": _scoped(
+					"repo.acme/app.paths.principals.docs-lead", 48, [["src/docs/public/**", `(?s)^src/docs/public(?:/.*)?$`]],
+					0, [],
+				),
 			},
 		}}),
 		"acme/locked": policy.repositories["acme/locked"],
@@ -78,88 +90,96 @@ scoped_policy := policy_with({
 
 _read_as(who, path) := object.union(read_call("get_file_contents", "acme/app", path), {"principal": {"id": who}})
 
-_decide(who, path) := d if {
-	d := authz.decision with input as _read_as(who, path) with data.aegis.policy as scoped_policy
-}
-
 test_scoped_policy_is_valid if {
 	authz.policy_valid with data.aegis.policy as scoped_policy
 }
 
+# The table of test_path_scope_cases: a reader and a path of acme/app, and the decision expected.
+_path_scope_cases := {
+	"a role allowlist restricts the role's holders": {
+		"who": "docs-1", "path": "src/main.py",
+		"want": denied([deny("repo.acme/app.paths.roles.docs-bot.allow", "p.yaml:40")]),
+	},
+	"a role allowlist does not restrict others": {
+		"who": "ci-bot", "path": "src/main.py",
+		"want": allowed([allow("repo.acme/app.paths.allow[0]", "p.yaml:14"), allow("defaults.read", "p.yaml:2")]),
+	},
+	"a holder is allowed what every allowlist allows, each glob named": {
+		"who": "docs-1", "path": "src/docs/guide.md",
+		"want": allowed([
+			allow("repo.acme/app.paths.allow[0]", "p.yaml:14"),
+			allow("repo.acme/app.paths.roles.docs-bot.allow[1]", "p.yaml:41"),
+			allow("defaults.read", "p.yaml:2"),
+		]),
+	},
+	"a role allowlist never widens the repository allowlist": {
+		"who": "docs-1", "path": "docs/guide.md",
+		"want": denied([
+			deny("repo.acme/app.paths.allow", "p.yaml:14"),
+			deny("repo.acme/app.paths.roles.docs-bot.allow", "p.yaml:40"),
+		]),
+	},
+	"the repository deny applies to holders": {
+		"who": "docs-1", "path": "src/secrets/a",
+		"want": denied([
+			deny("repo.acme/app.paths.deny[0]", "p.yaml:17"),
+			deny("repo.acme/app.paths.roles.docs-bot.allow", "p.yaml:40"),
+		]),
+	},
+	"a role deny beats the role's own allow": {
+		"who": "docs-1", "path": "src/docs/drafts/x.md",
+		"want": denied([deny("repo.acme/app.paths.roles.docs-bot.deny[0]", "p.yaml:42")]),
+	},
+	"a role deny does not touch others": {
+		"who": "ci-bot", "path": "src/docs/drafts/x.md",
+		"want": allowed([allow("repo.acme/app.paths.allow[0]", "p.yaml:14"), allow("defaults.read", "p.yaml:2")]),
+	},
+	"a principal deny applies to that principal": {
+		"who": "ci-bot", "path": "src/deploy/run.sh",
+		"want": denied([deny("repo.acme/app.paths.principals.ci-bot.deny[0]", "p.yaml:46")]),
+	},
+	"a principal deny does not touch others": {
+		"who": "mixed", "path": "src/deploy/run.sh",
+		"want": denied([deny("repo.acme/app.paths.roles.docs-bot.allow", "p.yaml:40")]),
+	},
+	"a principal allowlist narrows its role's allowlist": {
+		"who": "docs-lead", "path": "src/docs/guide.md",
+		"want": denied([deny("repo.acme/app.paths.principals.docs-lead.allow", "p.yaml:48")]),
+	},
+	"a principal passes its role's and its own allowlists": {
+		"who": "docs-lead", "path": "src/docs/public/a.md",
+		"want": allowed([
+			allow("repo.acme/app.paths.allow[0]", "p.yaml:14"),
+			allow("repo.acme/app.paths.roles.docs-bot.allow[1]", "p.yaml:41"),
+			allow("repo.acme/app.paths.principals.docs-lead.allow[0]", "p.yaml:48"),
+			allow("defaults.read", "p.yaml:2"),
+		]),
+	},
+	"a second role adds its denies": {
+		"who": "mixed", "path": "src/vendor/lib.py",
+		"want": denied([
+			deny("repo.acme/app.paths.roles.reviewer.deny[0]", "p.yaml:44"),
+			deny("repo.acme/app.paths.roles.docs-bot.allow", "p.yaml:40"),
+		]),
+	},
+	"the role rules of a matching glob key apply too": {
+		"who": "docs-1", "path": "src/docs/schema.sql",
+		"want": denied([deny("repo.acme/*.paths.roles.docs-bot.deny[0]", "p.yaml:50")]),
+	},
+	"an unlisted key gets the repository rules only": {
+		"who": "someone", "path": "src/deploy/run.sh",
+		"want": allowed([allow("repo.acme/app.paths.allow[0]", "p.yaml:14"), allow("defaults.read", "p.yaml:2")]),
+	},
+}
+
 test_path_scope_cases if {
-	cases := {
-		"a role allowlist restricts the role's holders": {
-			"who": "docs-1", "path": "src/main.py",
-			"want": denied([deny("repo.acme/app.paths.roles.docs-bot.allow", "p.yaml:40")]),
-		},
-		"a role allowlist does not restrict others": {
-			"who": "ci-bot", "path": "src/main.py",
-			"want": allowed([allow("repo.acme/app.paths.allow[0]", "p.yaml:14"), allow("defaults.read", "p.yaml:2")]),
-		},
-		"a holder is allowed what every allowlist allows, each glob named": {
-			"who": "docs-1", "path": "src/docs/guide.md",
-			"want": allowed([
-				allow("repo.acme/app.paths.allow[0]", "p.yaml:14"),
-				allow("repo.acme/app.paths.roles.docs-bot.allow[1]", "p.yaml:41"),
-				allow("defaults.read", "p.yaml:2"),
-			]),
-		},
-		"a role allowlist never widens the repository allowlist": {
-			"who": "docs-1", "path": "docs/guide.md",
-			"want": denied([deny("repo.acme/app.paths.allow", "p.yaml:14"), deny("repo.acme/app.paths.roles.docs-bot.allow", "p.yaml:40")]),
-		},
-		"the repository deny applies to holders": {
-			"who": "docs-1", "path": "src/secrets/a",
-			"want": denied([deny("repo.acme/app.paths.deny[0]", "p.yaml:17"), deny("repo.acme/app.paths.roles.docs-bot.allow", "p.yaml:40")]),
-		},
-		"a role deny beats the role's own allow": {
-			"who": "docs-1", "path": "src/docs/drafts/x.md",
-			"want": denied([deny("repo.acme/app.paths.roles.docs-bot.deny[0]", "p.yaml:42")]),
-		},
-		"a role deny does not touch others": {
-			"who": "ci-bot", "path": "src/docs/drafts/x.md",
-			"want": allowed([allow("repo.acme/app.paths.allow[0]", "p.yaml:14"), allow("defaults.read", "p.yaml:2")]),
-		},
-		"a principal deny applies to that principal": {
-			"who": "ci-bot", "path": "src/deploy/run.sh",
-			"want": denied([deny("repo.acme/app.paths.principals.ci-bot.deny[0]", "p.yaml:46")]),
-		},
-		"a principal deny does not touch others": {
-			"who": "mixed", "path": "src/deploy/run.sh",
-			"want": denied([deny("repo.acme/app.paths.roles.docs-bot.allow", "p.yaml:40")]),
-		},
-		"a principal allowlist narrows its role's allowlist": {
-			"who": "docs-lead", "path": "src/docs/guide.md",
-			"want": denied([deny("repo.acme/app.paths.principals.docs-lead.allow", "p.yaml:48")]),
-		},
-		"a principal passes its role's and its own allowlists": {
-			"who": "docs-lead", "path": "src/docs/public/a.md",
-			"want": allowed([
-				allow("repo.acme/app.paths.allow[0]", "p.yaml:14"),
-				allow("repo.acme/app.paths.roles.docs-bot.allow[1]", "p.yaml:41"),
-				allow("repo.acme/app.paths.principals.docs-lead.allow[0]", "p.yaml:48"),
-				allow("defaults.read", "p.yaml:2"),
-			]),
-		},
-		"a second role adds its denies": {
-			"who": "mixed", "path": "src/vendor/lib.py",
-			"want": denied([deny("repo.acme/app.paths.roles.reviewer.deny[0]", "p.yaml:44"), deny("repo.acme/app.paths.roles.docs-bot.allow", "p.yaml:40")]),
-		},
-		"the role rules of a matching glob key apply too": {
-			"who": "docs-1", "path": "src/docs/schema.sql",
-			"want": denied([deny("repo.acme/*.paths.roles.docs-bot.deny[0]", "p.yaml:50")]),
-		},
-		"an unlisted key gets the repository rules only": {
-			"who": "someone", "path": "src/deploy/run.sh",
-			"want": allowed([allow("repo.acme/app.paths.allow[0]", "p.yaml:14"), allow("defaults.read", "p.yaml:2")]),
-		},
-	}
-	failures := {note: d |
-		some note, case in cases
-		d := _decide(case.who, case.path)
+	failing := {note |
+		some note, case in _path_scope_cases
+		d := authz.decision with input as _read_as(case.who, case.path) with data.aegis.policy as scoped_policy
 		d != case.want
 	}
-	failures == {}
+	print("failing:", failing)
+	failing == set()
 }
 
 test_roles_named_by_the_input_are_not_read if {
@@ -175,7 +195,7 @@ test_path_scope_rules_of_another_repository_do_not_apply if {
 }
 
 test_path_scope_rules_do_not_apply_to_a_call_without_path if {
-	d := _decide("docs-1", null)
+	d := authz.decision with input as _read_as("docs-1", null) with data.aegis.policy as scoped_policy
 	d.allow
 }
 
@@ -202,7 +222,10 @@ test_allowed_paths_applies_role_and_principal_rules_as_the_decision_does if {
 }
 
 test_allowed_paths_of_a_role_holder if {
-	call := object.union(read_call("get_file_tree", "acme/app", null), {"principal": {"id": "docs-1"}, "paths": _scoped_samples})
+	call := object.union(
+		read_call("get_file_tree", "acme/app", null),
+		{"principal": {"id": "docs-1"}, "paths": _scoped_samples},
+	)
 	batch := authz.allowed_paths with input as call with data.aegis.policy as scoped_policy
 	batch.paths == ["src/docs", "src/docs/guide.md", "src/docs/public/a.md", "README.md"]
 }

@@ -88,7 +88,9 @@ test_malformed_policy_data_is_not_valid if {
 		"list without source": policy_with({"tools": {"allow": {"source": 1}}}),
 		"no write whitelist": object.remove(policy, ["write"]),
 		"no audit settings": object.remove(policy, ["audit"]),
-		"hashed argument without name": policy_with({"audit": {"hash_arguments": {"entries": [{"rule": "a[0]", "source": "p.yaml:4"}]}}}),
+		"hashed argument without name": policy_with({"audit": {"hash_arguments": {
+			"entries": [{"rule": "a[0]", "source": "p.yaml:4"}],
+		}}}),
 		"repositories not an object": policy_with({"repositories": []}),
 		"repository without paths": replaced(policy, "repositories", {
 			"acme/x": object.remove(policy.repositories["acme/app"], ["paths"]),

@@ -63,8 +63,14 @@ _sample_callers := {
 	"fixture, unlisted key": {"policy": policy, "who": "ci-bot"},
 	"v1, scoped bot with roles": {"policy": _v1, "who": "bot-1"},
 	"v1, unlisted key": {"policy": object.union(_v1, {"defaults": read_default("allow")}), "who": "someone"},
-	"automation job, allowed by its default": {"policy": _jobs_allowed, "who": "automation:nightly", "principal": _job_principal_input},
-	"automation job with a repository scope": {"policy": _jobs_allowed, "who": "automation:scoped", "principal": _job_principal_input},
+	"automation job, allowed by its default": {
+		"policy": _jobs_allowed, "who": "automation:nightly",
+		"principal": _job_principal_input,
+	},
+	"automation job with a repository scope": {
+		"policy": _jobs_allowed, "who": "automation:scoped",
+		"principal": _job_principal_input,
+	},
 }
 
 _job_principal_input := {"kind": "automation", "scopes": ["tools:read", "tools:automation"]}

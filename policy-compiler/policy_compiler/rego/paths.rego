@@ -27,9 +27,10 @@ _path_blocks contains {"stage": 32, "key": [rules.rule, name], "allow": block.al
 	block := rules.paths.roles[name]
 }
 
-_path_blocks contains {"stage": 34, "key": [rules.rule, input.principal.id], "allow": block.allow, "deny": block.deny} if {
+_path_blocks contains {"stage": 34, "key": [rules.rule, id], "allow": block.allow, "deny": block.deny} if {
+	id := input.principal.id
 	some rules in _repo_sets
-	block := rules.paths.principals[input.principal.id]
+	block := rules.paths.principals[id]
 }
 
 # METADATA

@@ -138,6 +138,13 @@ default policy_valid := false
 
 policy_valid if {
 	_policy.format == 6
+	_valid_settings
+	_valid_repository_rules
+	_valid_roles_and_principals
+}
+
+# The defaults, the limits, the secrets settings and the policy-wide tool, write and audit lists.
+_valid_settings if {
 	every capability in ["read", "write", "automation"] {
 		_valid_default(_policy.defaults[capability])
 	}
@@ -149,6 +156,10 @@ policy_valid if {
 	_valid_glob_list(_policy.write.branches)
 	_valid_list(_policy.write.require_approval, "name")
 	_valid_list(_policy.audit.hash_arguments, "name")
+}
+
+# The rules of each repository, of each owner's glob keys and of the glob keys of any owner.
+_valid_repository_rules if {
 	is_object(_policy.repositories)
 	every rules in _policy.repositories {
 		_valid_rules(rules)
@@ -158,6 +169,10 @@ policy_valid if {
 		_valid_glob_rules(globs)
 	}
 	_valid_glob_rules(_policy.repository_globs.any_owner)
+}
+
+# Every role and every principal, each keyed by its name.
+_valid_roles_and_principals if {
 	is_object(_policy.roles)
 	every role in _policy.roles {
 		_valid_role(role)
