@@ -176,8 +176,7 @@ class ToolService:
                 f" {trace.decision.revision}; call again without it"
             )
         if not trace.decision.allow:
-            trace.outcome = "denied"
-            return denied_result(trace.decision, context.request_id)
+            return _denied(trace, trace.decision, context.request_id)
         admission = None
         if bound.tool.capability != "read":
             admission = await self._writes.admit(
@@ -208,16 +207,14 @@ class ToolService:
             trace.executed = True
             output = await bound.tool.run(call)
         except ResultUndecided as exc:  # nothing of the result may be shown when OPA cannot say what
-            trace.decision, trace.outcome = exc.decision, "denied"
-            return denied_result(trace.decision, context.request_id)
+            return _denied(trace, exc.decision, context.request_id)
         except InvalidToolCall:  # found out only against Gitea's state: an unknown label, a stale sha
             trace.outcome = "invalid"
             await self._give_back(admission, turned_away=False)
             raise
         except FileTooLarge as exc:  # refused from its metadata: nothing of it was read
-            trace.decision = await self._too_large(context, bound, normalized, exc, trace, trace.decision)
-            trace.outcome = "denied"
-            return denied_result(trace.decision, context.request_id, detail=str(exc))
+            too_large = await self._too_large(context, bound, normalized, exc, trace, trace.decision)
+            return _denied(trace, too_large, context.request_id, detail=str(exc))
         except UpstreamError as exc:
             log.warning("upstream error", extra={"tool": trace.tool, "kind": exc.kind, "status": exc.status})
             if exc.status is not None and 400 <= exc.status < 500:  # Gitea refused it
@@ -227,8 +224,7 @@ class ToolService:
             trace.write = await self._writes.record(output, context.request_id)
         oversized = await self._size_denial(context, bound, normalized, output.content_bytes, trace)
         if oversized is not None:
-            trace.decision, trace.outcome = oversized, "denied"
-            return denied_result(trace.decision, context.request_id)
+            return _denied(trace, oversized, context.request_id)
         presenting = functools.partial(
             present,
             output,
@@ -430,6 +426,14 @@ def _size_limit(decision: Decision) -> int | None:
     in `_size_denial`)."""
     limit = decision.obligations.get("max_file_bytes")
     return limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+
+
+def _denied(
+    trace: _Trace, decision: Decision, request_id: str, *, detail: str | None = None
+) -> dict[str, Any]:
+    """The answer to a call a stage denied, its decision recorded as the one the entry gives."""
+    trace.decision, trace.outcome = decision, "denied"
+    return denied_result(decision, request_id, detail=detail)
 
 
 def _refuse_state(trace: _Trace) -> None:
