@@ -9,7 +9,9 @@ refresh with nothing new, and the reviewer's questions (each the median of 5 run
 acme/app src/ on one day, and under which revision and rule; every call denied by one rule; everything
 one principal did. The index is a SQLite file; the chain stays the source of truth. Last, the decision
 explorer's list page (the handler the gateway serves at /admin/explorer, driven in process through a
-signed-in session) for the first question, and unfiltered (its charts then count every entry).
+signed-in session) for the first question, and unfiltered (its charts then count every entry). And the
+first question as a reviewer asks it: the `aegis audit query` command, start-up included (the median
+of 5 runs of a new process).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import asyncio
 import functools
 import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -90,6 +94,15 @@ def timed(run: Callable[[], object], repeats: int = 5) -> tuple[float, object]:
     return statistics.median(durations), result
 
 
+def query_command(log: Path, day: str, next_day: str) -> int:
+    """`aegis audit query` for the first question, in a new process as a reviewer runs it; the number of
+    entries it printed."""
+    command = [sys.executable, "-m", "gateway.cli", "audit", "query", str(log), "--repo", "acme/app"]
+    command += ["--path", "src/**", "--outcome", "allowed", "--since", day, "--until", next_day]
+    done = subprocess.run([*command, "--format", "json"], check=True, capture_output=True, text=True)
+    return len(done.stdout.splitlines())
+
+
 async def explorer_pages(log: Path, scratch: Path, pages: dict[str, dict[str, str]]) -> dict[str, float]:
     """The median seconds of the explorer's list page for each query string, signed in as an admin."""
     keys_file = scratch / "keys.json"
@@ -158,6 +171,10 @@ def main() -> None:
                 seconds, rows = timed(functools.partial(index.query, filters))
                 assert isinstance(rows, list)
                 answers[question] = {"seconds": round(seconds, 4), "entries": len(rows)}
+        command_s, printed = timed(functools.partial(query_command, log, day, next_day))
+        first = answers["who read acme/app src/** on one day (allowed)"]["entries"]
+        if printed != first:
+            raise RuntimeError(f"aegis audit query printed {printed} entries, the index gave {first}")
         day_params = {
             "repo": "acme/app",
             "path": "src/**",
@@ -184,6 +201,7 @@ def main() -> None:
             "indexed": indexed,
             "refresh_without_news_s": round(refresh_s, 4),
             "queries": answers,
+            "aegis_audit_query_command_s": round(command_s, 3),
             "explorer_pages_s": explorer,
         }
     args.out.mkdir(parents=True, exist_ok=True)

@@ -98,6 +98,7 @@ def test_audit_review_benchmark_times_the_queries_and_the_explorer_page(tmp_path
     report = json.loads((tmp_path / "audit_review.json").read_text())
     assert report["indexed"] == 3000
     assert report["queries"]["who read acme/app src/** on one day (allowed)"]["entries"] > 0
+    assert report["aegis_audit_query_command_s"] > 0
     assert set(report["explorer_pages_s"]) == {
         "explorer: who read acme/app src/** on one day",
         "explorer: everything, unfiltered",
