@@ -35,6 +35,7 @@ from gateway.errors import GatewayError, KeyStoreError
 from gateway.vocabulary import QuotaOverride
 
 if TYPE_CHECKING:
+    from gateway.audit import AnchoredReport
     from gateway.gitea import GiteaClient
     from gateway.tools import BoundTool
 
@@ -235,11 +236,21 @@ def _audit_verify(args: argparse.Namespace) -> int:
             "aegis: --checkpoints names the copy of one chain's checkpoints: verify one file", file=sys.stderr
         )
         return EXIT_FAILED
-    results = [_verify_one(path, args.public_key, args.checkpoints) for path in args.files]
+    if args.require_covered and args.public_key is None:
+        print(
+            "aegis: --require-covered needs --public-key: only a signature covers an entry", file=sys.stderr
+        )
+        return EXIT_FAILED
+    results = [
+        _verify_one(path, args.public_key, args.checkpoints, require_covered=args.require_covered)
+        for path in args.files
+    ]
     return EXIT_OK if all(results) else EXIT_FAILED
 
 
-def _verify_one(path: Path, public_key: Path | None, checkpoints: Path | None) -> bool:
+def _verify_one(
+    path: Path, public_key: Path | None, checkpoints: Path | None, *, require_covered: bool = False
+) -> bool:
     from gateway.audit import AnchorError, load_public_key, review_anchored, review_chain
     from gateway.errors import AuditChainError
 
@@ -259,6 +270,9 @@ def _verify_one(path: Path, public_key: Path | None, checkpoints: Path | None) -
     except OSError as exc:
         print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
         return False
+    if require_covered and signed is not None and signed.first_uncovered is not None:
+        print(f"{path}: NOT COVERED: {_uncovered_reason(signed)}", file=sys.stderr)
+        return False
     whose = f", replica {report.replica}" if report.replica else ""
     print(f"{path}: OK, {report.head.entries} entries, head {report.head.head_hash}{whose}")
     if signed is not None:
@@ -274,6 +288,16 @@ def _verify_one(path: Path, public_key: Path | None, checkpoints: Path | None) -
             " the gateway stopped while Gitea had the write; check there whether it happened"
         )
     return True
+
+
+def _uncovered_reason(report: AnchoredReport) -> str:
+    first, last = report.first_uncovered, report.chain.head.entries
+    which = f"entry {first}" if first == last else f"entries {first} to {last}"
+    after = f"the last signed checkpoint (of entry {report.signed.seq})" if report.signed else "no checkpoint"
+    return (
+        f"no signature covers {which}, after {after}: a gateway that stops cleanly signs its last"
+        " entry, so another hand appended, or the gateway crashed or is still writing"
+    )
 
 
 def _audit_merge(args: argparse.Namespace) -> int:
@@ -531,6 +555,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument(
         "--checkpoints", type=Path, help="the checkpoints' copy outside the log (default: FILE.checkpoints)"
+    )
+    verify.add_argument(
+        "--require-covered",
+        action="store_true",
+        help="with --public-key, fail when any entry follows the last signed checkpoint (its own entry"
+        " aside): for a log whose gateway stopped cleanly, or a rotated segment",
     )
     verify.set_defaults(handler=_audit_verify)
     merge = audit.add_parser(

@@ -31,11 +31,19 @@ class AnchoredReport:
 
     chain: ChainReport
     signed: Checkpoint | None
+    signed_in_chain: bool = False  # the entry after `signed` is its own verified checkpoint entry
 
     @property
     def uncovered(self) -> int:
         """Entries after the last signed checkpoint: nothing outside the file vouches for them yet."""
         return self.chain.head.entries - (self.signed.seq if self.signed else 0)
+
+    @property
+    def first_uncovered(self) -> int | None:
+        """The seq of the first entry that neither a signature nor the last checkpoint's own entry
+        accounts for, or None when the chain ends there (as after a clean stop or a rotation)."""
+        first = (self.signed.seq if self.signed else 0) + (2 if self.signed_in_chain else 1)
+        return first if first <= self.chain.head.entries else None
 
 
 def start_head(
@@ -121,7 +129,8 @@ def review_anchored(path: Path, public_key: Ed25519PublicKey, sink: Path | None)
                 " changed and re-hashed at or before it"
             )
     last = max([*signed, *external], key=lambda checkpoint: checkpoint.seq, default=None)
-    return AnchoredReport(chain=report, signed=last)
+    in_chain = last is not None and any(checkpoint.seq == last.seq for checkpoint in signed)
+    return AnchoredReport(chain=report, signed=last, signed_in_chain=in_chain)
 
 
 def _verified_in_chain(

@@ -5,7 +5,8 @@ A hash chain alone proves order and content, not that nothing was cut from its e
 re-hashed from some entry on: whoever can write the file can do either. A checkpoint signed with a key
 the log's writer holds, and copied to a file elsewhere, anchors the chain: `aegis audit verify
 --public-key` finds truncation before it, re-hashing before it and forged checkpoints. Entries after
-the last checkpoint are reported as not yet covered.
+the last checkpoint are reported as not yet covered, and refused with `--require-covered` (the check
+for a log whose gateway stopped cleanly, or a rotated segment).
 """
 
 from __future__ import annotations

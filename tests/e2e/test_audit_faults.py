@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.audit import canonical_json, entry_hash
 from tests.processes import (
     UNLIMITED,
     Gateway,
@@ -239,6 +240,8 @@ def test_signed_checkpoints_expose_truncation_and_forgery(tmp_path: Path, upstre
     last = entries(audit_log)[-1]
     assert last["event"] == "checkpoint"  # a clean stop signs what was not yet signed
     assert f"signed through entry {last['seq'] - 1}" in verified.stdout
+    strict = ("audit", "verify", str(audit_log), "--public-key", str(public_key), "--require-covered")
+    assert aegis(*strict).returncode == 0  # a clean stop leaves nothing unsigned
 
     whole = audit_log.read_bytes()
     audit_log.write_bytes(b"".join(whole.splitlines(keepends=True)[:-4]))  # a shorter, valid chain
@@ -255,6 +258,19 @@ def test_signed_checkpoints_expose_truncation_and_forgery(tmp_path: Path, upstre
     )
     assert refused.process.wait(timeout=60) != 0
     assert "removed from its end" in refused.logs()
+
+    forged_line = {**last, "event": "tool_call", "outcome": "allowed", "seq": last["seq"] + 1}
+    forged_line.pop("checkpoint")
+    forged_line["prev_hash"] = last["entry_hash"]
+    forged_line["entry_hash"] = entry_hash(forged_line)
+    audit_log.write_bytes(whole + canonical_json(forged_line) + b"\n")  # chained on, never signed
+    assert aegis("audit", "verify", str(audit_log), "--public-key", str(public_key)).returncode == 0
+    uncovered = aegis(*strict)
+    assert uncovered.returncode == 1
+    assert (
+        f"NOT COVERED: no signature covers entry {last['seq'] + 1}, after the last signed checkpoint"
+        in uncovered.stderr
+    )
 
     audit_log.write_bytes(whole)
     forger_key = tmp_path / "forger.pem"

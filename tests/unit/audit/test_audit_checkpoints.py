@@ -70,6 +70,7 @@ def test_every_n_entries_the_head_is_signed_in_the_chain_and_in_the_sink(tmp_pat
     report = review_anchored(path, SIGNER.public_key, tmp_path / "sink.jsonl")
     assert report.signed is not None and report.signed.seq == 9
     assert report.uncovered == 1  # the last checkpoint's own entry
+    assert report.first_uncovered is None  # which a clean stop leaves last: nothing to refuse
 
 
 def test_a_quiet_log_is_signed_after_the_interval(tmp_path: Path) -> None:
@@ -144,6 +145,28 @@ def test_entries_appended_after_the_last_checkpoint_are_reported_uncovered(tmp_p
     report = review_anchored(path, SIGNER.public_key, tmp_path / "sink.jsonl")
     assert report.signed is not None and report.signed.seq == 3
     assert report.uncovered == 2  # the checkpoint's entry and the forged one: nothing vouches for them
+    assert report.first_uncovered == len(entries) + 1  # the forged one
+
+
+def test_a_checkpoint_entry_replaced_at_the_end_leaves_its_place_uncovered(tmp_path: Path) -> None:
+    path = write(tmp_path, 3)
+    entries = lines(path)
+    assert entries[-1]["event"] == "checkpoint"
+    entries[-1] = {**entries[-1], "event": "tool_call"}  # the signed entry before it is left as it was
+    entries[-1].pop("checkpoint")
+    rewrite(path, entries)
+    report = review_anchored(path, SIGNER.public_key, tmp_path / "sink.jsonl")
+    assert report.signed is not None and report.signed.seq == 3
+    assert report.first_uncovered == 4
+
+
+def test_a_log_never_signed_is_uncovered_from_its_first_entry(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog.open(path, fsync=False)
+    log.write(ENTRY)
+    log.close()
+    report = review_anchored(path, SIGNER.public_key, tmp_path / "sink.jsonl")
+    assert report.signed is None and report.first_uncovered == 1
 
 
 def test_start_up_verifies_from_the_last_checkpoint_only(tmp_path: Path) -> None:
@@ -175,6 +198,7 @@ def test_checkpoints_hold_across_rotated_segments(tmp_path: Path) -> None:
     assert len(closed_segments(path)) >= 3
     report = review_anchored(path, SIGNER.public_key, tmp_path / "sink.jsonl")
     assert report.signed is not None and report.uncovered == 1
+    assert report.first_uncovered is None
     (closed_segments(path)[-1].path).unlink()
     with pytest.raises(AuditChainError):
         review_anchored(path, SIGNER.public_key, tmp_path / "sink.jsonl")
