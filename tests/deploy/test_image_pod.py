@@ -62,18 +62,7 @@ class Pod:
         return f"{self.name}-{role}"
 
     def call(self, path: str) -> dict[str, Any]:
-        arguments = {"owner": "acme", "repo": "app", "filepath": path}
-        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
-        body["params"] = {"name": "get_file_contents", "arguments": arguments}
-        headers = {
-            "Authorization": f"Bearer {self.key}",
-            "Accept": "application/json, text/event-stream",
-            "MCP-Protocol-Version": "2025-06-18",
-        }
-        response = httpx.post(f"{self.url}/mcp", json=body, headers=headers, timeout=30)
-        assert response.status_code == 200, response.text
-        result: dict[str, Any] = response.json()["result"]
-        return result
+        return read_file(self.url, self.key, path)
 
     def ready(self) -> httpx.Response:
         return httpx.get(f"{self.url}/readyz", timeout=5)
@@ -92,6 +81,22 @@ class Pod:
         )
         staged.chmod(0o644)
         staged.replace(self.bundles / "aegis.tar.gz")
+
+
+def read_file(url: str, key: str, path: str) -> dict[str, Any]:
+    """The result of get_file_contents on acme/app's `path`, called through the gateway at `url`."""
+    arguments = {"owner": "acme", "repo": "app", "filepath": path}
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
+    body["params"] = {"name": "get_file_contents", "arguments": arguments}
+    headers = {
+        "Authorization": f"Bearer {key}",
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2025-06-18",
+    }
+    response = httpx.post(f"{url}/mcp", json=body, headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()["result"]
+    return result
 
 
 def require_images() -> None:
