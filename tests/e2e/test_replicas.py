@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,115 +18,21 @@ import httpx
 import pytest
 
 from gateway.config import replica_log
-from tests.postgres_server import PostgresServer, start_postgres
-from tests.processes import (
-    UNLIMITED,
-    Gateway,
-    SilentUpstream,
-    Simulator,
-    Upstream,
-    create_key,
-    start_gateway,
-    start_simulator,
+from tests.e2e.replica_set import (
+    POLICY,
+    Replicas,
+    admin,
+    admin_get,
+    app,
+    audit,
+    audit_of,
+    call,
+    issue_titles,
+    sent,
 )
-from tests.redis_server import RedisServer
+from tests.processes import Gateway, SilentUpstream, Simulator, Upstream, create_key, start_gateway
 
 pytestmark = pytest.mark.e2e
-
-POLICY = """\
-defaults: {read: allow, write: deny}
-tools:
-  allow: [get_file_contents, create_issue, create_issue_comment, create_or_update_file]
-write:
-  repositories: [acme/app]
-  branches: [main]
-  require_approval: [create_issue_comment]
-"""
-GITEA_SCOPES = ("read:repository", "write:repository", "read:issue", "write:issue", "read:user")
-HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
-
-
-@dataclasses.dataclass
-class Replicas:
-    a: Gateway
-    b: Gateway
-    keys: dict[str, str]
-    upstream: Simulator
-    postgres: PostgresServer
-    env: dict[str, str]  # what every replica is started with
-
-    def both(self) -> tuple[Gateway, Gateway]:
-        return self.a, self.b
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    """A PostgreSQL of this module's own: one test stops it under load."""
-    server = start_postgres()
-    yield server
-    server.stop()
-    server.remove()
-
-
-@pytest.fixture(scope="module")
-def replicas(
-    postgres: PostgresServer, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Replicas]:
-    upstream = start_simulator(tmp_path_factory.mktemp("gitea-replicas") / "state", token_scopes=GITEA_SCOPES)
-    shared = {
-        **UNLIMITED,
-        "WRITE_MODE": "true",
-        "AEGIS_STATE_URL": postgres.new_database(),
-        "AEGIS_LIMITS_BACKEND": "redis",
-        "AEGIS_REDIS_URL": redis_server.url,
-        "AEGIS_REQUEST_STATE_KEY": "a key every replica seals held calls' states with",
-    }
-    a = start_gateway(
-        tmp_path_factory.mktemp("gw-a"),
-        policy=POLICY,
-        upstream=upstream,
-        env={**shared, "AEGIS_REPLICA_ID": "gw-a"},
-    )
-    b = start_gateway(
-        tmp_path_factory.mktemp("gw-b"),
-        policy=POLICY,
-        upstream=upstream,
-        env={
-            **shared,
-            "AEGIS_REPLICA_ID": "gw-b",
-            "AEGIS_KEYS_FILE": str(a.keys_file),
-        },  # one key works on both
-    )
-    keys = {
-        "writer": create_key(a.keys_file, "writer", ("tools:read", "tools:write")),
-        "approver": create_key(a.keys_file, "approver", ("admin",)),
-        "four-writes": create_key(a.keys_file, "four-writes", ("tools:write",), ("--writes-per-day", "4")),
-    }
-    own_chains = [
-        dataclasses.replace(gw, audit_log=replica_log(gw.audit_log, name))
-        for gw, name in ((a, "gw-a"), (b, "gw-b"))
-    ]
-    env = {**shared, "AEGIS_KEYS_FILE": str(a.keys_file)}
-    yield Replicas(own_chains[0], own_chains[1], keys, upstream, postgres, env)
-    for gateway in (a, b):
-        gateway.stop()
-    upstream.stop()
-
-
-async def call(gateway: Gateway, key: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    body = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {"name": tool, "arguments": arguments},
-    }
-    async with httpx.AsyncClient(timeout=30) as client:
-        response = await client.post(
-            gateway.url, json=body, headers={**HEADERS, "Authorization": f"Bearer {key}"}
-        )
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()["result"]
-    return result
 
 
 async def modern_call(
@@ -156,30 +60,6 @@ async def modern_call(
         response = await client.post(gateway.url, json=body, headers=headers)
     answer: dict[str, Any] = response.json()
     return answer
-
-
-def app(**arguments: Any) -> dict[str, Any]:
-    return {"owner": "acme", "repo": "app", **arguments}
-
-
-def admin(gateway: Gateway, key: str, path: str, body: dict[str, Any]) -> httpx.Response:
-    return httpx.post(
-        f"{gateway.base_url}{path}", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30
-    )
-
-
-def admin_get(gateway: Gateway, key: str, path: str) -> Any:
-    response = httpx.get(f"{gateway.base_url}{path}", headers={"Authorization": f"Bearer {key}"}, timeout=30)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def sent(upstream: Simulator, method: str, path: str) -> int:
-    return sum(1 for request in upstream.requests() if (request["method"], request["path"]) == (method, path))
-
-
-def audit(gateway: Gateway) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in gateway.audit_log.read_text().splitlines()]
 
 
 async def test_an_approval_asked_on_one_replica_runs_once_from_either(replicas: Replicas) -> None:
@@ -329,10 +209,6 @@ async def test_a_replica_killed_mid_write_leaves_its_approval_used_and_its_quota
     assert verified.returncode == 0 and "write intent without an outcome" in verified.stdout
 
 
-def audit_of(chain: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in chain.read_text().splitlines()] if chain.exists() else []
-
-
 async def test_postgresql_gone_refuses_writes_serves_reads_and_recovers(replicas: Replicas) -> None:
     writer = replicas.keys["writer"]
     replicas.postgres.stop(mode="immediate")  # as a crash: no clean shutdown
@@ -351,8 +227,7 @@ async def test_postgresql_gone_refuses_writes_serves_reads_and_recovers(replicas
         back = await call(gateway, writer, "create_issue", app(title=f"after recovery on {gateway.base_url}"))
         assert back["isError"] is False, back
         assert httpx.get(f"{gateway.base_url}/readyz", timeout=30).status_code == 200
-    titles = [request for request in replicas.upstream.requests() if request["method"] == "POST"]
-    assert not any("while the database is away" in json.dumps(request) for request in titles)
+    assert "while the database is away" not in issue_titles(replicas.upstream)  # refused: never sent
 
 
 def test_each_replicas_chain_verifies_and_all_merge_into_one_review(replicas: Replicas) -> None:
