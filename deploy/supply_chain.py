@@ -275,11 +275,12 @@ class AuditTarget:
 
 
 def read_pins(text: str) -> list[tuple[str, str]]:
-    """NAME==VERSION lines of a requirements lock or `pip freeze` (comments, blanks, others ignored)."""
+    """NAME==VERSION lines of a requirements lock (with its --hash options) or `pip freeze` (comments,
+    blanks, others ignored)."""
     pins = []
     for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
-        match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;]+)", line)
+        match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;]+)(?:\s+--hash=\S+)*", line)
         if match:
             pins.append((match[1], match[2]))
     return pins

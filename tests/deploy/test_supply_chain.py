@@ -10,6 +10,7 @@ import datetime as dt
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -304,6 +305,18 @@ def test_an_unaudited_package_can_be_allowlisted() -> None:
 def test_pins_are_read_from_a_lock_or_a_freeze() -> None:
     text = "# comment\nPyJWT==2.15.1\nredis == 7.4.1  # why\n-e git+https://example.invalid/x\nflat\n"
     assert sc.read_pins(text) == [("PyJWT", "2.15.1"), ("redis", "7.4.1")]
+    digest = "--hash=sha256:" + "a" * 64
+    hashed = f"idna==3.20 {digest}\nh11==0.16.0 {digest} {digest}\n"
+    assert sc.read_pins(hashed) == [("idna", "3.20"), ("h11", "0.16.0")]
+
+
+def test_every_pin_of_the_image_lock_carries_the_hash_of_its_wheel() -> None:
+    """The image installs nothing the lock does not name by hash (pip's hash-checking mode)."""
+    lock = sc.ROOT / "deploy" / "image" / "requirements.lock"
+    lines = [line for line in lock.read_text().splitlines() if line and not line.startswith("#")]
+    assert lines and len(sc.read_pins(lock.read_text())) == len(lines)
+    unhashed = [line for line in lines if not re.search(r" --hash=sha256:[0-9a-f]{64}$", line)]
+    assert unhashed == []
 
 
 # --- The SBOM readers ---------------------------------------------------------------------------------------
