@@ -13,6 +13,7 @@ import pytest
 from tests.postgres_server import PostgresServer, start_postgres
 from tests.processes import Simulator, opa_binary, start_simulator
 from tests.redis_server import RedisServer, start_redis
+from tests.replay import RUN, summary
 from tests.small_disk import SmallDisk, mount_small_disk, unmount
 
 
@@ -75,3 +76,11 @@ def postgres_server() -> Iterator[PostgresServer]:
     yield server
     server.stop()
     server.remove()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What the gateways' audit logs replayed, per module (tests/replay.py), when any gateway stopped."""
+    if RUN:
+        terminalreporter.section("audit replay")
+        for line in summary(RUN):
+            terminalreporter.write_line(line)

@@ -17,7 +17,9 @@ from typing import Any
 import httpx
 
 from bench._processes import free_port, stop
+from gateway.config import replica_log
 from gateway.demo import spawn_simulator
+from tests.replay import replay_log
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 60.0
@@ -38,6 +40,9 @@ repositories:
     paths:
       deny: ["src/secrets/**"]
 """
+
+# Why a gateway's log is not replayed when it decides with a sidecar (start_gateway's `not_replayed`).
+SIDECAR_NOT_ARCHIVED = "a sidecar OPA decided: the gateway archives no bundle of a sidecar's to replay under"
 
 
 def opa_binary() -> str:
@@ -80,13 +85,28 @@ class Gateway:
     keys_file: Path
     log_file: Path
     process: subprocess.Popen[bytes]
+    workdir: Path
+    env: Mapping[str, str]  # the gateway's whole environment: replay reads its archive as it did
+    aegis: tuple[str, ...]
+    not_replayed: str | None  # why its log is not replayed at stop, or None
+    replayed: bool = False
 
     @property
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"}
 
     def stop(self) -> None:
+        """Stop the process, then (once) replay its audit log: every decision must be reproduced."""
         stop(self.process)
+        if not self.replayed:
+            self.replayed = True
+            replay_log(
+                self.audit_log,
+                env=self.env,
+                cwd=self.workdir,
+                aegis=self.aegis,
+                not_replayed=self.not_replayed,
+            )
 
     def logs(self) -> str:
         return self.log_file.read_text(encoding="utf-8", errors="replace")
@@ -162,10 +182,12 @@ def start_gateway(
     serve_args: tuple[str, ...] = (),
     aegis: tuple[str, ...] = AEGIS,
     port: int | None = None,
+    not_replayed: str | None = None,
 ) -> Gateway:
     """`aegis serve` (the checkout's, or another `aegis`) with its own managed OPA, a fresh key and audit
     log in `workdir`, which is also its working directory; on `port`, else a free one (a test that must
-    name the gateway's URL in its settings, as OAuth's resource URL, picks the port first)."""
+    name the gateway's URL in its settings, as OAuth's resource URL, picks the port first). Its stop
+    replays its audit log (tests/replay.py) unless `not_replayed` says why not."""
     workdir.mkdir(parents=True, exist_ok=True)
     policy_file = workdir / "policy.yaml"
     policy_file.write_text(policy, encoding="utf-8")
@@ -199,10 +221,16 @@ def start_gateway(
         url=f"{base_url}/mcp",
         base_url=base_url,
         key=key,
-        audit_log=workdir / "audit.jsonl",
+        audit_log=replica_log(
+            workdir / full_env["AEGIS_AUDIT_LOG"], full_env.get("AEGIS_REPLICA_ID") or None
+        ),
         keys_file=keys_file,
         log_file=log_file,
         process=process,
+        workdir=workdir,
+        env=full_env,
+        aegis=aegis,
+        not_replayed=not_replayed,
     )
     if wait_ready:
         _wait_ready(gateway)
@@ -220,7 +248,7 @@ def _wait_ready(gateway: Gateway) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    gateway.stop()
+    stop(gateway.process)  # not gateway.stop(): a replay's failure would hide why it never became ready
     raise RuntimeError(f"gateway not ready after {START_TIMEOUT_S}s:\n{gateway.logs()}")
 
 

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.config import replica_log
 from tests.postgres_server import PostgresServer
 from tests.processes import UNLIMITED, Gateway, Simulator, create_key, start_gateway, start_simulator
 from tests.redis_server import RedisServer
@@ -82,13 +81,9 @@ def replica_set(
         "approver": create_key(a.keys_file, "approver", ("admin",)),
         "four-writes": create_key(a.keys_file, "four-writes", ("tools:write",), ("--writes-per-day", "4")),
     }
-    own_chains = [
-        dataclasses.replace(gw, audit_log=replica_log(gw.audit_log, name))
-        for gw, name in ((a, "gw-a"), (b, "gw-b"))
-    ]
     env = {**shared, "AEGIS_KEYS_FILE": str(a.keys_file)}
     try:
-        yield Replicas(own_chains[0], own_chains[1], keys, upstream, postgres, env)
+        yield Replicas(a, b, keys, upstream, postgres, env)
     finally:
         for gateway in (a, b):
             gateway.stop()

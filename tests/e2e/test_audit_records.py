@@ -19,6 +19,7 @@ from policy_compiler import build_bundle
 from gateway.audit import canonical_json
 from gateway.edge.keys import load_keys
 from tests.processes import (
+    SIDECAR_NOT_ARCHIVED,
     UNLIMITED,
     Gateway,
     Simulator,
@@ -192,7 +193,9 @@ def test_a_sidecars_decision_log_joins_the_audit_entry_too(tmp_path: Path, upstr
         )
     try:
         env = {**UNLIMITED, "AEGIS_OPA_URL": f"http://127.0.0.1:{port}"}
-        gateway = start_gateway(tmp_path / "gw", policy=POLICY, upstream=upstream, env=env)
+        gateway = start_gateway(
+            tmp_path / "gw", policy=POLICY, upstream=upstream, env=env, not_replayed=SIDECAR_NOT_ARCHIVED
+        )
         try:
             arguments = {"owner": "acme", "repo": "app", "index": 3}
             assert (

@@ -18,7 +18,7 @@ import pytest
 from policy_compiler import build_bundle
 
 from gateway.opa._client import BUNDLES_PATH
-from tests.processes import Simulator, free_port, start_gateway, wait_healthy
+from tests.processes import SIDECAR_NOT_ARCHIVED, Gateway, Simulator, free_port, start_gateway, wait_healthy
 
 pytestmark = pytest.mark.e2e
 POLICY = "defaults: {read: allow}\nrepositories:\n  acme/app:\n    paths: {deny: ['src/secrets/**']}\n"
@@ -28,6 +28,18 @@ CALL = {
     "method": "tools/call",
     "params": {"name": "get_repository_info", "arguments": {"owner": "acme", "repo": "app"}},
 }
+
+
+def sidecar_gateway(workdir: Path, simulator: Simulator, url: str, *, wait_ready: bool = True) -> Gateway:
+    """A gateway deciding with the sidecar at `url`."""
+    return start_gateway(
+        workdir,
+        policy=POLICY,
+        upstream=simulator,
+        env={"AEGIS_OPA_URL": url},
+        wait_ready=wait_ready,
+        not_replayed=SIDECAR_NOT_ARCHIVED,
+    )
 
 
 def with_broken_regex(bundle: Path) -> Path:
@@ -96,7 +108,7 @@ def test_valid_sidecar_bundle_serves_calls(
     sidecar: tuple[str, str], simulator: Simulator, tmp_path: Path
 ) -> None:
     url, revision = sidecar
-    gateway = start_gateway(tmp_path / "gw", policy=POLICY, upstream=simulator, env={"AEGIS_OPA_URL": url})
+    gateway = sidecar_gateway(tmp_path / "gw", simulator, url)
     try:
         ready = httpx.get(f"{gateway.base_url}/readyz").json()
         assert ready["status"] == "ready"
@@ -112,9 +124,7 @@ def test_sidecar_bundle_with_a_broken_regex_is_refused(
     sidecar: tuple[str, str], simulator: Simulator, tmp_path: Path
 ) -> None:
     url, _ = sidecar
-    gateway = start_gateway(
-        tmp_path / "gw", policy=POLICY, upstream=simulator, env={"AEGIS_OPA_URL": url}, wait_ready=False
-    )
+    gateway = sidecar_gateway(tmp_path / "gw", simulator, url, wait_ready=False)
     try:
         wait_healthy(gateway)
         assert httpx.get(f"{gateway.base_url}/readyz").status_code == 503
@@ -139,12 +149,7 @@ def test_a_sidecar_that_loads_a_new_unverifiable_bundle_is_not_trusted(
     process, url = start_sidecar(opa_bin, served, watch=True)
     gateway = None
     try:
-        gateway = start_gateway(
-            tmp_path / "gw",
-            policy=POLICY,
-            upstream=simulator,
-            env={"AEGIS_OPA_URL": url},
-        )
+        gateway = sidecar_gateway(tmp_path / "gw", simulator, url)
         assert httpx.post(gateway.url, json=CALL, headers=gateway.auth).json()["result"]["isError"] is False
         policy.write_text(POLICY + "tools:\n  deny: [list_issues]\n")  # a new revision, then broken
         second = build_bundle(policy, tmp_path / "second.tar.gz")
@@ -222,9 +227,7 @@ def test_a_sidecar_answering_an_odd_bundles_shape_is_not_ready(
     sidecar: tuple[str, str], simulator: Simulator, tmp_path: Path, answer: bytes
 ) -> None:
     proxy = OddBundlesProxy(sidecar[0], answer)
-    gateway = start_gateway(
-        tmp_path / "gw", policy=POLICY, upstream=simulator, env={"AEGIS_OPA_URL": proxy.url}, wait_ready=False
-    )
+    gateway = sidecar_gateway(tmp_path / "gw", simulator, proxy.url, wait_ready=False)
     try:
         wait_healthy(gateway)
         ready = httpx.get(f"{gateway.base_url}/readyz")

@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.config import replica_log
 from tests.e2e.replica_set import (
     POLICY,
     Replicas,
@@ -182,7 +181,7 @@ async def test_a_replica_killed_mid_write_leaves_its_approval_used_and_its_quota
     c = start_gateway(
         tmp_path_factory.mktemp("gw-c"), policy=POLICY, upstream=Upstream(url=hang.url), env=env
     )
-    chain_c = replica_log(c.audit_log, "gw-c")
+    chain_c = c.audit_log  # gw-c's own chain: audit.gw-c.jsonl
     try:
         in_flight = asyncio.ensure_future(call(c, key, "create_issue_comment", comment))
         deadline = time.monotonic() + 30
@@ -207,6 +206,7 @@ async def test_a_replica_killed_mid_write_leaves_its_approval_used_and_its_quota
         [sys.executable, "-m", "gateway.cli", "audit", "verify", str(chain_c)], capture_output=True, text=True
     )
     assert verified.returncode == 0 and "write intent without an outcome" in verified.stdout
+    c.stop()  # killed already: this replays the decisions its chain recorded before the kill
 
 
 async def test_postgresql_gone_refuses_writes_serves_reads_and_recovers(replicas: Replicas) -> None:
