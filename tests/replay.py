@@ -34,8 +34,7 @@ class Replay:
 
     test: str  # the test during which the gateway stopped: "tests/e2e/test_x.py::test_y"
     log: str
-    replayed: int
-    reproduced: int
+    decisions: int  # replayed, each reproduced (a stop fails otherwise)
     seconds: float = 0.0  # what the replay added to the run
     not_replayed: str | None = None
 
@@ -55,11 +54,11 @@ def replay_log(
     decision OPA made (nothing replayable) costs no subprocess."""
     if not_replayed is not None or not audit_log.exists():
         return _record(
-            Replay(_current_test(), str(audit_log), 0, 0, not_replayed=not_replayed or "no audit log")
+            Replay(_current_test(), str(audit_log), 0, not_replayed=not_replayed or "no audit log")
         )
     started = time.monotonic()
-    replayed = _replay(audit_log, env=env, cwd=cwd, aegis=aegis)
-    return _record(Replay(_current_test(), str(audit_log), replayed, replayed, time.monotonic() - started))
+    decisions = _replay(audit_log, env=env, cwd=cwd, aegis=aegis)
+    return _record(Replay(_current_test(), str(audit_log), decisions, time.monotonic() - started))
 
 
 def assert_every_decision_replays(gateway: Gateway, *, at_least: int) -> int:
@@ -120,8 +119,8 @@ def summary(replays: Sequence[Replay]) -> list[str]:
 
 def _counts(replays: Sequence[Replay]) -> str:
     return (
-        f"{len(replays)} gateway(s), {sum(r.replayed for r in replays)} decision(s) replayed,"
-        f" {sum(r.reproduced for r in replays)} reproduced, in {sum(r.seconds for r in replays):.1f} s"
+        f"{len(replays)} gateway(s), {sum(r.decisions for r in replays)} decision(s) replayed and reproduced,"
+        f" in {sum(r.seconds for r in replays):.1f} s"
     )
 
 
