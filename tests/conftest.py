@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from tests.postgres_server import PostgresServer, start_postgres
 from tests.processes import Simulator, opa_binary, start_simulator
 from tests.redis_server import RedisServer, start_redis
-from tests.replay import RUN, summary
+from tests.replay import COUNTS_FILE, recorded, summary
 from tests.small_disk import SmallDisk, mount_small_disk, unmount
 
 
@@ -78,9 +79,29 @@ def postgres_server() -> Iterator[PostgresServer]:
     server.remove()
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+RUN_COUNTS = pytest.StashKey[tuple[str, int]]()  # the counts file and where this run's lines start in it
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every process of the run (each pytest-xdist worker inherits the environment) appends its replays'
+    counts to one file, so the summary covers them all: AEGIS_TEST_REPLAY_COUNTS, else a file of the run's."""
+    if hasattr(config, "workerinput"):
+        return
+    counts = os.environ.get(COUNTS_FILE)
+    if counts is None:
+        handle, counts = tempfile.mkstemp(prefix="aegis-replays-", suffix=".jsonl")
+        os.close(handle)
+        os.environ[COUNTS_FILE] = counts
+        config.add_cleanup(lambda: (os.environ.pop(COUNTS_FILE, None), os.unlink(counts)))
+    config.stash[RUN_COUNTS] = (counts, os.path.getsize(counts) if os.path.exists(counts) else 0)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     """What the gateways' audit logs replayed, per module (tests/replay.py), when any gateway stopped."""
-    if RUN:
+    if RUN_COUNTS not in config.stash:
+        return
+    replays = recorded(*config.stash[RUN_COUNTS])
+    if replays:
         terminalreporter.section("audit replay")
-        for line in summary(RUN):
+        for line in summary(replays):
             terminalreporter.write_line(line)

@@ -24,7 +24,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from bench._processes import free_port, stop
+from bench._processes import stop
+from tests.ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 30.0

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._processes import free_port
+from tests.ports import free_port
 
 START_TIMEOUT_S = 30.0
 SUPERUSER = "aegis"

@@ -16,9 +16,10 @@ from typing import Any
 
 import httpx
 
-from bench._processes import free_port, stop
+from bench._processes import stop
 from gateway.config import replica_log
 from gateway.demo import spawn_simulator
+from tests.ports import free_port
 from tests.replay import replay_log
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench._processes import free_port, stop
+from bench._processes import stop
+from tests.ports import free_port
 
 START_TIMEOUT_S = 10.0
 

@@ -1,7 +1,8 @@
 """Every decision a test gateway recorded, decided again under its archived policy: `aegis audit replay`
 must reproduce each one. `Gateway.stop` (tests/processes.py) replays the log of every gateway it stops,
-unless the test opted out saying why; the counts are kept for the run's summary (tests/conftest.py) and,
-when AEGIS_TEST_REPLAY_COUNTS names a file, appended to it one JSON line per gateway."""
+unless the test opted out saying why; the counts are appended, one JSON line per gateway, to the file
+AEGIS_TEST_REPLAY_COUNTS names (the run's own file unless it is set: tests/conftest.py), from which the
+run's summary is made, whichever process stopped the gateway."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ class Replay:
         return self.test.split("::")[0]
 
 
-RUN: list[Replay] = []  # this process's replays, for the run's summary
+RUN: list[Replay] = []  # this process's replays (the run's summary reads the counts file)
 
 
 def replay_log(
@@ -105,6 +106,13 @@ def _current_test() -> str:
     return os.environ.get("PYTEST_CURRENT_TEST", "unknown").rsplit(" ", 1)[0]
 
 
+def recorded(counts_file: str, start: int = 0) -> list[Replay]:
+    """The replays a counts file holds from byte `start` on."""
+    with open(counts_file, "rb") as counts:
+        counts.seek(start)
+        return [Replay(**json.loads(line)) for line in counts.read().decode("utf-8").splitlines()]
+
+
 def summary(replays: Sequence[Replay]) -> list[str]:
     """Per module: the gateways whose logs were replayed, decisions replayed and reproduced, and the time
     the replays took; then the total, and the gateways left out with why."""
@@ -127,5 +135,4 @@ def _counts(replays: Sequence[Replay]) -> str:
 if __name__ == "__main__":  # python -m tests.replay COUNTS_FILE: the totals of a run (or of several)
     import sys
 
-    lines = Path(sys.argv[1]).read_text(encoding="utf-8").splitlines()
-    print("\n".join(summary([Replay(**json.loads(line)) for line in lines])))
+    print("\n".join(summary(recorded(sys.argv[1]))))

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from tests.conformance.key_injecting_proxy import KeyInjectingProxy, ProxyServer
-from tests.processes import UNLIMITED, Gateway, Simulator, free_port, start_gateway
+from tests.ports import free_port
+from tests.processes import UNLIMITED, Gateway, Simulator, start_gateway
 
 pytestmark = pytest.mark.conformance
 

@@ -32,9 +32,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from policy_compiler import build_bundle
 from policy_compiler._signing import sign_bundle
 
-from bench._processes import free_port, stop
+from bench._processes import stop
 from gateway.demo import EXAMPLE_POLICY
 from tests.deploy.test_bundle_server import load_server
+from tests.ports import free_port
 from tests.processes import REPO_ROOT
 
 pytestmark = pytest.mark.deploy

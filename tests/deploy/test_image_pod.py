@@ -20,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bench._processes import free_port
+from tests.ports import free_port
 from tests.processes import AEGIS, REPO_ROOT, Simulator, start_simulator
 
 pytestmark = pytest.mark.deploy

@@ -20,7 +20,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from bench._processes import children
-from tests.processes import REPO_ROOT, free_port, opa_binary
+from tests.ports import free_port
+from tests.processes import REPO_ROOT, opa_binary
 
 pytestmark = pytest.mark.e2e
 WRITE_DEMO_POLICY = REPO_ROOT / "examples" / "write-demo-policy.yaml"

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bench._processes import free_port
+from tests.ports import free_port
 from tests.processes import (
     UNLIMITED,
     Gateway,

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.processes import AEGIS, Gateway, Simulator, free_port, start_gateway, wait_healthy
+from tests.ports import free_port
+from tests.processes import AEGIS, Gateway, Simulator, start_gateway, wait_healthy
 
 pytestmark = pytest.mark.e2e
 

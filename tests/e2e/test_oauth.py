@@ -32,10 +32,10 @@ from mcp.shared.auth import (
 from mcp.types import CallToolResult, ListToolsResult
 from pydantic import AnyUrl
 
-from bench._processes import free_port
 from gateway.tools import default_registry
 from tests.forged_tokens import hmac_signed, unsigned
 from tests.hydra_server import ROLES, SUBJECT, Hydra, hydra_binary, start_hydra
+from tests.ports import free_port
 from tests.processes import AEGIS, Gateway, Simulator, create_key, start_gateway
 
 pytestmark = pytest.mark.e2e

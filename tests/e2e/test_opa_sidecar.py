@@ -18,7 +18,8 @@ import pytest
 from policy_compiler import build_bundle
 
 from gateway.opa._client import BUNDLES_PATH
-from tests.processes import SIDECAR_NOT_ARCHIVED, Gateway, Simulator, free_port, start_gateway, wait_healthy
+from tests.ports import free_port
+from tests.processes import SIDECAR_NOT_ARCHIVED, Gateway, Simulator, start_gateway, wait_healthy
 
 pytestmark = pytest.mark.e2e
 POLICY = "defaults: {read: allow}\nrepositories:\n  acme/app:\n    paths: {deny: ['src/secrets/**']}\n"

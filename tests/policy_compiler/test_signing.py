@@ -22,9 +22,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from policy_compiler import build_bundle
 from policy_compiler._signing import SUPPORTED_ALGORITHMS, SigningError, sign_bundle
 
-from bench._processes import free_port, stop
+from bench._processes import stop
 from gateway.demo import EXAMPLE_POLICY
 from tests.policy_compiler.opa_run import OPA_TIMEOUT_S, opa_eval, run_opa
+from tests.ports import free_port
 
 EXAMPLE = EXAMPLE_POLICY
 HMAC_SECRET = b"a shared secret of at least 32 bytes, for HS256"

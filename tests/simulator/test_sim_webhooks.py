@@ -12,7 +12,6 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ import pytest
 from gitea_simulator import add_token, seed_demo
 from gitea_simulator._hooks import branch_matches
 
+from tests.ports import free_port
 from tests.processes import Simulator, start_simulator
 
 from .test_sim_contract import CONTRACT, GO_NULLABLE
@@ -451,9 +451,7 @@ def test_an_inactive_hook_sends_nothing(site: Site) -> None:
 
 def test_a_failing_receiver_does_not_fail_the_call(site: Site) -> None:
     failing = site.receiver(status=500)
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        closed_url = f"http://127.0.0.1:{probe.getsockname()[1]}/hooks/gitea"
+    closed_url = f"http://127.0.0.1:{free_port()}/hooks/gitea"  # a port nobody listens on
     refused = site.hook(closed_url, ["issues"])
     erroring = site.hook(failing.url, ["issues"])
     created = site.http.post(f"{REPO}/issues", json={"title": "Despite failures"})

@@ -75,7 +75,7 @@ async def test_replicas_sharing_redis_share_one_budget(redis_server: RedisServer
 
 
 async def test_unreachable_redis_raises_instead_of_allowing() -> None:
-    from bench._processes import free_port
+    from tests.ports import free_port
 
     backend = RedisBackend.from_url(f"redis://127.0.0.1:{free_port()}/0", timeout_s=0.2)
     with pytest.raises(LimitBackendError, match="redis failed"):

@@ -10,9 +10,9 @@ from typing import Any
 import aiohappyeyeballs
 import pytest
 
-from bench._processes import free_port
 from gateway.errors import UpstreamError
 from gateway.gitea import CircuitBreaker, GiteaClient
+from tests.ports import free_port
 
 
 def client_of(url: str, breaker: CircuitBreaker) -> GiteaClient:

@@ -5,7 +5,6 @@ call."""
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +13,7 @@ from aiohttp import web
 
 from gateway.observability.metrics import Metrics
 from gateway.opa import DecisionClient, ResultUndecided
+from tests.ports import free_port
 
 INPUT = {"version": 1, "paths": ["a.py", "b.py"], "repos": ["a/b", "c/d"]}
 
@@ -36,9 +36,7 @@ async def scripted_opa(items: str, status: int, body: Any) -> AsyncIterator[str]
     app.router.add_post(entrypoint, answer)
     runner = web.AppRunner(app)
     await runner.setup()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -14,6 +13,7 @@ from aiohttp import web
 
 from gateway.observability.metrics import Metrics
 from gateway.opa import Decision, DecisionClient
+from tests.ports import free_port
 
 INPUT = {"version": 1}
 VERDICT = {"allow": True, "reasons": [], "obligations": {"secrets": "mask"}, "revision": "r1"}
@@ -34,9 +34,7 @@ async def scripted_opa(answer: dict[str, Any]) -> AsyncIterator[str]:
     app.router.add_post("/v1/data/aegis/authz/decision", respond(answer))
     runner = web.AppRunner(app)
     await runner.setup()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         yield f"http://127.0.0.1:{port}"

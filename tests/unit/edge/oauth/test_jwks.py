@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from bench._processes import free_port
 from gateway.edge.oauth import JwksCache, http_fetch
 from gateway.errors import JwksUnavailable, TokenRefused
 from gateway.outbound import HttpSession
+from tests.ports import free_port
 from tests.processes import SilentUpstream
 from tests.unit.edge.oauth.issuer import Issuer
 
