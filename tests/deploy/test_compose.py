@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from bench._processes import free_port
 from tests.deploy.test_image_pod import (
     BUNDLE_SERVER_IMAGE,
     HARDENED,
@@ -28,6 +27,7 @@ from tests.deploy.test_image_pod import (
     read_file,
     require_images,
 )
+from tests.ports import free_port
 from tests.processes import REPO_ROOT, start_simulator
 
 pytestmark = pytest.mark.deploy
@@ -130,15 +130,31 @@ def await_opa_answering(project: Project) -> str:
     raise AssertionError(f"OPA never answered its health check: {output}")
 
 
+@pytest.fixture
+def bridge_host() -> Iterator[str]:
+    """The host's address on podman's default network, held for the test by an idle pod on that network:
+    the address exists only once something has brought the bridge up, and the simulator binds it before
+    any container of the test runs."""
+    name = f"aegis-bridge-{secrets.token_hex(4)}"
+    podman("pod", "create", "--name", name)
+    try:
+        podman("pod", "start", name)
+        yield bridge_gateway()
+    finally:
+        podman("pod", "rm", "--force", "--time", "0", name, check=False)
+
+
 @pytest.mark.parametrize("project", ["prod"], indirect=True)
-def test_the_prod_profile_starts_the_gateway_once_opa_has_its_bundle(project: Project) -> None:
+def test_the_prod_profile_starts_the_gateway_once_opa_has_its_bundle(
+    project: Project, bridge_host: str
+) -> None:
     """`prod` against the Gitea simulator on the host and a bundle service in a container of its own,
     started as the operator does on podman before 4.6: OPA first, the rest once its check passes."""
     out = Path(project.env["AEGIS_COMPOSE_DIR"])
     out.mkdir()
     (out / "policy.yaml").write_text(POLICY)
     (out / "policy.yaml").chmod(0o644)
-    host = bridge_gateway()
+    host = bridge_host
     simulator = start_simulator(out.parent / "gitea", host=host)
     bundle_service = f"{project.name}-bundle-service"
     bundle_port = free_port()
