@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gateway.children import die_with_parent
-from gateway.errors import OpaError
+from gateway.errors import ConfigError, OpaError
 from gateway.opa._binary import cannot_run
 from gateway.outbound import HttpSession, RequestFailed
 
 READY_TIMEOUT_S = 30.0
+SOCKET_PATH_MAX = 107  # bytes: sockaddr_un's sun_path holds 108 with the terminating NUL
 STOP_GRACE_S = 5.0
 RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
 # OPA's decision log on its stderr (the gateway's), each logged input masked by the bundle's
@@ -74,6 +75,12 @@ class ManagedOpa:
             config.write_text(json.dumps(CONSOLE_DECISION_LOGS), encoding="utf-8")
             self._config = ["--config-file", str(config)]
         self.socket_path = workdir / "opa.sock"
+        if len(os.fsencode(self.socket_path)) > SOCKET_PATH_MAX:  # OPA would only say "invalid argument"
+            raise ConfigError(
+                f"OPA's unix socket would be {self.socket_path}, {len(os.fsencode(self.socket_path))}"
+                f" bytes, over the {SOCKET_PATH_MAX} a unix socket's path allows: set TMPDIR to a shorter"
+                " directory"
+            )
         self._process: asyncio.subprocess.Process | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._stopping = False

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -71,11 +74,18 @@ def test_killed_opa_is_restarted_and_stopped_with_the_gateway(
     assert '"managed OPA exited, restarting"' in gateway.logs()
 
 
+@pytest.fixture
+def temp() -> Iterator[Path]:
+    """A TMPDIR of the test's own, and a short one: OPA's socket is made under it, and a unix socket's
+    path has at most 107 bytes (a pytest-xdist worker's tmp_path alone takes about 70)."""
+    directory = Path(tempfile.mkdtemp(prefix="aegis-test-"))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
 def test_the_next_start_removes_the_scratch_directory_a_killed_gateway_left(
-    simulator: Simulator, tmp_path: Path
+    simulator: Simulator, tmp_path: Path, temp: Path
 ) -> None:
-    temp = tmp_path / "tmp"
-    temp.mkdir()
     first = start_gateway(tmp_path / "first", policy=POLICY, upstream=simulator, env={"TMPDIR": str(temp)})
     left = list(temp.iterdir())
     assert len(left) == 1

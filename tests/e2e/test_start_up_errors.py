@@ -74,3 +74,17 @@ def test_a_taken_port_is_one_line(tmp_path: Path, simulator: Simulator, taken_po
         f"aegis: cannot listen on 127.0.0.1:{taken_port}: it is in use (another gateway?); set AEGIS_BIND"
         " to a free HOST:PORT"
     ]
+
+
+def test_a_temporary_directory_too_deep_for_opa_s_socket_is_one_line(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    """The managed OPA listens on a unix socket in the gateway's private directory under TMPDIR, and a
+    unix socket's path has at most 107 bytes."""
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    code, lines = failed_start(tmp_path, simulator, {"TMPDIR": str(deep)})
+    assert code == 1
+    assert lines[-1].startswith(f"aegis: OPA's unix socket would be {deep}/aegis-gw-"), lines
+    assert lines[-1].endswith("a unix socket's path allows: set TMPDIR to a shorter directory"), lines
+    assert not any("Traceback" in line or "Aegis MCP endpoint" in line for line in lines), lines
