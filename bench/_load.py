@@ -58,8 +58,9 @@ def measure(
     cores: set[int] | None = None,
     round_index: int = 0,
 ) -> LoadResult:
-    """Warm up, then measure; wrk runs on `cores` when given."""
-    _run_wrk(target, concurrency, warmup_s, cores)
+    """Warm up (unless `warmup_s` is 0), then measure; wrk runs on `cores` when given."""
+    if warmup_s > 0:
+        _run_wrk(target, concurrency, warmup_s, cores)
     cpu_before = tree_cpu_s(target.processes)
     summary = _run_wrk(target, concurrency, duration_s, cores)
     cpu_s = tree_cpu_s(target.processes) - cpu_before

@@ -96,7 +96,7 @@ class Settings:
 
 
 FULL = Settings(rounds=5, writes=40, warmup_s=2, duration_s=5, concurrency=(4, 16, 64), state_calls=1000)
-QUICK = Settings(rounds=1, writes=3, warmup_s=1, duration_s=1, concurrency=(4,), state_calls=20)
+QUICK = Settings(rounds=1, writes=3, warmup_s=0, duration_s=1, concurrency=(4,), state_calls=20)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         {
             "concurrency": [1, 4],
             "load_rounds": 2,
-            "warmup_s": 1,
+            "warmup_s": 0,
             "duration_s": 1,
             "rounds": 200,
             "entries": 400,

@@ -79,6 +79,18 @@ def postgres_server() -> Iterator[PostgresServer]:
     server.remove()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """scripts/test collects the deploy checks from tests/deploy alone, and the rest without them: a
+    deploy check anywhere else would run in neither."""
+    strays = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("deploy") and not item.nodeid.startswith("tests/deploy/")
+    ]
+    if strays:
+        raise pytest.UsageError(f"deploy checks belong in tests/deploy: {', '.join(strays)}")
+
+
 RUN_COUNTS = pytest.StashKey[tuple[str, int]]()  # the counts file and where this run's lines start in it
 
 
