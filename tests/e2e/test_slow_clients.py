@@ -71,17 +71,22 @@ def open_slow_head(gateway: Gateway, source: str = "127.0.0.1") -> socket.socket
 
 
 def read_response(connection: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = connection.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed before a response head: {data!r}")
-        data += chunk
-    raw_head, _, body = data.partition(b"\r\n\r\n")
-    status_line, *lines = raw_head.decode("latin-1").split("\r\n")
+    """One response, and not a byte more: a pipelined response that arrived with it stays on the
+    connection for the next call (the head is read a byte at a time, the body to its length)."""
+    raw_head = b""
+    while not raw_head.endswith(b"\r\n\r\n"):
+        byte = connection.recv(1)
+        if not byte:
+            raise ConnectionError(f"closed before a response head: {raw_head!r}")
+        raw_head += byte
+    status_line, *lines = raw_head[:-4].decode("latin-1").split("\r\n")
     headers = {name.strip().lower(): value.strip() for name, _, value in (ln.partition(":") for ln in lines)}
+    body = b""
     while len(body) < int(headers.get("content-length", "0")):
-        body += connection.recv(65536)
+        chunk = connection.recv(int(headers["content-length"]) - len(body))
+        if not chunk:
+            raise ConnectionError(f"closed within a response body: {raw_head!r}")
+        body += chunk
     return int(status_line.split()[1]), headers, body
 
 
