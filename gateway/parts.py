@@ -16,13 +16,15 @@ import tempfile
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
+from gateway import state as state_databases
 from gateway.audit import AuditLog, Checkpointing, CheckpointSigner, Rotation
 from gateway.automation import DeliveryHandler, no_automation_jobs
 from gateway.config import AUDIT_LOG_SETTING, STATE_DB_SETTING, Settings
 from gateway.core.policy_records import PolicyRecords
 from gateway.core.service import Decider
+from gateway.edge import limits as limit_backends
 from gateway.edge.keys import KeyStore
-from gateway.edge.limits import LimitBackend, MemoryBackend, RedisBackend
+from gateway.edge.limits import LimitBackend, MemoryBackend
 from gateway.edge.oauth import OAuthResourceServer
 from gateway.errors import ConfigError
 from gateway.gitea import CircuitBreaker, GiteaClient
@@ -30,7 +32,7 @@ from gateway.observability.metrics import Metrics
 from gateway.opa import ManagedSettings, ManagedSource, PolicyRecorder, SidecarSource
 from gateway.scratch import ScratchDir
 from gateway.scratch import remove_stale as remove_stale_scratch
-from gateway.state import Database, PolicyArchive, PostgresDatabase, SqliteDatabase, migrate
+from gateway.state import Database, PolicyArchive, SqliteDatabase, migrate
 
 
 class PolicyEngine(Decider, Protocol):
@@ -153,7 +155,7 @@ def _opening(what: str, setting: str, where: Callable[[], object]) -> Iterator[N
 def state_database(settings: Settings) -> Database:
     """The state database the settings name: PostgreSQL (AEGIS_STATE_URL) or the SQLite file."""
     if settings.state_url:
-        return PostgresDatabase(settings.state_url)
+        return state_databases.PostgresDatabase(settings.state_url)  # its driver imported only now
     with _opening("the state database", STATE_DB_SETTING, lambda: settings.state_db):
         return SqliteDatabase.open(settings.state_db)
 
@@ -188,5 +190,5 @@ def _checkpointing(settings: Settings) -> Checkpointing | None:
 
 def _limit_backend(settings: Settings) -> LimitBackend:
     if settings.limits_backend == "redis" and settings.redis_url:
-        return RedisBackend.from_url(settings.redis_url)
+        return limit_backends.RedisBackend.from_url(settings.redis_url)  # its client imported only now
     return MemoryBackend()

@@ -8,6 +8,8 @@ consumed exactly once and a quota is never overspent; a scheduled slot is claime
 under a unique key, so one replica runs it. The schema is migrated at start-up (`migrate`).
 """
 
+from typing import TYPE_CHECKING
+
 from gateway.state._approvals import (
     Approval,
     ApprovalError,
@@ -22,10 +24,12 @@ from gateway.state._leases import ScheduleLeases
 from gateway.state._migrations import LATEST as SCHEMA_VERSION
 from gateway.state._migrations import migrate
 from gateway.state._policies import ArchivedPolicy, PolicyArchive
-from gateway.state._postgres import PostgresDatabase
 from gateway.state._quotas import QuotaExceeded, Reservation, WriteQuotas
 from gateway.state._snapshots import SnapshotError, SnapshotStore, StoredSnapshot
 from gateway.state._sqlite import SqliteDatabase
+
+if TYPE_CHECKING:
+    from gateway.state._postgres import PostgresDatabase
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -50,3 +54,13 @@ __all__ = [
     "WriteQuotas",
     "migrate",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """PostgreSQL's driver is imported only where it is used: a gateway without AEGIS_STATE_URL, and
+    every command, starts without it."""
+    if name == "PostgresDatabase":
+        from gateway.state._postgres import PostgresDatabase
+
+        return PostgresDatabase
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

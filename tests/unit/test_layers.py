@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -177,3 +179,20 @@ def test_the_checks_see_what_they_are_for(tmp_path: Path, line: str, caught: boo
     upward = any(LAYER_OF[unit_of(name)] < LAYER_OF["core"] for name in imports_of(source))
     reads = environment_reads(ast.parse(source.read_text()))
     assert (upward or bool(reads)) is caught
+
+
+def test_a_gateway_without_shared_state_imports_neither_database_driver_nor_redis_client() -> None:
+    """PostgreSQL's driver and the Redis client are a fifth of the server's import time: only a gateway
+    configured for them (AEGIS_STATE_URL, AEGIS_REDIS_URL) loads them."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, gateway.cli, gateway.server;"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'psycopg', 'psycopg_pool', 'redis'}))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "[]"
