@@ -104,8 +104,12 @@ def pytest_configure(config: pytest.Config) -> None:
         handle, counts = tempfile.mkstemp(prefix="aegis-replays-", suffix=".jsonl")
         os.close(handle)
         os.environ[COUNTS_FILE] = counts
-        config.add_cleanup(lambda: (os.environ.pop(COUNTS_FILE, None), os.unlink(counts)))
+        config.add_cleanup(_forget_counts_file)
     config.stash[RUN_COUNTS] = (counts, os.path.getsize(counts) if os.path.exists(counts) else 0)
+
+
+def _forget_counts_file() -> None:
+    os.unlink(os.environ.pop(COUNTS_FILE))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:

@@ -75,11 +75,11 @@ class ManagedOpa:
             config.write_text(json.dumps(CONSOLE_DECISION_LOGS), encoding="utf-8")
             self._config = ["--config-file", str(config)]
         self.socket_path = workdir / "opa.sock"
-        if len(os.fsencode(self.socket_path)) > SOCKET_PATH_MAX:  # OPA would only say "invalid argument"
+        length = len(os.fsencode(self.socket_path))
+        if length > SOCKET_PATH_MAX:  # OPA itself would only say "invalid argument"
             raise ConfigError(
-                f"OPA's unix socket would be {self.socket_path}, {len(os.fsencode(self.socket_path))}"
-                f" bytes, over the {SOCKET_PATH_MAX} a unix socket's path allows: set TMPDIR to a shorter"
-                " directory"
+                f"OPA's unix socket would be {self.socket_path}, {length} bytes, over the"
+                f" {SOCKET_PATH_MAX} a unix socket's path allows: set TMPDIR to a shorter directory"
             )
         self._process: asyncio.subprocess.Process | None = None
         self._supervisor: asyncio.Task[None] | None = None
