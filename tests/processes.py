@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import json
 import os
 import socket
@@ -17,6 +19,7 @@ from typing import Any
 import httpx
 
 from bench._processes import stop
+from gateway import cli
 from gateway.config import replica_log
 from gateway.demo import spawn_simulator
 from tests.ports import free_port
@@ -151,25 +154,17 @@ def create_key(
     *,
     aegis: tuple[str, ...] = AEGIS,
 ) -> str:
-    """`aegis keys create`; `extra` are more of its options (--expires, --rate, --burst)."""
+    """`aegis keys create`; `extra` are more of its options (--expires, --rate, --burst). The checkout's
+    command runs in this process (the same `main`, without a second interpreter's start-up)."""
     scope_args = [arg for scope in scopes for arg in ("--scope", scope)]
-    result = subprocess.run(
-        [
-            *aegis,
-            "keys",
-            "create",
-            "--name",
-            name,
-            "--keys-file",
-            str(keys_file),
-            *scope_args,
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
+    argv = ["keys", "create", "--name", name, "--keys-file", str(keys_file), *scope_args, *extra]
+    if aegis != AEGIS:
+        return subprocess.run([*aegis, *argv], capture_output=True, text=True, check=True).stdout.strip()
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(argv)
+    assert code == 0, f"aegis {' '.join(argv)} exited with {code}: {err.getvalue()}"
+    return out.getvalue().strip()
 
 
 def start_gateway(
@@ -240,30 +235,32 @@ def start_gateway(
 
 def _wait_ready(gateway: Gateway) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if gateway.process.poll() is not None:
-            raise RuntimeError(f"gateway exited with {gateway.process.returncode}:\n{gateway.logs()}")
-        try:
-            if httpx.get(f"{gateway.base_url}/readyz", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
+    with httpx.Client(timeout=1.0) as client:  # one client: making one costs more than a request
+        while time.monotonic() < deadline:
+            if gateway.process.poll() is not None:
+                raise RuntimeError(f"gateway exited with {gateway.process.returncode}:\n{gateway.logs()}")
+            try:
+                if client.get(f"{gateway.base_url}/readyz").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
     stop(gateway.process)  # not gateway.stop(): a replay's failure would hide why it never became ready
     raise RuntimeError(f"gateway not ready after {START_TIMEOUT_S}s:\n{gateway.logs()}")
 
 
 def wait_healthy(gateway: Gateway) -> None:
     """Until /healthz answers (for a gateway started with wait_ready=False, which may never be ready)."""
-    for _ in range(300):
-        try:
-            if httpx.get(f"{gateway.base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if gateway.process.poll() is not None:
-            raise RuntimeError(gateway.logs())
-        time.sleep(0.1)
+    with httpx.Client(timeout=1.0) as client:
+        for _ in range(300):
+            try:
+                if client.get(f"{gateway.base_url}/healthz").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if gateway.process.poll() is not None:
+                raise RuntimeError(gateway.logs())
+            time.sleep(0.1)
     raise RuntimeError("gateway never became healthy")
 
 
