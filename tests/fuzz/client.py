@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-import httpx
-
 from tests.fuzz.invariants import Reply, assert_no_internal_failure, request_id_gap
-from tests.fuzz.raw_http import NoResponseError, exchange
+from tests.fuzz.raw_http import KeepAlive, NoResponseError, exchange
 from tests.fuzz.strategies import API_KEY, GOOD_HEADERS, HeaderList
 from tests.processes import UNLIMITED, Gateway
 
@@ -34,13 +32,15 @@ class CheckedClient:
         host, port = gateway.base_url.removeprefix("http://").split(":")
         self._address = (host, int(port))
         self._key = gateway.key.encode()
-        self._http = httpx.Client(timeout=TIMEOUT_S)
+        self._target = gateway.url.removeprefix(gateway.base_url).encode()
+        self._connection = KeepAlive(self._address, timeout_s=TIMEOUT_S)
 
     def post(self, body: bytes, *, kind: str, headers: HeaderList = GOOD_HEADERS) -> Reply:
-        """POST `body` to /mcp with `headers`, API_KEY in them replaced by the gateway's key."""
+        """POST `body` to /mcp with `headers`, API_KEY in them replaced by the gateway's key. Raises
+        NoResponseError when the gateway closes the connection, or stays silent, instead of answering."""
         keyed = [(name, value.replace(API_KEY, self._key)) for name, value in headers]
         self.tally[kind] += 1
-        reply = Reply.of(self._http.post(self.gateway.url, content=body, headers=keyed))
+        reply = self._connection.post(self._target, keyed, body)
         self._check(reply, sent=body + b"".join(name + value for name, value in keyed))
         return reply
 
@@ -56,7 +56,7 @@ class CheckedClient:
         return reply
 
     def close(self) -> None:
-        self._http.close()
+        self._connection.close()
 
     def _check(self, reply: Reply, *, sent: bytes) -> None:
         try:

@@ -1,7 +1,7 @@
 """What every answer of the gateway must satisfy, whatever was sent: no 5xx, no internals, valid JSON.
 
 Example:
-    reply = Reply.of(httpx.post(url, content=body, headers=headers))
+    reply = KeepAlive(address).post(b"/mcp", headers, body)  # tests/fuzz/raw_http.py
     assert_no_internal_failure(reply, sent=body)
 """
 
@@ -11,8 +11,6 @@ import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
-
-import httpx
 
 from gateway import errors
 from tests.json_strings import strings_in
@@ -56,12 +54,6 @@ class Reply:
     status: int
     headers: Mapping[str, str]
     body: bytes
-
-    @classmethod
-    def of(cls, response: httpx.Response) -> Reply:
-        return cls(
-            response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content
-        )
 
     def __repr__(self) -> str:
         return f"Reply({self.status}, {dict(self.headers)}, {self.body[:300]!r})"

@@ -2,9 +2,10 @@
 
 Bodies are bytes: arbitrary, almost-valid JSON-RPC (a valid MCP message mutated a few times, then maybe
 damaged at the byte level), deeply nested, or sized around the body cap. Headers are lists of
-`(name, value)` byte pairs that httpx can send; `raw_requests` builds whole HTTP/1.1 requests for what
-httpx refuses to send (CR/LF or NUL in headers, obsolete folding, bad request lines). Strategies are built
-before the gateway starts, so they write API_KEY where its key goes, and the client puts the key in.
+`(name, value)` byte pairs that a client library would send; `raw_requests` builds whole HTTP/1.1
+requests for what a client library refuses to send (CR/LF or NUL in headers, obsolete folding, bad
+request lines). Strategies are built before the gateway starts, so they write API_KEY where its key goes,
+and the client puts the key in.
 """
 
 from __future__ import annotations
@@ -272,7 +273,7 @@ padded_pings = st.builds(
 )
 
 
-# Header values httpx will send (no CR, LF or NUL, no surrounding whitespace), latin-1 bytes included.
+# Header values a client library sends (no CR, LF or NUL, no surrounding whitespace), latin-1 bytes included.
 _HEADER_CHARS = st.characters(codec="latin-1", exclude_categories=["Cc"])
 header_values = st.text(_HEADER_CHARS, max_size=24).map(lambda text: text.strip(" \t").encode("latin-1"))
 _TOKEN = st.text(
@@ -388,12 +389,12 @@ def header_lists(draw: st.DrawFn) -> HeaderList:
     """Some of the headers a good client sends, plus abusive ones (which may repeat a kept one)."""
     kept = [header for header in GOOD_HEADERS if draw(st.booleans())]
     abusive = draw(_ABUSIVE_HEADER_LISTS)
-    hosts = [header for header in abusive if header[0] == b"host"][:1]  # httpx sends one Host at most
+    hosts = [header for header in abusive if header[0] == b"host"][:1]  # a client sends one Host at most
     return kept + [header for header in abusive if header[0] != b"host"] + hosts
 
 
-# Header lines httpx refuses to write: CR, LF or NUL inside, no colon, space before the colon, folding,
-# non-token names. None holds an empty line, which would end the header block early.
+# Header lines a client library refuses to write: CR, LF or NUL inside, no colon, space before the colon,
+# folding, non-token names. None holds an empty line, which would end the header block early.
 _RAW_LINES = st.one_of(
     st.sampled_from(
         [
