@@ -1,6 +1,9 @@
 """The state database shared by replicas: PostgreSQL (AEGIS_STATE_URL), through a pool of async
 connections (psycopg 3). Every wait is bounded: taking a connection, connecting, and each statement;
-past them the call fails with StateUnavailable and its write is refused.
+past them the call fails with StateUnavailable and its write is refused. Once a call has found the
+database out of reach, later calls first try one connection of their own until one succeeds: while the
+database is down they are refused at once with PostgreSQL's reason, not after the pool's whole wait for a
+connection it cannot make.
 
 `lock()` is a transaction-scoped advisory lock, so two replicas gating the same call, or reserving the
 same key's quota, take turns: one consumes an approval, the other sees it used."""
@@ -51,13 +54,13 @@ class PostgresDatabase:
             )
         )
         self._url = url
+        self._out_of_reach = False
 
     async def connect(self) -> None:
         """Connect (the gateway's start-up); raises StateUnavailable when the database is out of reach,
         saying why (the pool alone would say only that it timed out): one connection is tried first."""
         try:
-            probe = await psycopg.AsyncConnection.connect(self._url, connect_timeout=CONNECT_TIMEOUT_S)
-            await probe.close()
+            await self._try_one_connection()
             await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             await self._pool.close()
@@ -66,9 +69,14 @@ class PostgresDatabase:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[_PostgresTransaction]:
         try:
+            if self._out_of_reach:
+                await self._try_one_connection()
+                self._out_of_reach = False
             async with self._pool.connection() as conn, conn.transaction():
                 yield _PostgresTransaction(conn, self.where)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            # A statement error (a conflict, a constraint) says nothing of the database's reach.
+            self._out_of_reach = isinstance(exc, (psycopg.OperationalError, psycopg_pool.PoolTimeout))
             raise StateUnavailable(f"state database {self.where} failed: {_why(exc)}") from exc
 
     async def ping(self) -> bool:
@@ -81,6 +89,11 @@ class PostgresDatabase:
 
     async def aclose(self) -> None:
         await self._pool.close()
+
+    async def _try_one_connection(self) -> None:
+        """Connect and disconnect outside the pool: a refused connection fails at once, with its reason."""
+        probe = await psycopg.AsyncConnection.connect(self._url, connect_timeout=CONNECT_TIMEOUT_S)
+        await probe.close()
 
 
 class _PostgresTransaction:

@@ -33,6 +33,9 @@ from tests.processes import Gateway, SilentUpstream, Simulator, Upstream, create
 
 pytestmark = pytest.mark.e2e
 
+# Far below the state pool's 5 s wait for a connection, far above a refused connection on loopback.
+PROMPT_REFUSAL_S = 2.0
+
 
 async def modern_call(
     gateway: Gateway, key: str, tool: str, arguments: dict[str, Any], request_state: str | None = None
@@ -210,15 +213,23 @@ async def test_a_replica_killed_mid_write_leaves_its_approval_used_and_its_quota
 
 
 async def test_postgresql_gone_refuses_writes_serves_reads_and_recovers(replicas: Replicas) -> None:
+    """Once a replica has found the database gone (its first call waits out the pool's timeout), each
+    later write is refused at once, with PostgreSQL's own reason, until the database answers again."""
     writer = replicas.keys["writer"]
     replicas.postgres.stop(mode="immediate")  # as a crash: no clean shutdown
     try:
         for gateway in replicas.both():
             readiness = httpx.get(f"{gateway.base_url}/readyz", timeout=30)
             assert readiness.status_code == 503 and readiness.json()["checks"]["state"] == "unreachable"
-            refused = await call(gateway, writer, "create_issue", app(title="while the database is away"))
-            assert refused["isError"] is True
-            assert refused["structuredContent"]["reasons"][-1]["rule"] == "state.unavailable"
+            for _ in range(2):
+                started = time.monotonic()
+                refused = await call(gateway, writer, "create_issue", app(title="while the database is away"))
+                assert time.monotonic() - started < PROMPT_REFUSAL_S
+                assert refused["isError"] is True
+                assert refused["structuredContent"]["reasons"][-1]["rule"] == "state.unavailable"
+            started = time.monotonic()
+            assert httpx.get(f"{gateway.base_url}/readyz", timeout=30).status_code == 503
+            assert time.monotonic() - started < PROMPT_REFUSAL_S
             read = await call(gateway, writer, "get_file_contents", app(filepath="README.md"))
             assert read["isError"] is False, read
     finally:
