@@ -51,7 +51,7 @@ def running(
             **pinned(cores),
         )
     try:
-        _wait_ready(process, ready_url, log)
+        wait_ready(process, ready_url, log)
         yield process
     finally:
         stop(process)
@@ -80,7 +80,9 @@ def children(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+def wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    """Until `url` answers below 500; raises when `process` exits first (with the end of its log) or by
+    the deadline."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     with httpx.Client(timeout=1.0) as client:  # one client: making one costs more than a request
         while time.monotonic() < deadline:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from bench._processes import free_port, stop
+from bench._processes import free_port, stop, wait_ready
 from bench.run import gateway_environment
 from gateway.demo import spawn_simulator
 from gateway.edge.keys import create_key
@@ -90,7 +90,7 @@ def fault_run(home: Path, load: Load) -> dict[str, object]:
             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (load.open_files, load.open_files)),
         )
     try:
-        _wait_ready(port)
+        wait_ready(gateway, f"http://127.0.0.1:{port}/readyz", home / "gateway.log")
         with ExitStack() as held:
             bodies = [
                 held.enter_context(_slow_body(port, greedy, load.source(n))) for n in range(load.slow_bodies)
@@ -153,19 +153,6 @@ def _normal_calls(port: int, key: str, calls: int) -> tuple[int, list[float]]:
                 served += 1
                 latencies.append((time.perf_counter() - started) * 1000)
     return served, latencies
-
-
-def _wait_ready(port: int) -> None:
-    deadline = time.monotonic() + 60
-    with httpx.Client() as client:
-        while time.monotonic() < deadline:
-            try:
-                if client.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-    raise RuntimeError("the gateway did not become ready")
 
 
 if __name__ == "__main__":
