@@ -1,15 +1,17 @@
 """The state database shared by replicas: PostgreSQL (AEGIS_STATE_URL), through a pool of async
 connections (psycopg 3). Every wait is bounded: taking a connection, connecting, and each statement;
 past them the call fails with StateUnavailable and its write is refused. Once a call has found the
-database out of reach, later calls first try one connection of their own until one succeeds: while the
-database is down they are refused at once with PostgreSQL's reason, not after the pool's whole wait for a
-connection it cannot make.
+database out of reach (a connection refused, lost or not made in time), later calls first wait for one
+connection tried outside the pool, shared by the calls that start meanwhile, until the server answers
+again: while the database is down they are refused at once with PostgreSQL's reason, not after the pool's
+whole wait for a connection it cannot make.
 
 `lock()` is a transaction-scoped advisory lock, so two replicas gating the same call, or reserving the
 same key's quota, take turns: one consumes an approval, the other sees it used."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import urllib.parse
 from collections.abc import AsyncIterator, Sequence
@@ -55,6 +57,7 @@ class PostgresDatabase:
         )
         self._url = url
         self._out_of_reach = False
+        self._attempt: asyncio.Task[None] | None = None  # the connection tried while out of reach
 
     async def connect(self) -> None:
         """Connect (the gateway's start-up); raises StateUnavailable when the database is out of reach,
@@ -70,13 +73,12 @@ class PostgresDatabase:
     async def transaction(self) -> AsyncIterator[_PostgresTransaction]:
         try:
             if self._out_of_reach:
-                await self._try_one_connection()
-                self._out_of_reach = False
+                await self._reached()
             async with self._pool.connection() as conn, conn.transaction():
                 yield _PostgresTransaction(conn, self.where)
-        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
-            # A statement error (a conflict, a constraint) says nothing of the database's reach.
-            self._out_of_reach = isinstance(exc, (psycopg.OperationalError, psycopg_pool.PoolTimeout))
+        except psycopg.Error as exc:  # PoolTimeout is one
+            if _out_of_reach(exc):
+                self._out_of_reach = True
             raise StateUnavailable(f"state database {self.where} failed: {_why(exc)}") from exc
 
     async def ping(self) -> bool:
@@ -90,10 +92,23 @@ class PostgresDatabase:
     async def aclose(self) -> None:
         await self._pool.close()
 
+    async def _reached(self) -> None:
+        """Wait for one connection tried outside the pool (the one already being tried, if any); raises
+        its error. A server that answers, even with an error, is within reach again."""
+        if self._attempt is None:
+            self._attempt = asyncio.create_task(self._try_one_connection())
+            self._attempt.add_done_callback(self._attempt_ended)
+        await asyncio.shield(self._attempt)  # a cancelled call leaves the attempt to the others
+
+    def _attempt_ended(self, attempt: asyncio.Task[None]) -> None:
+        self._attempt = None
+        if not attempt.cancelled() and not _out_of_reach(attempt.exception()):
+            self._out_of_reach = False
+
     async def _try_one_connection(self) -> None:
         """Connect and disconnect outside the pool: a refused connection fails at once, with its reason."""
-        probe = await psycopg.AsyncConnection.connect(self._url, connect_timeout=CONNECT_TIMEOUT_S)
-        await probe.close()
+        async with await psycopg.AsyncConnection.connect(self._url, connect_timeout=CONNECT_TIMEOUT_S):
+            pass
 
 
 class _PostgresTransaction:
@@ -115,6 +130,16 @@ class _PostgresTransaction:
 
     async def lock(self, name: str) -> None:
         await self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
+
+
+def _out_of_reach(error: BaseException | None) -> bool:
+    """Whether `error` says the server could not be reached: no connection made (no SQLSTATE: refused, not
+    made in time, the pool's timeout), a connection lost (class 08) or the server shutting down or
+    starting (57P0x). A statement's error (a conflict, a lock timeout, too many connections) says the
+    server answered."""
+    if not isinstance(error, psycopg.OperationalError):
+        return False
+    return error.sqlstate is None or error.sqlstate.startswith(("08", "57P0"))
 
 
 def _placeholders(sql: str) -> str:

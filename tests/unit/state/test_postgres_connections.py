@@ -1,14 +1,18 @@
-"""The PostgreSQL state database under cancellation, and out of reach at start."""
+"""The PostgreSQL state database under cancellation, out of reach at start, and which errors mean out of
+reach."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 
+import psycopg
+import psycopg_pool
 import pytest
 
 from gateway.errors import StateUnavailable
 from gateway.state import PostgresDatabase, migrate
+from gateway.state._postgres import _out_of_reach
 from tests.postgres_server import PostgresServer
 
 
@@ -88,3 +92,25 @@ async def test_a_database_out_of_reach_at_start_is_said_with_its_cause_promptly(
     await d.aclose()  # Parts.aclose closes it again after a failed start: harmless
     assert "no_such_database" in str(exc.value) and "does not exist" in str(exc.value), str(exc.value)
     assert loop.time() - started < 5
+
+
+@pytest.mark.parametrize(
+    ("error", "out_of_reach"),
+    [
+        (psycopg.OperationalError("connection refused"), True),  # no SQLSTATE: no connection made
+        (psycopg_pool.PoolTimeout("couldn't get a connection after 5.00 sec"), True),
+        (psycopg.errors.lookup("08006")("connection failure"), True),
+        (psycopg.errors.lookup("57P01")("terminating connection due to administrator command"), True),
+        (psycopg.errors.lookup("57P03")("the database system is starting up"), True),
+        (psycopg.errors.lookup("57014")("canceling statement due to statement timeout"), False),
+        (psycopg.errors.lookup("55P03")("could not obtain lock"), False),
+        (psycopg.errors.lookup("53300")("too many connections"), False),
+        (psycopg.errors.lookup("23505")("duplicate key"), False),
+        (None, False),
+    ],
+)
+def test_only_an_error_of_reach_marks_the_database_out_of_reach(
+    error: BaseException | None, out_of_reach: bool
+) -> None:
+    """A server that answered, even with an error, is within reach: its calls go through the pool."""
+    assert _out_of_reach(error) is out_of_reach
