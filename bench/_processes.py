@@ -41,7 +41,7 @@ def running(
     cores: set[int] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `argv` (a Python module invocation, on `cores` when given) until the block ends; wait until
-    `ready_url` answers 2xx."""
+    `ready_url` answers below 500."""
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, *argv],

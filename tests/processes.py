@@ -162,7 +162,10 @@ def create_key(
         return subprocess.run([*aegis, *argv], capture_output=True, text=True, check=True).stdout.strip()
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(argv)
+        try:
+            code = cli.main(argv)
+        except SystemExit as refused:  # argparse's usage error
+            code = refused.code
     assert code == 0, f"aegis {' '.join(argv)} exited with {code}: {err.getvalue()}"
     return out.getvalue().strip()
 

@@ -40,7 +40,10 @@ class CheckedClient:
         NoResponseError when the gateway closes the connection, or stays silent, instead of answering."""
         keyed = [(name, value.replace(API_KEY, self._key)) for name, value in headers]
         self.tally[kind] += 1
-        reply = self._connection.post(self._target, keyed, body)
+        try:
+            reply = self._connection.post(self._target, keyed, body)
+        except NoResponseError as silence:
+            raise NoResponseError(f"{silence}\nin answer to {body[:600]!r}") from None
         self._check(reply, sent=body + b"".join(name + value for name, value in keyed))
         return reply
 

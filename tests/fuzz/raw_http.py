@@ -12,9 +12,12 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
+from typing import TYPE_CHECKING
 
 from tests.fuzz.invariants import Reply
-from tests.fuzz.strategies import HeaderList
+
+if TYPE_CHECKING:
+    from tests.fuzz.strategies import HeaderList
 
 TIMEOUT_S = 10.0
 
@@ -33,7 +36,8 @@ def exchange(address: tuple[str, int], request: bytes, *, timeout_s: float = TIM
 
 class KeepAlive:
     """One connection kept open across posts, as a client library keeps it; opened again when the server
-    has closed it (after an answer saying `Connection: close`, or while it was idle)."""
+    has closed it (after an answer saying `Connection: close`, or while it was idle). Stricter than a
+    client library: an answer must be framed by one Content-Length, and nothing may follow it unasked."""
 
     def __init__(self, address: tuple[str, int], *, timeout_s: float = TIMEOUT_S) -> None:
         self._address = address
@@ -49,13 +53,16 @@ class KeepAlive:
         lines += [name + b": " + value for name, value in headers]
         lines.append(b"Content-Length: %d" % len(body))
         stream = self._open()
-        _send(stream.connection, b"\r\n".join(lines) + b"\r\n\r\n" + body)
         try:
+            _send(stream.connection, b"\r\n".join(lines) + b"\r\n\r\n" + body)
             reply = _response(stream)
-        except NoResponseError:
-            self.close()
+            closing = reply.headers.get("connection", "").lower() == "close"
+            assert closing or "content-length" in reply.headers, f"no Content-Length, kept alive: {reply}"
+            assert not stream.unread, f"bytes after the answer: {stream.unread[:200]!r}"
+        except BaseException:
+            self.close()  # half written or half read: no later post may read out of step
             raise
-        if reply.headers.get("connection", "").lower() == "close":
+        if closing:
             self.close()
         return reply
 
@@ -66,7 +73,11 @@ class KeepAlive:
 
     def _open(self) -> _Stream:
         if self._stream is not None and select.select([self._stream.connection], [], [], 0)[0]:
-            self.close()  # readable while idle: the server closed it (or wrote what nobody asked for)
+            unasked = b""  # readable while idle: the server closed it, or wrote what nobody asked for
+            with contextlib.suppress(ConnectionResetError):
+                unasked = self._stream.connection.recv(65536)
+            self.close()
+            assert not unasked, f"the server wrote while the connection was idle: {unasked[:200]!r}"
         if self._stream is None:
             self._stream = _Stream(socket.create_connection(self._address, timeout=self._timeout_s))
         return self._stream
@@ -94,6 +105,10 @@ class _Stream:
     def __init__(self, connection: socket.socket) -> None:
         self.connection = connection
         self._buffer = b""
+
+    @property
+    def unread(self) -> bytes:
+        return self._buffer
 
     def read_until(self, marker: bytes) -> bytes:
         while marker not in self._buffer:

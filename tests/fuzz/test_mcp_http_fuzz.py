@@ -77,8 +77,8 @@ def batches(strategy: st.SearchStrategy[T]) -> st.SearchStrategy[list[T]]:
     return st.lists(strategy, min_size=BATCH, max_size=BATCH)
 
 
-def requests_in_batches(requests: int) -> int:
-    """The examples that send `requests` in batches."""
+def examples_sending(requests: int) -> int:
+    """How many examples send `requests` in batches."""
     return math.ceil(requests / BATCH)
 
 
@@ -138,7 +138,7 @@ def error_code(reply: Reply) -> int | None:
     return error.get("code") if isinstance(error, dict) else None
 
 
-@fuzz(requests_in_batches(5500))
+@fuzz(examples_sending(5500))
 @given(bodies=batches(st.one_of(st.binary(max_size=2048), json_texts)))
 def test_arbitrary_bytes(client: CheckedClient, bodies: list[bytes]) -> None:
     for body in bodies:
@@ -146,7 +146,7 @@ def test_arbitrary_bytes(client: CheckedClient, bodies: list[bytes]) -> None:
         assert reply.status in (200, 202, 400), reply
 
 
-@fuzz(requests_in_batches(7000))
+@fuzz(examples_sending(7000))
 @given(bodies=batches(almost_valid_bodies(st.sampled_from(KNOWN_GOOD_CALLS))))
 def test_almost_valid_messages(client: CheckedClient, bodies: list[bytes]) -> None:
     for body in bodies:
@@ -154,7 +154,7 @@ def test_almost_valid_messages(client: CheckedClient, bodies: list[bytes]) -> No
         assert reply.status in (200, 202, 400), reply
 
 
-@fuzz(requests_in_batches(2100))
+@fuzz(examples_sending(2100))
 @given(calls=batches(st.tuples(CALL_SAMPLES, st.integers() | st.text(max_size=8))))
 def test_tools_call_with_arguments_from_the_schema(
     client: CheckedClient, calls: list[tuple[ToolSample, int | str]]
@@ -186,7 +186,7 @@ def tricked_names(draw: st.DrawFn) -> str:
     return name[:where] + char + name[where + (trick == "replace") :]
 
 
-@fuzz(requests_in_batches(600))
+@fuzz(examples_sending(600))
 @given(names=batches(tricked_names()))
 def test_tricked_tool_names_are_unknown_tools(client: CheckedClient, names: list[str]) -> None:
     for name in names:
@@ -234,7 +234,7 @@ def tricked_calls(draw: st.DrawFn) -> TrickedCall:
     return TrickedCall(ToolSample(sample.name, {**sample.arguments, name: value}), name, trick)
 
 
-@fuzz(requests_in_batches(600))
+@fuzz(examples_sending(600))
 @given(calls=batches(tricked_calls()))
 def test_tricky_characters_in_arguments(client: CheckedClient, calls: list[TrickedCall]) -> None:
     for call in calls:
@@ -280,7 +280,7 @@ def test_header_abuse(client: CheckedClient, headers: HeaderList) -> None:
         assert (authorized and reply.status != 431) or reply.status in allowed, reply
 
 
-@fuzz(requests_in_batches(2000))
+@fuzz(examples_sending(2000))
 @given(requests=batches(raw_requests(st.sampled_from([PING, CALL, b"{", b""]))))
 def test_raw_http_abuse(client: CheckedClient, requests: list[bytes]) -> None:
     for request in requests:
