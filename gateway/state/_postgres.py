@@ -65,7 +65,7 @@ class PostgresDatabase:
         try:
             await self._try_one_connection()
             await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
-        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+        except psycopg.Error as exc:  # PoolTimeout is one
             await self._pool.close()
             raise StateUnavailable(f"cannot reach the state database {self.where}: {_why(exc)}") from exc
 

@@ -8,6 +8,7 @@ Example:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from tests.fuzz.invariants import Reply, assert_no_internal_failure, request_id_gap
 from tests.fuzz.raw_http import KeepAlive, NoResponseError, exchange
@@ -40,32 +41,28 @@ class CheckedClient:
         NoResponseError when the gateway closes the connection, or stays silent, instead of answering."""
         keyed = [(name, value.replace(API_KEY, self._key)) for name, value in headers]
         self.tally[kind] += 1
-        try:
-            reply = self._connection.post(self._target, keyed, body)
-        except NoResponseError as silence:
-            raise NoResponseError(f"{silence}\nin answer to {body[:600]!r}") from None
-        self._check(reply, sent=body + b"".join(name + value for name, value in keyed))
-        return reply
+        sent = body + b"".join(name + value for name, value in keyed)
+        return self._answer(lambda: self._connection.post(self._target, keyed, body), sent=sent)
 
     def raw(self, request: bytes, *, kind: str) -> Reply:
         """Send a whole HTTP request on a new connection, API_KEY in it replaced by the gateway's key."""
         keyed = request.replace(API_KEY, self._key)
         self.tally[kind] += 1
-        try:
-            reply = exchange(self._address, keyed)
-        except NoResponseError as silence:
-            raise NoResponseError(f"{silence}\nin answer to {keyed[:600]!r}") from None
-        self._check(reply, sent=keyed)
-        return reply
+        return self._answer(lambda: exchange(self._address, keyed), sent=keyed)
 
     def close(self) -> None:
         self._connection.close()
 
-    def _check(self, reply: Reply, *, sent: bytes) -> None:
+    def _answer(self, send: Callable[[], Reply], *, sent: bytes) -> Reply:
+        """The reply `send` gets, checked; a missing answer or a failed check names what was sent."""
         try:
+            reply = send()
             assert_no_internal_failure(reply, sent=sent)
+        except NoResponseError as silence:
+            raise NoResponseError(f"{silence}\nin answer to {sent[:600]!r}") from None
         except AssertionError as failure:
             raise AssertionError(f"{failure}\nin answer to {sent[:600]!r}") from None
         gap = request_id_gap(reply)
         if gap is not None:
             self.request_id_gaps.append(gap)
+        return reply
